@@ -1,0 +1,49 @@
+# AppSwitch for .NET — build, test, demo, install.
+# `make build` lays out out/ as an installation prefix:
+#   out/bin/ax                      the static launcher (runs `ax run`, hands the rest on)
+#   out/lib/appswitch/cli/ax-cli    the C# CLI (get, create, delete, …)
+#   out/lib/appswitch/agent/appswitch-agent   the daemon (`ax daemon` execs it)
+PREFIX ?= /usr/local
+OUT    := out
+CONFIG ?= Release
+DOTNET ?= dotnet
+DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true
+
+.PHONY: all build native cli agent test unit-test demo bench install uninstall clean
+
+all: build
+
+build: native cli agent
+
+native:
+	$(MAKE) -C native-shims OUT=$(CURDIR)/$(OUT)/bin
+
+cli:
+	$(DOTNET) publish ax-cli/AppSwitch.Cli.csproj $(DOTNET_FLAGS) -o $(OUT)/lib/appswitch/cli
+
+agent:
+	$(DOTNET) publish agent/AppSwitch.Agent.csproj $(DOTNET_FLAGS) -o $(OUT)/lib/appswitch/agent
+
+# Every test: unit tests and the integration tests that run real programs in network namespaces (root).
+test: build
+	bash tests/run-tests.sh
+
+demo: build
+	bash tests/demo/demo.sh
+
+bench: build
+	bash tests/bench/run.sh
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/appswitch
+	install -m 0755 $(OUT)/bin/ax $(DESTDIR)$(PREFIX)/bin/ax
+	cp -a $(OUT)/lib/appswitch/. $(DESTDIR)$(PREFIX)/lib/appswitch/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ax
+	rm -rf $(DESTDIR)$(PREFIX)/lib/appswitch
+
+clean:
+	rm -rf $(OUT)
+	$(MAKE) -C native-shims clean
+	$(DOTNET) clean AppSwitch.sln --nologo -v:q >/dev/null

@@ -1,0 +1,19 @@
+using System.Net;
+
+namespace AppSwitch.Agent.Configuration;
+
+/// <summary>The daemon's settings after parsing `ax daemon` flags and their AX_* environment forms.</summary>
+public sealed record AgentOptions
+{
+    public required string NodeName { get; init; }
+    public string Cluster { get; init; } = "appswitch";
+    /// <summary>The address node sockets bind to and peers use (from --node-interface).</summary>
+    public required IPAddress NodeAddress { get; init; }
+    public required PortRanges Ports { get; init; }
+    /// <summary>TCP port of the REST API; 0 disables the TCP listener.</summary>
+    public int RestPort { get; init; } = 6664;
+    public bool Clean { get; init; }
+    public string Driver { get; init; } = "user";
+    public required string SocketDir { get; init; }
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
+}

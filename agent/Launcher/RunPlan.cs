@@ -1,0 +1,16 @@
+using System.Net;
+
+namespace AppSwitch.Agent.Launcher;
+
+/// <summary>What `ax run` asked for, parsed by the agent from the launcher's argv.</summary>
+public sealed record RunPlan
+{
+    /// <summary>Index into the launcher's argv (the arguments after `run`) where the command starts.</summary>
+    public required int CommandIndex { get; init; }
+    public IPAddress? Ip { get; init; }
+    public string Name { get; init; } = "";
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string> { ["zone"] = "default" };
+    public string User { get; init; } = "";
+    public bool NewNetns { get; init; } = true;
+    public string Interface { get; init; } = "";
+}

@@ -1,0 +1,2 @@
+// Placeholder: the hosting entry point is being written (see NOTES.md).
+return 0;

@@ -1,0 +1,16 @@
+using System.Net;
+
+namespace AppSwitch.Agent.Table;
+
+/// <summary>An application started by `ax run` on this node.</summary>
+public sealed class AppEntry
+{
+    public required string Id { get; init; }
+    public string Name { get; init; } = "";
+    /// <summary>The virtual IP from `--ip`; null when none was given.</summary>
+    public IPAddress? VirtualIp { get; init; }
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public int Pid { get; init; }
+    public IReadOnlyList<string> Command { get; init; } = [];
+    public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;
+}

@@ -1,0 +1,19 @@
+using System.Text.Json.Serialization;
+using AppSwitch.Common.Model;
+
+namespace AppSwitch.Common.Json;
+
+/// <summary>Source-generated JSON for everything the REST API exchanges (fast start-up, no reflection).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = false,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(AppRecord))]
+[JsonSerializable(typeof(List<AppRecord>))]
+[JsonSerializable(typeof(ServerRecord))]
+[JsonSerializable(typeof(List<ServerRecord>))]
+[JsonSerializable(typeof(SocketRecord))]
+[JsonSerializable(typeof(List<SocketRecord>))]
+[JsonSerializable(typeof(ApiError))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;
+
+/// <summary>The body of every non-2xx REST answer.</summary>
+public sealed record ApiError(string Error);
