@@ -1,0 +1,158 @@
+using System.Net;
+using AppSwitch.Common.CommandLine;
+using AppSwitch.Common.Paths;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.Configuration;
+
+/// <summary>
+/// Parses `ax daemon` flags (and their AX_* environment forms, and AX_OPTS) into <see cref="AgentOptions"/>.
+/// Precedence: flag, then environment, then default. Mistakes throw <see cref="UsageException"/>;
+/// `--help` throws <see cref="HelpRequestedException"/> carrying the usage text.
+/// </summary>
+public sealed class AgentOptionsParser
+{
+    public const string ExtraOptionsVariable = "AX_OPTS";
+    private const string UsageLine = "ax daemon [options]";
+    private const string Description =
+        "Runs the AppSwitch agent for this node. Extra options may also be given in AX_OPTS.";
+
+    private readonly NodeAddressResolver _addresses;
+    private readonly Func<string> _hostName;
+    private readonly OptionSet _options;
+
+    public AgentOptionsParser(NodeAddressResolver addresses, Func<string> hostName)
+    {
+        _addresses = addresses;
+        _hostName = hostName;
+        _options = new OptionSet
+        {
+            new("node-interface")
+            {
+                ValueName = "IP|IFNAME", EnvironmentVariable = "AX_NODE_INTERFACE", Validate = addresses.Explain,
+                Help = "address node sockets bind to and peers use, or the interface that has it (default: first interface that is up)",
+            },
+            new("node-name")
+            {
+                ValueName = "NAME", EnvironmentVariable = "AX_NODE_NAME", Validate = CheckName,
+                Help = "node name (default: host name)",
+            },
+            new("cluster")
+            {
+                ValueName = "NAME", EnvironmentVariable = "AX_CLUSTER", DefaultValue = "appswitch", Validate = CheckName,
+                Help = "cluster name, unique within a federation",
+            },
+            new("ports")
+            {
+                ValueName = "RANGES", EnvironmentVariable = "AX_PORTS", DefaultValue = "40000-60000", Validate = CheckPorts,
+                Help = "node ports for application sockets, e.g. 40000-60000,7000",
+            },
+            new("rest-port", OptionKind.Int)
+            {
+                ValueName = "PORT", EnvironmentVariable = "AX_REST_PORT", DefaultValue = "6664",
+                Validate = OptionValues.Port(allowZero: true), Help = "TCP port of the REST API; 0 turns it off",
+            },
+            new("clean", OptionKind.Bool)
+            {
+                EnvironmentVariable = "AX_CLEAN", Help = "drop state saved by earlier runs instead of restoring it",
+            },
+            new("driver")
+            {
+                ValueName = "user|kernel", EnvironmentVariable = "AX_DRIVER", DefaultValue = "user",
+                Validate = v => v is "user" or "kernel" ? null : "must be user or kernel",
+                Help = "syscall forwarding driver",
+            },
+            new("socket-dir")
+            {
+                ValueName = "DIR", EnvironmentVariable = SocketDirectory.EnvironmentVariable,
+                DefaultValue = SocketDirectory.Default, Validate = CheckSocketDir,
+                Help = "directory of the launcher and API sockets",
+            },
+            new("log-level")
+            {
+                ValueName = "LEVEL", EnvironmentVariable = "AX_LOG_LEVEL", DefaultValue = "info",
+                Validate = v => ToLogLevel(v) is null ? "must be trace, debug, info, warning or error" : null,
+                Help = "trace, debug, info, warning or error",
+            },
+        };
+    }
+
+    public static AgentOptionsParser ForThisHost() => new(NodeAddressResolver.ForThisHost(), Dns.GetHostName);
+
+    public string Usage => _options.FormatUsage(UsageLine, Description);
+
+    public AgentOptions Parse(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment)
+    {
+        // AX_OPTS goes first so that the real command line still wins (last flag wins).
+        var extra = environment.TryGetValue(ExtraOptionsVariable, out var opts)
+            ? opts.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+            : [];
+        var parsed = _options.Parse([.. extra, .. args], environment);
+        if (parsed.HelpRequested) throw new HelpRequestedException(Usage);
+        if (parsed.Positionals.Count > 0)
+            throw new UsageException($"unexpected argument \"{parsed.Positionals[0]}\" (ax daemon takes only options)");
+
+        var driver = parsed.GetString("driver")!;
+        if (driver == "kernel")
+            throw new UsageException("the kernel driver is not available in this build; use --driver user");
+
+        var nodeInterface = parsed.GetString("node-interface");
+        return new AgentOptions
+        {
+            NodeName = parsed.GetString("node-name") ?? DefaultNodeName(),
+            Cluster = parsed.GetString("cluster")!,
+            NodeAddress = nodeInterface is null ? _addresses.Default() : _addresses.Resolve(nodeInterface),
+            Ports = PortRanges.Parse(parsed.GetString("ports")!),
+            RestPort = parsed.GetInt("rest-port"),
+            Clean = parsed.GetBool("clean"),
+            Driver = driver,
+            SocketDir = parsed.GetString("socket-dir")!,
+            LogLevel = ToLogLevel(parsed.GetString("log-level")!)!.Value,
+        };
+    }
+
+    private string DefaultNodeName()
+    {
+        var name = _hostName();
+        return CheckName(name) is null ? name : "localhost";
+    }
+
+    private static LogLevel? ToLogLevel(string text) => text.ToLowerInvariant() switch
+    {
+        "trace" => LogLevel.Trace,
+        "debug" => LogLevel.Debug,
+        "info" or "information" => LogLevel.Information,
+        "warning" or "warn" => LogLevel.Warning,
+        "error" => LogLevel.Error,
+        _ => null,
+    };
+
+    // Node and cluster names appear in tables and gossip messages: keep them to host-name characters.
+    private static string? CheckName(string value) =>
+        value.Length is > 0 and <= 253 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_')
+            ? null
+            : "use 1-253 letters, digits, '-', '.' or '_'";
+
+    private static string? CheckPorts(string value)
+    {
+        try
+        {
+            PortRanges.Parse(value);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+    }
+
+    // sun_path holds 107 bytes plus the NUL; the longest name we put in the directory decides.
+    private static string? CheckSocketDir(string value)
+    {
+        if (value.Length == 0) return "must not be empty";
+        var longest = Math.Max(SocketDirectory.ApiSocketName.Length, SocketDirectory.LauncherSocketName.Length);
+        return System.Text.Encoding.UTF8.GetByteCount(value) + 1 + longest > 107
+            ? "too long for a Unix socket path"
+            : null;
+    }
+}
