@@ -1,0 +1,97 @@
+using AppSwitch.Common.Paths;
+
+namespace AppSwitch.Tests.Infrastructure;
+
+/// <summary>
+/// `out/bin/ax daemon` running inside a node's namespace with its own socket directory. Started
+/// means ready: api.sock answers GET /healthz. Disposing sends SIGTERM, then SIGKILL after a
+/// deadline, and removes the socket directory.
+/// </summary>
+public sealed class AgentProcess : IAsyncDisposable
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+    /// <summary>Each node has its own namespace, so the default REST port is always free there.</summary>
+    public const int DefaultRestPort = 6664;
+    public const string DefaultPorts = "40000-60000";
+
+    private readonly RunningProcess _process;
+
+    public TestNode Node { get; }
+    public string SocketDir { get; }
+    public int RestPort { get; }
+    public string LauncherSocket => SocketDirectory.LauncherSocket(SocketDir);
+    public string ApiSocket => SocketDirectory.ApiSocket(SocketDir);
+    /// <summary>The daemon's stdout and stderr so far (for assertion messages).</summary>
+    public string Output => $"--- agent stdout ---\n{_process.StdOut}\n--- agent stderr ---\n{_process.StdErr}";
+    public bool HasExited => _process.HasExited;
+    public int Pid => _process.Pid;
+
+    private AgentProcess(TestNode node, string socketDir, int restPort, RunningProcess process)
+    {
+        Node = node;
+        SocketDir = socketDir;
+        RestPort = restPort;
+        _process = process;
+    }
+
+    /// <summary>Starts the daemon in <paramref name="node"/> and waits until its API answers.</summary>
+    public static async Task<AgentProcess> StartAsync(TestNetwork network, TestNode node,
+        int restPort = DefaultRestPort, params string[] extraFlags)
+    {
+        var ax = RepoLayout.RequireAx();
+        var socketDir = Path.Combine(network.Temp.Path, $"{node.Name}-{TempDirectory.NewId()}");
+        Directory.CreateDirectory(socketDir);
+        string[] daemon =
+        [
+            ax, "daemon",
+            "--socket-dir", socketDir,
+            "--rest-port", restPort.ToString(),
+            "--node-interface", node.Interface,
+            "--node-name", node.Name,
+            "--ports", DefaultPorts,
+            "--log-level", "debug",
+            .. extraFlags,
+        ];
+        var process = RunningProcess.Start("ip", node.Exec(daemon));
+        var agent = network.Own(new AgentProcess(node, socketDir, restPort, process));
+        await agent.WaitUntilHealthyAsync();
+        return agent;
+    }
+
+    /// <summary>GET /healthz on api.sock; true on a 2xx answer.</summary>
+    public async Task<bool> IsHealthyAsync()
+    {
+        if (!File.Exists(ApiSocket)) return false;
+        try
+        {
+            using var http = UnixSocketHttp.Create(ApiSocket, TimeSpan.FromSeconds(2));
+            using var response = await http.GetAsync("/healthz");
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException) { return false; }
+        catch (TaskCanceledException) { return false; }
+        catch (System.Net.Sockets.SocketException) { return false; }
+    }
+
+    private Task WaitUntilHealthyAsync() =>
+        Eventually.UntilAsync(async () =>
+        {
+            if (_process.HasExited)
+                throw new Xunit.Sdk.XunitException($"`ax daemon` exited before it was ready: {_process.Describe()}");
+            return await IsHealthyAsync();
+        }, StartTimeout, $"`ax daemon` in {Node.Namespace} to answer GET /healthz on {ApiSocket}", () => Output);
+
+    /// <summary>Stops the daemon (SIGTERM, then SIGKILL after <see cref="StopGrace"/>); returns its exit code.</summary>
+    public async Task<int?> StopAsync()
+    {
+        await _process.StopAsync(StopGrace);
+        return _process.HasExited ? (await _process.WaitForExitAsync(TimeSpan.FromSeconds(5))).ExitCode : null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync();
+        try { Directory.Delete(SocketDir, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,80 @@
+using AppSwitch.Common.Model;
+using AppSwitch.Common.Paths;
+
+namespace AppSwitch.Tests.Infrastructure;
+
+/// <summary>
+/// Runs programs on a test node as a user would: inside the node's namespace, with AX_SOCKET_DIR
+/// pointing at that node's agent, optionally under `ax run`. Started programs belong to the
+/// network and are stopped when it is disposed (or earlier, when the caller disposes them).
+/// </summary>
+public sealed class NodeShell
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly TestNetwork _network;
+    private readonly Dictionary<string, string> _environment;
+
+    public TestNode Node { get; }
+    public string SocketDir { get; }
+
+    public NodeShell(TestNetwork network, TestNode node, string socketDir)
+    {
+        _network = network;
+        Node = node;
+        SocketDir = socketDir;
+        _environment = new() { [SocketDirectory.EnvironmentVariable] = socketDir };
+    }
+
+    public NodeShell(TestNetwork network, AgentProcess agent) : this(network, agent.Node, agent.SocketDir) { }
+
+    /// <summary>`ax run AXOPTIONS -- COMMAND` as argv.</summary>
+    public static string[] AxRun(IEnumerable<string> axOptions, IEnumerable<string> command) =>
+        [RepoLayout.RequireAx(), "run", .. axOptions, "--", .. command];
+
+    /// <summary>Starts <paramref name="command"/> in the node's namespace (not under ax).</summary>
+    public RunningProcess Start(params string[] command) =>
+        _network.Own(RunningProcess.Start("ip", Node.Exec(command), _environment));
+
+    /// <summary>Starts `ax run AXOPTIONS -- COMMAND` in the node's namespace.</summary>
+    public RunningProcess StartUnderAx(string[] axOptions, string[] command) => Start(AxRun(axOptions, command));
+
+    /// <summary>Runs <paramref name="command"/> in the node's namespace to completion.</summary>
+    public async Task<CommandResult> RunAsync(string[] command, TimeSpan? timeout = null)
+    {
+        await using var process = RunningProcess.Start("ip", Node.Exec(command), _environment);
+        return await process.WaitForExitAsync(timeout ?? DefaultTimeout);
+    }
+
+    /// <summary>Runs `ax run AXOPTIONS -- COMMAND` to completion.</summary>
+    public Task<CommandResult> RunUnderAxAsync(string[] axOptions, string[] command, TimeSpan? timeout = null) =>
+        RunAsync(AxRun(axOptions, command), timeout);
+
+    /// <summary>Runs `ax ARGS` (get, create, …) on the node.</summary>
+    public Task<CommandResult> AxAsync(params string[] args) => RunAsync([RepoLayout.RequireAx(), .. args]);
+
+    /// <summary>`ax get RESOURCE -o json`, parsed; fails with the CLI's output when it does not succeed.</summary>
+    public async Task<List<T>> GetAsync<T>()
+    {
+        var result = await AxAsync("get", AxResources.NameOf<T>(), "-o", "json");
+        if (result.ExitCode != 0)
+            throw new Xunit.Sdk.XunitException($"`ax get {AxResources.NameOf<T>()} -o json` failed: {result.Describe()}");
+        return AxList<T>.Parse(result.StdOut).Items;
+    }
+
+    /// <summary>Waits until `ax get servers` lists <paramref name="serviceAddr"/> (e.g. 198.18.0.1:80).</summary>
+    public async Task<ServerRecord> WaitForServerAsync(string serviceAddr, TimeSpan? timeout = null,
+        RunningProcess? server = null, int count = 1)
+    {
+        List<ServerRecord> seen = [];
+        await Eventually.UntilAsync(async () =>
+        {
+            if (server is { HasExited: true })
+                throw new Xunit.Sdk.XunitException($"the server exited before {serviceAddr} was listed: {server.Describe()}");
+            seen = (await GetAsync<ServerRecord>()).Where(s => s.ServiceAddr == serviceAddr).ToList();
+            return seen.Count >= count;
+        }, timeout ?? DefaultTimeout, $"{count} server entr{(count == 1 ? "y" : "ies")} for {serviceAddr} in `ax get servers -o json`",
+            () => server?.Describe() ?? "");
+        return seen[0];
+    }
+}
