@@ -1,7 +1,162 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using AppSwitch.Agent.Configuration;
+using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Native;
+using AppSwitch.Agent.Table;
+using AppSwitch.Common.CommandLine;
+using AppSwitch.Common.Paths;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
 namespace AppSwitch.Agent.Launcher;
 
-/// <summary>Serves `ax run` launchers on &lt;socket-dir&gt;/ax.sock. (Stub: being written.)</summary>
-public sealed class LauncherEndpoint : Microsoft.Extensions.Hosting.BackgroundService
+/// <summary>
+/// Serves `ax run` launchers on &lt;socket-dir&gt;/ax.sock: parses their arguments into a plan, takes the seccomp
+/// listener they hand over, registers the app and starts supervising it (docs/launcher-protocol.md).
+/// </summary>
+public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, Supervisor supervisor,
+    ILogger<LauncherEndpoint> logger) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+    private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(10);
+    private Socket? _listener;
+
+    public string SocketPath { get; } = SocketDirectory.LauncherSocket(options.SocketDir);
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        Libc.Unlink(SocketPath); // a stale socket of an earlier agent
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
+        Libc.Chmod(SocketPath, Convert.ToUInt32("660", 8));
+        _listener.Listen(128);
+        logger.LogInformation("Launcher endpoint listening on {Path}", SocketPath);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Socket peer;
+            try
+            {
+                peer = await _listener!.AcceptAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) { break; }
+            catch (SocketException e)
+            {
+                logger.LogWarning("Accept on {Path} failed: {Error}", SocketPath, e.Message);
+                continue;
+            }
+            // Each launcher is served on its own thread with blocking calls: the exchange is short and fd passing is easier.
+            _ = Task.Factory.StartNew(() => Serve(peer), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _listener?.Dispose();
+        Libc.Unlink(SocketPath);
+        await base.StopAsync(cancellationToken);
+    }
+
+    private void Serve(Socket peer)
+    {
+        using var _ = peer;
+        peer.Blocking = true;
+        peer.ReceiveTimeout = (int)PeerTimeout.TotalMilliseconds;
+        peer.SendTimeout = (int)PeerTimeout.TotalMilliseconds;
+        var connection = new LauncherConnection(peer);
+        var pid = 0;
+        try
+        {
+            if (!FdPassing.TryGetPeerCredentials((int)peer.Handle, out var cred))
+                throw new LauncherProtocolException("cannot read the launcher's credentials");
+            pid = cred.Pid;
+            Handshake(connection, cred);
+        }
+        catch (LauncherProtocolException e)
+        {
+            logger.LogWarning("Launcher (pid {Pid}) rejected: {Reason}", pid, e.Message);
+            TrySendError(connection, 1, e.Message);
+        }
+        catch (SocketException e)
+        {
+            logger.LogWarning("Launcher (pid {Pid}) connection failed: {Reason}", pid, e.Message);
+        }
+        finally
+        {
+            foreach (var fd in connection.ReceivedFds) Libc.Close(fd); // anything not handed to the supervisor
+        }
+    }
+
+    private void Handshake(LauncherConnection connection, Libc.UCred cred)
+    {
+        var (type, payload) = connection.ReadFrame();
+        if (type != FrameType.Run) throw new LauncherProtocolException($"expected a RUN frame, got type {(byte)type}");
+        var request = RunRequest.Decode(payload);
+
+        RunPlan plan;
+        try
+        {
+            plan = RunPlanParser.Parse(request.Args, request.Environment);
+        }
+        catch (HelpRequestedException help)
+        {
+            connection.WriteError(0, help.Message);
+            return;
+        }
+        catch (UsageException usage)
+        {
+            connection.WriteError(2, usage.Message);
+            return;
+        }
+        if (plan.NewNetns && cred.Uid != 0)
+        {
+            connection.WriteError(1, "a new network namespace needs root; run as root or use --new-netns=false");
+            return;
+        }
+
+        var appId = NewAppId();
+        var writer = new PayloadWriter();
+        writer.UInt32((uint)plan.CommandIndex);
+        writer.Bool(plan.NewNetns);
+        writer.String(plan.User);
+        writer.String(plan.Interface);
+        writer.String(appId);
+        connection.WriteFrame(FrameType.Plan, writer.ToArray());
+
+        (type, payload) = connection.ReadFrame();
+        if (type != FrameType.Listener) throw new LauncherProtocolException($"expected a LISTENER frame, got type {(byte)type}");
+        if (connection.ReceivedFds.Count != 1 || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
+            throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd");
+        var listener = connection.ReceivedFds[0];
+
+        var app = new AppEntry
+        {
+            Id = appId, Name = plan.Name, VirtualIp = plan.Ip, Labels = plan.Labels, Pid = cred.Pid,
+            Command = request.Args.Skip(plan.CommandIndex).ToArray(),
+        };
+        table.AddApp(app);
+        supervisor.Attach(app, listener);
+        connection.ReceivedFds.Clear(); // the supervisor owns the listener now
+        connection.WriteFrame(FrameType.Ready, []);
+    }
+
+    private string NewAppId()
+    {
+        while (true)
+        {
+            var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+            if (table.FindApp(id) is null) return id;
+        }
+    }
+
+    private static void TrySendError(LauncherConnection connection, int exitCode, string message)
+    {
+        try { connection.WriteError(exitCode, message); }
+        catch (SocketException) { }
+        catch (ObjectDisposedException) { }
+    }
 }

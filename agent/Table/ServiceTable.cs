@@ -83,10 +83,14 @@ public sealed class ServiceTable(NodeIdentity node)
         if (_serversByNode.TryGetValue(nodeKey, out var byNode) && byNode == server) _serversByNode.Remove(nodeKey);
     }
 
-    /// <summary>True when the address is some app's virtual IP or some server's service address.</summary>
+    /// <summary>
+    /// True when the address is some app's virtual IP or some server's service address. The node's own
+    /// address is never virtual: ports nobody published there belong to the node's network.
+    /// </summary>
     public bool IsVirtual(IPAddress address)
     {
         address = Normalize(address);
+        if (address.Equals(node.Address)) return false;
         lock (_lock)
         {
             if (_virtualIpUse.ContainsKey(address)) return true;

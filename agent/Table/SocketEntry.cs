@@ -15,6 +15,8 @@ public sealed class SocketEntry
     public required System.Net.Sockets.AddressFamily Family { get; init; }
     /// <summary>The local address the application believes it has (what it bound, or its virtual IP).</summary>
     public required IPEndPoint VirtualLocal { get; set; }
+    /// <summary>Where clients reach it: the virtual IP (or the node address for apps without one) and the virtual port.</summary>
+    public required IPEndPoint Service { get; init; }
     /// <summary>The real local address on the node.</summary>
     public required IPEndPoint NodeLocal { get; set; }
     /// <summary>For connected sockets: the virtual address the application connected to.</summary>

@@ -1,0 +1,75 @@
+using System.Net;
+using AppSwitch.Agent.Native;
+using AppSwitch.Agent.Table;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.Interception;
+
+/// <summary>
+/// bind(fd, addr, len): loopback stays private to the app (kernel); any other IPv4 address (wildcard, the app's
+/// virtual IP, …) gets a node socket bound to the node address and a port from `--ports`, remembering what the
+/// application asked for. UDP sockets are published as servers here; TCP ones at listen.
+/// </summary>
+internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets, PortAllocator ports, ILogger logger)
+{
+    public void Handle(SyscallContext call)
+    {
+        var fd = call.FdArg(0);
+        Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
+        var length = AddressArgument.Read(call, 1, 2, raw);
+        if (length < 0) { call.Fail(-length); return; }
+        raw = raw[..length];
+
+        var family = SockAddr.Family(raw);
+        if (family is not (Libc.AF_INET or Libc.AF_INET6)) { call.Continue(); return; } // AF_UNIX, netlink, …
+        if (!SockAddr.TryDecode(raw, out var requested)) { call.Fail(Libc.EINVAL); return; }
+        var address = ServiceTable.Normalize(requested.Address);
+        if (IPAddress.IsLoopback(address)) { call.Continue(); return; }
+
+        var original = call.BorrowFd(fd);
+        if (original < 0) { call.Fail(-original); return; }
+        if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Libc.ENOTSOCK); return; }
+        if (kind.Domain != family) { call.Fail(kind.Domain == Libc.AF_INET6 ? Libc.EINVAL : Libc.EAFNOSUPPORT); return; }
+        if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM)) { call.Continue(); return; }
+        if (table.FindSocket(SocketCalls.Inode(original)) is not null) { call.Fail(Libc.EINVAL); return; } // already bound
+        var wildcard = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork && !wildcard)
+        {
+            call.Fail(Libc.EADDRNOTAVAIL); // virtual addresses are IPv4; a real IPv6 address is not ours to give
+            return;
+        }
+
+        var nodeFd = sockets.CreateLike(original, kind);
+        if (nodeFd < 0) { call.Fail(-nodeFd); return; }
+        var nodeEndPoint = ports.Bind(nodeFd, kind.Domain, out var bindError);
+        if (nodeEndPoint is null) { Libc.Close(nodeFd); call.Fail(bindError); return; }
+
+        var app = call.Session.App;
+        var virtualPort = requested.Port != 0 ? requested.Port : nodeEndPoint.Port;
+        var serviceAddress = wildcard || address.Equals(app.VirtualIp) ? app.VirtualIp ?? table.Node.Address : address;
+        var transport = kind.Type == Libc.SOCK_DGRAM ? Transport.Udp : Transport.Tcp;
+        var entry = new SocketEntry
+        {
+            App = app, Inode = SocketCalls.Inode(nodeFd), Transport = transport,
+            Family = kind.Domain == Libc.AF_INET6 ? System.Net.Sockets.AddressFamily.InterNetworkV6 : System.Net.Sockets.AddressFamily.InterNetwork,
+            VirtualLocal = new IPEndPoint(wildcard ? requested.Address : address, virtualPort),
+            Service = new IPEndPoint(serviceAddress, virtualPort), NodeLocal = nodeEndPoint, State = SocketState.Bound,
+        };
+
+        var appNonBlocking = (SocketCalls.GetStatusFlags(original) & Libc.O_NONBLOCK) != 0;
+        if (!appNonBlocking) SocketCalls.SetNonBlocking(nodeFd, false);
+        var installed = call.Install(nodeFd, fd, call.IsCloseOnExec(fd));
+        Libc.Close(nodeFd);
+        if (installed != 0) { if (installed != Libc.ENOENT) call.Fail(installed); return; }
+
+        table.AddSocket(entry);
+        if (transport == Transport.Udp) table.AddServer(ServerFor(entry));
+        logger.LogDebug("App {AppId}: bind {Requested}/{Transport} -> node {Node}", app.Id, requested, transport, nodeEndPoint);
+        call.Succeed();
+    }
+
+    public static ServerEntry ServerFor(SocketEntry socket) => new()
+    {
+        App = socket.App, Transport = socket.Transport, Virtual = socket.Service, Node = socket.NodeLocal, Inode = socket.Inode,
+    };
+}

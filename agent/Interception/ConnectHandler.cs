@@ -1,0 +1,122 @@
+using System.Net;
+using AppSwitch.Agent.Native;
+using AppSwitch.Agent.Table;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.Interception;
+
+/// <summary>
+/// connect(fd, addr, len): AF_INET/AF_INET6 destinations are resolved by the service table and connected on a
+/// node socket that then replaces the application's fd; everything else is left to the kernel.
+/// </summary>
+internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver resolver, NodeSocketFactory sockets,
+    PendingConnects pending, ILogger logger)
+{
+    public void Handle(SyscallContext call)
+    {
+        var fd = call.FdArg(0);
+        Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
+        var length = AddressArgument.Read(call, 1, 2, raw);
+        if (length < 0) { call.Fail(-length); return; }
+        raw = raw[..length];
+
+        var original = call.BorrowFd(fd);
+        if (original < 0) { call.Fail(-original); return; }
+        if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Libc.ENOTSOCK); return; }
+        var swapped = table.FindSocket(SocketCalls.Inode(original));
+
+        var family = SockAddr.Family(raw);
+        if (family is not (Libc.AF_INET or Libc.AF_INET6) || kind.Domain is not (Libc.AF_INET or Libc.AF_INET6))
+        {
+            // AF_UNIX, AF_UNSPEC (UDP disconnect) …: on a socket of the app's own namespace the kernel may run it;
+            // on a node socket we run it ourselves with the bytes we checked (no time-of-check/time-of-use gap).
+            if (swapped is null) call.Continue();
+            else Answer(call, SocketCalls.ConnectRaw(original, raw));
+            return;
+        }
+        if (!SockAddr.TryDecode(raw, out var destination) || family != kind.Domain)
+        {
+            call.Fail(family != kind.Domain ? Libc.EAFNOSUPPORT : Libc.EINVAL);
+            return;
+        }
+        var address = ServiceTable.Normalize(destination.Address);
+        if (IPAddress.IsLoopback(address) && swapped is null)
+        {
+            call.Continue(); // the app's private loopback
+            return;
+        }
+        var transport = kind.Type == Libc.SOCK_DGRAM ? Transport.Udp : Transport.Tcp;
+        if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM))
+        {
+            call.Continue(); // raw and other sockets reach only the app's empty namespace
+            return;
+        }
+
+        var target = resolver.Resolve(call.Session, destination, transport, out var refusal);
+        if (target is null)
+        {
+            logger.LogDebug("App {AppId}: connect to {Destination}/{Transport} refused: no server", call.Session.App.Id, destination, transport);
+            call.Fail(refusal);
+            return;
+        }
+        logger.LogDebug("App {AppId}: connect {Destination} -> {Target}", call.Session.App.Id, destination, target);
+
+        var appNonBlocking = (SocketCalls.GetStatusFlags(original) & Libc.O_NONBLOCK) != 0;
+        if (swapped is not null)
+            ConnectExisting(call, original, kind, target, appNonBlocking);
+        else
+            ConnectNew(call, fd, original, kind, target, appNonBlocking);
+    }
+
+    /// <summary>The app's socket is already a node socket (bound earlier): connect it in place.</summary>
+    private void ConnectExisting(SyscallContext call, int original, SocketCalls.Kind kind, IPEndPoint target, bool appNonBlocking)
+    {
+        if (appNonBlocking) { Answer(call, SocketCalls.Connect(original, target, kind.Domain)); return; }
+        SocketCalls.SetNonBlocking(original, true);
+        var rc = SocketCalls.Connect(original, target, kind.Domain);
+        if (rc != Libc.EINPROGRESS)
+        {
+            SocketCalls.SetNonBlocking(original, false);
+            Answer(call, rc);
+            return;
+        }
+        var nodeFd = Libc.Fcntl(original, Libc.F_DUPFD_CLOEXEC, 0);
+        pending.Add(new PendingConnect
+        {
+            Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeFd, TargetFd = -1,
+        });
+    }
+
+    private void ConnectNew(SyscallContext call, int fd, int original, SocketCalls.Kind kind, IPEndPoint target, bool appNonBlocking)
+    {
+        var nodeFd = sockets.CreateLike(original, kind);
+        if (nodeFd < 0) { call.Fail(-nodeFd); return; }
+        var closeOnExec = call.IsCloseOnExec(fd);
+        var rc = SocketCalls.Connect(nodeFd, target, kind.Domain);
+        if (rc is not (0 or Libc.EINPROGRESS))
+        {
+            Libc.Close(nodeFd);
+            call.Fail(rc);
+            return;
+        }
+        if (rc == Libc.EINPROGRESS && !appNonBlocking)
+        {
+            pending.Add(new PendingConnect
+            {
+                Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeFd,
+                TargetFd = fd, CloseOnExec = closeOnExec,
+            });
+            return;
+        }
+        if (!appNonBlocking) SocketCalls.SetNonBlocking(nodeFd, false);
+        var installed = call.Install(nodeFd, fd, closeOnExec);
+        Libc.Close(nodeFd);
+        if (installed != 0) { if (installed != Libc.ENOENT) call.Fail(installed); return; }
+        Answer(call, rc);
+    }
+
+    private static void Answer(SyscallContext call, int errno)
+    {
+        if (errno == 0) call.Succeed(); else call.Fail(errno);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Net;
+using AppSwitch.Agent.Native;
+using AppSwitch.Agent.Table;
+
+namespace AppSwitch.Agent.Interception;
+
+/// <summary>
+/// getsockname/getpeername: node sockets answer with the virtual addresses the application expects, in the
+/// family of its socket. Sockets of the app's own namespace are left to the kernel.
+/// </summary>
+internal sealed class SocketNameHandler(ServiceTable table)
+{
+    public void Handle(SyscallContext call, bool peer)
+    {
+        var fd = call.FdArg(0);
+        var original = call.BorrowFd(fd);
+        if (original < 0) { call.Fail(-original); return; }
+        if (!SocketCalls.TryGetKind(original, out var kind) || kind.Domain is not (Libc.AF_INET or Libc.AF_INET6))
+        {
+            call.Continue();
+            return;
+        }
+        var answer = peer ? VirtualPeer(original) : VirtualLocal(call.Session, original);
+        if (answer is null) { call.Continue(); return; }
+
+        Span<byte> lengthBytes = stackalloc byte[4];
+        var rc = call.ReadMemory(call.Arg(2), lengthBytes);
+        if (rc != 0) { call.Fail(rc == Libc.ESRCH ? Libc.EFAULT : rc); return; }
+        var capacity = BitConverter.ToInt32(lengthBytes);
+        if (capacity < 0) { call.Fail(Libc.EINVAL); return; }
+
+        Span<byte> encoded = stackalloc byte[SockAddr.MaxSize];
+        var size = SockAddr.Encode(answer, kind.Domain, encoded);
+        if (call.WriteMemory(call.Arg(1), encoded[..Math.Min(size, capacity)]) != 0
+            || call.WriteMemory(call.Arg(2), BitConverter.GetBytes(size)) != 0)
+        {
+            call.Fail(Libc.EFAULT);
+            return;
+        }
+        call.Succeed();
+    }
+
+    private IPEndPoint? VirtualLocal(AppSession session, int socketFd)
+    {
+        if (table.FindSocket(SocketCalls.Inode(socketFd)) is { } bound) return bound.VirtualLocal;
+        var local = SocketCalls.LocalEndPoint(socketFd);
+        if (local is null || !ServiceTable.Normalize(local.Address).Equals(table.Node.Address)) return null;
+        // An accepted connection of one of our servers, or a client socket the agent connected.
+        if (table.ServerAtNode(local.Address, local.Port) is { } server) return server.Virtual;
+        return new IPEndPoint(session.App.VirtualIp ?? table.Node.Address, local.Port);
+    }
+
+    private IPEndPoint? VirtualPeer(int socketFd)
+    {
+        var remote = SocketCalls.RemoteEndPoint(socketFd);
+        if (remote is null) return null;
+        return table.ServerAtNode(remote.Address, remote.Port)?.Virtual;
+    }
+}

@@ -1,0 +1,81 @@
+namespace AppSwitch.Agent.Native;
+
+/// <summary>Reaching into a supervised process: its fds (pidfd_getfd) and its memory (process_vm_readv/writev).</summary>
+internal static unsafe class ProcessAccess
+{
+    private const long PidfdThread = 0x80; // PIDFD_THREAD (O_EXCL): a pidfd for a thread, not only a leader
+
+    /// <summary>Opens a pidfd for the thread or process <paramref name="tid"/>; -errno on failure.</summary>
+    public static int OpenPidfd(int tid)
+    {
+        var fd = (int)Libc.Syscall(SyscallNumbers.PidfdOpen, tid, PidfdThread, 0);
+        if (fd >= 0) return fd;
+        var error = Libc.Errno;
+        if (error != Libc.EINVAL) return -error;
+        // Kernels before 6.9 know no PIDFD_THREAD: a plain pidfd for the thread group leader does as well.
+        fd = (int)Libc.Syscall(SyscallNumbers.PidfdOpen, ThreadGroupOf(tid), 0, 0);
+        return fd >= 0 ? fd : -Libc.Errno;
+    }
+
+    /// <summary>Duplicates fd <paramref name="targetFd"/> of the process into the agent; -errno on failure.</summary>
+    public static int GetFd(int pidfd, int targetFd)
+    {
+        var fd = (int)Libc.Syscall(SyscallNumbers.PidfdGetfd, pidfd, targetFd, 0);
+        return fd >= 0 ? fd : -Libc.Errno;
+    }
+
+    /// <summary>Reads exactly buffer.Length bytes at <paramref name="address"/>; returns 0 or an errno (EFAULT for a bad pointer).</summary>
+    public static int ReadMemory(int tid, ulong address, Span<byte> buffer)
+    {
+        if (buffer.Length == 0) return 0;
+        fixed (byte* p = buffer)
+        {
+            var local = new Libc.IoVec { Base = p, Length = (nuint)buffer.Length };
+            var remote = new Libc.IoVec { Base = (void*)address, Length = (nuint)buffer.Length };
+            var n = Libc.ProcessVmReadv(tid, &local, 1, &remote, 1, 0);
+            if (n < 0) return Libc.Errno;
+            return n == buffer.Length ? 0 : Libc.EFAULT;
+        }
+    }
+
+    /// <summary>Writes the buffer at <paramref name="address"/>; returns 0 or an errno.</summary>
+    public static int WriteMemory(int tid, ulong address, ReadOnlySpan<byte> buffer)
+    {
+        if (buffer.Length == 0) return 0;
+        fixed (byte* p = buffer)
+        {
+            var local = new Libc.IoVec { Base = p, Length = (nuint)buffer.Length };
+            var remote = new Libc.IoVec { Base = (void*)address, Length = (nuint)buffer.Length };
+            var n = Libc.ProcessVmWritev(tid, &local, 1, &remote, 1, 0);
+            if (n < 0) return Libc.Errno;
+            return n == buffer.Length ? 0 : Libc.EFAULT;
+        }
+    }
+
+    /// <summary>Whether fd <paramref name="targetFd"/> of the thread has FD_CLOEXEC (from /proc/TID/fdinfo).</summary>
+    public static bool IsCloseOnExec(int tid, int targetFd)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{tid}/fdinfo/{targetFd}"))
+                if (line.StartsWith("flags:", StringComparison.Ordinal))
+                    return (Convert.ToInt32(line[6..].Trim(), 8) & Libc.O_CLOEXEC) != 0;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return false;
+    }
+
+    /// <summary>The thread group (process) id of a thread, from /proc/TID/status; the tid itself when unknown.</summary>
+    public static int ThreadGroupOf(int tid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{tid}/status"))
+                if (line.StartsWith("Tgid:", StringComparison.Ordinal))
+                    return int.Parse(line.AsSpan(5).Trim());
+        }
+        catch (IOException) { }
+        return tid;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net;
+
+namespace AppSwitch.Agent.Native;
+
+/// <summary>Socket operations on fds the agent holds, with IPEndPoint in and out and errno results.</summary>
+internal static unsafe class SocketCalls
+{
+    public readonly record struct Kind(int Domain, int Type, int Protocol);
+
+    /// <summary>SO_DOMAIN, SO_TYPE and SO_PROTOCOL of a socket; false when fd is not a socket.</summary>
+    public static bool TryGetKind(int fd, out Kind kind)
+    {
+        kind = default;
+        if (!TryGetInt(fd, Libc.SOL_SOCKET, Libc.SO_DOMAIN, out var domain)) return false;
+        if (!TryGetInt(fd, Libc.SOL_SOCKET, Libc.SO_TYPE, out var type)) return false;
+        TryGetInt(fd, Libc.SOL_SOCKET, Libc.SO_PROTOCOL, out var protocol);
+        kind = new Kind(domain, type, protocol);
+        return true;
+    }
+
+    public static bool TryGetInt(int fd, int level, int name, out int value)
+    {
+        int v = 0, len = sizeof(int);
+        var ok = Libc.GetSockOpt(fd, level, name, &v, &len) == 0;
+        value = v;
+        return ok;
+    }
+
+    public static int SetInt(int fd, int level, int name, int value) =>
+        Libc.SetSockOpt(fd, level, name, &value, sizeof(int)) == 0 ? 0 : Libc.Errno;
+
+    /// <summary>Reads a raw option into <paramref name="buffer"/>; returns its length or -1.</summary>
+    public static int GetRaw(int fd, int level, int name, Span<byte> buffer)
+    {
+        var len = buffer.Length;
+        fixed (byte* p = buffer)
+            return Libc.GetSockOpt(fd, level, name, p, &len) == 0 ? len : -1;
+    }
+
+    public static int SetRaw(int fd, int level, int name, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* p = value)
+            return Libc.SetSockOpt(fd, level, name, p, value.Length) == 0 ? 0 : Libc.Errno;
+    }
+
+    /// <summary>A new non-blocking, close-on-exec socket; -errno on failure.</summary>
+    public static int Create(Kind kind)
+    {
+        var fd = Libc.Socket(kind.Domain, kind.Type | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, kind.Protocol);
+        return fd >= 0 ? fd : -Libc.Errno;
+    }
+
+    public static int Bind(int fd, IPEndPoint endPoint, int family)
+    {
+        Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
+        var len = SockAddr.Encode(endPoint, family, raw);
+        fixed (byte* p = raw) return Libc.Bind(fd, p, len) == 0 ? 0 : Libc.Errno;
+    }
+
+    /// <summary>connect(2); 0, EINPROGRESS for a non-blocking socket still connecting, or another errno.</summary>
+    public static int Connect(int fd, IPEndPoint endPoint, int family)
+    {
+        Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
+        var len = SockAddr.Encode(endPoint, family, raw);
+        fixed (byte* p = raw) return Libc.Connect(fd, p, len) == 0 ? 0 : Libc.Errno;
+    }
+
+    /// <summary>connect(2) with the raw address bytes the application gave (AF_UNSPEC and friends).</summary>
+    public static int ConnectRaw(int fd, ReadOnlySpan<byte> raw)
+    {
+        fixed (byte* p = raw) return Libc.Connect(fd, p, raw.Length) == 0 ? 0 : Libc.Errno;
+    }
+
+    public static IPEndPoint? LocalEndPoint(int fd) => Name(fd, peer: false);
+
+    public static IPEndPoint? RemoteEndPoint(int fd) => Name(fd, peer: true);
+
+    private static IPEndPoint? Name(int fd, bool peer)
+    {
+        var raw = stackalloc byte[SockAddr.MaxSize];
+        var len = SockAddr.MaxSize;
+        var rc = peer ? Libc.GetPeerName(fd, raw, &len) : Libc.GetSockName(fd, raw, &len);
+        if (rc != 0) return null;
+        return SockAddr.TryDecode(new ReadOnlySpan<byte>(raw, Math.Min(len, SockAddr.MaxSize)), out var ep) ? ep : null;
+    }
+
+    /// <summary>The socket's inode number (identifies it across fd numbers and processes).</summary>
+    public static ulong Inode(int fd)
+    {
+        var stat = stackalloc byte[256];
+        return Libc.FStat(fd, stat) == 0 ? *(ulong*)(stat + 8) : 0; // st_ino follows the 8-byte st_dev everywhere we run
+    }
+
+    public static int GetStatusFlags(int fd) => Libc.Fcntl(fd, Libc.F_GETFL, 0);
+
+    public static int SetNonBlocking(int fd, bool nonBlocking)
+    {
+        var flags = Libc.Fcntl(fd, Libc.F_GETFL, 0);
+        if (flags < 0) return Libc.Errno;
+        var wanted = nonBlocking ? flags | Libc.O_NONBLOCK : flags & ~Libc.O_NONBLOCK;
+        return wanted == flags || Libc.Fcntl(fd, Libc.F_SETFL, wanted) == 0 ? 0 : Libc.Errno;
+    }
+}
