@@ -20,7 +20,7 @@ public sealed record AxList<T>
         }
         catch (JsonException e)
         {
-            throw new FormatException($"cannot parse `ax get -o json` output as a List of {typeof(T).Name}: {e.Message}\n{json}", e);
+            throw new FormatException($"cannot parse `ax get -o json` output as a List of {typeof(T).Name}: {e.Message}", e);
         }
     }
 }

@@ -59,7 +59,8 @@ public sealed class NodeShell
         var result = await AxAsync("get", AxResources.NameOf<T>(), "-o", "json");
         if (result.ExitCode != 0)
             throw new Xunit.Sdk.XunitException($"`ax get {AxResources.NameOf<T>()} -o json` failed: {result.Describe()}");
-        return AxList<T>.Parse(result.StdOut).Items;
+        try { return AxList<T>.Parse(result.StdOut).Items; }
+        catch (FormatException e) { throw new Xunit.Sdk.XunitException($"{e.Message}\n{result.Describe()}"); }
     }
 
     /// <summary>Waits until `ax get servers` lists <paramref name="serviceAddr"/> (e.g. 198.18.0.1:80).</summary>
