@@ -30,12 +30,13 @@ public sealed class AgentOptionsParser
             new("node-interface")
             {
                 ValueName = "IP|IFNAME", EnvironmentVariable = "AX_NODE_INTERFACE", Validate = addresses.Explain,
-                Help = "address node sockets bind to and peers use, or the interface that has it (default: first interface that is up)",
+                DefaultDescription = "first interface that is up",
+                Help = "address node sockets bind to and peers use, or the interface that has it",
             },
             new("node-name")
             {
                 ValueName = "NAME", EnvironmentVariable = "AX_NODE_NAME", Validate = CheckName,
-                Help = "node name (default: host name)",
+                DefaultDescription = "host name", Help = "node name",
             },
             new("cluster")
             {

@@ -18,6 +18,9 @@ public sealed record OptionSpec(string Name, OptionKind Kind = OptionKind.String
 
     public string Help { get; init; } = "";
 
+    /// <summary>How usage text describes a default computed at run time ("host name"); overrides <see cref="DefaultValue"/> there.</summary>
+    public string? DefaultDescription { get; init; }
+
     /// <summary>The placeholder shown in usage text (`--ip A.B.C.D`); defaults to "VALUE" / "N".</summary>
     public string? ValueName { get; init; }
 

@@ -36,7 +36,7 @@ internal static class UsageFormatter
     private static string RightColumn(OptionSpec spec)
     {
         var notes = new List<string>();
-        if (!string.IsNullOrEmpty(spec.DefaultValue)) notes.Add($"default {spec.DefaultValue}");
+        if ((spec.DefaultDescription ?? spec.DefaultValue) is { Length: > 0 } shownDefault) notes.Add($"default {shownDefault}");
         if (spec.EnvironmentVariable is { } env) notes.Add($"env {env}");
         return notes.Count == 0 ? spec.Help : $"{spec.Help} ({string.Join("; ", notes)})";
     }
