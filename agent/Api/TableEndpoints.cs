@@ -1,0 +1,29 @@
+using AppSwitch.Agent.Table;
+using AppSwitch.Common.Json;
+
+namespace AppSwitch.Agent.Api;
+
+/// <summary>`GET /api/v1/apps|servers|sockets`: snapshots of the service table, as `ax get` shows them.</summary>
+internal static class TableEndpoints
+{
+    public const string Prefix = "/api/v1";
+
+    public static IEndpointRouteBuilder MapTableEndpoints(this IEndpointRouteBuilder routes)
+    {
+        // Plain RequestDelegates: no parameter binding to generate at start-up.
+        routes.MapGet($"{Prefix}/apps", static context =>
+            JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
+                AsList(Table(context).AppRecords()), ApiJsonContext.Default.ListAppRecord));
+        routes.MapGet($"{Prefix}/servers", static context =>
+            JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
+                AsList(Table(context).ServerRecords()), ApiJsonContext.Default.ListServerRecord));
+        routes.MapGet($"{Prefix}/sockets", static context =>
+            JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
+                AsList(Table(context).SocketRecords()), ApiJsonContext.Default.ListSocketRecord));
+        return routes;
+    }
+
+    private static ServiceTable Table(HttpContext context) => context.RequestServices.GetRequiredService<ServiceTable>();
+
+    private static List<T> AsList<T>(IReadOnlyList<T> records) => records as List<T> ?? [.. records];
+}

@@ -1,0 +1,18 @@
+using System.Net;
+using AppSwitch.Agent.Configuration;
+
+namespace AppSwitch.Agent.Hosting;
+
+/// <summary>The agent's lifecycle log messages (source-generated: no boxing, no parsing of templates at run time).</summary>
+internal static partial class AgentHostLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+        Message = "AppSwitch agent running: node {NodeName} address {NodeAddress} cluster {Cluster}, sockets in {SocketDir}, REST port {RestPort}, node ports {Ports}")]
+    public static partial void Started(ILogger logger, string nodeName, IPAddress nodeAddress, string cluster, string socketDir, string restPort, PortRanges ports);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "AppSwitch agent stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "cannot listen: {Reason}")]
+    public static partial void ListenFailed(ILogger logger, string reason);
+}
