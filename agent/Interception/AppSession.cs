@@ -7,5 +7,6 @@ internal sealed class AppSession(AppEntry app, int listenerFd)
 {
     public AppEntry App { get; } = app;
     public int ListenerFd { get; } = listenerFd;
+    /// <summary>Trapped calls served (touched only by the session's thread).</summary>
     public long Calls;
 }

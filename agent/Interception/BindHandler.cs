@@ -64,7 +64,8 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
 
         table.AddSocket(entry);
         if (transport == Transport.Udp) table.AddServer(ServerFor(entry));
-        logger.LogDebug("App {AppId}: bind {Requested}/{Transport} -> node {Node}", app.Id, requested, transport, nodeEndPoint);
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("App {AppId}: bind {Requested}/{Transport} -> node {Node}", app.Id, requested, transport, nodeEndPoint);
         call.Succeed();
     }
 

@@ -59,7 +59,8 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
             call.Fail(refusal);
             return;
         }
-        logger.LogDebug("App {AppId}: connect {Destination} -> {Target}", call.Session.App.Id, destination, target);
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("App {AppId}: connect {Destination} -> {Target}", call.Session.App.Id, destination, target);
 
         var appNonBlocking = (SocketCalls.GetStatusFlags(original) & Libc.O_NONBLOCK) != 0;
         if (swapped is not null)
@@ -101,12 +102,23 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         }
         if (rc == Libc.EINPROGRESS && !appNonBlocking)
         {
-            pending.Add(new PendingConnect
+            // Connections to this node usually finish inside connect(); only wait (asynchronously) when not.
+            if (!SocketCalls.IsWritableNow(nodeFd))
             {
-                Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeFd,
-                TargetFd = fd, CloseOnExec = closeOnExec,
-            });
-            return;
+                pending.Add(new PendingConnect
+                {
+                    Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeFd,
+                    TargetFd = fd, CloseOnExec = closeOnExec,
+                });
+                return;
+            }
+            rc = SocketCalls.TryGetInt(nodeFd, Libc.SOL_SOCKET, Libc.SO_ERROR, out var soError) ? soError : Libc.Errno;
+            if (rc != 0)
+            {
+                Libc.Close(nodeFd);
+                call.Fail(rc);
+                return;
+            }
         }
         if (!appNonBlocking) SocketCalls.SetNonBlocking(nodeFd, false);
         var installed = call.Install(nodeFd, fd, closeOnExec);

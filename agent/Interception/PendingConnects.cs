@@ -2,61 +2,112 @@ using AppSwitch.Agent.Native;
 
 namespace AppSwitch.Agent.Interception;
 
-/// <summary>Blocking connects in flight, watched by the supervisor's epoll. Touched only by the supervisor thread.</summary>
-internal sealed class PendingConnects(Epoll epoll)
+/// <summary>
+/// Blocking connects in flight. Session threads add them; one completion thread waits on all of their node
+/// sockets and finishes each call when its connect is done, so no session thread ever waits on the network.
+/// </summary>
+internal sealed class PendingConnects : IDisposable
 {
-    public const ulong TokenTag = 2UL << 56;
+    private const ulong WakeToken = 0;
+    private const int SweepIntervalMs = 250;
+    private readonly Epoll _epoll = new(64);
+    private readonly int _wakeFd;
+    private readonly Lock _lock = new();
     private readonly Dictionary<ulong, PendingConnect> _pending = new();
+    private readonly Thread _thread;
     private ulong _nextId;
+    private volatile bool _stopping;
 
-    public int Count => _pending.Count;
+    public PendingConnects()
+    {
+        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        _epoll.Add(_wakeFd, Libc.EPOLLIN, WakeToken);
+        _thread = new Thread(Run, 256 * 1024) { Name = "connect-completion", IsBackground = true };
+        _thread.Start();
+    }
+
+    public int Count
+    {
+        get { lock (_lock) return _pending.Count; }
+    }
 
     public void Add(PendingConnect connect)
     {
-        var id = ++_nextId;
-        _pending[id] = connect;
-        var rc = epoll.Add(connect.NodeFd, Libc.EPOLLOUT | Libc.EPOLLONESHOT, TokenTag | id);
-        if (rc != 0)
+        ulong id;
+        lock (_lock)
         {
-            _pending.Remove(id);
-            Seccomp.Respond(connect.Listener, connect.NotificationId, 0, rc);
-            connect.Abandon();
+            id = ++_nextId;
+            _pending[id] = connect;
+        }
+        var rc = _epoll.Add(connect.NodeFd, Libc.EPOLLOUT | Libc.EPOLLONESHOT, id);
+        if (rc == 0) return;
+        if (Take(id) is { } failed)
+        {
+            Seccomp.Respond(failed.Listener, failed.NotificationId, 0, rc);
+            failed.Abandon();
         }
     }
 
-    public void OnReady(ulong token)
+    private PendingConnect? Take(ulong id)
     {
-        if (!_pending.Remove(token & ~TokenTag, out var connect)) return;
-        epoll.Remove(connect.NodeFd);
-        connect.Complete();
+        lock (_lock) return _pending.Remove(id, out var connect) ? connect : null;
+    }
+
+    private void Run()
+    {
+        var lastSweep = Environment.TickCount64;
+        while (!_stopping)
+        {
+            _epoll.Wait(SweepIntervalMs, (token, _) =>
+            {
+                if (token == WakeToken || Take(token) is not { } connect) return;
+                _epoll.Remove(connect.NodeFd);
+                connect.Complete();
+            });
+            if (Environment.TickCount64 - lastSweep >= SweepIntervalMs)
+            {
+                lastSweep = Environment.TickCount64;
+                SweepAbandoned(SweepIntervalMs);
+            }
+        }
+        DropWhere(_ => true);
     }
 
     /// <summary>Drops connects whose caller was interrupted or died, so their node sockets do not linger.</summary>
-    public void SweepAbandoned(long olderThanMs)
+    private void SweepAbandoned(long olderThanMs)
     {
         var now = Environment.TickCount64;
-        foreach (var (id, connect) in _pending.ToList())
+        DropWhere(c => now - c.StartedTicks >= olderThanMs && !Seccomp.IsValid(c.Listener, c.NotificationId));
+    }
+
+    public void DropSession(AppSession session) => DropWhere(c => c.Session == session);
+
+    private void DropWhere(Func<PendingConnect, bool> predicate)
+    {
+        List<PendingConnect> dropped;
+        lock (_lock)
         {
-            if (now - connect.StartedTicks < olderThanMs || Seccomp.IsValid(connect.Listener, connect.NotificationId)) continue;
-            _pending.Remove(id);
-            epoll.Remove(connect.NodeFd);
+            dropped = [];
+            foreach (var (id, connect) in _pending.Where(p => predicate(p.Value)).ToList())
+            {
+                _pending.Remove(id);
+                dropped.Add(connect);
+            }
+        }
+        foreach (var connect in dropped)
+        {
+            _epoll.Remove(connect.NodeFd);
             connect.Abandon();
         }
     }
 
-    public void DropSession(AppSession session)
+    public unsafe void Dispose()
     {
-        foreach (var (id, connect) in _pending.Where(p => p.Value.Session == session).ToList())
-        {
-            _pending.Remove(id);
-            epoll.Remove(connect.NodeFd);
-            connect.Abandon();
-        }
-    }
-
-    public void DropAll()
-    {
-        foreach (var connect in _pending.Values) connect.Abandon();
-        _pending.Clear();
+        _stopping = true;
+        ulong one = 1;
+        Libc.Write(_wakeFd, &one, sizeof(ulong));
+        _thread.Join(TimeSpan.FromSeconds(2));
+        _epoll.Dispose();
+        Libc.Close(_wakeFd);
     }
 }

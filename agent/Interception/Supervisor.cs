@@ -8,35 +8,31 @@ using Microsoft.Extensions.Logging;
 namespace AppSwitch.Agent.Interception;
 
 /// <summary>
-/// Serves the seccomp listeners of every supervised application from one thread and one epoll set: trapped
-/// calls are answered at once, blocking connects complete asynchronously, and an application whose listener
-/// hangs up (its whole process tree exited) is removed from the table with everything it owned.
+/// Serves the seccomp listeners of every supervised application. Each application has its own session
+/// thread that waits on its listener with poll(): with the kernel's synchronous wake-up the trapped thread
+/// and its session thread hand over on one CPU, which halves the cost of a trapped call compared with a
+/// shared epoll loop. Blocking connects complete on the shared completion thread, never in a session.
+/// An application whose listener hangs up (its whole process tree exited) is removed with all it owned.
 /// </summary>
 public sealed class Supervisor : IHostedService, IDisposable
 {
-    private const ulong ListenerTag = 1UL << 56, WakeToken = 0;
-    private const int SweepIntervalMs = 250;
-
+    private const int SessionStackSize = 256 * 1024;
     private readonly ServiceTable _table;
     private readonly ILogger<Supervisor> _logger;
-    private readonly Epoll _epoll = new(128);
-    private readonly int _wakeFd;
+    private readonly int _stopFd;
     private readonly ConcurrentDictionary<int, AppSession> _sessions = new();
-    private readonly PendingConnects _pending;
+    private readonly PendingConnects _pending = new();
     private readonly ConnectHandler _connect;
     private readonly BindHandler _bind;
     private readonly ListenHandler _listen;
     private readonly SocketNameHandler _names;
-    private Thread? _thread;
     private volatile bool _stopping;
 
     public Supervisor(AgentOptions options, ServiceTable table, ILogger<Supervisor> logger)
     {
         _table = table;
         _logger = logger;
-        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        _epoll.Add(_wakeFd, Libc.EPOLLIN, WakeToken);
-        _pending = new PendingConnects(_epoll);
+        _stopFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         var sockets = new NodeSocketFactory();
         _connect = new ConnectHandler(table, new ConnectTargetResolver(table), sockets, _pending, logger);
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
@@ -49,64 +45,40 @@ public sealed class Supervisor : IHostedService, IDisposable
     /// <summary>Starts serving an application's listener (called by the launcher endpoint; thread-safe).</summary>
     public void Attach(AppEntry app, int listenerFd)
     {
-        _sessions[listenerFd] = new AppSession(app, listenerFd);
-        var rc = _epoll.Add(listenerFd, Libc.EPOLLIN, ListenerTag | (uint)listenerFd);
-        if (rc != 0) throw new InvalidOperationException($"cannot watch the seccomp listener: errno {rc}");
+        Seccomp.TrySetSyncWakeUp(listenerFd);
+        var session = new AppSession(app, listenerFd);
+        _sessions[listenerFd] = session;
+        new Thread(() => Serve(session), SessionStackSize) { Name = $"app-{app.Id}", IsBackground = true }.Start();
         _logger.LogInformation("App {AppId} attached (pid {Pid}, ip {Ip}, name {Name})", app.Id, app.Pid, app.VirtualIp, app.Name);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _thread = new Thread(Run) { Name = "seccomp-supervisor", IsBackground = true };
-        _thread.Start();
-        return Task.CompletedTask;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public unsafe Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
-        Wake();
-        _thread?.Join(TimeSpan.FromSeconds(2));
+        ulong one = 1;
+        Libc.Write(_stopFd, &one, sizeof(ulong)); // wakes every session thread
         return Task.CompletedTask;
     }
 
-    private unsafe void Wake()
+    private unsafe void Serve(AppSession session)
     {
-        ulong one = 1;
-        Libc.Write(_wakeFd, &one, sizeof(ulong));
-    }
-
-    private void Run()
-    {
-        var lastSweep = Environment.TickCount64;
+        var fds = stackalloc Libc.PollFd[2];
         while (!_stopping)
         {
-            try
+            fds[0] = new Libc.PollFd { Fd = session.ListenerFd, Events = Libc.POLLIN };
+            fds[1] = new Libc.PollFd { Fd = _stopFd, Events = Libc.POLLIN };
+            if (Libc.Poll(fds, 2, -1) < 0)
             {
-                _epoll.Wait(SweepIntervalMs, OnEvent);
-                if (Environment.TickCount64 - lastSweep >= SweepIntervalMs)
-                {
-                    lastSweep = Environment.TickCount64;
-                    if (_pending.Count > 0) _pending.SweepAbandoned(SweepIntervalMs);
-                }
+                if (Libc.Errno == Libc.EINTR) continue;
+                _logger.LogError("App {AppId}: poll on its listener failed: errno {Errno}", session.App.Id, Libc.Errno);
+                break;
             }
-            catch (Exception e)
-            {
-                // One bad call must not take every application's network down with it.
-                _logger.LogError(e, "Supervisor loop error; continuing");
-            }
+            if ((fds[0].REvents & Libc.POLLIN) != 0) ServeOne(session);
+            else if ((fds[0].REvents & (Libc.POLLHUP | Libc.POLLERR | Libc.POLLNVAL)) != 0) break;
         }
-        _pending.DropAll();
-    }
-
-    private void OnEvent(ulong token, uint events)
-    {
-        if (token == WakeToken) return;
-        if ((token & PendingConnects.TokenTag) == PendingConnects.TokenTag) { _pending.OnReady(token); return; }
-        var listener = (int)(token & 0xFFFFFFFF);
-        if (!_sessions.TryGetValue(listener, out var session)) return;
-        if ((events & Libc.EPOLLIN) != 0) ServeOne(session);
-        else if ((events & (Libc.EPOLLHUP | Libc.EPOLLERR)) != 0) End(session);
+        if (!_stopping) End(session);
     }
 
     private void ServeOne(AppSession session)
@@ -121,6 +93,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         }
         catch (Exception e)
         {
+            // One bad call must not take the application's network down with it.
             _logger.LogError(e, "App {AppId}: handling syscall {Nr} failed", session.App.Id, call.Nr);
             call.Fail(Libc.ENOMEM);
         }
@@ -138,7 +111,6 @@ public sealed class Supervisor : IHostedService, IDisposable
 
     private void End(AppSession session)
     {
-        _epoll.Remove(session.ListenerFd);
         _sessions.TryRemove(session.ListenerFd, out _);
         _pending.DropSession(session);
         Libc.Close(session.ListenerFd);
@@ -148,7 +120,7 @@ public sealed class Supervisor : IHostedService, IDisposable
 
     public void Dispose()
     {
-        _epoll.Dispose();
-        Libc.Close(_wakeFd);
+        _pending.Dispose();
+        Libc.Close(_stopFd);
     }
 }

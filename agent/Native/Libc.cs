@@ -17,6 +17,8 @@ internal static unsafe partial class Libc
         SO_KEEPALIVE = 9, SO_LINGER = 13, SO_REUSEPORT = 15, SO_PEERCRED = 17, SO_PROTOCOL = 38, SO_DOMAIN = 39;
     public const int TCP_NODELAY = 1, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6, TCP_USER_TIMEOUT = 18;
     public const int IP_TOS = 1, IPV6_V6ONLY = 26, IPV6_TCLASS = 67;
+    public const int O_RDONLY = 0;
+    public const short POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
     public const int F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
 
     public const int EPERM = 1, ENOENT = 2, EACCES = 13, ESRCH = 3, EINTR = 4, EBADF = 9, EAGAIN = 11, ENOMEM = 12, EFAULT = 14,
@@ -95,6 +97,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "recvmsg", SetLastError = true)]
     public static partial nint RecvMsg(int fd, MsgHdr* msg, int flags);
 
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, ulong count, int timeoutMs);
+
     [LibraryImport(Lib, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Unlink(string path);
 
@@ -118,6 +126,14 @@ internal static unsafe partial class Libc
         public void* Control;
         public nuint ControlLen;
         public int Flags;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short REvents;
     }
 
     [StructLayout(LayoutKind.Sequential)]

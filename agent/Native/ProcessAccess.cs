@@ -55,15 +55,24 @@ internal static unsafe class ProcessAccess
     /// <summary>Whether fd <paramref name="targetFd"/> of the thread has FD_CLOEXEC (from /proc/TID/fdinfo).</summary>
     public static bool IsCloseOnExec(int tid, int targetFd)
     {
-        try
+        // Raw open/read: this runs on every connect and bind, and a FileStream costs several more syscalls.
+        var fd = Libc.Open($"/proc/{tid}/fdinfo/{targetFd}", Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fd < 0) return false;
+        var buffer = stackalloc byte[256];
+        var n = (int)Libc.Read(fd, buffer, 256);
+        Libc.Close(fd);
+        if (n <= 0) return false;
+        var text = new ReadOnlySpan<byte>(buffer, n);
+        var at = text.IndexOf("flags:"u8);
+        if (at < 0) return false;
+        long flags = 0;
+        foreach (var c in text[(at + 6)..])
         {
-            foreach (var line in File.ReadLines($"/proc/{tid}/fdinfo/{targetFd}"))
-                if (line.StartsWith("flags:", StringComparison.Ordinal))
-                    return (Convert.ToInt32(line[6..].Trim(), 8) & Libc.O_CLOEXEC) != 0;
+            if (c is (byte)' ' or (byte)'\t') { if (flags == 0) continue; break; }
+            if (c is < (byte)'0' or > (byte)'7') break;
+            flags = flags * 8 + (c - '0');
         }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return false;
+        return (flags & Libc.O_CLOEXEC) != 0;
     }
 
     /// <summary>The thread group (process) id of a thread, from /proc/TID/status; the tid itself when unknown.</summary>

@@ -91,6 +91,13 @@ internal static unsafe class SocketCalls
         return Libc.FStat(fd, stat) == 0 ? *(ulong*)(stat + 8) : 0; // st_ino follows the 8-byte st_dev everywhere we run
     }
 
+    /// <summary>Whether a connecting socket is already done (connected or failed), without waiting.</summary>
+    public static bool IsWritableNow(int fd)
+    {
+        var p = new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT };
+        return Libc.Poll(&p, 1, 0) == 1;
+    }
+
     public static int GetStatusFlags(int fd) => Libc.Fcntl(fd, Libc.F_GETFL, 0);
 
     public static int SetNonBlocking(int fd, bool nonBlocking)
