@@ -1,2 +1,5 @@
-// Placeholder: the CLI entry point is being written (see NOTES.md).
-return 0;
+using AppSwitch.Cli;
+using AppSwitch.Common.CommandLine;
+
+// Invoked by the static `ax` launcher with every argument after argv[0] (`get apps -o wide`).
+return await CliApplication.RunAsync(args, EnvironmentSnapshot.Current(), Console.Out, Console.Error);

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using AppSwitch.Common.Json;
+using AppSwitch.Common.Paths;
+
+namespace AppSwitch.Cli.Client;
+
+/// <summary>
+/// Talks HTTP/1.1 to the agent's REST API on &lt;socket-dir&gt;/api.sock. Every failure becomes a
+/// <see cref="CliException"/> with the one line the user should see.
+/// </summary>
+internal sealed class DaemonClient : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private readonly HttpClient _http;
+
+    public DaemonClient(string socketDir)
+    {
+        SocketPath = SocketDirectory.ApiSocket(socketDir);
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectCallback = ConnectAsync,
+        };
+        _http = new HttpClient(handler)
+        {
+            // The host name is never resolved: every connection goes to the Unix socket.
+            BaseAddress = new Uri("http://appswitch/"),
+            Timeout = Timeout,
+            DefaultRequestVersion = HttpVersion.Version11,
+        };
+        _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+    }
+
+    public string SocketPath { get; }
+
+    public async Task<List<T>> GetListAsync<T>(string path, JsonTypeInfo<List<T>> type, CancellationToken cancel = default)
+    {
+        using var response = await SendAsync(path, cancel);
+        await using var body = await response.Content.ReadAsStreamAsync(cancel);
+        try
+        {
+            return await JsonSerializer.DeserializeAsync(body, type, cancel)
+                   ?? throw new CliException($"unexpected answer from the daemon for {path}: null");
+        }
+        catch (JsonException e)
+        {
+            throw new CliException($"unexpected answer from the daemon for {path}: {e.Message}");
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(string path, CancellationToken cancel)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.GetAsync(path.TrimStart('/'), HttpCompletionOption.ResponseHeadersRead, cancel);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AccessDenied })
+        {
+            throw new CliException($"permission denied on {SocketPath} (run as root or as a member of its group)");
+        }
+        catch (HttpRequestException)
+        {
+            throw new CliException($"cannot reach the AppSwitch daemon at {SocketPath} (is `ax daemon` running?)");
+        }
+        catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            throw new CliException($"the AppSwitch daemon at {SocketPath} did not answer within {Timeout.TotalSeconds:0} s");
+        }
+
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+            throw new CliException($"the daemon answered {(int)response.StatusCode} for {path}: {await ErrorTextAsync(response, cancel)}");
+    }
+
+    private static async Task<string> ErrorTextAsync(HttpResponseMessage response, CancellationToken cancel)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancel);
+        try
+        {
+            if (JsonSerializer.Deserialize(text, ApiJsonContext.Default.ApiError) is { Error: { Length: > 0 } error }) return error;
+        }
+        catch (JsonException)
+        {
+            // Not our JSON error body: show the text itself.
+        }
+        return text.Length > 0 ? text.Trim() : response.ReasonPhrase ?? "no details";
+    }
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancel)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancel);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,56 @@
+using AppSwitch.Cli.Client;
+using AppSwitch.Cli.Output;
+using AppSwitch.Common.CommandLine;
+using AppSwitch.Common.Json;
+
+namespace AppSwitch.Cli.Commands;
+
+/// <summary>`ax get apps|servers|sockets [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
+internal static class GetCommand
+{
+    public const string UsageLine = "ax get apps|servers|sockets [-o json|yaml|wide] [--socket-dir DIR]";
+    private const string Description = "Shows this node's applications, published servers or swapped sockets.";
+    public const string Resources = "apps, servers, sockets";
+
+    private static readonly OptionSet Options = new()
+    {
+        new("output")
+        {
+            ShortName = 'o', ValueName = "FORMAT",
+            Validate = v => OutputFormats.Parse(v) is null ? $"must be {OutputFormats.Choices}" : null,
+            Help = "json, yaml, or wide (more columns); default: a table",
+        },
+        new("socket-dir") { ValueName = "DIR", Help = "directory of the agent's sockets" },
+    };
+
+    public static string Usage => Options.FormatUsage(UsageLine, Description);
+
+    /// <param name="socketDir">From the global option, AX_SOCKET_DIR or the default; `get --socket-dir` overrides it.</param>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, string socketDir, TextWriter stdout, TextWriter stderr)
+    {
+        var parsed = Options.Parse(args);
+        if (parsed.HelpRequested) throw new HelpRequestedException(Usage);
+        if (parsed.Positionals.Count == 0) throw new UsageException($"get needs a resource type: {Resources}");
+        if (parsed.Positionals.Count > 1) throw new UsageException($"unexpected argument \"{parsed.Positionals[1]}\" (usage: {UsageLine})");
+
+        var format = OutputFormats.Parse(parsed.GetString("output") ?? "")!.Value;
+        var resource = parsed.Positionals[0];
+        Func<DaemonClient, Task> fetchAndPrint = resource switch
+        {
+            "apps" or "app" => async client => ListPrinter.Print(
+                await client.GetListAsync("/api/v1/apps", ApiJsonContext.Default.ListAppRecord),
+                format, AppTable.Definition, ApiJsonContext.Default.AppRecord, stdout, stderr),
+            "servers" or "server" => async client => ListPrinter.Print(
+                await client.GetListAsync("/api/v1/servers", ApiJsonContext.Default.ListServerRecord),
+                format, ServerTable.Definition, ApiJsonContext.Default.ServerRecord, stdout, stderr),
+            "sockets" or "socket" => async client => ListPrinter.Print(
+                await client.GetListAsync("/api/v1/sockets", ApiJsonContext.Default.ListSocketRecord),
+                format, SocketTable.Definition, ApiJsonContext.Default.SocketRecord, stdout, stderr),
+            _ => throw new UsageException($"unknown resource type \"{resource}\" (have: {Resources})"),
+        };
+
+        using var client = new DaemonClient(parsed.GetString("socket-dir") ?? socketDir);
+        await fetchAndPrint(client);
+        return 0;
+    }
+}
