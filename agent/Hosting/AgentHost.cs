@@ -79,6 +79,7 @@ public static class AgentHost
         builder.Services.AddSingleton<Supervisor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         builder.Services.AddHostedService<LauncherEndpoint>();
+        builder.Services.AddHostedService<ClosedSocketSweeper>();
 
         var app = builder.Build();
         app.UseMiddleware<ApiErrorMiddleware>();
