@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# First data-path benchmark (issue 2): the same client program talks to the same server
+#   direct: to the server's real node ip:port, from the node's namespace (no AppSwitch on the client);
+#   ax:     to the server's virtual IP, from a client under `ax run`.
+# (a) connect–request–close cycles, (b) one bulk transfer. Prints medians over RUNS runs and ax/direct.
+# Traffic stays inside a network namespace this script creates (no default route) and removes.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+AX="$ROOT/out/bin/ax"
+RUNS=${RUNS:-5}
+CYCLES=${CYCLES:-10000}
+BULK_BYTES=${BULK_BYTES:-1073741824}
+VIP=198.18.0.1
+NODE_IP=10.77.0.10
+
+[ -x "$AX" ] || { echo "bench: $AX is missing; run 'make build' first" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/axbench.XXXXXX)
+TAG=axb-$(basename "$WORK" | tail -c 7 | tr 'A-Z' 'a-z')
+NS=$TAG-n1
+PEER=$TAG-br
+AGENT_PID=""; SERVER_PID=""
+
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null || true
+  [ -n "$AGENT_PID" ] && wait "$AGENT_PID" 2>/dev/null || true
+  ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  ip netns del "$PEER" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+gcc -O2 -Wall -o "$WORK/netbench" "$ROOT/tests/bench/netbench.c" -lpthread
+
+# A node namespace with a veth whose peer sits in a namespace of its own; no default route.
+ip netns add "$NS"; ip netns add "$PEER"
+ip link add eth0 netns "$NS" type veth peer name eth0 netns "$PEER"
+ip -n "$NS" addr add "$NODE_IP/24" dev eth0
+ip -n "$NS" link set lo up; ip -n "$NS" link set eth0 up; ip -n "$PEER" link set eth0 up
+IN_NODE=(ip netns exec "$NS" env AX_SOCKET_DIR="$WORK/sock")
+
+"${IN_NODE[@]}" "$AX" daemon --socket-dir "$WORK/sock" --node-interface eth0 --rest-port 0 >"$WORK/agent.log" 2>&1 &
+AGENT_PID=$!
+for _ in $(seq 100); do [ -S "$WORK/sock/ax.sock" ] && [ -S "$WORK/sock/api.sock" ] && break; sleep 0.1; done
+[ -S "$WORK/sock/ax.sock" ] || { cat "$WORK/agent.log" >&2; echo "bench: agent did not start" >&2; exit 1; }
+
+"${IN_NODE[@]}" "$AX" run --ip "$VIP" -- "$WORK/netbench" server 80 >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+NODE_PORT=""
+for _ in $(seq 100); do
+  NODE_PORT=$("${IN_NODE[@]}" "$AX" get servers -o json 2>/dev/null | python3 -c '
+import json,sys
+for s in json.load(sys.stdin)["items"]:
+    if s["serviceAddr"] == "'"$VIP"':80": print(s["ipv4Addr"].rsplit(":",1)[1])' || true)
+  [ -n "$NODE_PORT" ] && break; sleep 0.1
+done
+[ -n "$NODE_PORT" ] || { echo "bench: the server never appeared in 'ax get servers'" >&2; exit 1; }
+
+field() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+
+declare -a CD CA BD BA
+for r in $(seq "$RUNS"); do
+  CD+=("$("${IN_NODE[@]}" "$WORK/netbench" cycles "$NODE_IP" "$NODE_PORT" "$CYCLES" | field per_second)")
+  CA+=("$("${IN_NODE[@]}" "$AX" run -- "$WORK/netbench" cycles "$VIP" 80 "$CYCLES" | field per_second)")
+  BD+=("$("${IN_NODE[@]}" "$WORK/netbench" bulk "$NODE_IP" "$NODE_PORT" "$BULK_BYTES" | field gbit_per_second)")
+  BA+=("$("${IN_NODE[@]}" "$AX" run -- "$WORK/netbench" bulk "$VIP" 80 "$BULK_BYTES" | field gbit_per_second)")
+  echo "run $r/$RUNS: cycles/s direct ${CD[-1]} ax ${CA[-1]}; Gbit/s direct ${BD[-1]} ax ${BA[-1]}" >&2
+done
+
+cd_m=$(median "${CD[@]}"); ca_m=$(median "${CA[@]}"); bd_m=$(median "${BD[@]}"); ba_m=$(median "${BA[@]}")
+python3 - "$cd_m" "$ca_m" "$bd_m" "$ba_m" "$RUNS" "$CYCLES" "$BULK_BYTES" <<'PY'
+import sys
+cd, ca, bd, ba = map(float, sys.argv[1:5]); runs, cycles, size = sys.argv[5:8]
+print(f"AppSwitch data path, medians of {runs} runs ({cycles} cycles, {int(size) >> 20} MiB bulk), {open('/proc/cpuinfo').read().count('processor')} CPUs")
+print(f"{'workload':<34}{'direct':>12}{'ax':>12}{'ax/direct':>11}")
+print(f"{'connect-request-close (cycles/s)':<34}{cd:>12.0f}{ca:>12.0f}{ca/cd:>11.2f}")
+print(f"{'bulk transfer (Gbit/s)':<34}{bd:>12.2f}{ba:>12.2f}{ba/bd:>11.2f}")
+PY
