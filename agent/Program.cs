@@ -19,4 +19,11 @@ catch (UsageException e)
     return e.ExitCode;
 }
 
+// Seccomp user notification, pidfds and Unix socket file modes: the agent is Linux-only by design.
+if (!OperatingSystem.IsLinux())
+{
+    Console.Error.WriteLine("ax daemon: the AppSwitch agent runs on Linux only");
+    return 1;
+}
+
 return await AgentHost.RunAsync(options);

@@ -14,6 +14,7 @@ namespace AppSwitch.Agent.Hosting;
 /// Builds and runs the agent: Kestrel on &lt;socket-dir&gt;/api.sock (and the REST port), the service table,
 /// the syscall supervisor and the launcher endpoint. Runs until SIGTERM/SIGINT.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class AgentHost
 {
     /// <summary>Unix socket directory: root and its group only (the launcher socket inside decides who may run apps).</summary>
