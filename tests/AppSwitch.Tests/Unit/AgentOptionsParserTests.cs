@@ -1,0 +1,144 @@
+using System.Net;
+using AppSwitch.Agent.Configuration;
+using AppSwitch.Common.CommandLine;
+using Microsoft.Extensions.Logging;
+using Xunit;
+
+namespace AppSwitch.Tests.Unit;
+
+public class AgentOptionsParserTests
+{
+    private static readonly NetworkInterfaceInfo[] Machine =
+    [
+        new("lo", true, true, [IPAddress.Loopback]),
+        new("eth0", false, false, [IPAddress.Parse("10.0.0.5")]),
+        new("v6only", true, false, [IPAddress.Parse("fd00::1")]),
+        new("eth1", true, false, [IPAddress.Parse("fe80::1"), IPAddress.Parse("10.77.0.10")]),
+    ];
+
+    private static AgentOptionsParser Parser(IReadOnlyList<NetworkInterfaceInfo>? interfaces = null) =>
+        new(new NodeAddressResolver(() => interfaces ?? Machine), () => "node-a");
+
+    private static AgentOptions Parse(string[] args, Dictionary<string, string>? env = null) =>
+        Parser().Parse(args, env ?? new Dictionary<string, string>());
+
+    private static string Error(string[] args, Dictionary<string, string>? env = null) =>
+        Assert.Throws<UsageException>(() => Parse(args, env)).Message;
+
+    [Fact]
+    public void DefaultsFollowAppSwitch()
+    {
+        var options = Parse([]);
+        Assert.Equal("node-a", options.NodeName);
+        Assert.Equal("appswitch", options.Cluster);
+        Assert.Equal(IPAddress.Parse("10.77.0.10"), options.NodeAddress);
+        Assert.Equal("40000-60000", options.Ports.ToString());
+        Assert.Equal(6664, options.RestPort);
+        Assert.False(options.Clean);
+        Assert.Equal("user", options.Driver);
+        Assert.Equal("/var/run/appswitch", options.SocketDir);
+        Assert.Equal(LogLevel.Information, options.LogLevel);
+    }
+
+    [Fact]
+    public void EveryFlagIsRead()
+    {
+        var options = Parse([
+            "--node-interface", "10.1.2.3", "--node-name", "n1", "--cluster=c1", "--ports", "7000,8000-8010",
+            "--rest-port", "0", "--clean", "--driver", "user", "--socket-dir", "/tmp/ax", "--log-level", "debug",
+        ]);
+        Assert.Equal(IPAddress.Parse("10.1.2.3"), options.NodeAddress);
+        Assert.Equal("n1", options.NodeName);
+        Assert.Equal("c1", options.Cluster);
+        Assert.Equal(12, options.Ports.Count);
+        Assert.Equal(0, options.RestPort);
+        Assert.True(options.Clean);
+        Assert.Equal("/tmp/ax", options.SocketDir);
+        Assert.Equal(LogLevel.Debug, options.LogLevel);
+    }
+
+    [Fact]
+    public void EnvironmentFillsInAndFlagsWin()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["AX_NODE_NAME"] = "env-node", ["AX_CLUSTER"] = "env-cluster", ["AX_REST_PORT"] = "7000",
+            ["AX_CLEAN"] = "true", ["AX_PORTS"] = "5000-5001", ["AX_SOCKET_DIR"] = "/tmp/env",
+            ["AX_NODE_INTERFACE"] = "eth0", ["AX_LOG_LEVEL"] = "warning", ["AX_DRIVER"] = "user",
+        };
+        var fromEnv = Parse([], env);
+        Assert.Equal("env-node", fromEnv.NodeName);
+        Assert.Equal("env-cluster", fromEnv.Cluster);
+        Assert.Equal(7000, fromEnv.RestPort);
+        Assert.True(fromEnv.Clean);
+        Assert.Equal(2, fromEnv.Ports.Count);
+        Assert.Equal("/tmp/env", fromEnv.SocketDir);
+        Assert.Equal(IPAddress.Parse("10.0.0.5"), fromEnv.NodeAddress);
+        Assert.Equal(LogLevel.Warning, fromEnv.LogLevel);
+
+        var flagged = Parse(["--node-name", "flag-node", "--rest-port", "8000", "--clean=false", "--node-interface", "eth1"], env);
+        Assert.Equal("flag-node", flagged.NodeName);
+        Assert.Equal(8000, flagged.RestPort);
+        Assert.False(flagged.Clean);
+        Assert.Equal(IPAddress.Parse("10.77.0.10"), flagged.NodeAddress);
+    }
+
+    [Fact]
+    public void AxOptsAddsOptionsThatTheCommandLineOverrides()
+    {
+        var env = new Dictionary<string, string> { ["AX_OPTS"] = "  --cluster  from-opts\t--rest-port 9000 " };
+        var options = Parse(["--rest-port", "9001"], env);
+        Assert.Equal("from-opts", options.Cluster);
+        Assert.Equal(9001, options.RestPort);
+    }
+
+    [Fact]
+    public void AnInterfaceNameGivesItsFirstIPv4Address() =>
+        Assert.Equal(IPAddress.Parse("10.77.0.10"), Parse(["--node-interface", "eth1"]).NodeAddress);
+
+    [Fact]
+    public void WithoutAnUsableInterfaceTheNodeAddressIsLoopback() =>
+        Assert.Equal(IPAddress.Loopback,
+            Parser([new("lo", true, true, [IPAddress.Loopback])]).Parse([], new Dictionary<string, string>()).NodeAddress);
+
+    [Theory]
+    [InlineData("invalid value \"nope0\" for --node-interface: no such interface (have: lo, eth0, v6only, eth1)", "--node-interface", "nope0")]
+    [InlineData("invalid value \"v6only\" for --node-interface: interface v6only has no IPv4 address", "--node-interface", "v6only")]
+    [InlineData("invalid value \"fd00::1\" for --node-interface: not an IPv4 address (IPv6 node addresses are not supported)", "--node-interface=fd00::1")]
+    [InlineData("invalid value \"x\" for --rest-port: not a port number", "--rest-port", "x")]
+    [InlineData("invalid value \"-1\" for --rest-port: not a port number", "--rest-port", "-1")]
+    [InlineData("invalid value \"65536\" for --rest-port: not a port number", "--rest-port", "65536")]
+    [InlineData("invalid value \"1-\" for --ports: '1-' is not a port or port range (1-65535)", "--ports", "1-")]
+    [InlineData("the kernel driver is not available in this build; use --driver user", "--driver", "kernel")]
+    [InlineData("invalid value \"fast\" for --driver: must be user or kernel", "--driver", "fast")]
+    [InlineData("invalid value \"loud\" for --log-level: must be trace, debug, info, warning or error", "--log-level", "loud")]
+    [InlineData("invalid value \"a b\" for --node-name: use 1-253 letters, digits, '-', '.' or '_'", "--node-name", "a b")]
+    [InlineData("unknown flag --neighbours", "--neighbours", "10.0.0.1")]
+    [InlineData("flag --cluster needs a value", "--cluster")]
+    [InlineData("unexpected argument \"extra\" (ax daemon takes only options)", "extra")]
+    public void BadValuesAreNamed(string message, params string[] args) => Assert.Equal(message, Error(args));
+
+    [Fact]
+    public void BadEnvironmentValuesNameTheVariable()
+    {
+        Assert.Equal("invalid value \"off\" for AX_REST_PORT: not a port number",
+            Error([], new Dictionary<string, string> { ["AX_REST_PORT"] = "off" }));
+        Assert.Equal("the kernel driver is not available in this build; use --driver user",
+            Error([], new Dictionary<string, string> { ["AX_DRIVER"] = "kernel" }));
+    }
+
+    [Fact]
+    public void ASocketDirectoryTooLongForSunPathIsRefused() =>
+        Assert.Contains("too long for a Unix socket path", Error(["--socket-dir", "/" + new string('d', 100)]));
+
+    [Fact]
+    public void HelpCarriesTheUsage()
+    {
+        var help = Assert.Throws<HelpRequestedException>(() => Parse(["--help"]));
+        Assert.Equal(0, help.ExitCode);
+        Assert.StartsWith("Usage: ax daemon [options]\n", help.Message);
+        foreach (var flag in new[] { "--node-interface", "--node-name", "--cluster", "--ports", "--rest-port", "--clean", "--driver", "--socket-dir", "--log-level" })
+            Assert.Contains(flag, help.Message);
+        Assert.Contains("env AX_NODE_INTERFACE", help.Message);
+    }
+}
