@@ -2,9 +2,13 @@
  *
  *   sockaddr_check server BIND_IP PORT   bind, listen, print "listen-name ADDR";
  *                                        accept one connection, print "accepted-name ADDR"
- *                                        and "accepted-peer ADDR", answer "ok\n", exit 0
+ *                                        and "accepted-peer ADDR", answer "ok\n", wait for
+ *                                        the client to close, exit 0
  *   sockaddr_check client IP PORT        connect, print "name ADDR" and "peer ADDR",
  *                                        read the answer, print "reply TEXT", exit 0
+ *   sockaddr_check client-wait IP PORT   connect, print "connected", wait for SIGUSR1, then
+ *                                        print "name ADDR" and "peer ADDR", exit 0 (asks
+ *                                        after the server may be gone)
  *
  * ADDR is a.b.c.d:port for AF_INET and [v6]:port for AF_INET6. Any failure prints
  * "error CALL: strerror" on stderr and exits 1. Output is line-buffered so that a test can
@@ -14,6 +18,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -85,18 +90,26 @@ static int server(const char *ip, const char *port)
     print_name("accepted-name", conn, 0);
     print_name("accepted-peer", conn, 1);
     if (write(conn, "ok\n", 3) != 3) die("write");
+    char sink[64];
+    while (read(conn, sink, sizeof sink) > 0) { }
     close(conn);
     close(fd);
     return 0;
 }
 
-static int client(const char *ip, const char *port)
+static int connect_to(const char *ip, const char *port)
 {
     struct sockaddr_storage ss;
     socklen_t len = make_addr(ip, port, &ss);
     int fd = socket(ss.ss_family, SOCK_STREAM, 0);
     if (fd < 0) die("socket");
     if (connect(fd, (struct sockaddr *)&ss, len) < 0) die("connect");
+    return fd;
+}
+
+static int client(const char *ip, const char *port)
+{
+    int fd = connect_to(ip, port);
     print_name("name", fd, 0);
     print_name("peer", fd, 1);
     char reply[64];
@@ -109,11 +122,28 @@ static int client(const char *ip, const char *port)
     return 0;
 }
 
+static int client_wait(const char *ip, const char *port)
+{
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    if (sigprocmask(SIG_BLOCK, &usr1, NULL) < 0) die("sigprocmask");
+    int fd = connect_to(ip, port);
+    printf("connected\n");
+    int sig;
+    if (sigwait(&usr1, &sig) != 0) die("sigwait");
+    print_name("name", fd, 0);
+    print_name("peer", fd, 1);
+    close(fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc == 4 && strcmp(argv[1], "server") == 0) return server(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "client") == 0) return client(argv[2], argv[3]);
-    fprintf(stderr, "usage: %s server BIND_IP PORT | client IP PORT\n", argv[0]);
+    if (argc == 4 && strcmp(argv[1], "client-wait") == 0) return client_wait(argv[2], argv[3]);
+    fprintf(stderr, "usage: %s server BIND_IP PORT | client IP PORT | client-wait IP PORT\n", argv[0]);
     return 2;
 }

@@ -6,6 +6,7 @@ namespace AppSwitch.Tests.Infrastructure;
 public static partial class Signals
 {
     public const int SIGKILL = 9;
+    public const int SIGUSR1 = 10;
     public const int SIGTERM = 15;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -43,6 +43,27 @@ public sealed class SocketAddressTests(ITestOutputHelper output)
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches) + "\n" + client.Describe() + "\n" + served.Describe());
     }
 
+    [Fact]
+    public async Task Client_getpeername_is_the_virtual_address_even_after_the_server_exited()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        var helper = await HelperPrograms.BuildAsync("sockaddr_check", node.Network.Temp.Path);
+        var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], [helper, "server", VirtualIps.Server, "80"]);
+        var entry = await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
+
+        var client = node.Shell.StartUnderAx(["--ip", VirtualIps.Client], [helper, "client-wait", VirtualIps.Server, "80"]);
+        await client.WaitForOutputAsync(o => o.Contains("connected"), TimeSpan.FromSeconds(30), "the client to connect");
+        Assert.True(server.Signal(Signals.SIGKILL), "could not kill the server");
+        await Eventually.UntilAsync(async () => !(await node.Shell.GetAsync<AppSwitch.Common.Model.ServerRecord>()).Any(s => s.AppId == entry.AppId),
+            TimeSpan.FromSeconds(5), "the server's entry to go", node.Diagnostics);
+
+        Assert.True(client.Signal(Signals.SIGUSR1), "could not signal the client");
+        var result = await client.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(result.ExitCode == 0, result.Describe());
+        Assert.True(Lines(result.StdOut).GetValueOrDefault("peer") == $"{VirtualIps.Server}:80",
+            $"getpeername after the server exited should still be {VirtualIps.Server}:80\n{result.Describe()}");
+    }
+
     private static Dictionary<string, string> Lines(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ', 2))
