@@ -6,7 +6,8 @@ namespace AppSwitch.Tests.Infrastructure;
 /// <summary>
 /// Runs programs on a test node as a user would: inside the node's namespace, with AX_SOCKET_DIR
 /// pointing at that node's agent, optionally under `ax run`. Started programs belong to the
-/// network and are stopped when it is disposed (or earlier, when the caller disposes them).
+/// network and are stopped when it is disposed (or earlier, when the caller disposes them). They start
+/// in the network's temp directory, so nothing they write lands elsewhere.
 /// </summary>
 public sealed class NodeShell
 {
@@ -34,7 +35,7 @@ public sealed class NodeShell
 
     /// <summary>Starts <paramref name="command"/> in the node's namespace (not under ax).</summary>
     public RunningProcess Start(params string[] command) =>
-        _network.Own(RunningProcess.Start("ip", Node.Exec(command), _environment));
+        _network.Own(RunningProcess.Start("ip", Node.Exec(command), _environment, _network.Temp.Path));
 
     /// <summary>Starts `ax run AXOPTIONS -- COMMAND` in the node's namespace.</summary>
     public RunningProcess StartUnderAx(string[] axOptions, string[] command) => Start(AxRun(axOptions, command));
@@ -42,7 +43,7 @@ public sealed class NodeShell
     /// <summary>Runs <paramref name="command"/> in the node's namespace to completion.</summary>
     public async Task<CommandResult> RunAsync(string[] command, TimeSpan? timeout = null)
     {
-        await using var process = RunningProcess.Start("ip", Node.Exec(command), _environment);
+        await using var process = RunningProcess.Start("ip", Node.Exec(command), _environment, _network.Temp.Path);
         return await process.WaitForExitAsync(timeout ?? DefaultTimeout);
     }
 

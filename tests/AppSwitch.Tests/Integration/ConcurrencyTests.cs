@@ -1,0 +1,157 @@
+using AppSwitch.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+using static AppSwitch.Tests.Infrastructure.RealPrograms;
+
+namespace AppSwitch.Tests.Integration;
+
+/// <summary>Children, threads, several apps, slow and interrupted connects: the agent serves them all at once.</summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class ConcurrencyTests(ITestOutputHelper output)
+{
+    /// <summary>An address on the test bridge that nobody has: ARP fails, so connect hangs ~3 s, then EHOSTUNREACH.</summary>
+    private const string Nobody = "10.77.0.99";
+
+    private const string ThreadedClient = """
+        import sys, urllib.request
+        from concurrent.futures import ThreadPoolExecutor
+        def get(_):
+            with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
+                return r.status
+        with ThreadPoolExecutor(8) as pool:
+            print(" ".join(str(s) for s in pool.map(get, range(32))))
+        """;
+
+    private const string TimedConnect = """
+        import errno, socket, sys, time
+        s = socket.socket()
+        print("connecting", flush=True)
+        t = time.monotonic()
+        try:
+            s.connect((sys.argv[1], int(sys.argv[2])))
+            print("connected", 0)
+        except OSError as e:
+            print(errno.errorcode.get(e.errno, e.errno), round(time.monotonic() - t, 3))
+        """;
+
+    private const string InterruptedConnects = """
+        import signal, socket, sys
+        class Interrupted(Exception): pass
+        def alarm(*_): raise Interrupted()
+        signal.signal(signal.SIGALRM, alarm)
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+        print("ready", flush=True)
+        signal.sigwait([signal.SIGUSR1])
+        interrupted = 0
+        for _ in range(int(sys.argv[3])):
+            s = socket.socket()
+            signal.setitimer(signal.ITIMER_REAL, 0.1)
+            try:
+                s.connect((sys.argv[1], int(sys.argv[2])))
+            except Interrupted:
+                interrupted += 1
+            except OSError as e:
+                print("error", e.errno, flush=True)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                s.close()
+        print("done", interrupted, flush=True)
+        signal.sigwait([signal.SIGUSR1])
+        """;
+
+    [Fact]
+    public async Task Threads_and_forked_children_of_one_app_all_reach_the_server()
+    {
+        await using var node = await StartWithServerAsync();
+        var threads = await node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client],
+            ["python3", "-c", ThreadedClient, $"http://{VirtualIps.Server}/"], TimeSpan.FromSeconds(60));
+        Assert.True(threads.ExitCode == 0 && threads.StdOut.Trim().Split(' ').SequenceEqual(Enumerable.Repeat("200", 32)),
+            threads.Describe());
+
+        // A shell whose background children each run curl: the filter is inherited by every child.
+        var url = $"http://{VirtualIps.Server}/";
+        var script = string.Join(" ", Enumerable.Range(0, 6).Select(i => $"curl -sS -o /dev/null -w '%{{http_code}}\\n' {url} > out{i} &")) + " wait; cat out*";
+        var children = await node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client],
+            ["sh", "-c", $"cd {node.Network.Temp.NewSubdirectory("children")} || exit 1; {script}"]);
+        Assert.True(children.ExitCode == 0 && children.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).SequenceEqual(Enumerable.Repeat("200", 6)),
+            children.Describe());
+    }
+
+    [Fact]
+    public async Task Several_apps_on_several_virtual_ips_are_served_at_once()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        var ips = Enumerable.Range(10, 5).Select(i => $"198.18.0.{i}").ToList();
+        foreach (var ip in ips)
+        {
+            var root = DocumentRoot(node.Network.Temp, ip, ("index.html", $"server {ip}"));
+            node.Shell.StartUnderAx(["--ip", ip], PythonHttpServer(root));
+        }
+        foreach (var ip in ips) await node.Shell.WaitForServerAsync($"{ip}:80");
+
+        var clients = ips.Select(ip => node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client], CurlBodyAndStatus($"http://{ip}/"))).ToList();
+        var results = await Task.WhenAll(clients);
+        for (var i = 0; i < ips.Count; i++)
+        {
+            Assert.True(results[i].ExitCode == 0, results[i].Describe());
+            Assert.Equal($"server {ips[i]}\n200", results[i].StdOut);
+        }
+    }
+
+    [Fact]
+    public async Task A_slow_blocking_connect_does_not_hold_up_other_apps_and_gets_its_own_errno()
+    {
+        await using var node = await StartWithServerAsync();
+        var slow = node.Shell.StartUnderAx(["--ip", VirtualIps.Other], ["python3", "-c", TimedConnect, Nobody, "80"]);
+        await slow.WaitForOutputAsync(o => o.Contains("connecting"), TimeSpan.FromSeconds(30), "the slow client to start connecting");
+
+        var fast = await node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client], CurlStatus($"http://{VirtualIps.Server}/"));
+        Assert.True(fast.ExitCode == 0 && fast.StdOut == "200", fast.Describe());
+        Assert.True(fast.Elapsed < TimeSpan.FromSeconds(1.5), $"a client took {fast.Elapsed.TotalMilliseconds:F0} ms while another app's connect was pending");
+
+        var slowResult = await slow.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var parts = slowResult.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Split(' ');
+        Assert.True(parts[0] == "EHOSTUNREACH", "the slow connect should fail as the node's network fails it: " + slowResult.Describe());
+        Assert.True(double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) > fast.Elapsed.TotalSeconds,
+            "the slow connect was not pending while the other client ran: " + slowResult.Describe());
+    }
+
+    [Fact]
+    public async Task Interrupted_connects_leak_no_agent_file_descriptors()
+    {
+        const int attempts = 10;
+        await using var node = await SingleNode.StartAsync(output);
+        var app = node.Shell.StartUnderAx(["--ip", VirtualIps.Client], ["python3", "-c", InterruptedConnects, Nobody, "80", attempts.ToString()]);
+        await app.WaitForOutputAsync(o => o.Contains("ready"), TimeSpan.FromSeconds(30), "the app to start");
+        var baseline = OpenFds(node.Agent.Pid);
+
+        Assert.True(app.Signal(Signals.SIGUSR1));
+        await app.WaitForOutputAsync(o => o.Contains("done"), TimeSpan.FromSeconds(30), "the interrupted connects");
+        Assert.Contains($"done {attempts}", app.StdOut);
+
+        // Pending node connects end (EHOSTUNREACH after ~3 s); then the agent must hold no more fds than before.
+        int now = 0;
+        await Eventually.UntilAsync(() => (now = OpenFds(node.Agent.Pid)) <= baseline, TimeSpan.FromSeconds(15),
+            $"the agent's open fds to return to {baseline} after {attempts} interrupted connects",
+            () => $"agent has {now} open fds (was {baseline})\n{node.Diagnostics()}");
+    }
+
+    private async Task<SingleNode> StartWithServerAsync()
+    {
+        var node = await SingleNode.StartAsync(output);
+        try
+        {
+            var root = DocumentRoot(node.Network.Temp, "www", ("index.html", "x"));
+            var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], PythonHttpServer(root));
+            await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static int OpenFds(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
+}
