@@ -35,7 +35,7 @@ dotnet test tests/AppSwitch.Tests --nologo \
     --logger "trx;LogFileName=results.trx" \
     --logger "console;verbosity=normal" \
     --results-directory "$results" \
-    --blame-hang-timeout 5min
+    --blame-hang-timeout 5min --blame-hang-dump-type none
 status=$?
 
 trx="$results/results.trx"

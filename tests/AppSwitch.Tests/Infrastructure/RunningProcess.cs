@@ -16,6 +16,7 @@ public sealed class RunningProcess : IAsyncDisposable
     private readonly Task _readers;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private int? _exitCode;
+    private bool _disposed;
     private TimeSpan _elapsed;
 
     public string CommandLine { get; }
@@ -114,6 +115,8 @@ public sealed class RunningProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         await StopAsync(TimeSpan.FromSeconds(2));
         await Task.WhenAny(_readers, Task.Delay(TimeSpan.FromSeconds(1)));
         _process.Dispose();
