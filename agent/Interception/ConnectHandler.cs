@@ -63,15 +63,18 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
             logger.LogDebug("App {AppId}: connect {Destination} -> {Target}", call.Session.App.Id, destination, target);
 
         var appNonBlocking = (SocketCalls.GetStatusFlags(original) & Libc.O_NONBLOCK) != 0;
+        var virtualPeer = target.Equals(destination) ? null : new IPEndPoint(address, destination.Port);
         if (swapped is not null)
-            ConnectExisting(call, original, kind, target, appNonBlocking);
+            ConnectExisting(call, original, kind, target, appNonBlocking, virtualPeer);
         else
-            ConnectNew(call, fd, original, kind, target, appNonBlocking);
+            ConnectNew(call, fd, original, kind, target, appNonBlocking, virtualPeer);
     }
 
     /// <summary>The app's socket is already a node socket (bound earlier): connect it in place.</summary>
-    private void ConnectExisting(SyscallContext call, int original, SocketCalls.Kind kind, IPEndPoint target, bool appNonBlocking)
+    private void ConnectExisting(SyscallContext call, int original, SocketCalls.Kind kind, IPEndPoint target, bool appNonBlocking,
+        IPEndPoint? virtualPeer)
     {
+        if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(original), call.Session.App, virtualPeer);
         if (appNonBlocking) { Answer(call, SocketCalls.Connect(original, target, kind.Domain)); return; }
         SocketCalls.SetNonBlocking(original, true);
         var rc = SocketCalls.Connect(original, target, kind.Domain);
@@ -88,10 +91,13 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         });
     }
 
-    private void ConnectNew(SyscallContext call, int fd, int original, SocketCalls.Kind kind, IPEndPoint target, bool appNonBlocking)
+    private void ConnectNew(SyscallContext call, int fd, int original, SocketCalls.Kind kind, IPEndPoint target, bool appNonBlocking,
+        IPEndPoint? virtualPeer)
     {
         var nodeFd = sockets.CreateLike(original, kind);
         if (nodeFd < 0) { call.Fail(-nodeFd); return; }
+        // Recorded before connecting: the sweeper drops it with the socket if the connect fails.
+        if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
         var closeOnExec = call.IsCloseOnExec(fd);
         var rc = SocketCalls.Connect(nodeFd, target, kind.Domain);
         if (rc is not (0 or Libc.EINPROGRESS))

@@ -53,7 +53,7 @@ internal sealed class SocketNameHandler(ServiceTable table)
     private IPEndPoint? VirtualPeer(int socketFd)
     {
         var remote = SocketCalls.RemoteEndPoint(socketFd);
-        if (remote is null) return null;
-        return table.ServerAtNode(remote.Address, remote.Port)?.Virtual;
+        if (remote is null) return null; // not connected: the kernel gives ENOTCONN
+        return table.FindPeer(SocketCalls.Inode(socketFd)) ?? table.ServerAtNode(remote.Address, remote.Port)?.Virtual;
     }
 }

@@ -32,8 +32,10 @@ public sealed class ClosedSocketSweeper(ServiceTable table, ILogger<ClosedSocket
     public void Sweep()
     {
         var sockets = table.Sockets();
-        if (sockets.Count == 0) return;
+        if (sockets.Count == 0 && table.PeerCount == 0) return;
+        var listedAt = Environment.TickCount64;
         var alive = LiveInodes();
+        table.PrunePeers(alive, listedAt);
         var missing = sockets.Where(s => !alive.Contains(s.Inode)).ToList();
         if (missing.Count == 0) return;
         alive = LiveInodes(); // a socket swapped in while the lists were read shows up now

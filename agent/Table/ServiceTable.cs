@@ -16,6 +16,8 @@ public sealed class ServiceTable(NodeIdentity node)
     private readonly Dictionary<(IPAddress, int), ServerEntry> _serversByNode = new();
     private readonly Dictionary<ulong, SocketEntry> _sockets = new();
     private readonly Dictionary<IPAddress, int> _virtualIpUse = new();
+    // Connected sockets whose destination was virtual: inode → (owner, the virtual address it connected to).
+    private readonly Dictionary<ulong, (AppEntry App, IPEndPoint VirtualPeer, long RecordedTicks)> _peers = new();
 
     public NodeIdentity Node => node;
 
@@ -40,6 +42,7 @@ public sealed class ServiceTable(NodeIdentity node)
             }
             foreach (var server in _serversByInode.Values.Where(s => s.App == app).ToList()) RemoveServerLocked(server);
             foreach (var socket in _sockets.Values.Where(s => s.App == app).ToList()) _sockets.Remove(socket.Inode);
+            foreach (var (inode, _) in _peers.Where(p => p.Value.App == app).ToList()) _peers.Remove(inode);
             return true;
         }
     }
@@ -132,6 +135,37 @@ public sealed class ServiceTable(NodeIdentity node)
     public void RemoveSocket(ulong inode)
     {
         lock (_lock) _sockets.Remove(inode);
+    }
+
+    /// <summary>Remembers the virtual address a translated connection was made to (getpeername outlives the server).</summary>
+    public void RecordPeer(ulong inode, AppEntry app, IPEndPoint virtualPeer)
+    {
+        lock (_lock) _peers[inode] = (app, virtualPeer, Environment.TickCount64);
+    }
+
+    public IPEndPoint? FindPeer(ulong inode)
+    {
+        lock (_lock) return _peers.TryGetValue(inode, out var peer) ? peer.VirtualPeer : null;
+    }
+
+    /// <summary>
+    /// Forgets connections whose sockets no longer exist. Only entries recorded before
+    /// <paramref name="listedAtTicks"/> (when the live list was read) are judged by it.
+    /// </summary>
+    public int PrunePeers(IReadOnlySet<ulong> liveInodes, long listedAtTicks)
+    {
+        lock (_lock)
+        {
+            var gone = _peers.Where(p => p.Value.RecordedTicks < listedAtTicks && !liveInodes.Contains(p.Key))
+                .Select(p => p.Key).ToList();
+            foreach (var inode in gone) _peers.Remove(inode);
+            return gone.Count;
+        }
+    }
+
+    public int PeerCount
+    {
+        get { lock (_lock) return _peers.Count; }
     }
 
     public IReadOnlyList<SocketEntry> Sockets()
