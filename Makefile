@@ -9,13 +9,17 @@ CONFIG ?= Release
 DOTNET ?= dotnet
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true
 
-.PHONY: all build native cli agent test unit-test demo bench install uninstall clean
+.PHONY: all deps build native cli agent test demo bench install uninstall clean
 
 all: build
 
-build: native cli agent
+build: deps native cli agent
 
-native:
+# The Debian packages the build, the demo and the tests use (installed when missing).
+deps:
+	bash scripts/install-deps.sh
+
+native: deps
 	$(MAKE) -C native-shims OUT=$(CURDIR)/$(OUT)/bin
 
 cli:

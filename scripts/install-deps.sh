@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the demo and the tests use, when they are missing.
+# Called by `make build` (and so by `make demo`, `make test`, `.ci/run`); a no-op when all is there.
+set -uo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# command → Debian package that provides it (busybox must be the static build)
+missing=()
+for pair in nginx:nginx curl:curl ip:iproute2 python3:python3 socat:socat iperf3:iperf3 \
+            node:nodejs gcc:gcc make:make musl-gcc:musl-tools; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+command -v dpkg-query >/dev/null 2>&1 && { installed busybox-static || missing+=(busybox-static); }
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: missing ${missing[*]}; install them (Debian/Ubuntu: apt-get install ${missing[*]})" >&2
+    exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+# Keep package scripts from starting services (nginx would listen on the host's port 80).
+policy=/usr/sbin/policy-rc.d made_policy=
+if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1; fi
+apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+status=$?
+[ -n "$made_policy" ] && rm -f "$policy"
+[ $status -eq 0 ] || echo "install-deps: apt-get install failed ($status)" >&2
+exit $status
