@@ -1,0 +1,74 @@
+#include "filter.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#define AX_NATIVE_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define AX_NATIVE_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "ax: the seccomp filter supports x86_64 and aarch64 only"
+#endif
+
+#ifndef X32_SYSCALL_BIT
+#define X32_SYSCALL_BIT 0x40000000u
+#endif
+
+#define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
+#define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+/* If the accumulator equals nr, fall through to the next instruction
+ * (the notify return); otherwise skip it. */
+#define TRAP(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), RET(SECCOMP_RET_USER_NOTIF)
+
+static struct sock_filter program[] = {
+    /* Calls made through another ABI (e.g. i386 int 0x80 on x86_64) are
+     * allowed: in new-netns mode they only reach the empty namespace. */
+    LOAD(arch),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AX_NATIVE_ARCH, 1, 0),
+    RET(SECCOMP_RET_ALLOW),
+    LOAD(nr),
+#if defined(__x86_64__)
+    /* x32 numbers alias the native calls under other numbers: refuse them
+     * instead of letting connect() slip through as an unknown number. */
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 1),
+    RET(SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+#endif
+    TRAP(__NR_connect),
+    TRAP(__NR_bind),
+    TRAP(__NR_listen),
+    TRAP(__NR_getsockname),
+    TRAP(__NR_getpeername),
+    RET(SECCOMP_RET_ALLOW),
+};
+
+/* CAP_SYS_ADMIN in the effective set lets us skip no_new_privs, so
+ * setuid programs inside the app keep working when we run as real root. */
+static int have_sys_admin(void)
+{
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &hdr, data) != 0)
+        return geteuid() == 0;
+    return (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) != 0;
+}
+
+int ax_install_filter(void)
+{
+    struct sock_fprog prog = {
+        .len = (unsigned short)(sizeof program / sizeof program[0]),
+        .filter = program,
+    };
+    if (!have_sys_admin() && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    /* The kernel creates the listener close-on-exec, so it never reaches the app. */
+    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    return fd < 0 ? -1 : (int)fd;
+}
