@@ -34,13 +34,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-gcc -O2 -Wall -o "$WORK/netbench" "$ROOT/tests/bench/netbench.c" -lpthread
+gcc -O2 -Wall -pthread -o "$WORK/netbench" "$ROOT/tests/bench/netbench.c"
 
 # A node namespace with a veth whose peer sits in a namespace of its own; no default route.
 ip netns add "$NS"; ip netns add "$PEER"
 ip link add eth0 netns "$NS" type veth peer name eth0 netns "$PEER"
 ip -n "$NS" addr add "$NODE_IP/24" dev eth0
 ip -n "$NS" link set lo up; ip -n "$NS" link set eth0 up; ip -n "$PEER" link set eth0 up
+# Tens of thousands of short connections leave their client ports in TIME_WAIT; without reuse the
+# ephemeral range fills up and connect() slows down, then fails (EADDRNOTAVAIL), for both modes.
+ip netns exec "$NS" sysctl -q -w net.ipv4.tcp_tw_reuse=1
 IN_NODE=(ip netns exec "$NS" env AX_SOCKET_DIR="$WORK/sock")
 
 "${IN_NODE[@]}" "$AX" daemon --socket-dir "$WORK/sock" --node-interface eth0 --rest-port 0 >"$WORK/agent.log" 2>&1 &
@@ -64,11 +67,17 @@ field() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip()
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 
 declare -a CD CA BD BA
+direct() { "${IN_NODE[@]}" "$WORK/netbench" "$1" "$NODE_IP" "$NODE_PORT" "$2" | field "$3"; }
+via_ax() { "${IN_NODE[@]}" "$AX" run -- "$WORK/netbench" "$1" "$VIP" 80 "$2" | field "$3"; }
 for r in $(seq "$RUNS"); do
-  CD+=("$("${IN_NODE[@]}" "$WORK/netbench" cycles "$NODE_IP" "$NODE_PORT" "$CYCLES" | field per_second)")
-  CA+=("$("${IN_NODE[@]}" "$AX" run -- "$WORK/netbench" cycles "$VIP" 80 "$CYCLES" | field per_second)")
-  BD+=("$("${IN_NODE[@]}" "$WORK/netbench" bulk "$NODE_IP" "$NODE_PORT" "$BULK_BYTES" | field gbit_per_second)")
-  BA+=("$("${IN_NODE[@]}" "$AX" run -- "$WORK/netbench" bulk "$VIP" 80 "$BULK_BYTES" | field gbit_per_second)")
+  # Alternate which mode goes first so that drift (page cache, CPU frequency) does not favour one.
+  if [ $((r % 2)) = 1 ]; then
+    CD+=("$(direct cycles "$CYCLES" per_second)"); CA+=("$(via_ax cycles "$CYCLES" per_second)")
+    BD+=("$(direct bulk "$BULK_BYTES" gbit_per_second)"); BA+=("$(via_ax bulk "$BULK_BYTES" gbit_per_second)")
+  else
+    CA+=("$(via_ax cycles "$CYCLES" per_second)"); CD+=("$(direct cycles "$CYCLES" per_second)")
+    BA+=("$(via_ax bulk "$BULK_BYTES" gbit_per_second)"); BD+=("$(direct bulk "$BULK_BYTES" gbit_per_second)")
+  fi
   echo "run $r/$RUNS: cycles/s direct ${CD[-1]} ax ${CA[-1]}; Gbit/s direct ${BD[-1]} ax ${BA[-1]}" >&2
 done
 

@@ -103,7 +103,8 @@ log_has "RUN carries argv, AX_ env, version 1" \
     "r['argv']==['--','sh','-c','exit 7'] and 'AX_SOCKET_DIR=$work/sock' in r['env'] and r['version']==1"
 log_has "listener is a seccomp notify fd" "r['listener_target']=='anon_inode:seccomp notify' and r['launcher_closed']"
 check "env forwarding: AX_*, POD_NAME, KUBERNETES_POD_NAME only" 0 '^$' '^$' -- \
-    env AX_FOO=bar POD_NAME=p1 KUBERNETES_POD_NAME=k1 NOT_AX=x "$ax" run --name web true
+    env -i PATH="$PATH" AX_SOCKET_DIR="$work/sock" AX_FOO=bar POD_NAME=p1 KUBERNETES_POD_NAME=k1 NOT_AX=x \
+    "$ax" run --name web true
 log_has "env forwarded" "sorted(r['env'])==sorted(['AX_FOO=bar','AX_SOCKET_DIR=$work/sock','POD_NAME=p1','KUBERNETES_POD_NAME=k1'])"
 check "app sees the original environment" 0 '^x-y$' '^$' -- env NOT_AX=x-y "$ax" run -- sh -c 'echo $NOT_AX'
 check "args after the command are untouched" 0 '^a b|--ip|c$' '^$' -- \
