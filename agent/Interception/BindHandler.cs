@@ -33,9 +33,11 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM)) { call.Continue(); return; }
         if (table.FindSocket(SocketCalls.Inode(original)) is not null) { call.Fail(Libc.EINVAL); return; } // already bound
         var wildcard = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
-        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork && !wildcard)
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork && (!wildcard || IsV6Only(original)))
         {
-            call.Fail(Libc.EADDRNOTAVAIL); // virtual addresses are IPv4; a real IPv6 address is not ours to give
+            // Virtual addresses are IPv4. An IPv6-only socket (redis and nginx open one beside their IPv4
+            // one) stays in the app's own namespace, where it binds and listens but reaches nothing.
+            call.Continue();
             return;
         }
 
@@ -68,6 +70,9 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
             logger.LogDebug("App {AppId}: bind {Requested}/{Transport} -> node {Node}", app.Id, requested, transport, nodeEndPoint);
         call.Succeed();
     }
+
+    private static bool IsV6Only(int socketFd) =>
+        SocketCalls.TryGetInt(socketFd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, out var v6Only) && v6Only != 0;
 
     public static ServerEntry ServerFor(SocketEntry socket) => new()
     {

@@ -23,14 +23,16 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         var original = call.BorrowFd(fd);
         if (original < 0) { call.Fail(-original); return; }
         if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Libc.ENOTSOCK); return; }
-        var swapped = table.FindSocket(SocketCalls.Inode(original));
+        var inode = SocketCalls.Inode(original);
+        // A node socket already: bound by the agent, or a UDP socket the agent connected (UDP may connect again).
+        var isNodeSocket = table.FindSocket(inode) is not null || table.FindPeer(inode) is not null;
 
         var family = SockAddr.Family(raw);
         if (family is not (Libc.AF_INET or Libc.AF_INET6) || kind.Domain is not (Libc.AF_INET or Libc.AF_INET6))
         {
             // AF_UNIX, AF_UNSPEC (UDP disconnect) …: on a socket of the app's own namespace the kernel may run it;
             // on a node socket we run it ourselves with the bytes we checked (no time-of-check/time-of-use gap).
-            if (swapped is null) call.Continue();
+            if (!isNodeSocket) call.Continue();
             else Answer(call, SocketCalls.ConnectRaw(original, raw));
             return;
         }
@@ -40,7 +42,7 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
             return;
         }
         var address = ServiceTable.Normalize(destination.Address);
-        if (IPAddress.IsLoopback(address) && swapped is null)
+        if (IPAddress.IsLoopback(address) && !isNodeSocket)
         {
             call.Continue(); // the app's private loopback
             return;
@@ -49,6 +51,13 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM))
         {
             call.Continue(); // raw and other sockets reach only the app's empty namespace
+            return;
+        }
+        if (transport == Transport.Tcp && SocketCalls.TcpState(original) is var state && state >= 0 && state != SocketCalls.TcpStateClose)
+        {
+            // Connecting, connected or listening already (hiredis calls connect again to learn the outcome of
+            // a non-blocking one): the kernel's answer on that very socket — EALREADY, EISCONN — is the right one.
+            Answer(call, SocketCalls.ConnectRaw(original, raw));
             return;
         }
 
@@ -64,7 +73,7 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
 
         var appNonBlocking = (SocketCalls.GetStatusFlags(original) & Libc.O_NONBLOCK) != 0;
         var virtualPeer = target.Equals(destination) ? null : new IPEndPoint(address, destination.Port);
-        if (swapped is not null)
+        if (isNodeSocket)
             ConnectExisting(call, original, kind, target, appNonBlocking, virtualPeer);
         else
             ConnectNew(call, fd, original, kind, target, appNonBlocking, virtualPeer);

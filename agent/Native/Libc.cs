@@ -15,7 +15,7 @@ internal static unsafe partial class Libc
     public const int SOL_SOCKET = 1, IPPROTO_IP = 0, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41;
     public const int SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_BROADCAST = 6, SO_SNDBUF = 7, SO_RCVBUF = 8,
         SO_KEEPALIVE = 9, SO_LINGER = 13, SO_REUSEPORT = 15, SO_PEERCRED = 17, SO_PROTOCOL = 38, SO_DOMAIN = 39;
-    public const int TCP_NODELAY = 1, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6, TCP_USER_TIMEOUT = 18;
+    public const int TCP_NODELAY = 1, TCP_KEEPIDLE = 4, TCP_INFO = 11, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6, TCP_USER_TIMEOUT = 18;
     public const int IP_TOS = 1, IPV6_V6ONLY = 26, IPV6_TCLASS = 67;
     public const int O_RDONLY = 0;
     public const short POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;

@@ -91,6 +91,16 @@ internal static unsafe class SocketCalls
         return Libc.FStat(fd, stat) == 0 ? *(ulong*)(stat + 8) : 0; // st_ino follows the 8-byte st_dev everywhere we run
     }
 
+    public const int TcpStateClose = 7;
+
+    /// <summary>The TCP state (tcpi_state of TCP_INFO): TCP_CLOSE (7) for a fresh or merely bound socket.</summary>
+    public static int TcpState(int fd)
+    {
+        var info = stackalloc byte[8];
+        var len = 8;
+        return Libc.GetSockOpt(fd, Libc.IPPROTO_TCP, Libc.TCP_INFO, info, &len) == 0 && len >= 1 ? info[0] : -1;
+    }
+
     /// <summary>Whether a connecting socket is already done (connected or failed), without waiting.</summary>
     public static bool IsWritableNow(int fd)
     {
