@@ -7,6 +7,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +202,22 @@ no_permission:
     return NULL;
 }
 
+/* Duplicates the listener (without close-on-exec) near the top of the fd range, where
+ * applications rarely look; -1 when no slot is free (the agent then cannot be restarted
+ * under this application, which it logs). */
+static int keep_reclaim_copy(int listener)
+{
+    struct rlimit lim;
+    long top = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < 65536)
+        top = (long)lim.rlim_cur;
+    for (long fd = top - 1; fd >= top - 64 && fd > 2; fd--) {
+        if (fcntl((int)fd, F_GETFD) == -1 && errno == EBADF)
+            return dup2(listener, (int)fd) == fd ? (int)fd : -1;
+    }
+    return -1;
+}
+
 int ax_run(int nargs, char **args)
 {
     if (nargs > 0 && (strcmp(args[0], "--help") == 0 || strcmp(args[0], "-h") == 0)) {
@@ -261,8 +280,14 @@ int ax_run(int nargs, char **args)
     if (listener < 0)
         ax_die(1, "cannot install the seccomp filter: %s", strerror(errno));
 
-    /* (8) Hand the listener to the agent; it is the agent's alone afterwards. */
-    int sent = ax_send_frame(sock, AX_MSG_LISTENER, NULL, listener);
+    /* (8) Hand the listener to the agent. A copy stays in the application at a high fd
+     * number (inherited across exec and fork) so that a restarted agent can take it back
+     * with pidfd_getfd; its number travels in the LISTENER payload. */
+    int reclaim_fd = keep_reclaim_copy(listener);
+    struct ax_buf reclaim = {0};
+    ax_buf_u32(&reclaim, reclaim_fd < 0 ? UINT32_MAX : (uint32_t)reclaim_fd);
+    int sent = ax_send_frame(sock, AX_MSG_LISTENER, &reclaim, listener);
+    ax_buf_free(&reclaim);
     close(listener);
     if (sent != 0) {
         expect_frame(sock, sock_path, AX_MSG_ERROR, &f);

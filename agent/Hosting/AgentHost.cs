@@ -3,6 +3,7 @@ using AppSwitch.Agent.Api;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.Launcher;
+using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Paths;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -77,8 +78,15 @@ public static class AgentHost
         builder.Services.AddSingleton(new NodeIdentity(options.NodeName, options.Cluster, options.NodeAddress));
         builder.Services.AddSingleton<ServiceTable>();
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
-        builder.Services.AddSingleton<Supervisor>();
+        builder.Services.AddSingleton(new StateFile(options.SocketDir));
+        builder.Services.AddSingleton(_ => new InflightJournal(options.SocketDir));
+        builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
+            sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
+        // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
+        builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(),
+            sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<StateFile>(), sp.GetRequiredService<InflightJournal>(),
+            sp.GetRequiredService<ILogger<StateRestorer>>()));
         builder.Services.AddHostedService<LauncherEndpoint>();
         builder.Services.AddHostedService<ClosedSocketSweeper>();
 

@@ -9,4 +9,10 @@ internal sealed class AppSession(AppEntry app, int listenerFd)
     public int ListenerFd { get; } = listenerFd;
     /// <summary>Trapped calls served (touched only by the session's thread).</summary>
     public long Calls;
+
+    public const int MaxSeenThreads = 4096, MaxKnownPids = 32;
+    /// <summary>Threads seen making calls (session thread only), so each is looked up once.</summary>
+    public HashSet<int> SeenThreads { get; } = [];
+    /// <summary>This session's slot in the in-flight journal.</summary>
+    public int JournalSlot { get; init; } = -1;
 }

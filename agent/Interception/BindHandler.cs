@@ -32,6 +32,14 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         if (kind.Domain != family) { call.Fail(kind.Domain == Libc.AF_INET6 ? Libc.EINVAL : Libc.EAFNOSUPPORT); return; }
         if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM)) { call.Continue(); return; }
         if (table.FindSocket(SocketCalls.Inode(original)) is not null) { call.Fail(Libc.EINVAL); return; } // already bound
+        if (call.Recovering && SocketCalls.LocalEndPoint(original) is { Port: > 0 } bound
+            && ServiceTable.Normalize(bound.Address).Equals(table.Node.Address))
+        {
+            // The previous agent swapped this node socket in but died before recording and answering.
+            Publish(call, kind, requested, address, new IPEndPoint(table.Node.Address, bound.Port), SocketCalls.Inode(original));
+            call.Succeed();
+            return;
+        }
         var wildcard = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
         if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork && (!wildcard || IsV6Only(original)))
         {
@@ -46,29 +54,36 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         var nodeEndPoint = ports.Bind(nodeFd, kind.Domain, out var bindError);
         if (nodeEndPoint is null) { Libc.Close(nodeFd); call.Fail(bindError); return; }
 
-        var app = call.Session.App;
-        var virtualPort = requested.Port != 0 ? requested.Port : nodeEndPoint.Port;
-        var serviceAddress = wildcard || address.Equals(app.VirtualIp) ? app.VirtualIp ?? table.Node.Address : address;
-        var transport = kind.Type == Libc.SOCK_DGRAM ? Transport.Udp : Transport.Tcp;
-        var entry = new SocketEntry
-        {
-            App = app, Inode = SocketCalls.Inode(nodeFd), Transport = transport,
-            Family = kind.Domain == Libc.AF_INET6 ? System.Net.Sockets.AddressFamily.InterNetworkV6 : System.Net.Sockets.AddressFamily.InterNetwork,
-            VirtualLocal = new IPEndPoint(wildcard ? requested.Address : address, virtualPort),
-            Service = new IPEndPoint(serviceAddress, virtualPort), NodeLocal = nodeEndPoint, State = SocketState.Bound,
-        };
-
+        var inode = SocketCalls.Inode(nodeFd);
         var appNonBlocking = (SocketCalls.GetStatusFlags(original) & Libc.O_NONBLOCK) != 0;
         if (!appNonBlocking) SocketCalls.SetNonBlocking(nodeFd, false);
         var installed = call.Install(nodeFd, fd, call.IsCloseOnExec(fd));
         Libc.Close(nodeFd);
         if (installed != 0) { if (installed != Libc.ENOENT) call.Fail(installed); return; }
 
+        Publish(call, kind, requested, address, nodeEndPoint, inode);
+        call.Succeed();
+    }
+
+    /// <summary>Records the swapped socket (and, for UDP, its server) with the address the application asked for.</summary>
+    private void Publish(SyscallContext call, SocketCalls.Kind kind, IPEndPoint requested, IPAddress address, IPEndPoint nodeEndPoint, ulong inode)
+    {
+        var app = call.Session.App;
+        var wildcard = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
+        var virtualPort = requested.Port != 0 ? requested.Port : nodeEndPoint.Port;
+        var serviceAddress = wildcard || address.Equals(app.VirtualIp) ? app.VirtualIp ?? table.Node.Address : address;
+        var transport = kind.Type == Libc.SOCK_DGRAM ? Transport.Udp : Transport.Tcp;
+        var entry = new SocketEntry
+        {
+            App = app, Inode = inode, Transport = transport,
+            Family = kind.Domain == Libc.AF_INET6 ? System.Net.Sockets.AddressFamily.InterNetworkV6 : System.Net.Sockets.AddressFamily.InterNetwork,
+            VirtualLocal = new IPEndPoint(wildcard ? requested.Address : address, virtualPort),
+            Service = new IPEndPoint(serviceAddress, virtualPort), NodeLocal = nodeEndPoint, State = SocketState.Bound,
+        };
         table.AddSocket(entry);
         if (transport == Transport.Udp) table.AddServer(ServerFor(entry));
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: bind {Requested}/{Transport} -> node {Node}", app.Id, requested, transport, nodeEndPoint);
-        call.Succeed();
     }
 
     private static bool IsV6Only(int socketFd) =>

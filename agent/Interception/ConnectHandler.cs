@@ -55,6 +55,12 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         }
         if (transport == Transport.Tcp && SocketCalls.TcpState(original) is var state && state >= 0 && state != SocketCalls.TcpStateClose)
         {
+            if (call.Recovering && state is SocketCalls.TcpStateEstablished or SocketCalls.TcpStateSynSent)
+            {
+                // The previous agent swapped the node socket in but died before answering.
+                if (state == SocketCalls.TcpStateEstablished) call.Succeed(); else call.Fail(Libc.EINPROGRESS);
+                return;
+            }
             // Connecting, connected or listening already (hiredis calls connect again to learn the outcome of
             // a non-blocking one): the kernel's answer on that very socket — EALREADY, EISCONN — is the right one.
             Answer(call, SocketCalls.ConnectRaw(original, raw));
@@ -97,6 +103,7 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         pending.Add(new PendingConnect
         {
             Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeFd, TargetFd = -1,
+            Notification = call.Notification,
         });
     }
 
@@ -123,7 +130,7 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
                 pending.Add(new PendingConnect
                 {
                     Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeFd,
-                    TargetFd = fd, CloseOnExec = closeOnExec,
+                    TargetFd = fd, CloseOnExec = closeOnExec, Notification = call.Notification,
                 });
                 return;
             }

@@ -17,6 +17,9 @@ internal sealed class PendingConnect
     public required int TargetFd { get; init; }
     public bool CloseOnExec { get; init; }
     public long StartedTicks { get; } = Environment.TickCount64;
+    /// <summary>The call, journaled until it is answered so that a restarted agent can finish it.</summary>
+    public required Seccomp.Notification Notification { get; init; }
+    public int JournalSlot { get; set; } = -1;
 
     /// <summary>Finishes the call with the connect's outcome; always releases NodeFd.</summary>
     public void Complete()

@@ -1,4 +1,5 @@
 using AppSwitch.Agent.Native;
+using AppSwitch.Agent.State;
 
 namespace AppSwitch.Agent.Interception;
 
@@ -8,6 +9,7 @@ namespace AppSwitch.Agent.Interception;
 /// </summary>
 internal sealed class PendingConnects : IDisposable
 {
+    private readonly InflightJournal _journal;
     private const ulong WakeToken = 0;
     private const int SweepIntervalMs = 250;
     private readonly Epoll _epoll = new(64);
@@ -18,8 +20,9 @@ internal sealed class PendingConnects : IDisposable
     private ulong _nextId;
     private volatile bool _stopping;
 
-    public PendingConnects()
+    public PendingConnects(InflightJournal journal)
     {
+        _journal = journal;
         _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         _epoll.Add(_wakeFd, Libc.EPOLLIN, WakeToken);
         _thread = new Thread(Run, 256 * 1024) { Name = "connect-completion", IsBackground = true };
@@ -33,6 +36,8 @@ internal sealed class PendingConnects : IDisposable
 
     public void Add(PendingConnect connect)
     {
+        connect.JournalSlot = _journal.Acquire();
+        _journal.Record(connect.JournalSlot, connect.Session.App.Id, connect.Notification);
         ulong id;
         lock (_lock)
         {
@@ -45,6 +50,7 @@ internal sealed class PendingConnects : IDisposable
         {
             Seccomp.Respond(failed.Listener, failed.NotificationId, 0, rc);
             failed.Abandon();
+            _journal.Release(failed.JournalSlot);
         }
     }
 
@@ -63,6 +69,7 @@ internal sealed class PendingConnects : IDisposable
                 if (token == WakeToken || Take(token) is not { } connect) return;
                 _epoll.Remove(connect.NodeFd);
                 connect.Complete();
+                _journal.Release(connect.JournalSlot);
             });
             if (Environment.TickCount64 - lastSweep >= SweepIntervalMs)
             {
@@ -98,6 +105,7 @@ internal sealed class PendingConnects : IDisposable
         {
             _epoll.Remove(connect.NodeFd);
             connect.Abandon();
+            _journal.Release(connect.JournalSlot);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Native;
+using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,17 +22,20 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly ILogger<Supervisor> _logger;
     private readonly int _stopFd;
     private readonly ConcurrentDictionary<int, AppSession> _sessions = new();
-    private readonly PendingConnects _pending = new();
+    private readonly PendingConnects _pending;
+    private readonly InflightJournal _journal;
     private readonly ConnectHandler _connect;
     private readonly BindHandler _bind;
     private readonly ListenHandler _listen;
     private readonly SocketNameHandler _names;
     private volatile bool _stopping;
 
-    public Supervisor(AgentOptions options, ServiceTable table, ILogger<Supervisor> logger)
+    internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILogger<Supervisor> logger)
     {
         _table = table;
         _logger = logger;
+        _journal = journal;
+        _pending = new PendingConnects(journal);
         _stopFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         var sockets = new NodeSocketFactory();
         _connect = new ConnectHandler(table, new ConnectTargetResolver(table), sockets, _pending, logger);
@@ -42,13 +46,16 @@ public sealed class Supervisor : IHostedService, IDisposable
 
     public int SessionCount => _sessions.Count;
 
-    /// <summary>Starts serving an application's listener (called by the launcher endpoint; thread-safe).</summary>
-    public void Attach(AppEntry app, int listenerFd)
+    /// <summary>
+    /// Starts serving an application's listener (thread-safe). <paramref name="unanswered"/> are calls a
+    /// previous agent received from this listener but never answered; they are finished first.
+    /// </summary>
+    internal void Attach(AppEntry app, int listenerFd, IReadOnlyList<Seccomp.Notification>? unanswered = null)
     {
         Seccomp.TrySetSyncWakeUp(listenerFd);
-        var session = new AppSession(app, listenerFd);
+        var session = new AppSession(app, listenerFd) { JournalSlot = _journal.Acquire() };
         _sessions[listenerFd] = session;
-        new Thread(() => Serve(session), SessionStackSize) { Name = $"app-{app.Id}", IsBackground = true }.Start();
+        new Thread(() => Serve(session, unanswered ?? []), SessionStackSize) { Name = $"app-{app.Id}", IsBackground = true }.Start();
         _logger.LogInformation("App {AppId} attached (pid {Pid}, ip {Ip}, name {Name})", app.Id, app.Pid, app.VirtualIp, app.Name);
     }
 
@@ -62,8 +69,15 @@ public sealed class Supervisor : IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
-    private unsafe void Serve(AppSession session)
+    private unsafe void Serve(AppSession session, IReadOnlyList<Seccomp.Notification> unanswered)
     {
+        foreach (var notification in unanswered)
+        {
+            if (!Seccomp.IsValid(session.ListenerFd, notification.Id)) continue; // answered or given up meanwhile
+            _logger.LogInformation("App {AppId}: finishing call {Nr} of thread {Tid} left unanswered by the previous agent",
+                session.App.Id, notification.Nr, notification.Pid);
+            Handle(session, notification, recovering: true);
+        }
         var fds = stackalloc Libc.PollFd[2];
         while (!_stopping)
         {
@@ -85,8 +99,15 @@ public sealed class Supervisor : IHostedService, IDisposable
     {
         var rc = Seccomp.Receive(session.ListenerFd, out var notification);
         if (rc != 0) return; // ENOENT: the caller died between the wake-up and the receive
+        Handle(session, notification, recovering: false);
+    }
+
+    private void Handle(AppSession session, in Seccomp.Notification notification, bool recovering)
+    {
         session.Calls++;
-        using var call = new SyscallContext(session, session.ListenerFd, notification);
+        _journal.Record(session.JournalSlot, session.App.Id, notification);
+        LearnProcess(session, (int)notification.Pid);
+        using var call = new SyscallContext(session, session.ListenerFd, notification) { Recovering = recovering };
         try
         {
             Dispatch(call);
@@ -97,6 +118,21 @@ public sealed class Supervisor : IHostedService, IDisposable
             _logger.LogError(e, "App {AppId}: handling syscall {Nr} failed", session.App.Id, call.Nr);
             call.Fail(Libc.ENOMEM);
         }
+        _journal.Clear(session.JournalSlot);
+    }
+
+    /// <summary>
+    /// Remembers the processes of the app (a few): if its launcher process exits (a daemonizing server),
+    /// a restarted agent can still find the listener copy in one of them.
+    /// </summary>
+    private void LearnProcess(AppSession session, int tid)
+    {
+        if (session.SeenThreads.Count >= AppSession.MaxSeenThreads || !session.SeenThreads.Add(tid)) return;
+        var pid = tid == session.App.Pid ? tid : ProcessAccess.ThreadGroupOf(tid);
+        if (pid == session.App.Pid || session.App.KnownPids.Count >= AppSession.MaxKnownPids) return;
+        bool added;
+        lock (session.App.KnownPids) added = session.App.KnownPids.Add(pid);
+        if (added) _table.Touch();
     }
 
     private void Dispatch(SyscallContext call)
@@ -111,6 +147,7 @@ public sealed class Supervisor : IHostedService, IDisposable
 
     private void End(AppSession session)
     {
+        _journal.Release(session.JournalSlot);
         _sessions.TryRemove(session.ListenerFd, out _);
         _pending.DropSession(session);
         Libc.Close(session.ListenerFd);

@@ -21,6 +21,13 @@ internal sealed class SyscallContext : IDisposable
     }
 
     public AppSession Session { get; }
+    /// <summary>The call as the kernel handed it out (journaled while it is being handled).</summary>
+    public ref readonly Seccomp.Notification Notification => ref _notification;
+    /// <summary>
+    /// True for a call a previous agent received but did not answer: part of it may already be done
+    /// (a socket swapped in), so handlers accept that state as success.
+    /// </summary>
+    public bool Recovering { get; init; }
     public int Listener => _listener;
     public ulong Id => _notification.Id;
     /// <summary>The calling thread's id (in the agent's pid namespace).</summary>

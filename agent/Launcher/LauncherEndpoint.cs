@@ -132,16 +132,27 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
         if (connection.ReceivedFds.Count != 1 || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
             throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd");
         var listener = connection.ReceivedFds[0];
+        var reclaimFd = DecodeReclaimFd(payload);
 
         var app = new AppEntry
         {
             Id = appId, Name = plan.Name, VirtualIp = plan.Ip, Labels = plan.Labels, Pid = cred.Pid,
-            Command = request.Args.Skip(plan.CommandIndex).ToArray(),
+            Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd,
         };
         table.AddApp(app);
         supervisor.Attach(app, listener);
         connection.ReceivedFds.Clear(); // the supervisor owns the listener now
         connection.WriteFrame(FrameType.Ready, []);
+    }
+
+    /// <summary>The LISTENER payload: empty, or the fd number of the listener copy left in the app (u32; all ones: none).</summary>
+    private static int DecodeReclaimFd(byte[] payload)
+    {
+        if (payload.Length == 0) return -1;
+        var reader = new PayloadReader(payload);
+        var fd = reader.UInt32();
+        reader.End();
+        return fd > int.MaxValue ? -1 : (int)fd;
     }
 
     private string NewAppId()

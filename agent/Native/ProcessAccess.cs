@@ -75,6 +75,15 @@ internal static unsafe class ProcessAccess
         return (flags & Libc.O_CLOEXEC) != 0;
     }
 
+    /// <summary>Whether two of the agent's fds refer to the same open file (kcmp KCMP_FILE).</summary>
+    public static bool SameFile(int fdA, int fdB)
+    {
+        var self = Environment.ProcessId;
+        return Libc.Syscall6(SyscallNumbers.Kcmp, self, self, KcmpFile, fdA, fdB) == 0;
+    }
+
+    private const long KcmpFile = 0;
+
     /// <summary>The thread group (process) id of a thread, from /proc/TID/status; the tid itself when unknown.</summary>
     public static int ThreadGroupOf(int tid)
     {

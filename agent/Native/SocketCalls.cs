@@ -91,7 +91,7 @@ internal static unsafe class SocketCalls
         return Libc.FStat(fd, stat) == 0 ? *(ulong*)(stat + 8) : 0; // st_ino follows the 8-byte st_dev everywhere we run
     }
 
-    public const int TcpStateClose = 7;
+    public const int TcpStateEstablished = 1, TcpStateSynSent = 2, TcpStateClose = 7;
 
     /// <summary>The TCP state (tcpi_state of TCP_INFO): TCP_CLOSE (7) for a fresh or merely bound socket.</summary>
     public static int TcpState(int fd)

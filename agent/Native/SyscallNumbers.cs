@@ -13,6 +13,8 @@ internal static class SyscallNumbers
     public static readonly int GetSockName = IsArm64 ? 204 : 51;
     public static readonly int GetPeerName = IsArm64 ? 205 : 52;
 
+    public static readonly long Kcmp = IsArm64 ? 272 : 312;
+
     // The same numbers on every architecture (the unified syscall table).
     public const long PidfdOpen = 434;
     public const long PidfdGetfd = 438;

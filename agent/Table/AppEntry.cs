@@ -13,4 +13,13 @@ public sealed class AppEntry
     public int Pid { get; init; }
     public IReadOnlyList<string> Command { get; init; } = [];
     public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// The fd number at which the launcher left a copy of the seccomp listener inside the application
+    /// (-1: none), so that a restarted agent can take the listener back with pidfd_getfd.
+    /// </summary>
+    public int ReclaimFd { get; init; } = -1;
+
+    /// <summary>Processes of the app seen making trapped calls (a daemonizing app's launcher pid exits).</summary>
+    public HashSet<int> KnownPids { get; } = [];
 }

@@ -21,6 +21,17 @@ public sealed class ServiceTable(NodeIdentity node)
 
     public NodeIdentity Node => node;
 
+    /// <summary>
+    /// Raised after apps, servers or bound sockets change (not for connections): the state file follows it.
+    /// Handlers run on the changing thread, outside the table's lock.
+    /// </summary>
+    public event Action? Changed;
+
+    private void OnChanged() => Changed?.Invoke();
+
+    /// <summary>Tells listeners that an entry's contents changed in place (e.g. an app's known pids).</summary>
+    public void Touch() => OnChanged();
+
     public void AddApp(AppEntry app)
     {
         lock (_lock)
@@ -28,14 +39,16 @@ public sealed class ServiceTable(NodeIdentity node)
             _apps[app.Id] = app;
             if (app.VirtualIp is { } ip) _virtualIpUse[ip] = _virtualIpUse.GetValueOrDefault(ip) + 1;
         }
+        OnChanged();
     }
 
     /// <summary>Removes the app and everything it owned; returns false when it was not known.</summary>
     public bool RemoveApp(string appId)
     {
+        AppEntry? app;
         lock (_lock)
         {
-            if (!_apps.Remove(appId, out var app)) return false;
+            if (!_apps.Remove(appId, out app)) return false;
             if (app.VirtualIp is { } ip && _virtualIpUse.TryGetValue(ip, out var n))
             {
                 if (n <= 1) _virtualIpUse.Remove(ip); else _virtualIpUse[ip] = n - 1;
@@ -43,13 +56,19 @@ public sealed class ServiceTable(NodeIdentity node)
             foreach (var server in _serversByInode.Values.Where(s => s.App == app).ToList()) RemoveServerLocked(server);
             foreach (var socket in _sockets.Values.Where(s => s.App == app).ToList()) _sockets.Remove(socket.Inode);
             foreach (var (inode, _) in _peers.Where(p => p.Value.App == app).ToList()) _peers.Remove(inode);
-            return true;
         }
+        OnChanged();
+        return true;
     }
 
     public AppEntry? FindApp(string appId)
     {
         lock (_lock) return _apps.GetValueOrDefault(appId);
+    }
+
+    public IReadOnlyList<AppEntry> Apps()
+    {
+        lock (_lock) return _apps.Values.ToArray();
     }
 
     public void AddServer(ServerEntry server)
@@ -63,6 +82,7 @@ public sealed class ServiceTable(NodeIdentity node)
             list.Add(server);
             _serversByNode[(Normalize(server.Node.Address), server.Node.Port)] = server;
         }
+        OnChanged();
     }
 
     public void RemoveServer(ulong inode)
@@ -71,6 +91,7 @@ public sealed class ServiceTable(NodeIdentity node)
         {
             if (_serversByInode.TryGetValue(inode, out var server)) RemoveServerLocked(server);
         }
+        OnChanged();
     }
 
     private void RemoveServerLocked(ServerEntry server)
@@ -125,6 +146,7 @@ public sealed class ServiceTable(NodeIdentity node)
     public void AddSocket(SocketEntry socket)
     {
         lock (_lock) _sockets[socket.Inode] = socket;
+        OnChanged();
     }
 
     public SocketEntry? FindSocket(ulong inode)
@@ -135,6 +157,7 @@ public sealed class ServiceTable(NodeIdentity node)
     public void RemoveSocket(ulong inode)
     {
         lock (_lock) _sockets.Remove(inode);
+        OnChanged();
     }
 
     /// <summary>Remembers the virtual address a translated connection was made to (getpeername outlives the server).</summary>

@@ -27,6 +27,8 @@ public sealed class AgentProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int Pid => _process.Pid;
 
+    private string[] _extraFlags = [];
+
     private AgentProcess(TestNode node, string socketDir, int restPort, RunningProcess process)
     {
         Node = node;
@@ -36,11 +38,28 @@ public sealed class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the daemon in <paramref name="node"/> and waits until its API answers.</summary>
-    public static async Task<AgentProcess> StartAsync(TestNetwork network, TestNode node,
-        int restPort = DefaultRestPort, params string[] extraFlags)
+    public static Task<AgentProcess> StartAsync(TestNetwork network, TestNode node,
+        int restPort = DefaultRestPort, params string[] extraFlags) =>
+        StartInAsync(network, node, Path.Combine(network.Temp.Path, $"{node.Name}-{TempDirectory.NewId()}"), restPort, extraFlags);
+
+    /// <summary>
+    /// A new agent in the same node and socket directory, as a DaemonSet rolling update starts one; it takes
+    /// back the apps of the previous one. The previous process must have exited (see <see cref="KillAsync"/>).
+    /// </summary>
+    public Task<AgentProcess> RestartAsync(TestNetwork network, params string[] extraFlags) =>
+        StartInAsync(network, Node, SocketDir, RestPort, [.. _extraFlags, .. extraFlags]);
+
+    /// <summary>SIGKILL, as a crash or an OOM kill would end it; waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        _process.Signal(9);
+        await _process.WaitForExitAsync(StopGrace);
+    }
+
+    private static async Task<AgentProcess> StartInAsync(TestNetwork network, TestNode node, string socketDir,
+        int restPort, string[] extraFlags)
     {
         var ax = RepoLayout.RequireAx();
-        var socketDir = Path.Combine(network.Temp.Path, $"{node.Name}-{TempDirectory.NewId()}");
         Directory.CreateDirectory(socketDir);
         string[] daemon =
         [
@@ -54,7 +73,7 @@ public sealed class AgentProcess : IAsyncDisposable
             .. extraFlags,
         ];
         var process = RunningProcess.Start("ip", node.Exec(daemon));
-        var agent = network.Own(new AgentProcess(node, socketDir, restPort, process));
+        var agent = network.Own(new AgentProcess(node, socketDir, restPort, process) { _extraFlags = extraFlags });
         await agent.WaitUntilHealthyAsync();
         return agent;
     }

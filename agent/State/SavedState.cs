@@ -1,0 +1,42 @@
+using System.Text.Json.Serialization;
+
+namespace AppSwitch.Agent.State;
+
+/// <summary>What the agent keeps in &lt;socket-dir&gt;/state.json so that a restarted agent can take its apps back.</summary>
+public sealed record SavedState
+{
+    public const int CurrentVersion = 1;
+    public int Version { get; init; } = CurrentVersion;
+    public List<SavedApp> Apps { get; init; } = [];
+    public List<SavedSocket> Sockets { get; init; } = [];
+}
+
+public sealed record SavedApp
+{
+    public required string Id { get; init; }
+    public string Name { get; init; } = "";
+    public string? Ip { get; init; }
+    public Dictionary<string, string> Labels { get; init; } = [];
+    public int Pid { get; init; }
+    public List<int> KnownPids { get; init; } = [];
+    public int ReclaimFd { get; init; } = -1;
+    public List<string> Command { get; init; } = [];
+    public DateTimeOffset Started { get; init; }
+}
+
+public sealed record SavedSocket
+{
+    public required string AppId { get; init; }
+    public ulong Inode { get; init; }
+    public required string Transport { get; init; }
+    public bool Ipv6 { get; init; }
+    public required string VirtualLocal { get; init; }
+    public required string Service { get; init; }
+    public required string NodeLocal { get; init; }
+    public required string State { get; init; }
+    public int Backlog { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(SavedState))]
+public sealed partial class SavedStateJsonContext : JsonSerializerContext;

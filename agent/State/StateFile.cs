@@ -1,0 +1,93 @@
+using System.Net;
+using System.Text.Json;
+using AppSwitch.Agent.Table;
+
+namespace AppSwitch.Agent.State;
+
+/// <summary>
+/// Reads and writes &lt;socket-dir&gt;/state.json. Every change of apps, servers or bound sockets is written at
+/// once (atomically: temporary file, then rename) — those changes are rare next to connects, which change nothing.
+/// </summary>
+public sealed class StateFile(string socketDir)
+{
+    private readonly Lock _writeLock = new();
+
+    public string Path { get; } = System.IO.Path.Combine(socketDir, "state.json");
+
+    public void Save(ServiceTable table)
+    {
+        var state = Snapshot(table);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(state, SavedStateJsonContext.Default.SavedState);
+        lock (_writeLock)
+        {
+            var temporary = Path + ".tmp";
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: false); // surviving an agent crash needs the page cache, not the disk
+            }
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Move(temporary, Path, overwrite: true);
+        }
+    }
+
+    /// <summary>The saved state, or null when there is none; throws InvalidDataException when it is unreadable.</summary>
+    public SavedState? Load()
+    {
+        if (!File.Exists(Path)) return null;
+        try
+        {
+            var state = JsonSerializer.Deserialize(File.ReadAllBytes(Path), SavedStateJsonContext.Default.SavedState);
+            if (state is null || state.Version != SavedState.CurrentVersion)
+                throw new InvalidDataException($"{Path} has version {state?.Version}, expected {SavedState.CurrentVersion}");
+            return state;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{Path} is not valid: {e.Message}", e);
+        }
+    }
+
+    public void Delete() => File.Delete(Path);
+
+    private static SavedState Snapshot(ServiceTable table) => new()
+    {
+        Apps = table.Apps().Select(a => new SavedApp
+        {
+            Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid,
+            KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd, Command = a.Command.ToList(), Started = a.Started,
+        }).ToList(),
+        Sockets = table.Sockets().Select(s => new SavedSocket
+        {
+            AppId = s.App.Id, Inode = s.Inode, Transport = s.Transport.ToString(),
+            Ipv6 = s.Family == System.Net.Sockets.AddressFamily.InterNetworkV6,
+            VirtualLocal = s.VirtualLocal.ToString(), Service = s.Service.ToString(), NodeLocal = s.NodeLocal.ToString(),
+            State = s.State.ToString(), Backlog = s.Backlog,
+        }).ToList(),
+    };
+
+    private static List<int> KnownPidsOf(AppEntry app)
+    {
+        lock (app.KnownPids) return app.KnownPids.ToList();
+    }
+
+    /// <summary>Rebuilds a socket entry for a restored app.</summary>
+    public static SocketEntry ToEntry(SavedSocket saved, AppEntry app) => new()
+    {
+        App = app, Inode = saved.Inode, Transport = Enum.Parse<Transport>(saved.Transport),
+        Family = saved.Ipv6 ? System.Net.Sockets.AddressFamily.InterNetworkV6 : System.Net.Sockets.AddressFamily.InterNetwork,
+        VirtualLocal = IPEndPoint.Parse(saved.VirtualLocal), Service = IPEndPoint.Parse(saved.Service),
+        NodeLocal = IPEndPoint.Parse(saved.NodeLocal), State = Enum.Parse<SocketState>(saved.State), Backlog = saved.Backlog,
+    };
+
+    public static AppEntry ToEntry(SavedApp saved)
+    {
+        var app = new AppEntry
+        {
+            Id = saved.Id, Name = saved.Name, VirtualIp = saved.Ip is null ? null : IPAddress.Parse(saved.Ip),
+            Labels = saved.Labels, Pid = saved.Pid, ReclaimFd = saved.ReclaimFd, Command = saved.Command, Started = saved.Started,
+        };
+        foreach (var pid in saved.KnownPids) app.KnownPids.Add(pid);
+        return app;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using AppSwitch.Agent.Configuration;
+using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Native;
+using AppSwitch.Agent.Table;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.State;
+
+/// <summary>
+/// At start-up, takes back the applications a previous agent supervised (unless --clean): each app's seccomp
+/// listener is reclaimed from the copy the launcher left inside it, its servers whose sockets still exist are
+/// republished, and calls the previous agent left unanswered are finished. From then on every change of the
+/// table is written to the state file. Runs before the launcher endpoint accepts new apps.
+/// </summary>
+internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Supervisor supervisor, StateFile stateFile,
+    InflightJournal journal, ILogger<StateRestorer> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        if (options.Clean)
+        {
+            stateFile.Delete();
+            journal.ClearAll();
+            logger.LogInformation("Started clean: saved state discarded");
+        }
+        else
+        {
+            Restore(clock);
+        }
+        table.Changed += () => Save();
+        Save();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Save();
+        return Task.CompletedTask;
+    }
+
+    private void Save()
+    {
+        try
+        {
+            stateFile.Save(table);
+        }
+        catch (IOException e)
+        {
+            logger.LogWarning("Cannot write {Path}: {Error}", stateFile.Path, e.Message);
+        }
+    }
+
+    private void Restore(Stopwatch clock)
+    {
+        SavedState? saved;
+        try
+        {
+            saved = stateFile.Load();
+        }
+        catch (InvalidDataException e)
+        {
+            logger.LogWarning("Ignoring saved state: {Reason}", e.Message);
+            saved = null;
+        }
+        var unanswered = journal.ReadAll();
+        journal.ClearAll();
+        if (saved is null || saved.Apps.Count == 0) return;
+
+        var live = ClosedSocketSweeper.LiveInodes();
+        var reclaimed = new List<int>();
+        int restoredApps = 0, servers = 0, resumed = 0;
+        foreach (var savedApp in saved.Apps)
+        {
+            var listener = Reclaim(savedApp, reclaimed);
+            if (listener < 0)
+            {
+                logger.LogInformation("App {AppId} (pid {Pid}) is gone; dropped with its entries", savedApp.Id, savedApp.Pid);
+                continue;
+            }
+            reclaimed.Add(listener);
+            var app = StateFile.ToEntry(savedApp);
+            table.AddApp(app);
+            foreach (var savedSocket in saved.Sockets.Where(s => s.AppId == app.Id && live.Contains(s.Inode)))
+            {
+                var socket = StateFile.ToEntry(savedSocket, app);
+                table.AddSocket(socket);
+                if (socket.State == SocketState.Listening || socket.Transport == Transport.Udp)
+                {
+                    table.AddServer(BindHandler.ServerFor(socket));
+                    servers++;
+                }
+            }
+            var calls = unanswered.Where(e => e.AppId == app.Id).Select(e => e.Notification).ToList();
+            resumed += calls.Count;
+            supervisor.Attach(app, listener, calls);
+            restoredApps++;
+        }
+        logger.LogInformation("Restored {Apps} of {Saved} apps and {Servers} servers from {Path}; {Calls} unanswered calls resumed ({Ms} ms)",
+            restoredApps, saved.Apps.Count, servers, stateFile.Path, resumed, clock.ElapsedMilliseconds);
+    }
+
+    /// <summary>The app's listener, taken from the copy in one of its processes; -1 when none is left.</summary>
+    private int Reclaim(SavedApp app, List<int> alreadyReclaimed)
+    {
+        if (app.ReclaimFd < 0) return -1;
+        foreach (var pid in new[] { app.Pid }.Concat(app.KnownPids).Distinct())
+        {
+            var pidfd = (int)Libc.Syscall(SyscallNumbers.PidfdOpen, pid, 0, 0);
+            if (pidfd < 0) continue;
+            var fd = ProcessAccess.GetFd(pidfd, app.ReclaimFd);
+            Libc.Close(pidfd);
+            if (fd < 0) continue;
+            // A reused pid could hold another app's listener at the same number: never attach one twice.
+            if (FdPassing.IsSeccompListener(fd) && !alreadyReclaimed.Any(other => ProcessAccess.SameFile(fd, other)))
+                return fd;
+            Libc.Close(fd);
+        }
+        return -1;
+    }
+}
