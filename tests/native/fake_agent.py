@@ -204,7 +204,10 @@ def handle(conn, opts, log):
             target = os.readlink(f"/proc/self/fd/{fds[0]}")
             record["listener_target"] = target
         held.extend(fds)
-        if t != LISTENER or payload or len(fds) != 1:
+        # The payload is empty or names the listener copy left in the app (u32; all ones: none).
+        if len(payload) == 4:
+            record["reclaim_fd"] = struct.unpack("<I", payload)[0]
+        if t != LISTENER or len(payload) not in (0, 4) or len(fds) != 1:
             conn.sendall(error_frame(1, "bad LISTENER frame"))
             return
         if opts.close_at == "ready":

@@ -113,10 +113,16 @@ check "missing command" 127 '^$' '^ax: nosuchcmd-xyz: command not found$' -- "$a
 check "missing command with a path" 127 '^$' '^ax: /nonexistent/bin: command not found$' -- "$ax" run /nonexistent/bin
 check "not executable" 126 '^$' '^ax: /etc/passwd: Permission denied$' -- "$ax" run /etc/passwd
 check "PATH search" 0 '^hello$' '^$' -- env PATH=/nonexistent:/usr/bin "$ax" run echo hello
-# The app's fds must be exactly what the same command has without ax
-# (ls lists its own fds: what it inherited plus its directory fd).
+# The app's fds must be what the same command has without ax, plus the listener copy the
+# launcher leaves for a restarted agent (ls lists its own fds: what it inherited plus its
+# directory fd). The copy's number is the one the LISTENER frame announced.
 fds_plain=$(echo $(ls /proc/self/fd))
-check "no fd leaks into the app" 0 "^$fds_plain\$" '^$' -- sh -c 'echo $(exec '"$ax"' run -- ls /proc/self/fd)'
+fds_ax=$(AX_SOCKET_DIR="$work/sock" sh -c 'echo $(exec '"$ax"' run -- ls /proc/self/fd)')
+reclaim=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1]).get("reclaim_fd",""))' "$work/log.jsonl")
+fds_expected=$(echo $( (echo $fds_plain | tr ' ' '\n'; echo "$reclaim") | sort))
+fds_got=$(echo $(echo $fds_ax | tr ' ' '\n' | sort))
+if [ -n "$reclaim" ] && [ "$fds_got" = "$fds_expected" ]; then ok "no fd leaks into the app (but the listener copy at $reclaim)"
+else bad "no fd leaks into the app" "got [$fds_ax], want [$fds_plain] plus the listener copy [$reclaim]"; fi
 check "new netns: nothing of the host's" 0 '^$' '^$' -- \
     "$ax" run -- sh -c '[ "$(readlink /proc/self/ns/net)" != "'"$(readlink /proc/self/ns/net)"'" ]'
 check "--new-netns=false keeps the namespace" 0 '^$' '^$' -- \
