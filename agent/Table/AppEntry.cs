@@ -2,7 +2,10 @@ using System.Net;
 
 namespace AppSwitch.Agent.Table;
 
-/// <summary>An application started by `ax run` on this node.</summary>
+/// <summary>Names the node a replicated app runs on.</summary>
+public sealed record RemoteNodeRef(string Name, IPAddress Address);
+
+/// <summary>An application started by `ax run` (on this node, or a replica of another node's).</summary>
 public sealed class AppEntry
 {
     public required string Id { get; init; }
@@ -19,6 +22,9 @@ public sealed class AppEntry
     /// (-1: none), so that a restarted agent can take the listener back with pidfd_getfd.
     /// </summary>
     public int ReclaimFd { get; init; } = -1;
+
+    /// <summary>The node that runs the app when it is a replica of another node's entry; null for this node's apps.</summary>
+    public RemoteNodeRef? RemoteNode { get; init; }
 
     /// <summary>Processes of the app seen making trapped calls (a daemonizing app's launcher pid exits).</summary>
     public HashSet<int> KnownPids { get; } = [];

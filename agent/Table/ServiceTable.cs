@@ -18,6 +18,8 @@ public sealed class ServiceTable(NodeIdentity node)
     private readonly Dictionary<IPAddress, int> _virtualIpUse = new();
     // Connected sockets whose destination was virtual: inode → (owner, the virtual address it connected to).
     private readonly Dictionary<ulong, (AppEntry App, IPEndPoint VirtualPeer, long RecordedTicks)> _peers = new();
+    // Replicas of the other nodes' own entries, as they published them.
+    private readonly Dictionary<string, (IPAddress Address, IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers)> _remote = new();
 
     public NodeIdentity Node => node;
 
@@ -37,7 +39,7 @@ public sealed class ServiceTable(NodeIdentity node)
         lock (_lock)
         {
             _apps[app.Id] = app;
-            if (app.VirtualIp is { } ip) _virtualIpUse[ip] = _virtualIpUse.GetValueOrDefault(ip) + 1;
+            UseVirtualIpLocked(app, +1);
         }
         OnChanged();
     }
@@ -49,16 +51,55 @@ public sealed class ServiceTable(NodeIdentity node)
         lock (_lock)
         {
             if (!_apps.Remove(appId, out app)) return false;
-            if (app.VirtualIp is { } ip && _virtualIpUse.TryGetValue(ip, out var n))
-            {
-                if (n <= 1) _virtualIpUse.Remove(ip); else _virtualIpUse[ip] = n - 1;
-            }
+            UseVirtualIpLocked(app, -1);
             foreach (var server in _serversByInode.Values.Where(s => s.App == app).ToList()) RemoveServerLocked(server);
             foreach (var socket in _sockets.Values.Where(s => s.App == app).ToList()) _sockets.Remove(socket.Inode);
             foreach (var (inode, _) in _peers.Where(p => p.Value.App == app).ToList()) _peers.Remove(inode);
         }
         OnChanged();
         return true;
+    }
+
+    private void UseVirtualIpLocked(AppEntry app, int delta)
+    {
+        if (app.VirtualIp is not { } ip) return;
+        var n = _virtualIpUse.GetValueOrDefault(ip) + delta;
+        if (n <= 0) _virtualIpUse.Remove(ip); else _virtualIpUse[ip] = n;
+    }
+
+    /// <summary>
+    /// Replaces everything known of another node with what it published (its own apps and servers).
+    /// Remote entries serve connects like local ones but never raise <see cref="Changed"/>.
+    /// </summary>
+    public void ReplaceRemote(RemoteNodeRef remoteNode, IReadOnlyList<AppEntry> apps, IReadOnlyList<ServerEntry> servers)
+    {
+        lock (_lock)
+        {
+            RemoveRemoteLocked(remoteNode.Name);
+            _remote[remoteNode.Name] = (Normalize(remoteNode.Address), apps, servers);
+            foreach (var app in apps) UseVirtualIpLocked(app, +1);
+            foreach (var server in servers) IndexServerLocked(server);
+        }
+    }
+
+    /// <summary>Forgets a node that died or left: its apps and servers disappear.</summary>
+    public bool RemoveRemote(string nodeName)
+    {
+        lock (_lock) return RemoveRemoteLocked(nodeName);
+    }
+
+    private bool RemoveRemoteLocked(string nodeName)
+    {
+        if (!_remote.Remove(nodeName, out var replica)) return false;
+        foreach (var app in replica.Apps) UseVirtualIpLocked(app, -1);
+        foreach (var server in replica.Servers) UnindexServerLocked(server);
+        return true;
+    }
+
+    /// <summary>Counts of the replica of each other node (for `ax get nodes`).</summary>
+    public IReadOnlyDictionary<string, (int Apps, int Servers)> RemoteCounts()
+    {
+        lock (_lock) return _remote.ToDictionary(r => r.Key, r => (r.Value.Apps.Count, r.Value.Servers.Count));
     }
 
     public AppEntry? FindApp(string appId)
@@ -77,10 +118,7 @@ public sealed class ServiceTable(NodeIdentity node)
         {
             if (_serversByInode.TryGetValue(server.Inode, out var old)) RemoveServerLocked(old);
             _serversByInode[server.Inode] = server;
-            var key = (Normalize(server.Virtual.Address), server.Virtual.Port, server.Transport);
-            if (!_serversByVirtual.TryGetValue(key, out var list)) _serversByVirtual[key] = list = [];
-            list.Add(server);
-            _serversByNode[(Normalize(server.Node.Address), server.Node.Port)] = server;
+            IndexServerLocked(server);
         }
         OnChanged();
     }
@@ -97,6 +135,19 @@ public sealed class ServiceTable(NodeIdentity node)
     private void RemoveServerLocked(ServerEntry server)
     {
         _serversByInode.Remove(server.Inode);
+        UnindexServerLocked(server);
+    }
+
+    private void IndexServerLocked(ServerEntry server)
+    {
+        var key = (Normalize(server.Virtual.Address), server.Virtual.Port, server.Transport);
+        if (!_serversByVirtual.TryGetValue(key, out var list)) _serversByVirtual[key] = list = [];
+        list.Add(server);
+        _serversByNode[(Normalize(server.Node.Address), server.Node.Port)] = server;
+    }
+
+    private void UnindexServerLocked(ServerEntry server)
+    {
         var key = (Normalize(server.Virtual.Address), server.Virtual.Port, server.Transport);
         if (_serversByVirtual.TryGetValue(key, out var list))
         {
@@ -108,8 +159,8 @@ public sealed class ServiceTable(NodeIdentity node)
     }
 
     /// <summary>
-    /// True when the address is some app's virtual IP or some server's service address. The node's own
-    /// address is never virtual: ports nobody published there belong to the node's network.
+    /// True when the address is some app's virtual IP or some server's service address. A node's own
+    /// address is never virtual: ports nobody published there belong to that node's network.
     /// </summary>
     public bool IsVirtual(IPAddress address)
     {
@@ -117,6 +168,8 @@ public sealed class ServiceTable(NodeIdentity node)
         if (address.Equals(node.Address)) return false;
         lock (_lock)
         {
+            foreach (var replica in _remote.Values)
+                if (replica.Address.Equals(address)) return false; // another node's own address
             if (_virtualIpUse.ContainsKey(address)) return true;
             foreach (var key in _serversByVirtual.Keys)
                 if (key.Item1.Equals(address)) return true;
@@ -196,26 +249,32 @@ public sealed class ServiceTable(NodeIdentity node)
         lock (_lock) return _sockets.Values.ToArray();
     }
 
+    /// <summary>Every node's apps: this node's first, then the replicas.</summary>
     public IReadOnlyList<AppRecord> AppRecords()
     {
         lock (_lock)
-            return _apps.Values.OrderBy(a => a.Started).Select(a => new AppRecord
-            {
-                AppId = a.Id, Name = a.Name, NodeId = node.Name, Cluster = node.Cluster,
-                AppIp = (a.VirtualIp ?? node.Address).ToString(), Labels = a.Labels, Pid = a.Pid,
-                Command = a.Command, Started = a.Started,
-            }).ToList();
+            return _apps.Values.OrderBy(a => a.Started).Select(a => (Node: node.Name, NodeAddress: node.Address, App: a))
+                .Concat(_remote.OrderBy(r => r.Key).SelectMany(r => r.Value.Apps.OrderBy(a => a.Started).Select(a => (Node: r.Key, NodeAddress: r.Value.Address, App: a))))
+                .Select(x => new AppRecord
+                {
+                    AppId = x.App.Id, Name = x.App.Name, NodeId = x.Node, Cluster = node.Cluster,
+                    AppIp = (x.App.VirtualIp ?? x.NodeAddress).ToString(), Labels = x.App.Labels, Pid = x.App.Pid,
+                    Command = x.App.Command, Started = x.App.Started,
+                }).ToList();
     }
 
+    /// <summary>Every node's servers: this node's first, then the replicas.</summary>
     public IReadOnlyList<ServerRecord> ServerRecords()
     {
         lock (_lock)
-            return _serversByInode.Values.OrderBy(s => s.Virtual.ToString()).Select(s => new ServerRecord
-            {
-                NodeId = node.Name, Cluster = node.Cluster, AppId = s.App.Id,
-                Proto = s.Transport == Transport.Tcp ? "tcp" : "udp",
-                ServiceAddr = s.Virtual.ToString(), Ipv4Addr = s.Node.ToString(), Inode = s.Inode,
-            }).ToList();
+            return _serversByInode.Values.OrderBy(s => s.Virtual.ToString()).Select(s => (Node: node.Name, Server: s))
+                .Concat(_remote.OrderBy(r => r.Key).SelectMany(r => r.Value.Servers.OrderBy(s => s.Virtual.ToString()).Select(s => (Node: r.Key, Server: s))))
+                .Select(x => new ServerRecord
+                {
+                    NodeId = x.Node, Cluster = node.Cluster, AppId = x.Server.App.Id,
+                    Proto = x.Server.Transport == Transport.Tcp ? "tcp" : "udp",
+                    ServiceAddr = x.Server.Virtual.ToString(), Ipv4Addr = x.Server.Node.ToString(), Inode = x.Server.Inode,
+                }).ToList();
     }
 
     public IReadOnlyList<SocketRecord> SocketRecords()

@@ -1,0 +1,115 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AppSwitch.Agent.Table;
+
+namespace AppSwitch.Agent.Replication;
+
+/// <summary>
+/// The entries a node owns (its apps and their servers), as it publishes them to the cluster, and the
+/// decoding of another node's publication into replica entries. Sockets stay local: only servers matter
+/// to other nodes.
+/// </summary>
+public static class NodeStateCodec
+{
+    public const int Version = 1;
+    /// <summary>A node publishing more than this is refused (a corrupt or hostile peer).</summary>
+    public const int MaxBytes = 4 << 20;
+
+    public static byte[] Encode(IEnumerable<AppEntry> apps, IEnumerable<ServerEntry> servers) =>
+        JsonSerializer.SerializeToUtf8Bytes(new PublishedState
+        {
+            Apps = apps.Select(a => new PublishedApp
+            {
+                Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid,
+                Command = a.Command.ToList(), Started = a.Started,
+            }).ToList(),
+            Servers = servers.Select(s => new PublishedServer
+            {
+                AppId = s.App.Id, Proto = s.Transport == Transport.Tcp ? "tcp" : "udp",
+                Virtual = s.Virtual.ToString(), Node = s.Node.ToString(), Inode = s.Inode,
+            }).ToList(),
+        }, PublishedStateJsonContext.Default.PublishedState);
+
+    /// <summary>Replica entries of <paramref name="from"/>'s publication; FormatException when it is not one.</summary>
+    public static (IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers) Decode(ReadOnlySpan<byte> bytes, RemoteNodeRef from)
+    {
+        if (bytes.Length > MaxBytes) throw new FormatException($"state of {from.Name} is {bytes.Length} bytes, over {MaxBytes}");
+        PublishedState? state;
+        try
+        {
+            state = JsonSerializer.Deserialize(bytes, PublishedStateJsonContext.Default.PublishedState);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"state of {from.Name} is not valid JSON: {e.Message}", e);
+        }
+        if (state is null || state.V != Version) throw new FormatException($"state of {from.Name} has version {state?.V}, expected {Version}");
+
+        var apps = new Dictionary<string, AppEntry>();
+        foreach (var a in state.Apps ?? [])
+        {
+            if (string.IsNullOrEmpty(a.Id)) throw new FormatException($"state of {from.Name}: an app without an id");
+            apps[a.Id] = new AppEntry
+            {
+                Id = a.Id, Name = a.Name ?? "", VirtualIp = a.Ip is null ? null : ParseAddress(a.Ip, from),
+                Labels = a.Labels ?? [], Pid = a.Pid, Command = a.Command ?? [], Started = a.Started, RemoteNode = from,
+            };
+        }
+        var servers = new List<ServerEntry>();
+        foreach (var s in state.Servers ?? [])
+        {
+            if (s.AppId is null || !apps.TryGetValue(s.AppId, out var app))
+                throw new FormatException($"state of {from.Name}: a server of unknown app '{s.AppId}'");
+            servers.Add(new ServerEntry
+            {
+                App = app,
+                Transport = s.Proto switch
+                {
+                    "tcp" => Transport.Tcp, "udp" => Transport.Udp,
+                    _ => throw new FormatException($"state of {from.Name}: unknown protocol '{s.Proto}'"),
+                },
+                Virtual = ParseEndPoint(s.Virtual, from), Node = ParseEndPoint(s.Node, from), Inode = s.Inode,
+            });
+        }
+        return (apps.Values.ToList(), servers);
+    }
+
+    private static IPAddress ParseAddress(string text, RemoteNodeRef from) =>
+        IPAddress.TryParse(text, out var address) ? address : throw new FormatException($"state of {from.Name}: bad address '{text}'");
+
+    private static IPEndPoint ParseEndPoint(string? text, RemoteNodeRef from) =>
+        text is not null && IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port > 0
+            ? endPoint : throw new FormatException($"state of {from.Name}: bad endpoint '{text}'");
+}
+
+internal sealed record PublishedState
+{
+    public int V { get; init; } = NodeStateCodec.Version;
+    public List<PublishedApp>? Apps { get; init; }
+    public List<PublishedServer>? Servers { get; init; }
+}
+
+internal sealed record PublishedApp
+{
+    public string? Id { get; init; }
+    public string? Name { get; init; }
+    public string? Ip { get; init; }
+    public Dictionary<string, string>? Labels { get; init; }
+    public int Pid { get; init; }
+    public List<string>? Command { get; init; }
+    public DateTimeOffset Started { get; init; }
+}
+
+internal sealed record PublishedServer
+{
+    public string? AppId { get; init; }
+    public string? Proto { get; init; }
+    public string? Virtual { get; init; }
+    public string? Node { get; init; }
+    public ulong Inode { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(PublishedState))]
+internal sealed partial class PublishedStateJsonContext : JsonSerializerContext;
