@@ -17,7 +17,7 @@ internal static class CliApplication
         Commands:
           daemon    run the node agent (ax daemon --help lists its options)
           run       run a program under AppSwitch: ax run [--ip A.B.C.D] [--name N] [--labels K=V,...] [--] COMMAND [ARGS...]
-          get       show this node's apps, servers or sockets: ax get apps|servers|sockets [-o json|yaml|wide]
+          get       show apps, servers, sockets or nodes: ax get apps|servers|sockets|nodes [-o json|yaml|wide]
           version   print the version
         """;
 

@@ -1,9 +1,10 @@
+using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Json;
 
 namespace AppSwitch.Agent.Api;
 
-/// <summary>`GET /api/v1/apps|servers|sockets`: snapshots of the service table, as `ax get` shows them.</summary>
+/// <summary>`GET /api/v1/apps|servers|sockets|nodes`: snapshots of the service table, as `ax get` shows them.</summary>
 internal static class TableEndpoints
 {
     public const string Prefix = "/api/v1";
@@ -20,6 +21,9 @@ internal static class TableEndpoints
         routes.MapGet($"{Prefix}/sockets", static context =>
             JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
                 AsList(Table(context).SocketRecords()), ApiJsonContext.Default.ListSocketRecord));
+        routes.MapGet($"{Prefix}/nodes", static context =>
+            JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
+                AsList(context.RequestServices.GetRequiredService<INodeDirectory>().Nodes()), ApiJsonContext.Default.ListNodeRecord));
         return routes;
     }
 

@@ -8,9 +8,9 @@ namespace AppSwitch.Cli.Commands;
 /// <summary>`ax get apps|servers|sockets [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
 internal static class GetCommand
 {
-    public const string UsageLine = "ax get apps|servers|sockets [-o json|yaml|wide] [--socket-dir DIR]";
-    private const string Description = "Shows this node's applications, published servers or swapped sockets.";
-    public const string Resources = "apps, servers, sockets";
+    public const string UsageLine = "ax get apps|servers|sockets|nodes [-o json|yaml|wide] [--socket-dir DIR]";
+    private const string Description = "Shows the cluster's applications and published servers, this node's swapped sockets, or the cluster's nodes.";
+    public const string Resources = "apps, servers, sockets, nodes";
 
     private static readonly OptionSet Options = new()
     {
@@ -46,6 +46,9 @@ internal static class GetCommand
             "sockets" or "socket" => async client => ListPrinter.Print(
                 await client.GetListAsync("/api/v1/sockets", ApiJsonContext.Default.ListSocketRecord),
                 format, SocketTable.Definition, ApiJsonContext.Default.SocketRecord, stdout, stderr),
+            "nodes" or "node" => async client => ListPrinter.Print(
+                await client.GetListAsync("/api/v1/nodes", ApiJsonContext.Default.ListNodeRecord),
+                format, NodeTable.Definition, ApiJsonContext.Default.NodeRecord, stdout, stderr),
             _ => throw new UsageException($"unknown resource type \"{resource}\" (have: {Resources})"),
         };
 

@@ -12,6 +12,8 @@ namespace AppSwitch.Common.Json;
 [JsonSerializable(typeof(List<ServerRecord>))]
 [JsonSerializable(typeof(SocketRecord))]
 [JsonSerializable(typeof(List<SocketRecord>))]
+[JsonSerializable(typeof(NodeRecord))]
+[JsonSerializable(typeof(List<NodeRecord>))]
 [JsonSerializable(typeof(ApiError))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
