@@ -15,6 +15,10 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
     public void Handle(SyscallContext call)
     {
         var fd = call.FdArg(0);
+        // The kernel's order of checks: the socket (EBADF, ENOTSOCK), then the address (EFAULT, EINVAL).
+        var original = call.BorrowFd(fd);
+        if (original < 0) { call.Fail(-original); return; }
+        if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Libc.ENOTSOCK); return; }
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var length = AddressArgument.Read(call, 1, 2, raw);
         if (length < 0) { call.Fail(-length); return; }
@@ -26,9 +30,6 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         var address = ServiceTable.Normalize(requested.Address);
         if (IPAddress.IsLoopback(address)) { call.Continue(); return; }
 
-        var original = call.BorrowFd(fd);
-        if (original < 0) { call.Fail(-original); return; }
-        if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Libc.ENOTSOCK); return; }
         if (kind.Domain != family) { call.Fail(kind.Domain == Libc.AF_INET6 ? Libc.EINVAL : Libc.EAFNOSUPPORT); return; }
         if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM)) { call.Continue(); return; }
         if (table.FindSocket(SocketCalls.Inode(original)) is not null) { call.Fail(Libc.EINVAL); return; } // already bound

@@ -15,13 +15,13 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
     public void Handle(SyscallContext call)
     {
         var fd = call.FdArg(0);
+        // The kernel's order of checks: the fd (EBADF), then the address (EFAULT, EINVAL), then the socket (ENOTSOCK).
+        var original = call.BorrowFd(fd);
+        if (original < 0) { call.Fail(-original); return; }
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var length = AddressArgument.Read(call, 1, 2, raw);
         if (length < 0) { call.Fail(-length); return; }
         raw = raw[..length];
-
-        var original = call.BorrowFd(fd);
-        if (original < 0) { call.Fail(-original); return; }
         if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Libc.ENOTSOCK); return; }
         var inode = SocketCalls.Inode(original);
         // A node socket already: bound by the agent, or a UDP socket the agent connected (UDP may connect again).
