@@ -83,9 +83,11 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
             reclaimed.Add(listener);
             var app = StateFile.ToEntry(savedApp);
             table.AddApp(app);
-            foreach (var savedSocket in saved.Sockets.Where(s => s.AppId == app.Id && live.Contains(s.Inode)))
+            foreach (var savedSocket in saved.Sockets.Where(s => s.AppId == app.Id))
             {
                 var socket = StateFile.ToEntry(savedSocket, app);
+                // Listening and UDP sockets closed meanwhile are gone from the kernel's lists; others can't be checked.
+                if (live is not null && ClosedSocketSweeper.IsListed(socket) && !live.Contains(socket.Inode)) continue;
                 table.AddSocket(socket);
                 if (socket.State == SocketState.Listening || socket.Transport == Transport.Udp)
                 {

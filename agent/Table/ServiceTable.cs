@@ -17,7 +17,11 @@ public sealed class ServiceTable(NodeIdentity node)
     private readonly Dictionary<ulong, SocketEntry> _sockets = new();
     private readonly Dictionary<IPAddress, int> _virtualIpUse = new();
     // Connected sockets whose destination was virtual: inode → (owner, the virtual address it connected to).
-    private readonly Dictionary<ulong, (AppEntry App, IPEndPoint VirtualPeer, long RecordedTicks)> _peers = new();
+    // Bounded, oldest out first; no sweeping: socket inode numbers come from an ever-increasing counter, so a
+    // closed socket's stale entry is never looked up again before it is pushed out.
+    public const int PeerCapacity = 1 << 16;
+    private readonly Dictionary<ulong, (AppEntry App, IPEndPoint VirtualPeer)> _peers = new();
+    private readonly Queue<ulong> _peerOrder = new();
     // Replicas of the other nodes' own entries, as they published them.
     private readonly Dictionary<string, (IPAddress Address, IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers)> _remote = new();
 
@@ -216,32 +220,17 @@ public sealed class ServiceTable(NodeIdentity node)
     /// <summary>Remembers the virtual address a translated connection was made to (getpeername outlives the server).</summary>
     public void RecordPeer(ulong inode, AppEntry app, IPEndPoint virtualPeer)
     {
-        lock (_lock) _peers[inode] = (app, virtualPeer, Environment.TickCount64);
+        lock (_lock)
+        {
+            if (_peers.TryAdd(inode, (app, virtualPeer))) _peerOrder.Enqueue(inode);
+            else _peers[inode] = (app, virtualPeer);
+            while (_peerOrder.Count > PeerCapacity) _peers.Remove(_peerOrder.Dequeue());
+        }
     }
 
     public IPEndPoint? FindPeer(ulong inode)
     {
         lock (_lock) return _peers.TryGetValue(inode, out var peer) ? peer.VirtualPeer : null;
-    }
-
-    /// <summary>
-    /// Forgets connections whose sockets no longer exist. Only entries recorded before
-    /// <paramref name="listedAtTicks"/> (when the live list was read) are judged by it.
-    /// </summary>
-    public int PrunePeers(IReadOnlySet<ulong> liveInodes, long listedAtTicks)
-    {
-        lock (_lock)
-        {
-            var gone = _peers.Where(p => p.Value.RecordedTicks < listedAtTicks && !liveInodes.Contains(p.Key))
-                .Select(p => p.Key).ToList();
-            foreach (var inode in gone) _peers.Remove(inode);
-            return gone.Count;
-        }
-    }
-
-    public int PeerCount
-    {
-        get { lock (_lock) return _peers.Count; }
     }
 
     public IReadOnlyList<SocketEntry> Sockets()

@@ -1,0 +1,74 @@
+using System.Buffers.Binary;
+
+namespace AppSwitch.Agent.Native;
+
+/// <summary>
+/// Socket lists of the agent's network namespace through NETLINK_SOCK_DIAG, filtered in the kernel: asking
+/// for listening TCP sockets costs the same with ten or a hundred thousand connections open, unlike
+/// reading /proc/net/tcp.
+/// </summary>
+internal static unsafe class SockDiag
+{
+    private const int AfNetlink = 16, NetlinkSockDiag = 4, SockDiagByFamily = 20;
+    private const ushort NlmFRequest = 1, NlmFDump = 0x300;
+    private const ushort NlmsgDone = 3, NlmsgError = 2;
+    private const int HeaderSize = 16, RequestSize = 56, InodeOffset = 68;
+    public const uint TcpListenStates = 1u << 10, AllStates = 0xFFFFFFFF;
+
+    /// <summary>Inodes of the TCP sockets in LISTEN and of all UDP sockets, IPv4 and IPv6; null when netlink fails.</summary>
+    public static HashSet<ulong>? ListeningAndUdpInodes()
+    {
+        var inodes = new HashSet<ulong>();
+        foreach (var family in new[] { Libc.AF_INET, Libc.AF_INET6 })
+        {
+            if (!Dump(family, Libc.IPPROTO_TCP, TcpListenStates, inodes)) return null;
+            if (!Dump(family, IpprotoUdp, AllStates, inodes)) return null;
+        }
+        return inodes;
+    }
+
+    private const int IpprotoUdp = 17;
+
+    private static bool Dump(int family, int protocol, uint states, HashSet<ulong> inodes)
+    {
+        var fd = Libc.Socket(AfNetlink, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, NetlinkSockDiag);
+        if (fd < 0) return false;
+        try
+        {
+            Span<byte> request = stackalloc byte[HeaderSize + RequestSize];
+            request.Clear();
+            BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)request.Length);
+            BinaryPrimitives.WriteUInt16LittleEndian(request[4..], SockDiagByFamily);
+            BinaryPrimitives.WriteUInt16LittleEndian(request[6..], NlmFRequest | NlmFDump);
+            request[HeaderSize] = (byte)family;
+            request[HeaderSize + 1] = (byte)protocol;
+            BinaryPrimitives.WriteUInt32LittleEndian(request[(HeaderSize + 4)..], states);
+            fixed (byte* p = request)
+                if (Libc.Write(fd, p, request.Length) != request.Length) return false;
+
+            var buffer = new byte[32 * 1024];
+            while (true)
+            {
+                nint n;
+                fixed (byte* p = buffer) n = Libc.Read(fd, p, buffer.Length);
+                if (n <= 0) return false;
+                var offset = 0;
+                while (offset + HeaderSize <= n)
+                {
+                    var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(offset));
+                    var type = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(offset + 4));
+                    if (length < HeaderSize || offset + length > n) return false;
+                    if (type == NlmsgDone) return true;
+                    if (type == NlmsgError) return false;
+                    if (length >= HeaderSize + InodeOffset + 4)
+                        inodes.Add(BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(offset + HeaderSize + InodeOffset)));
+                    offset += (length + 3) & ~3;
+                }
+            }
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+}
