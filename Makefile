@@ -7,7 +7,10 @@ PREFIX ?= /usr/local
 OUT    := out
 CONFIG ?= Release
 DOTNET ?= dotnet
-DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true
+# Precompiled (ReadyToRun) for this machine's architecture: `ax get` starts faster and the agent's
+# first calls need no JIT. Framework-dependent: the .NET runtime must be installed.
+RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
+DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
 .PHONY: all deps build native cli agent test demo bench install uninstall clean
 
