@@ -1,0 +1,39 @@
+namespace AppSwitch.Agent.Cluster;
+
+/// <summary>
+/// Traffic and rejection counters of one node. A message is one UDP datagram or one TCP frame (a datagram may
+/// carry several piggy-backed gossip messages). Bytes are on the wire (after encryption).
+/// </summary>
+public sealed class GossipCounters
+{
+    private long _messagesSent, _bytesSent, _messagesReceived, _bytesReceived;
+    private long _decodeFailures, _authFailures, _wrongCluster, _droppedByFilter, _eventsDropped;
+
+    public long MessagesSent => Volatile.Read(ref _messagesSent);
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+    public long MessagesReceived => Volatile.Read(ref _messagesReceived);
+    public long BytesReceived => Volatile.Read(ref _bytesReceived);
+    /// <summary>Datagrams or frames that were not well-formed messages (garbage, truncation, unknown version).</summary>
+    public long DecodeFailures => Volatile.Read(ref _decodeFailures);
+    /// <summary>Failed AES-GCM authentication, plain traffic while encryption is on, or encrypted traffic without a key.</summary>
+    public long AuthFailures => Volatile.Read(ref _authFailures);
+    /// <summary>Well-formed messages of another cluster name.</summary>
+    public long WrongCluster => Volatile.Read(ref _wrongCluster);
+    /// <summary>Datagrams and connections dropped by <see cref="GossipOptions.DropPacket"/> (tests).</summary>
+    public long DroppedByFilter => Volatile.Read(ref _droppedByFilter);
+    /// <summary>Events dropped because nobody read <see cref="GossipNode.Events"/> fast enough.</summary>
+    public long EventsDropped => Volatile.Read(ref _eventsDropped);
+
+    internal void Sent(int bytes) { Interlocked.Increment(ref _messagesSent); Interlocked.Add(ref _bytesSent, bytes); }
+    internal void Received(int bytes) { Interlocked.Increment(ref _messagesReceived); Interlocked.Add(ref _bytesReceived, bytes); }
+    internal void DecodeFailure() => Interlocked.Increment(ref _decodeFailures);
+    internal void AuthFailure() => Interlocked.Increment(ref _authFailures);
+    internal void WrongClusterRejected() => Interlocked.Increment(ref _wrongCluster);
+    internal void DroppedFilter() => Interlocked.Increment(ref _droppedByFilter);
+    internal void EventDropped() => Interlocked.Increment(ref _eventsDropped);
+
+    public override string ToString() =>
+        $"sent {MessagesSent} msgs/{BytesSent} B, received {MessagesReceived} msgs/{BytesReceived} B, " +
+        $"decode failures {DecodeFailures}, auth failures {AuthFailures}, wrong cluster {WrongCluster}, " +
+        $"filtered {DroppedByFilter}, events dropped {EventsDropped}";
+}

@@ -1,0 +1,563 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AppSwitch.Agent.Cluster;
+
+/// <summary>
+/// One cluster member: SWIM failure detection and piggy-backed dissemination over UDP, push/pull anti-entropy
+/// and state transfer over TCP, on one port. Holds no statics with mutable state: many nodes can run in one
+/// process. Runs on async sockets and a few timer loops (no thread of its own).
+/// </summary>
+public sealed class GossipNode : IAsyncDisposable
+{
+    private const int MaxConcurrentFetches = 4;
+    private const int CompoundHeader = 2, CompoundPartHeader = 2;
+
+    private readonly GossipOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly MessageGate _gate;
+    private readonly UdpTransport _udp;
+    private readonly StreamTransport _tcp;
+    private readonly BroadcastQueue _broadcasts;
+    private readonly AckRegistry _acks = new();
+    private readonly Membership _membership;
+    private readonly Channel<MemberEvent> _events;
+    private readonly List<Task> _loops = [];
+    private readonly HashSet<IPAddress> _localAddresses;
+    private int _fetchesInFlight;
+    private long _nextReconnectMs;
+    private int _disposed;
+
+    private GossipNode(GossipOptions options, ILogger logger, Socket listener, Socket udp, IPEndPoint advertised)
+    {
+        _options = options;
+        _logger = logger;
+        Counters = new GossipCounters();
+        BoundPort = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        LocalEndPoint = advertised;
+        _gate = new MessageGate(new PacketEnvelope(options.ClusterName, options.EncryptionKey), Counters, logger);
+        _udp = new UdpTransport(udp, _gate, Counters, options.DropPacket, logger);
+        _tcp = new StreamTransport(listener, _gate, Counters, options, logger);
+        _broadcasts = new BroadcastQueue(options.MaxBroadcastQueue);
+        _events = Channel.CreateBounded<MemberEvent>(
+            new BoundedChannelOptions(options.EventCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = false },
+            _ => Counters.EventDropped());
+        _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger);
+        _localAddresses = LocalAddresses(options.BindAddress, advertised.Address);
+        _nextReconnectMs = Environment.TickCount64 + (long)options.ReconnectInterval.TotalMilliseconds;
+    }
+
+    public string Name => _options.NodeName;
+    public string ClusterName => _options.ClusterName;
+    /// <summary>The UDP and TCP port actually bound (useful with <see cref="GossipOptions.BindPort"/> 0).</summary>
+    public int BoundPort { get; }
+    /// <summary>The address and port other members use for this node.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+    public GossipCounters Counters { get; }
+    /// <summary>Changes of other members, in order. Read it (or events are dropped beyond <see cref="GossipOptions.EventCapacity"/>).</summary>
+    public ChannelReader<MemberEvent> Events => _events.Reader;
+    public ulong LocalIncarnation => _membership.LocalIncarnation;
+    public ulong LocalStateVersion => _membership.LocalStateVersion;
+
+    /// <summary>Every member this node knows, itself included, with dead and departed ones for a while.</summary>
+    public IReadOnlyList<MemberInfo> Members() => _membership.Snapshot();
+
+    public MemberInfo? Member(string name) => _membership.Find(name);
+
+    /// <summary>Binds UDP and TCP on the same port and starts the loops. Throws <see cref="ArgumentException"/>
+    /// for invalid options and <see cref="SocketException"/> when the port is taken.</summary>
+    public static Task<GossipNode> StartAsync(GossipOptions options, ILogger? logger = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        cancel.ThrowIfCancellationRequested();
+        logger ??= NullLogger.Instance;
+        var (listener, udp) = Bind(options.BindAddress, options.BindPort);
+        int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var advertised = new IPEndPoint(options.AdvertiseAddress ?? DefaultAdvertiseAddress(options.BindAddress), options.AdvertisePort ?? port);
+        var node = new GossipNode(options, logger, listener, udp, advertised);
+        node.Start();
+        logger.LogInformation("Gossip: node {Node} of cluster {Cluster} listening on {Bind}:{Port} (advertised {Advertised}){Encrypted}",
+            options.NodeName, options.ClusterName, options.BindAddress, port, advertised, options.EncryptionKey is null ? "" : ", encrypted");
+        return Task.FromResult(node);
+    }
+
+    private static (Socket Listener, Socket Udp) Bind(IPAddress address, int port)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            var udp = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            try
+            {
+                if (address.AddressFamily == AddressFamily.InterNetworkV6) { listener.DualMode = true; udp.DualMode = true; }
+                listener.Bind(new IPEndPoint(address, port));
+                listener.Listen(512);
+                udp.Bind(new IPEndPoint(address, ((IPEndPoint)listener.LocalEndPoint!).Port));
+                udp.ReceiveBufferSize = Math.Max(udp.ReceiveBufferSize, 1 << 20);
+                return (listener, udp);
+            }
+            catch (SocketException) when (port == 0 && attempt < 20)
+            {
+                // The kernel's free TCP port was taken for UDP: try another.
+                listener.Dispose();
+                udp.Dispose();
+            }
+            catch
+            {
+                listener.Dispose();
+                udp.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static IPAddress DefaultAdvertiseAddress(IPAddress bind)
+    {
+        if (!bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any)) return bind;
+        try
+        {
+            foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+            {
+                if (nic.OperationalStatus != OperationalStatus.Up || nic.NetworkInterfaceType == NetworkInterfaceType.Loopback) continue;
+                foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
+                    if (unicast.Address.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(unicast.Address)) return unicast.Address;
+            }
+        }
+        catch (NetworkInformationException) { }
+        return IPAddress.Loopback;
+    }
+
+    private static HashSet<IPAddress> LocalAddresses(IPAddress bind, IPAddress advertised)
+    {
+        var set = new HashSet<IPAddress> { advertised };
+        if (!bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any)) { set.Add(bind); return set; }
+        set.Add(IPAddress.Loopback);
+        set.Add(IPAddress.IPv6Loopback);
+        try
+        {
+            foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+                foreach (var unicast in nic.GetIPProperties().UnicastAddresses) set.Add(unicast.Address);
+        }
+        catch (NetworkInformationException) { }
+        return set;
+    }
+
+    private void Start()
+    {
+        var stop = _stop.Token;
+        _loops.Add(Task.Run(() => _udp.RunAsync(OnDatagram, stop)));
+        _loops.Add(Task.Run(() => _tcp.RunAsync(OnConnectionAsync, stop)));
+        _loops.Add(Task.Run(() => ProbeLoopAsync(stop)));
+        _loops.Add(Task.Run(() => GossipLoopAsync(stop)));
+        if (_options.PushPullInterval > TimeSpan.Zero) _loops.Add(Task.Run(() => PushPullLoopAsync(stop)));
+    }
+
+    // ---- public operations -------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Joins through neighbours (<c>host</c> or <c>host:port</c>; the port defaults to this node's) by a push/pull
+    /// with each. Retries with exponential backoff until at least one answers, or until another member has joined
+    /// this node meanwhile (then 0). Returns at once with 0 when the list names no one but this node.
+    /// Returns how many neighbours answered.
+    /// </summary>
+    public async Task<int> JoinAsync(IEnumerable<string> neighbours, CancellationToken cancel = default)
+    {
+        var list = neighbours.Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToList();
+        foreach (var n in list) NeighbourAddress.Parse(n); // malformed spellings fail now, not in the retry loop
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, _stop.Token);
+        var token = linked.Token;
+        var delay = _options.JoinRetryInitial;
+        while (true)
+        {
+            int answered = 0, others = 0;
+            foreach (var neighbour in list)
+            {
+                IReadOnlyList<IPEndPoint> endPoints;
+                try { endPoints = await NeighbourAddress.ResolveAsync(neighbour, LocalEndPoint.Port, token).ConfigureAwait(false); }
+                catch (Exception e) when (e is SocketException or ArgumentException)
+                {
+                    others++;
+                    _logger.LogDebug("Gossip: cannot resolve neighbour {Neighbour}: {Reason}", neighbour, e.Message);
+                    continue;
+                }
+                foreach (var endPoint in endPoints)
+                {
+                    if (IsSelf(endPoint)) continue;
+                    others++;
+                    try
+                    {
+                        var peer = await PushPullAsync(endPoint, join: true, token).ConfigureAwait(false);
+                        if (peer is null) continue; // it was this node after all
+                        answered++;
+                        _logger.LogInformation("Gossip: joined through {Neighbour} ({Peer} at {EndPoint})", neighbour, peer, endPoint);
+                        break;
+                    }
+                    catch (Exception e) when (!token.IsCancellationRequested && IsExchangeFailure(e))
+                    {
+                        _logger.LogDebug("Gossip: neighbour {Neighbour} at {EndPoint} did not answer: {Reason}", neighbour, endPoint, e.Message);
+                    }
+                }
+            }
+            if (answered > 0) return answered;
+            if (others == 0) return 0;
+            if (_membership.HasOtherLiveMembers) return 0;
+            _logger.LogInformation("Gossip: no neighbour answered ({Neighbours}); retrying in {Delay} ms",
+                string.Join(",", list), (long)delay.TotalMilliseconds);
+            await Task.Delay(delay, token).ConfigureAwait(false);
+            delay = delay * 2 < _options.JoinRetryMax ? delay * 2 : _options.JoinRetryMax;
+        }
+    }
+
+    /// <summary>
+    /// Leaves gracefully: broadcasts the departure and waits until it was gossiped its share of times, or
+    /// <paramref name="timeout"/>. The node keeps answering probes until disposed.
+    /// </summary>
+    public async Task LeaveAsync(TimeSpan timeout, CancellationToken cancel = default)
+    {
+        bool alone = !_membership.HasOtherLiveMembers;
+        var sent = _membership.Leave();
+        _logger.LogInformation("Gossip: leaving the cluster");
+        if (alone) return;
+        GossipRound();
+        try { await sent.WaitAsync(timeout, cancel).ConfigureAwait(false); }
+        catch (TimeoutException) { _logger.LogDebug("Gossip: leave not fully propagated within {Timeout}", timeout); }
+    }
+
+    /// <summary>Replaces this node's application state (a new version); others learn it quickly.</summary>
+    public void SetLocalState(ReadOnlyMemory<byte> state)
+    {
+        if (state.Length > _options.MaxStateSize)
+            throw new ArgumentException($"state of {state.Length} bytes exceeds the limit of {_options.MaxStateSize}");
+        _membership.SetLocalState(state.ToArray());
+    }
+
+    private bool IsSelf(IPEndPoint endPoint)
+    {
+        var address = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
+        if (address.Equals(LocalEndPoint.Address) && endPoint.Port == LocalEndPoint.Port) return true;
+        return endPoint.Port == BoundPort && (_localAddresses.Contains(address) || IPAddress.IsLoopback(address) && _localAddresses.Contains(IPAddress.Loopback));
+    }
+
+    private static bool IsExchangeFailure(Exception e) =>
+        e is SocketException or IOException or OperationCanceledException or GossipDecodeException or StreamRejectedException
+            or InvalidDataException or ObjectDisposedException;
+
+    // ---- inbound -----------------------------------------------------------------------------------------
+
+    private void OnDatagram(GossipMessage message, IPEndPoint from)
+    {
+        switch (message)
+        {
+            case Compound compound:
+                foreach (var part in compound.Parts) OnDatagram(part, from);
+                break;
+            case Ping ping:
+                if (ping.Target == Name) SendUdp(from, new Ack(ping.Seq));
+                else _logger.LogDebug("Gossip: ping from {Peer} for {Target}, but this is {Node}", from, ping.Target, Name);
+                break;
+            case IndirectPing request:
+            {
+                ulong seq = _acks.NextSeq();
+                ulong original = request.Seq;
+                _acks.Forward(seq, () => SendUdp(from, new Ack(original)), Environment.TickCount64 + (long)_options.ProbeTimeout.TotalMilliseconds);
+                SendUdp(request.TargetAddress, new Ping(seq, request.Target, Name));
+                break;
+            }
+            case Ack ack:
+                _acks.Acked(ack.Seq);
+                break;
+            case Alive or Suspect or Dead or StateNotice:
+                _membership.Handle(message);
+                break;
+            default:
+                _logger.LogDebug("Gossip: {Type} from {Peer} is not a datagram message", message.Type, from);
+                break;
+        }
+    }
+
+    private async Task OnConnectionAsync(StreamConnection connection, CancellationToken cancel)
+    {
+        var first = await connection.ReadAsync(cancel).ConfigureAwait(false);
+        switch (first)
+        {
+            case PushPull { Phase: PushPullPhase.Request } request:
+            {
+                if (request.Sender != Name) _membership.Merge(request.Sender, request.Members, []);
+                var states = _membership.StatesNewerThan(request.Members, _options.MaxFrameSize / 2);
+                await connection.WriteAsync(new PushPull(PushPullPhase.Reply, false, Name, _membership.Digest(), states), cancel).ConfigureAwait(false);
+                var final = await connection.ReadAsync(cancel).ConfigureAwait(false);
+                if (final is not PushPull { Phase: PushPullPhase.Final } last) throw new GossipDecodeException($"expected the last push/pull frame, got {final.Type}");
+                if (request.Sender != Name) _membership.Merge(request.Sender, [], last.States);
+                if (request.Join) _logger.LogDebug("Gossip: {Peer} joined through this node", request.Sender);
+                break;
+            }
+            case StateRequest request:
+                await connection.WriteAsync(_membership.AnswerStateRequest(request), cancel).ConfigureAwait(false);
+                break;
+            case Ping ping:
+                if (ping.Target == Name) await connection.WriteAsync(new Ack(ping.Seq), cancel).ConfigureAwait(false);
+                break;
+            default:
+                // Anything else sent reliably (too large for a datagram) is handled like a datagram.
+                OnDatagram(first, connection.Remote);
+                break;
+        }
+    }
+
+    // ---- outbound ----------------------------------------------------------------------------------------
+
+    private int RetransmitLimit => ClusterTiming.RetransmitLimit(_options.RetransmitMultiplier, _membership.LiveCount);
+
+    /// <summary>Sends a message with as many queued broadcasts piggy-backed as fit in one datagram.</summary>
+    private void SendUdp(IPEndPoint to, GossipMessage message)
+    {
+        var encoded = MessageCodec.Encode(message);
+        int budget = _options.MaxPacketSize - _gate.Overhead - CompoundHeader - CompoundPartHeader - encoded.Length;
+        var extra = _broadcasts.Take(budget, CompoundPartHeader, RetransmitLimit, MessageCodec.MaxCompoundParts - 1);
+        _udp.Send(to, extra.Count == 0 ? encoded : Compose(encoded, extra));
+    }
+
+    private static byte[] Compose(byte[]? first, List<byte[]> parts)
+    {
+        var writer = new WireWriter(2048);
+        writer.U8((byte)MessageType.Compound);
+        writer.U8((byte)(parts.Count + (first is null ? 0 : 1)));
+        if (first is not null) { writer.U16(first.Length); writer.Raw(first); }
+        foreach (var part in parts) { writer.U16(part.Length); writer.Raw(part); }
+        return writer.ToArray();
+    }
+
+    /// <summary>One gossip round: queued broadcasts to a few random members (fan-out).</summary>
+    private void GossipRound()
+    {
+        var targets = _membership.RandomPeers(_options.GossipNodes, PeerChoice.GossipTargets);
+        int budget = _options.MaxPacketSize - _gate.Overhead - CompoundHeader;
+        int limit = RetransmitLimit;
+        foreach (var target in targets)
+        {
+            var parts = _broadcasts.Take(budget, CompoundPartHeader, limit);
+            if (parts.Count == 0) break;
+            _udp.Send(target.Address, parts.Count == 1 ? parts[0] : Compose(null, parts));
+        }
+    }
+
+    // ---- loops -------------------------------------------------------------------------------------------
+
+    private async Task ProbeLoopAsync(CancellationToken stop)
+    {
+        await StaggerAsync(_options.ProbeInterval, stop).ConfigureAwait(false);
+        using var timer = new PeriodicTimer(_options.ProbeInterval);
+        try
+        {
+            do
+            {
+                try { await ProbeAsync(stop).ConfigureAwait(false); }
+                catch (Exception e) when (!stop.IsCancellationRequested) { _logger.LogError(e, "Gossip: probe failed unexpectedly"); }
+            } while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>
+    /// One SWIM probe: ping; after the probe timeout, ping-req through k members (and a TCP ping); no ack by
+    /// the end of the probe interval makes the target suspect.
+    /// </summary>
+    private async Task ProbeAsync(CancellationToken stop)
+    {
+        var target = _membership.NextProbeTarget();
+        if (target is null) return;
+        long start = Environment.TickCount64;
+        ulong seq = _acks.NextSeq();
+        var acked = _acks.Expect(seq, start + (long)_options.ProbeInterval.TotalMilliseconds * 2);
+        try
+        {
+            SendUdp(target.Address, new Ping(seq, target.Name, Name));
+            if (await WithinAsync(acked, _options.ProbeTimeout, stop).ConfigureAwait(false)) return;
+
+            foreach (var helper in _membership.RandomPeers(_options.IndirectChecks, PeerChoice.Alive, exclude: target.Name))
+                SendUdp(helper.Address, new IndirectPing(seq, target.Name, target.Address, Name));
+            var remaining = _options.ProbeInterval - TimeSpan.FromMilliseconds(Environment.TickCount64 - start);
+            if (remaining < TimeSpan.FromMilliseconds(1)) remaining = TimeSpan.FromMilliseconds(1);
+            var anyAck = _options.TcpFallbackProbe ? FirstTrue(acked, TcpPingAsync(target, remaining, stop)) : acked;
+            if (await WithinAsync(anyAck, remaining, stop).ConfigureAwait(false)) return;
+            if (stop.IsCancellationRequested) return;
+            _logger.LogDebug("Gossip: probe of {Member} at {Address} failed", target.Name, target.Address);
+            _membership.SuspectFromProbe(target.Name, target.Incarnation);
+        }
+        finally { _acks.Abandon(seq); }
+    }
+
+    private async Task<bool> TcpPingAsync(ProbeTarget target, TimeSpan timeout, CancellationToken stop)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        limit.CancelAfter(timeout);
+        try
+        {
+            using var connection = await _tcp.ConnectAsync(target.Address, limit.Token).ConfigureAwait(false);
+            ulong seq = _acks.NextSeq();
+            await connection.WriteAsync(new Ping(seq, target.Name, Name), limit.Token).ConfigureAwait(false);
+            return await connection.ReadAsync(limit.Token).ConfigureAwait(false) is Ack ack && ack.Seq == seq;
+        }
+        catch (Exception e) when (IsExchangeFailure(e)) { return false; }
+    }
+
+    private static async Task<bool> WithinAsync(Task<bool> task, TimeSpan timeout, CancellationToken stop)
+    {
+        try { return await task.WaitAsync(timeout, stop).ConfigureAwait(false); }
+        catch (TimeoutException) { return false; }
+        catch (OperationCanceledException) { return false; }
+    }
+
+    private static async Task<bool> FirstTrue(Task<bool> a, Task<bool> b)
+    {
+        var pending = new List<Task<bool>> { a, b };
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            if (done.IsCompletedSuccessfully && done.Result) return true;
+            pending.Remove(done);
+        }
+        return false;
+    }
+
+    private async Task GossipLoopAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_options.GossipInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                try
+                {
+                    _membership.Tick();
+                    _acks.Expire(Environment.TickCount64);
+                    StartFetches(stop);
+                    MaybeReconnect(stop);
+                    GossipRound();
+                }
+                catch (Exception e) when (!stop.IsCancellationRequested) { _logger.LogError(e, "Gossip: gossip round failed unexpectedly"); }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private async Task PushPullLoopAsync(CancellationToken stop)
+    {
+        try
+        {
+            await StaggerAsync(_options.PushPullInterval, stop).ConfigureAwait(false);
+            while (!stop.IsCancellationRequested)
+            {
+                var peer = _membership.RandomPeers(1, PeerChoice.Alive).FirstOrDefault();
+                if (peer is not null)
+                {
+                    try { await PushPullAsync(peer.Address, join: false, stop).ConfigureAwait(false); }
+                    catch (Exception e) when (!stop.IsCancellationRequested && IsExchangeFailure(e))
+                    {
+                        _logger.LogDebug("Gossip: push/pull with {Peer} failed: {Reason}", peer.Name, e.Message);
+                    }
+                }
+                await Task.Delay(ClusterTiming.PushPullInterval(_options.PushPullInterval, _membership.LiveCount), stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private static Task StaggerAsync(TimeSpan interval, CancellationToken stop) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * interval.TotalMilliseconds), stop);
+
+    /// <summary>Every reconnect interval, a push/pull with one dead member: heals partitions (as Serf's reconnect).</summary>
+    private void MaybeReconnect(CancellationToken stop)
+    {
+        if (_options.ReconnectInterval <= TimeSpan.Zero || Environment.TickCount64 < _nextReconnectMs) return;
+        _nextReconnectMs = Environment.TickCount64 + (long)_options.ReconnectInterval.TotalMilliseconds;
+        var peer = _membership.RandomPeers(1, PeerChoice.Dead).FirstOrDefault();
+        if (peer is null) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await PushPullAsync(peer.Address, join: false, stop).ConfigureAwait(false);
+                _logger.LogInformation("Gossip: reconnected with dead member {Member} at {Address}", peer.Name, peer.Address);
+            }
+            catch (Exception e) when (IsExchangeFailure(e)) { _logger.LogDebug("Gossip: reconnect to {Member} failed: {Reason}", peer.Name, e.Message); }
+        }, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Push/pull with one peer: our digest; its digest and the states we lack; the states it lacks.
+    /// Returns the peer's name, or null when the peer turned out to be this node.
+    /// </summary>
+    private async Task<string?> PushPullAsync(IPEndPoint peer, bool join, CancellationToken cancel)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        limit.CancelAfter(_options.TcpTimeout);
+        using var connection = await _tcp.ConnectAsync(peer, limit.Token).ConfigureAwait(false);
+        await connection.WriteAsync(new PushPull(PushPullPhase.Request, join, Name, _membership.Digest(), []), limit.Token).ConfigureAwait(false);
+        var answer = await connection.ReadAsync(limit.Token).ConfigureAwait(false);
+        if (answer is not PushPull { Phase: PushPullPhase.Reply } reply)
+            throw new GossipDecodeException($"expected a push/pull reply, got {answer.Type}");
+        if (reply.Sender == Name)
+        {
+            await connection.WriteAsync(new PushPull(PushPullPhase.Final, join, Name, [], []), limit.Token).ConfigureAwait(false);
+            return null;
+        }
+        _membership.Merge(reply.Sender, reply.Members, reply.States);
+        var states = _membership.StatesNewerThan(reply.Members, _options.MaxFrameSize / 2);
+        await connection.WriteAsync(new PushPull(PushPullPhase.Final, join, Name, [], states), limit.Token).ConfigureAwait(false);
+        return reply.Sender;
+    }
+
+    /// <summary>Fetches states announced without their bytes (too large to piggy-back) from their owner, or a peer.</summary>
+    private void StartFetches(CancellationToken stop)
+    {
+        foreach (var job in _membership.DueFetches(MaxConcurrentFetches - Volatile.Read(ref _fetchesInFlight)))
+        {
+            Interlocked.Increment(ref _fetchesInFlight);
+            _ = Task.Run(async () =>
+            {
+                StateResponse? response = null;
+                var from = job.Owner;
+                if (job.Attempt % 2 == 1 && _membership.RandomPeers(1, PeerChoice.Alive, exclude: job.Name).FirstOrDefault() is { } other)
+                    from = other.Address;
+                try
+                {
+                    using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                    limit.CancelAfter(_options.TcpTimeout);
+                    using var connection = await _tcp.ConnectAsync(from, limit.Token).ConfigureAwait(false);
+                    await connection.WriteAsync(new StateRequest(job.Name, job.Version), limit.Token).ConfigureAwait(false);
+                    response = await connection.ReadAsync(limit.Token).ConfigureAwait(false) as StateResponse;
+                }
+                catch (Exception e) when (IsExchangeFailure(e))
+                {
+                    _logger.LogDebug("Gossip: fetching the state of {Member} from {From} failed: {Reason}", job.Name, from, e.Message);
+                }
+                finally
+                {
+                    _membership.FetchFinished(job.Name, response);
+                    Interlocked.Decrement(ref _fetchesInFlight);
+                }
+            }, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Stops everything and closes the sockets, without leaving (to others this looks like a crash).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stop.Cancel();
+        _udp.Dispose();
+        _tcp.Dispose();
+        try { await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException) { }
+        _events.Writer.TryComplete();
+        _gate.Dispose();
+        _stop.Dispose();
+    }
+}

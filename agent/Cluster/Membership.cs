@@ -1,0 +1,511 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.Cluster;
+
+/// <summary>
+/// The member table and the SWIM rules, without I/O: alive/suspect/dead/leave handling with incarnations,
+/// refutation, suspicion timers, replicated application states and their versions. Every change that others
+/// must learn is queued on the <see cref="BroadcastQueue"/>; every change of another member is published as a
+/// <see cref="MemberEvent"/> (in order, under the lock).
+/// </summary>
+internal sealed class Membership
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, MemberState> _members = new(StringComparer.Ordinal);
+    private readonly MemberState _self;
+    private readonly GossipOptions _options;
+    private readonly BroadcastQueue _broadcasts;
+    private readonly Action<MemberEvent> _publish;
+    private readonly ILogger _logger;
+    private readonly Func<long> _clock;
+    private readonly List<string> _probeOrder = [];
+    private int _probeIndex;
+    private bool _leaving;
+    private TaskCompletionSource? _leaveSent;
+    private volatile int _liveCount = 1;
+
+    public Membership(string name, IPEndPoint address, GossipOptions options, BroadcastQueue broadcasts,
+        Action<MemberEvent> publish, ILogger logger, Func<long>? clock = null)
+    {
+        _options = options;
+        _broadcasts = broadcasts;
+        _publish = publish;
+        _logger = logger;
+        _clock = clock ?? (() => Environment.TickCount64);
+        _self = new MemberState(name, address) { Incarnation = 1, Status = MemberStatus.Alive, StatusSinceMs = _clock() };
+        _members.Add(name, _self);
+        Broadcast(SelfAlive());
+    }
+
+    public string LocalName => _self.Name;
+
+    /// <summary>Alive and suspect members, this node included: the N of the scaling formulas.</summary>
+    public int LiveCount => _liveCount;
+
+    public ulong LocalIncarnation { get { lock (_lock) return _self.Incarnation; } }
+    public ulong LocalStateVersion { get { lock (_lock) return _self.HeldVersion; } }
+
+    public bool HasOtherLiveMembers { get { lock (_lock) return _members.Values.Any(m => m != _self && m.IsLive); } }
+
+    // ---- inbound membership messages ------------------------------------------------------------------------
+
+    public void Handle(GossipMessage message)
+    {
+        lock (_lock)
+        {
+            switch (message)
+            {
+                case Alive a: AliveLocked(a); break;
+                case Suspect s: SuspectLocked(s); break;
+                case Dead d: DeadLocked(d); break;
+                case StateNotice n: NoticeLocked(n); break;
+            }
+        }
+    }
+
+    /// <summary>A probe of <paramref name="name"/> at <paramref name="incarnation"/> failed.</summary>
+    public void SuspectFromProbe(string name, ulong incarnation)
+    {
+        lock (_lock) SuspectLocked(new Suspect(name, incarnation, _self.Name));
+    }
+
+    private void AliveLocked(Alive a)
+    {
+        long now = _clock();
+        if (a.Node == _self.Name) { AliveAboutSelfLocked(a); return; }
+        if (!_members.TryGetValue(a.Node, out var m))
+        {
+            m = new MemberState(a.Node, a.Address)
+            {
+                Incarnation = a.Incarnation, Status = MemberStatus.Alive, StatusSinceMs = now, KnownVersion = a.StateVersion,
+            };
+            _members.Add(a.Node, m);
+            Recount();
+            Broadcast(a);
+            _logger.LogInformation("Gossip: member {Member} joined at {Address}", m.Name, m.Address);
+            Publish(MemberEventKind.Joined, m);
+            return;
+        }
+        if (a.Incarnation <= m.Incarnation)
+        {
+            if (a.Incarnation == m.Incarnation && a.Address.Equals(m.Address) && m.IsLive) NoteVersion(m, a.StateVersion);
+            else if (a.Incarnation == m.Incarnation && !a.Address.Equals(m.Address))
+                _logger.LogDebug("Gossip: ignoring {Member} at {Address}: incarnation {Incarnation} is already at {Known}",
+                    a.Node, a.Address, a.Incarnation, m.Address);
+            return;
+        }
+        var was = m.Status;
+        bool moved = !a.Address.Equals(m.Address);
+        m.Incarnation = a.Incarnation;
+        m.Address = a.Address;
+        m.Suspicion = null;
+        if (was != MemberStatus.Alive)
+        {
+            m.Status = MemberStatus.Alive;
+            m.StatusSinceMs = now;
+            m.FetchAttempts = 0;
+            m.NextFetchMs = 0;
+            Recount();
+        }
+        NoteVersion(m, a.StateVersion);
+        Broadcast(a);
+        switch (was)
+        {
+            case MemberStatus.Dead or MemberStatus.Left:
+                _logger.LogInformation("Gossip: member {Member} is back at {Address} (incarnation {Incarnation})", m.Name, m.Address, m.Incarnation);
+                Publish(MemberEventKind.Joined, m);
+                break;
+            case MemberStatus.Suspect:
+                _logger.LogInformation("Gossip: member {Member} refuted its suspicion (incarnation {Incarnation})", m.Name, m.Incarnation);
+                Publish(MemberEventKind.Alive, m);
+                if (moved) Publish(MemberEventKind.Updated, m);
+                break;
+            default:
+                if (moved)
+                {
+                    _logger.LogInformation("Gossip: member {Member} moved to {Address} (incarnation {Incarnation})", m.Name, m.Address, m.Incarnation);
+                    Publish(MemberEventKind.Updated, m);
+                }
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Someone says we are alive: an old message, or our previous life (a restart with the same name) that the
+    /// cluster still remembers at a higher incarnation or another address: supersede it.
+    /// </summary>
+    private void AliveAboutSelfLocked(Alive a)
+    {
+        if (_leaving) return;
+        if (a.StateVersion > _self.KnownVersion) RaiseLocalVersionLocked(a.StateVersion);
+        if (a.Incarnation < _self.Incarnation) return;
+        if (a.Incarnation == _self.Incarnation && a.Address.Equals(_self.Address)) return;
+        _logger.LogInformation("Gossip: the cluster knows this node at {Address} with incarnation {Incarnation}; superseding it",
+            a.Address, a.Incarnation);
+        RefuteLocked(a.Incarnation);
+    }
+
+    private void SuspectLocked(Suspect s)
+    {
+        if (!_members.TryGetValue(s.Node, out var m)) return;
+        long now = _clock();
+        if (m == _self)
+        {
+            if (_leaving || s.Incarnation < _self.Incarnation) return;
+            _logger.LogInformation("Gossip: {From} suspects this node (incarnation {Incarnation}); refuting", s.From, s.Incarnation);
+            RefuteLocked(s.Incarnation);
+            return;
+        }
+        if (s.Incarnation < m.Incarnation) return;
+        if (m.Status == MemberStatus.Suspect)
+        {
+            if (m.Suspicion!.Confirm(s.From, now)) Broadcast(s);
+            return;
+        }
+        if (!m.IsLive) return;
+        m.Incarnation = s.Incarnation;
+        m.Status = MemberStatus.Suspect;
+        m.StatusSinceMs = now;
+        int n = _liveCount;
+        int k = _options.SuspicionMultiplier - 2;
+        if (n - 2 < k) k = 0;
+        var min = ClusterTiming.SuspicionTimeout(_options.SuspicionMultiplier, n, _options.ProbeInterval);
+        var max = min * _options.SuspicionMaxTimeoutMultiplier;
+        m.Suspicion = new Suspicion(s.From, k, min, max, now);
+        Broadcast(s);
+        _logger.LogInformation("Gossip: member {Member} is suspect (by {From}, incarnation {Incarnation}, timeout {Min}..{Max} ms)",
+            m.Name, s.From, s.Incarnation, (long)min.TotalMilliseconds, (long)(k < 1 ? min : max).TotalMilliseconds);
+        Publish(MemberEventKind.Suspect, m);
+    }
+
+    private void DeadLocked(Dead d)
+    {
+        if (!_members.TryGetValue(d.Node, out var m)) return;
+        if (d.Incarnation < m.Incarnation) return;
+        if (m == _self)
+        {
+            if (_leaving) return;
+            _logger.LogInformation("Gossip: {From} declared this node dead (incarnation {Incarnation}); refuting", d.From, d.Incarnation);
+            RefuteLocked(d.Incarnation);
+            return;
+        }
+        if (!m.IsLive) return;
+        m.Incarnation = d.Incarnation;
+        m.Status = d.IsLeave ? MemberStatus.Left : MemberStatus.Dead;
+        m.StatusSinceMs = _clock();
+        m.Suspicion = null;
+        m.State = [];
+        m.HeldVersion = 0;
+        Recount();
+        Broadcast(d);
+        if (d.IsLeave) _logger.LogInformation("Gossip: member {Member} left", m.Name);
+        else _logger.LogInformation("Gossip: member {Member} is dead (declared by {From})", m.Name, d.From);
+        Publish(d.IsLeave ? MemberEventKind.Left : MemberEventKind.Dead, m);
+    }
+
+    private void RefuteLocked(ulong incarnation)
+    {
+        _self.Incarnation = Math.Max(_self.Incarnation, incarnation) + 1;
+        Broadcast(SelfAlive());
+    }
+
+    private Alive SelfAlive() => new(_self.Name, _self.Address, _self.Incarnation, _self.KnownVersion);
+
+    // ---- application states ------------------------------------------------------------------------------
+
+    public ulong SetLocalState(byte[] state)
+    {
+        lock (_lock)
+        {
+            _self.State = state;
+            _self.HeldVersion = _self.KnownVersion = _self.KnownVersion + 1;
+            BroadcastLocalStateLocked();
+            return _self.HeldVersion;
+        }
+    }
+
+    /// <summary>The cluster remembers a newer version of our state (from an earlier life): continue above it.</summary>
+    private void RaiseLocalVersionLocked(ulong seen)
+    {
+        _self.HeldVersion = _self.KnownVersion = seen + 1;
+        _logger.LogInformation("Gossip: the cluster remembers state version {Seen} of this node; now at {Version}", seen, _self.HeldVersion);
+        BroadcastLocalStateLocked();
+    }
+
+    private void BroadcastLocalStateLocked() =>
+        Broadcast(new StateNotice(_self.Name, _self.HeldVersion, _self.State.Length <= _options.InlineStateLimit ? _self.State : null));
+
+    private void NoticeLocked(StateNotice n)
+    {
+        if (n.Node == _self.Name)
+        {
+            if (n.Version > _self.KnownVersion) RaiseLocalVersionLocked(n.Version);
+            return;
+        }
+        if (!_members.TryGetValue(n.Node, out var m) || !m.IsLive) return;
+        bool newer = n.Version > m.KnownVersion;
+        if (newer) m.KnownVersion = n.Version;
+        if (n.State is not null && n.Version > m.HeldVersion) ApplyStateLocked(m, n.Version, n.State);
+        if (newer) Broadcast(n);
+    }
+
+    private void NoteVersion(MemberState m, ulong version)
+    {
+        if (version > m.KnownVersion) m.KnownVersion = version;
+    }
+
+    private void ApplyStateLocked(MemberState m, ulong version, byte[] state)
+    {
+        m.State = state;
+        m.HeldVersion = version;
+        if (version > m.KnownVersion) m.KnownVersion = version;
+        m.FetchAttempts = 0;
+        _logger.LogDebug("Gossip: state of {Member} is now version {Version} ({Bytes} bytes)", m.Name, version, state.Length);
+        Publish(MemberEventKind.Updated, m);
+    }
+
+    /// <summary>Members whose newest state we lack and may fetch now (marked in flight); at most <paramref name="max"/>.</summary>
+    public List<FetchJob> DueFetches(int max)
+    {
+        var jobs = new List<FetchJob>();
+        if (max <= 0) return jobs;
+        long now = _clock();
+        lock (_lock)
+        {
+            foreach (var m in _members.Values)
+            {
+                if (m == _self || !m.IsLive || m.FetchInFlight || m.KnownVersion <= m.HeldVersion || now < m.NextFetchMs) continue;
+                m.FetchInFlight = true;
+                jobs.Add(new FetchJob(m.Name, m.Address, m.KnownVersion, m.FetchAttempts));
+                if (jobs.Count >= max) break;
+            }
+        }
+        return jobs;
+    }
+
+    public void FetchFinished(string name, StateResponse? response)
+    {
+        lock (_lock)
+        {
+            if (!_members.TryGetValue(name, out var m)) return;
+            m.FetchInFlight = false;
+            if (m.IsLive && response?.State is not null && response.Node == name && response.Version > m.HeldVersion)
+                ApplyStateLocked(m, response.Version, response.State);
+            if (m.KnownVersion > m.HeldVersion)
+            {
+                m.FetchAttempts++;
+                var backoff = _options.GossipInterval * Math.Pow(2, Math.Min(m.FetchAttempts, 8));
+                var cap = TimeSpan.FromSeconds(10);
+                m.NextFetchMs = _clock() + (long)(backoff < cap ? backoff : cap).TotalMilliseconds;
+            }
+        }
+    }
+
+    public StateResponse AnswerStateRequest(StateRequest request)
+    {
+        lock (_lock)
+        {
+            if (request.Node == _self.Name)
+            {
+                if (request.Version > _self.KnownVersion) RaiseLocalVersionLocked(request.Version);
+                return new StateResponse(_self.Name, _self.HeldVersion, _self.HeldVersion == 0 ? null : _self.State);
+            }
+            if (_members.TryGetValue(request.Node, out var m) && m.IsLive && m.HeldVersion > 0)
+                return new StateResponse(m.Name, m.HeldVersion, m.State);
+            return new StateResponse(request.Node, 0, null);
+        }
+    }
+
+    // ---- push/pull ---------------------------------------------------------------------------------------
+
+    public List<MemberDigest> Digest()
+    {
+        lock (_lock)
+            return _members.Values
+                .Select(m => new MemberDigest(m.Name, m.Address, m.Incarnation, m.Status, m.KnownVersion, m.HeldVersion))
+                .ToList();
+    }
+
+    /// <summary>States we hold that the peer (by its digest) lacks or holds older, up to <paramref name="budget"/> bytes.</summary>
+    public List<StateBlob> StatesNewerThan(IReadOnlyList<MemberDigest> theirs, int budget)
+    {
+        var held = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var d in theirs) held[d.Name] = d.HeldVersion;
+        var blobs = new List<StateBlob>();
+        lock (_lock)
+        {
+            foreach (var m in _members.Values)
+            {
+                if (!m.IsLive || m.HeldVersion == 0) continue;
+                if (held.TryGetValue(m.Name, out var version) && version >= m.HeldVersion) continue;
+                int cost = m.State.Length + m.Name.Length * 3 + 16;
+                if (cost > budget) continue;
+                budget -= cost;
+                blobs.Add(new StateBlob(m.Name, m.HeldVersion, m.State));
+            }
+        }
+        return blobs;
+    }
+
+    /// <summary>
+    /// Merges a peer's view. As in memberlist, a member the peer believes dead is only suspected here (it
+    /// gets its own chance to refute); a departure is taken as is.
+    /// </summary>
+    public void Merge(string sender, IReadOnlyList<MemberDigest> members, IReadOnlyList<StateBlob> states)
+    {
+        lock (_lock)
+        {
+            foreach (var e in members)
+            {
+                switch (e.Status)
+                {
+                    case MemberStatus.Alive: AliveLocked(new Alive(e.Name, e.Address, e.Incarnation, e.KnownVersion)); break;
+                    case MemberStatus.Left: DeadLocked(new Dead(e.Name, e.Incarnation, e.Name)); break;
+                    default: SuspectLocked(new Suspect(e.Name, e.Incarnation, sender)); break;
+                }
+                if (e.Name == _self.Name)
+                {
+                    if (e.KnownVersion > _self.KnownVersion && !_leaving) RaiseLocalVersionLocked(e.KnownVersion);
+                }
+                else if (_members.TryGetValue(e.Name, out var m) && m.IsLive) NoteVersion(m, e.KnownVersion);
+            }
+            foreach (var b in states)
+            {
+                if (b.Name == _self.Name)
+                {
+                    if (b.Version > _self.KnownVersion && !_leaving) RaiseLocalVersionLocked(b.Version);
+                    continue;
+                }
+                if (_members.TryGetValue(b.Name, out var m) && m.IsLive && b.Version > m.HeldVersion) ApplyStateLocked(m, b.Version, b.State);
+            }
+        }
+    }
+
+    // ---- leaving, timers, choices ------------------------------------------------------------------------
+
+    /// <summary>Marks this node as leaving and queues its departure; the task completes once it was gossiped enough.</summary>
+    public Task Leave()
+    {
+        lock (_lock)
+        {
+            if (_leaveSent is not null) return _leaveSent.Task;
+            _leaving = true;
+            _self.Status = MemberStatus.Left;
+            _self.StatusSinceMs = _clock();
+            Recount();
+            _leaveSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Broadcast(new Dead(_self.Name, _self.Incarnation, _self.Name), _leaveSent);
+            return _leaveSent.Task;
+        }
+    }
+
+    /// <summary>Expires suspicions (declaring those members dead) and forgets long-dead members.</summary>
+    public void Tick()
+    {
+        long now = _clock();
+        lock (_lock)
+        {
+            List<MemberState>? expired = null;
+            List<string>? forgotten = null;
+            long retention = (long)Math.Min(_options.DeadMemberRetention.TotalMilliseconds, long.MaxValue / 4);
+            foreach (var m in _members.Values)
+            {
+                if (m.Status == MemberStatus.Suspect && m.Suspicion!.DeadlineMs <= now) (expired ??= []).Add(m);
+                else if (m != _self && !m.IsLive && now - m.StatusSinceMs > retention) (forgotten ??= []).Add(m.Name);
+            }
+            if (expired is not null)
+                foreach (var m in expired)
+                {
+                    _logger.LogInformation("Gossip: suspicion of {Member} expired after {Ms} ms ({Confirmations} confirmations)",
+                        m.Name, now - m.StatusSinceMs, m.Suspicion!.Confirmations);
+                    DeadLocked(new Dead(m.Name, m.Incarnation, _self.Name));
+                }
+            if (forgotten is not null)
+                foreach (var name in forgotten) _members.Remove(name);
+        }
+    }
+
+    /// <summary>Round-robin over a shuffled list of live members, reshuffled at each pass (as memberlist).</summary>
+    public ProbeTarget? NextProbeTarget()
+    {
+        lock (_lock)
+        {
+            for (int tries = 0; tries <= _probeOrder.Count + 1; tries++)
+            {
+                if (_probeIndex >= _probeOrder.Count)
+                {
+                    _probeOrder.Clear();
+                    foreach (var member in _members.Values) if (member != _self && member.IsLive) _probeOrder.Add(member.Name);
+                    Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_probeOrder));
+                    _probeIndex = 0;
+                    if (_probeOrder.Count == 0) return null;
+                }
+                var name = _probeOrder[_probeIndex++];
+                if (_members.TryGetValue(name, out var m) && m != _self && m.IsLive) return new ProbeTarget(m.Name, m.Address, m.Incarnation);
+            }
+            return null;
+        }
+    }
+
+    public List<Peer> RandomPeers(int count, PeerChoice choice, string? exclude = null)
+    {
+        long now = _clock();
+        var candidates = new List<Peer>();
+        lock (_lock)
+        {
+            foreach (var m in _members.Values)
+            {
+                if (m == _self || m.Name == exclude) continue;
+                bool ok = choice switch
+                {
+                    PeerChoice.Alive => m.Status == MemberStatus.Alive,
+                    PeerChoice.GossipTargets => m.IsLive ||
+                        (m.Status == MemberStatus.Dead && now - m.StatusSinceMs < (long)_options.GossipToTheDeadTime.TotalMilliseconds),
+                    PeerChoice.Dead => m.Status == MemberStatus.Dead,
+                    _ => false,
+                };
+                if (ok) candidates.Add(new Peer(m.Name, m.Address));
+            }
+        }
+        if (candidates.Count > count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                int j = Random.Shared.Next(i, candidates.Count);
+                (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
+            }
+            candidates.RemoveRange(count, candidates.Count - count);
+        }
+        return candidates;
+    }
+
+    public List<MemberInfo> Snapshot()
+    {
+        lock (_lock) return _members.Values.Select(m => m.ToInfo(m == _self)).ToList();
+    }
+
+    public MemberInfo? Find(string name)
+    {
+        lock (_lock) return _members.TryGetValue(name, out var m) ? m.ToInfo(m == _self) : null;
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------
+
+    private void Recount() => _liveCount = _members.Values.Count(m => m.IsLive);
+
+    private void Publish(MemberEventKind kind, MemberState m) => _publish(new MemberEvent(kind, m.ToInfo(isLocal: false)));
+
+    private void Broadcast(GossipMessage message, TaskCompletionSource? done = null)
+    {
+        string key = message switch
+        {
+            Alive a => "m:" + a.Node,
+            Suspect s => "m:" + s.Node,
+            Dead d => "m:" + d.Node,
+            StateNotice n => "s:" + n.Node,
+            _ => throw new ArgumentException($"{message.Type} is not broadcast"),
+        };
+        _broadcasts.Enqueue(key, MessageCodec.Encode(message), done);
+    }
+}

@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace AppSwitch.Agent.Cluster;
+
+internal enum OpenStatus
+{
+    Ok,
+    /// <summary>Too short, unknown envelope kind, bad cluster field.</summary>
+    Malformed,
+    UnsupportedVersion,
+    /// <summary>AES-GCM authentication failed (wrong key, tampering).</summary>
+    AuthFailed,
+    /// <summary>Plain traffic while this node requires encryption.</summary>
+    NotEncrypted,
+    /// <summary>Encrypted traffic while this node has no key.</summary>
+    KeyMissing,
+    WrongCluster,
+}
+
+/// <summary>
+/// The envelope around every datagram and TCP frame:
+/// <code>
+/// plain:     [version=1][kind=0][cluster len u8][cluster][message]
+/// encrypted: [version=1][kind=1][nonce 12][AES-GCM([cluster len u8][cluster][message])][tag 16]
+/// </code>
+/// The first two bytes are the associated data of the encryption. The cluster name is checked after
+/// authentication, so a keyless node cannot even learn it.
+/// </summary>
+internal sealed class PacketEnvelope : IDisposable
+{
+    public const byte ProtocolVersion = 1;
+    private const byte KindPlain = 0, KindEncrypted = 1;
+    public const int NonceSize = 12, TagSize = 16, HeaderSize = 2;
+
+    private readonly byte[] _cluster;
+    private readonly AesGcm? _aes;
+    private readonly Lock _aesLock = new();
+
+    public PacketEnvelope(string clusterName, byte[]? key)
+    {
+        _cluster = Encoding.UTF8.GetBytes(clusterName);
+        if (_cluster.Length is 0 or > 255) throw new ArgumentException("cluster name must be 1 to 255 bytes");
+        if (key is not null) _aes = new AesGcm(key, TagSize);
+    }
+
+    public bool Encrypted => _aes is not null;
+
+    /// <summary>Bytes the envelope adds to a message.</summary>
+    public int Overhead => HeaderSize + 1 + _cluster.Length + (_aes is null ? 0 : NonceSize + TagSize);
+
+    /// <summary>Wraps a message; <paramref name="headroom"/> bytes are left free at the start (a frame length).</summary>
+    public byte[] Seal(ReadOnlySpan<byte> message, int headroom = 0)
+    {
+        int plainLength = 1 + _cluster.Length + message.Length;
+        var packet = new byte[headroom + Overhead + message.Length];
+        var header = packet.AsSpan(headroom, HeaderSize);
+        header[0] = ProtocolVersion;
+        if (_aes is null)
+        {
+            header[1] = KindPlain;
+            WritePlain(packet.AsSpan(headroom + HeaderSize, plainLength), message);
+            return packet;
+        }
+        header[1] = KindEncrypted;
+        var nonce = packet.AsSpan(headroom + HeaderSize, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        var cipher = packet.AsSpan(headroom + HeaderSize + NonceSize, plainLength);
+        var tag = packet.AsSpan(headroom + HeaderSize + NonceSize + plainLength, TagSize);
+        WritePlain(cipher, message); // encrypted in place
+        lock (_aesLock) _aes.Encrypt(nonce, cipher, cipher, tag, header);
+        return packet;
+    }
+
+    private void WritePlain(Span<byte> target, ReadOnlySpan<byte> message)
+    {
+        target[0] = (byte)_cluster.Length;
+        _cluster.CopyTo(target[1..]);
+        message.CopyTo(target[(1 + _cluster.Length)..]);
+    }
+
+    /// <summary>
+    /// Checks and unwraps a datagram or frame. On success <paramref name="message"/> is the message bytes (a slice
+    /// of <paramref name="packet"/>, or of a new array when decrypted). <paramref name="foreignCluster"/> names the
+    /// other cluster on <see cref="OpenStatus.WrongCluster"/>. Never throws on garbage.
+    /// </summary>
+    public OpenStatus Open(ArraySegment<byte> packet, out ArraySegment<byte> message, out string? foreignCluster)
+    {
+        message = default;
+        foreignCluster = null;
+        var span = packet.AsSpan();
+        if (span.Length < HeaderSize + 2) return OpenStatus.Malformed;
+        if (span[0] != ProtocolVersion) return OpenStatus.UnsupportedVersion;
+        ArraySegment<byte> plain;
+        switch (span[1])
+        {
+            case KindPlain:
+                if (_aes is not null) return OpenStatus.NotEncrypted;
+                plain = packet.Slice(HeaderSize);
+                break;
+            case KindEncrypted:
+            {
+                if (_aes is null) return OpenStatus.KeyMissing;
+                int plainLength = span.Length - HeaderSize - NonceSize - TagSize;
+                if (plainLength < 2) return OpenStatus.Malformed;
+                var buffer = new byte[plainLength];
+                try
+                {
+                    lock (_aesLock)
+                        _aes.Decrypt(span.Slice(HeaderSize, NonceSize), span.Slice(HeaderSize + NonceSize, plainLength),
+                            span.Slice(HeaderSize + NonceSize + plainLength, TagSize), buffer, span[..HeaderSize]);
+                }
+                catch (CryptographicException) { return OpenStatus.AuthFailed; }
+                plain = buffer;
+                break;
+            }
+            default: return OpenStatus.Malformed;
+        }
+        var plainSpan = plain.AsSpan();
+        int clusterLength = plainSpan[0];
+        if (clusterLength == 0 || 1 + clusterLength >= plainSpan.Length) return OpenStatus.Malformed;
+        var cluster = plainSpan.Slice(1, clusterLength);
+        if (!cluster.SequenceEqual(_cluster))
+        {
+            foreignCluster = Encoding.UTF8.GetString(cluster);
+            return OpenStatus.WrongCluster;
+        }
+        message = plain.Slice(1 + clusterLength);
+        return OpenStatus.Ok;
+    }
+
+    public void Dispose() => _aes?.Dispose();
+}
