@@ -15,5 +15,7 @@ public sealed record AgentOptions
     public bool Clean { get; init; }
     public string Driver { get; init; } = "user";
     public required string SocketDir { get; init; }
+    /// <summary>Group id that may use the sockets besides root (--socket-group); null: the agent's own group.</summary>
+    public int? SocketGroup { get; init; }
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }

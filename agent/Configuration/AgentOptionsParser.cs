@@ -69,6 +69,11 @@ public sealed class AgentOptionsParser
                 DefaultValue = SocketDirectory.Default, Validate = CheckSocketDir,
                 Help = "directory of the launcher and API sockets",
             },
+            new("socket-group")
+            {
+                ValueName = "NAME|GID", EnvironmentVariable = "AX_SOCKET_GROUP", Validate = SocketGroup.Explain,
+                DefaultDescription = "root only", Help = "group that may use the sockets (ax run, ax get) besides root",
+            },
             new("log-level")
             {
                 ValueName = "LEVEL", EnvironmentVariable = "AX_LOG_LEVEL", DefaultValue = "info",
@@ -108,6 +113,7 @@ public sealed class AgentOptionsParser
             Clean = parsed.GetBool("clean"),
             Driver = driver,
             SocketDir = parsed.GetString("socket-dir")!,
+            SocketGroup = parsed.GetString("socket-group") is { } group && SocketGroup.TryResolve(group, out var gid, out _) ? gid : null,
             LogLevel = ToLogLevel(parsed.GetString("log-level")!)!.Value,
         };
     }

@@ -26,7 +26,7 @@ public static class AgentHost
     public static async Task<int> RunAsync(AgentOptions options)
     {
         var apiSocket = SocketDirectory.ApiSocket(options.SocketDir);
-        if (Prepare(options.SocketDir, apiSocket) is { } problem)
+        if ((Prepare(options.SocketDir, apiSocket) ?? SocketPermissions.SecureDirectory(options.SocketDir, options.SocketGroup)) is { } problem)
         {
             Console.Error.WriteLine($"ax daemon: {problem}");
             return 1;
@@ -46,7 +46,7 @@ public static class AgentHost
                 AgentHostLog.ListenFailed(log, e.Message);
                 return 1;
             }
-            File.SetUnixFileMode(apiSocket, ApiSocketFile.Mode);
+            SocketPermissions.SecureSocket(apiSocket, options);
             AgentHostLog.Started(log, options.NodeName, options.NodeAddress, options.Cluster, options.SocketDir,
                 options.RestPort > 0 ? options.RestPort.ToString() : "off", options.Ports);
             await app.WaitForShutdownAsync();

@@ -28,7 +28,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
         Libc.Unlink(SocketPath); // a stale socket of an earlier agent
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
-        Libc.Chmod(SocketPath, Convert.ToUInt32("660", 8));
+        Hosting.SocketPermissions.SecureSocket(SocketPath, options); // 0660, root and --socket-group
         _listener.Listen(128);
         logger.LogInformation("Launcher endpoint listening on {Path}", SocketPath);
         return base.StartAsync(cancellationToken);
