@@ -315,11 +315,18 @@ public sealed class GossipNode : IAsyncDisposable
     private int RetransmitLimit => ClusterTiming.RetransmitLimit(_options.RetransmitMultiplier, _membership.LiveCount);
 
     /// <summary>Sends a message with as many queued broadcasts piggy-backed as fit in one datagram.</summary>
-    private void SendUdp(IPEndPoint to, GossipMessage message)
+    private void SendUdp(IPEndPoint to, GossipMessage message, GossipMessage? also = null)
     {
         var encoded = MessageCodec.Encode(message);
         int budget = _options.MaxPacketSize - _gate.Overhead - CompoundHeader - CompoundPartHeader - encoded.Length;
-        var extra = _broadcasts.Take(budget, CompoundPartHeader, RetransmitLimit, MessageCodec.MaxCompoundParts - 1);
+        var extra = new List<byte[]>();
+        if (also is not null)
+        {
+            var second = MessageCodec.Encode(also);
+            extra.Add(second);
+            budget -= second.Length + CompoundPartHeader;
+        }
+        extra.AddRange(_broadcasts.Take(budget, CompoundPartHeader, RetransmitLimit, MessageCodec.MaxCompoundParts - 1 - extra.Count));
         _udp.Send(to, extra.Count == 0 ? encoded : Compose(encoded, extra));
     }
 
@@ -377,7 +384,14 @@ public sealed class GossipNode : IAsyncDisposable
         var acked = _acks.Expect(seq, start + (long)_options.ProbeInterval.TotalMilliseconds * 2);
         try
         {
-            SendUdp(target.Address, new Ping(seq, target.Name, Name));
+            var ping = new Ping(seq, target.Name, Name);
+            if (target.Suspected)
+            {
+                // Lifeguard's buddy system: tell a suspect directly, so it can refute even when the broadcast
+                // of its suspicion is spent.
+                SendUdp(target.Address, ping, new Suspect(target.Name, target.Incarnation, Name));
+            }
+            else SendUdp(target.Address, ping);
             if (await WithinAsync(acked, _options.ProbeTimeout, stop).ConfigureAwait(false)) return;
 
             foreach (var helper in _membership.RandomPeers(_options.IndirectChecks, PeerChoice.Alive, exclude: target.Name))

@@ -28,7 +28,7 @@ internal sealed class MemberState(string name, IPEndPoint address)
     public MemberInfo ToInfo(bool isLocal) => new(Name, Address, Status, Incarnation, HeldVersion, State, isLocal);
 }
 
-internal sealed record ProbeTarget(string Name, IPEndPoint Address, ulong Incarnation);
+internal sealed record ProbeTarget(string Name, IPEndPoint Address, ulong Incarnation, bool Suspected);
 
 internal sealed record Peer(string Name, IPEndPoint Address);
 

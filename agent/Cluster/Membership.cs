@@ -442,7 +442,7 @@ internal sealed class Membership
                     if (_probeOrder.Count == 0) return null;
                 }
                 var name = _probeOrder[_probeIndex++];
-                if (_members.TryGetValue(name, out var m) && m != _self && m.IsLive) return new ProbeTarget(m.Name, m.Address, m.Incarnation);
+                if (_members.TryGetValue(name, out var m) && m != _self && m.IsLive) return new ProbeTarget(m.Name, m.Address, m.Incarnation, m.Status == MemberStatus.Suspect);
             }
             return null;
         }
