@@ -30,7 +30,8 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         var address = ServiceTable.Normalize(requested.Address);
         if (IPAddress.IsLoopback(address)) { call.Continue(); return; }
 
-        if (kind.Domain != family) { call.Fail(kind.Domain == Libc.AF_INET6 ? Libc.EINVAL : Libc.EAFNOSUPPORT); return; }
+        // inet6_bind wants the RFC 2133 length first (EINVAL), then its own family (EAFNOSUPPORT), like inet_bind.
+        if (kind.Domain != family) { call.Fail(kind.Domain == Libc.AF_INET6 && raw.Length < 24 ? Libc.EINVAL : Libc.EAFNOSUPPORT); return; }
         if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM)) { call.Continue(); return; }
         if (table.FindSocket(SocketCalls.Inode(original)) is not null) { call.Fail(Libc.EINVAL); return; } // already bound
         if (call.Recovering && SocketCalls.LocalEndPoint(original) is { Port: > 0 } bound

@@ -36,9 +36,14 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
             else Answer(call, SocketCalls.ConnectRaw(original, raw));
             return;
         }
-        if (!SockAddr.TryDecode(raw, out var destination) || family != kind.Domain)
+        if (family != kind.Domain && FamilyMismatch(original, kind, raw.Length) is var mismatch and not 0)
         {
-            call.Fail(family != kind.Domain ? Libc.EAFNOSUPPORT : Libc.EINVAL);
+            call.Fail(mismatch);
+            return;
+        }
+        if (!SockAddr.TryDecode(raw, out var destination))
+        {
+            call.Fail(Libc.EINVAL);
             return;
         }
         var address = ServiceTable.Normalize(destination.Address);
@@ -147,6 +152,21 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         Libc.Close(nodeFd);
         if (installed != 0) { if (installed != Libc.ENOENT) call.Fail(installed); return; }
         Answer(call, rc);
+    }
+
+    /// <summary>
+    /// The kernel's answer to an address of the other family, or 0 where it goes ahead: an AF_INET6 UDP socket
+    /// (not v6-only) connects to an AF_INET address as v4-mapped; an AF_INET6 TCP socket wants at least the
+    /// RFC 2133 length (EINVAL) and then its own family (EAFNOSUPPORT); an AF_INET socket wants AF_INET.
+    /// </summary>
+    private static int FamilyMismatch(int original, SocketCalls.Kind kind, int length)
+    {
+        if (kind.Domain != Libc.AF_INET6) return Libc.EAFNOSUPPORT;
+        if (kind.Type == Libc.SOCK_DGRAM)
+            return SocketCalls.TryGetInt(original, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, out var v6Only) && v6Only != 0
+                ? Libc.EAFNOSUPPORT
+                : 0;
+        return kind.Type == Libc.SOCK_STREAM && length < 24 ? Libc.EINVAL : Libc.EAFNOSUPPORT;
     }
 
     private static void Answer(SyscallContext call, int errno)

@@ -8,6 +8,8 @@
  *                                    CASE-badfd/-pipefd calls on a closed fd or a pipe: the fd is checked first)
  *   misbehave badlen IP PORT         connect/bind/getsockname with address lengths no family has;
  *                                    prints "CASE ERRNO" per call (EINVAL expected, same exceptions)
+ *   misbehave families IP PORT       connect/bind with an address of the other family (AF_INET in an AF_INET6
+ *                                    socket and the reverse), TCP and UDP; prints "CASE ERRNO" per call
  *   misbehave closefds IP PORT       close every fd >= 3 (what daemons do), print "closed N", then
  *                                    fetch from IP:PORT and print "reply FIRST-LINE"
  *   misbehave forkstorm N IP PORT    fork N children that wait on one pipe, release them together;
@@ -235,6 +237,43 @@ static int badlen(const char *ip, const char *port)
     return 0;
 }
 
+/* Addresses of the other family: what the kernel says depends on the protocol and the length. */
+static int families(const char *ip, const char *port)
+{
+    struct sockaddr_in in = make_addr(ip, port);
+    union { struct sockaddr_in in; struct sockaddr_in6 in6; char bytes[sizeof(struct sockaddr_in6)]; } padded;
+    memset(&padded, 0, sizeof padded);
+    padded.in = in;
+    struct sockaddr_in6 mapped;
+    memset(&mapped, 0, sizeof mapped);
+    mapped.sin6_family = AF_INET6;
+    mapped.sin6_port = in.sin_port;
+    mapped.sin6_addr.s6_addr[10] = 0xff;
+    mapped.sin6_addr.s6_addr[11] = 0xff;
+    memcpy(&mapped.sin6_addr.s6_addr[12], &in.sin_addr, 4);
+    static const struct { const char *name; int domain, type, kind; socklen_t len; } cases[] = {
+        /* kind 0: an AF_INET address in an AF_INET6 socket; kind 1: a v4-mapped AF_INET6 address in an AF_INET socket */
+        { "connect-tcp6-inet16", AF_INET6, SOCK_STREAM, 0, sizeof(struct sockaddr_in) },
+        { "connect-tcp6-inet28", AF_INET6, SOCK_STREAM, 0, sizeof(struct sockaddr_in6) },
+        { "connect-udp6-inet16", AF_INET6, SOCK_DGRAM, 0, sizeof(struct sockaddr_in) },
+        { "connect-tcp4-inet6", AF_INET, SOCK_STREAM, 1, sizeof(struct sockaddr_in6) },
+        { "connect-udp4-inet6", AF_INET, SOCK_DGRAM, 1, sizeof(struct sockaddr_in6) },
+        { "bind-tcp6-inet16", AF_INET6, SOCK_STREAM, 0, sizeof(struct sockaddr_in) },
+        { "bind-tcp6-inet28", AF_INET6, SOCK_STREAM, 0, sizeof(struct sockaddr_in6) },
+        { "bind-udp6-inet28", AF_INET6, SOCK_DGRAM, 0, sizeof(struct sockaddr_in6) },
+        { "bind-tcp4-inet6", AF_INET, SOCK_STREAM, 1, sizeof(struct sockaddr_in6) },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = socket(cases[i].domain, cases[i].type, 0);
+        if (fd < 0) die("socket");
+        const struct sockaddr *addr = cases[i].kind == 0 ? (struct sockaddr *)&padded : (struct sockaddr *)&mapped;
+        int rc = strncmp(cases[i].name, "bind", 4) == 0 ? bind(fd, addr, cases[i].len) : connect(fd, addr, cases[i].len);
+        report(cases[i].name, rc);
+        close(fd);
+    }
+    return 0;
+}
+
 static int count_fds_from(int lowest)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -339,10 +378,11 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "serve") == 0) return serve(argv[2]);
     if (argc == 4 && strcmp(argv[1], "badptr") == 0) return badptr(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "badlen") == 0) return badlen(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "families") == 0) return families(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "closefds") == 0) return closefds(argv[2], argv[3]);
     if (argc == 5 && strcmp(argv[1], "forkstorm") == 0) return forkstorm(atoi(argv[2]), argv[3], argv[4]);
     if (argc == 5 && strcmp(argv[1], "killmid") == 0) return killmid(argv[2], argv[3], strcmp(argv[4], "child") == 0);
     fprintf(stderr, "usage: %s serve PORT | badptr IP PORT | badlen IP PORT | closefds IP PORT |"
-                    " forkstorm N IP PORT | killmid IP PORT self|child\n", argv[0]);
+                    " families IP PORT | forkstorm N IP PORT | killmid IP PORT self|child\n", argv[0]);
     return 2;
 }
