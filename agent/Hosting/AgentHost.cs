@@ -3,6 +3,7 @@ using AppSwitch.Agent.Api;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.Launcher;
+using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Paths;
@@ -77,6 +78,7 @@ public static class AgentHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new NodeIdentity(options.NodeName, options.Cluster, options.NodeAddress));
         builder.Services.AddSingleton<ServiceTable>();
+        builder.Services.AddSingleton<INodeDirectory, SingleNodeDirectory>();
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
         builder.Services.AddSingleton(new StateFile(options.SocketDir));
         builder.Services.AddSingleton(_ => new InflightJournal(options.SocketDir));
