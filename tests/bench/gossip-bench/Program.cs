@@ -1,0 +1,134 @@
+// N gossip members in one process on 127.0.0.1 (distinct ports) at the default LAN profile (or --fast):
+// join convergence, time for one new state to reach every member (p50/p99), bytes per second per member,
+// time for every member to see a killed member dead; with --loss, false "dead" declarations over a period.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using AppSwitch.Agent.Cluster;
+
+int nodes = 100, lossPercent = 0, quietSeconds = 10;
+bool fast = false;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--nodes": nodes = int.Parse(args[++i]); break;
+        case "--loss": lossPercent = int.Parse(args[++i]); break;
+        case "--quiet-seconds": quietSeconds = int.Parse(args[++i]); break;
+        case "--fast": fast = true; break;
+        default: Console.Error.WriteLine("usage: gossip-bench [--nodes N] [--loss PERCENT] [--quiet-seconds S] [--fast]"); return 2;
+    }
+}
+
+var clock = Stopwatch.StartNew();
+double Now() => clock.Elapsed.TotalMilliseconds;
+var joinedSeen = new int[nodes];
+var allSeenAt = new double[nodes];
+var stateSeenAt = new double[nodes];
+var deadSeenAt = new double[nodes];
+var falseDead = new ConcurrentBag<string>();
+const string StateOwner = "m0001", Victim = "m0002";
+ulong wantedVersion = ulong.MaxValue;
+bool victimKilled = false;
+double firstSuspectAt = 0;
+
+GossipOptions Options(int i)
+{
+    var o = new GossipOptions { NodeName = $"m{i:D4}", ClusterName = "bench", BindAddress = IPAddress.Loopback, BindPort = 0 };
+    if (fast)
+    {
+        o.ProbeInterval = TimeSpan.FromMilliseconds(200); o.ProbeTimeout = TimeSpan.FromMilliseconds(100);
+        o.GossipInterval = TimeSpan.FromMilliseconds(40); o.PushPullInterval = TimeSpan.FromSeconds(6);
+    }
+    if (lossPercent > 0) o.DropPacket = (_, _) => Random.Shared.Next(100) < lossPercent;
+    return o;
+}
+
+var members = new GossipNode[nodes];
+var readers = new List<Task>();
+for (int i = 0; i < nodes; i++)
+{
+    members[i] = await GossipNode.StartAsync(Options(i));
+    int index = i;
+    var node = members[i];
+    readers.Add(Task.Run(async () =>
+    {
+        await foreach (var e in node.Events.ReadAllAsync())
+        {
+            switch (e.Kind)
+            {
+                case MemberEventKind.Joined:
+                    if (Interlocked.Increment(ref joinedSeen[index]) == nodes - 1) allSeenAt[index] = Now();
+                    break;
+                case MemberEventKind.Updated when e.Member.Name == StateOwner && e.Member.StateVersion >= Volatile.Read(ref wantedVersion):
+                    if (stateSeenAt[index] == 0) stateSeenAt[index] = Now();
+                    break;
+                case MemberEventKind.Suspect when e.Member.Name == Victim && Volatile.Read(ref victimKilled):
+                    Interlocked.CompareExchange(ref firstSuspectAt, Now(), 0);
+                    break;
+                case MemberEventKind.Dead when e.Member.Name == Victim && Volatile.Read(ref victimKilled):
+                    if (deadSeenAt[index] == 0) deadSeenAt[index] = Now();
+                    break;
+                case MemberEventKind.Dead:
+                    falseDead.Add($"{node.Name} declared {e.Member.Name} dead at {Now() / 1000:F1} s");
+                    break;
+            }
+        }
+    }));
+}
+Console.WriteLine($"{nodes} members started in {Now():F0} ms ({(fast ? "fast test profile" : "LAN profile")}, loss {lossPercent}%)");
+
+async Task<bool> WaitAsync(Func<bool> done, TimeSpan timeout)
+{
+    var until = Now() + timeout.TotalMilliseconds;
+    while (!done()) { if (Now() > until) return false; await Task.Delay(20); }
+    return true;
+}
+
+string Percentiles(IEnumerable<double> values)
+{
+    var sorted = values.OrderBy(v => v).ToArray();
+    if (sorted.Length == 0) return "n/a";
+    double P(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    return $"p50 {P(0.5):F0} ms, p99 {P(0.99):F0} ms, max {sorted[^1]:F0} ms";
+}
+
+// Join: every member through member 0, all at once.
+double joinStart = Now();
+await Task.WhenAll(members.Skip(1).Select(m => m.JoinAsync([$"127.0.0.1:{members[0].BoundPort}"])));
+bool converged = await WaitAsync(() => allSeenAt.All(t => t > 0), TimeSpan.FromSeconds(120));
+Console.WriteLine(converged
+    ? $"join convergence (each member sees all {nodes}): {Percentiles(allSeenAt.Select(t => t - joinStart))}"
+    : $"join did not converge in 120 s: {allSeenAt.Count(t => t > 0)} of {nodes} see everyone");
+
+// Bandwidth in a quiet period.
+long bytesBefore = members.Sum(m => m.Counters.BytesSent);
+double quietStart = Now();
+await Task.Delay(TimeSpan.FromSeconds(quietSeconds));
+double perMember = (members.Sum(m => m.Counters.BytesSent) - bytesBefore) / ((Now() - quietStart) / 1000) / nodes;
+Console.WriteLine($"steady state: {perMember:F0} bytes/s sent per member");
+
+// One new state.
+var owner = members[1];
+Volatile.Write(ref wantedVersion, owner.LocalStateVersion + 1);
+double stateStart = Now();
+owner.SetLocalState(System.Text.Encoding.UTF8.GetBytes("apps: web 198.18.0.1; servers: tcp 198.18.0.1:80"));
+stateSeenAt[1] = stateStart;
+bool spread = await WaitAsync(() => stateSeenAt.All(t => t > 0), TimeSpan.FromSeconds(60));
+Console.WriteLine((spread ? "" : "(incomplete) ") + $"new state reached every member: {Percentiles(stateSeenAt.Where(t => t > 0).Select(t => t - stateStart))}");
+
+// One crash.
+Volatile.Write(ref victimKilled, true);
+double killStart = Now();
+await members[2].DisposeAsync();
+deadSeenAt[2] = killStart;
+bool detected = await WaitAsync(() => deadSeenAt.All(t => t > 0), TimeSpan.FromSeconds(120));
+Console.WriteLine((detected ? "" : "(incomplete) ") + $"killed member seen dead by every member: {Percentiles(deadSeenAt.Where(t => t > 0).Select(t => t - killStart))}");
+
+Console.WriteLine($"  (first suspected {firstSuspectAt - killStart:F0} ms after the kill)");
+Console.WriteLine($"false dead declarations: {falseDead.Count}");
+foreach (var line in falseDead.Take(10)) Console.WriteLine("  " + line);
+var totals = members.Where((_, i) => i != 2).Select(m => m.Counters).ToList();
+Console.WriteLine($"decode failures {totals.Sum(c => c.DecodeFailures)}, auth failures {totals.Sum(c => c.AuthFailures)}, events dropped {totals.Sum(c => c.EventsDropped)}");
+await Task.WhenAll(members.Where((_, i) => i != 2).Select(m => m.DisposeAsync().AsTask()));
+return 0;
