@@ -17,5 +17,12 @@ public sealed record AgentOptions
     public required string SocketDir { get; init; }
     /// <summary>Group id that may use the sockets besides root (--socket-group); null: the agent's own group.</summary>
     public int? SocketGroup { get; init; }
+    /// <summary>Cluster neighbours to join: addresses or host names, optionally with :port.</summary>
+    public IReadOnlyList<string> Neighbors { get; init; } = [];
+    /// <summary>UDP+TCP gossip port; 0 keeps the node out of any cluster.</summary>
+    public int GossipPort { get; init; } = 7946;
+    /// <summary>AES-GCM key for gossip (32 bytes), or null for clear-text gossip.</summary>
+    public byte[]? GossipKey { get; init; }
+    public bool GossipAutoDiscover { get; init; }
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }

@@ -1,3 +1,4 @@
+using AppSwitch.Agent.Cluster;
 using System.Net;
 using AppSwitch.Common.CommandLine;
 using AppSwitch.Common.Paths;
@@ -74,6 +75,26 @@ public sealed class AgentOptionsParser
                 ValueName = "NAME|GID", EnvironmentVariable = "AX_SOCKET_GROUP", Validate = SocketGroup.Explain,
                 DefaultDescription = "root only", Help = "group that may use the sockets (ax run, ax get) besides root",
             },
+            new("neighbors")
+            {
+                ValueName = "IP[:PORT],...", EnvironmentVariable = "AX_NEIGHBORS", Validate = CheckNeighbors,
+                Help = "cluster neighbours to join (this node's own address may be among them)",
+            },
+            new("gossip-port", OptionKind.Int)
+            {
+                ValueName = "PORT", EnvironmentVariable = "AX_GOSSIP_PORT", DefaultValue = "7946",
+                Validate = OptionValues.Port(allowZero: true), Help = "UDP+TCP port of the cluster gossip; 0: no cluster",
+            },
+            new("gossip-key")
+            {
+                ValueName = "BASE64", EnvironmentVariable = "AX_GOSSIP_KEY", Validate = CheckGossipKey,
+                Help = "32-byte key (base64) encrypting and authenticating gossip (AES-GCM)",
+            },
+            new("gossip-auto-discover", OptionKind.Bool)
+            {
+                EnvironmentVariable = "AX_GOSSIP_AUTO_DISCOVER",
+                Help = "find the other agents' addresses through the Kubernetes API (needs the kubernetes adapter)",
+            },
             new("log-level")
             {
                 ValueName = "LEVEL", EnvironmentVariable = "AX_LOG_LEVEL", DefaultValue = "info",
@@ -115,7 +136,41 @@ public sealed class AgentOptionsParser
             SocketDir = parsed.GetString("socket-dir")!,
             SocketGroup = parsed.GetString("socket-group") is { } group && SocketGroup.TryResolve(group, out var gid, out _) ? gid : null,
             LogLevel = ToLogLevel(parsed.GetString("log-level")!)!.Value,
+            Neighbors = SplitList(parsed.GetString("neighbors")),
+            GossipPort = parsed.GetInt("gossip-port"),
+            GossipKey = parsed.GetString("gossip-key") is { } key ? GossipOptions.ParseKey(key) : null,
+            GossipAutoDiscover = parsed.GetBool("gossip-auto-discover"),
         };
+    }
+
+    private static IReadOnlyList<string> SplitList(string? csv) =>
+        csv is null ? [] : csv.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    private static string? CheckNeighbors(string value)
+    {
+        foreach (var neighbor in SplitList(value))
+        {
+            var host = neighbor;
+            if (IPEndPoint.TryParse(neighbor, out var endPoint) && (endPoint.Port > 0 || !neighbor.Contains(':'))) continue;
+            var colon = neighbor.LastIndexOf(':');
+            if (colon > 0 && !neighbor.StartsWith('[')) host = neighbor[..colon];
+            if (host.Length == 0 || host.Length > 253 || !host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.'))
+                return $"'{neighbor}' is not an address, host name or host:port";
+        }
+        return null;
+    }
+
+    private static string? CheckGossipKey(string value)
+    {
+        try
+        {
+            GossipOptions.ParseKey(value);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
     }
 
     private string DefaultNodeName()

@@ -78,7 +78,8 @@ public static class AgentHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new NodeIdentity(options.NodeName, options.Cluster, options.NodeAddress));
         builder.Services.AddSingleton<ServiceTable>();
-        builder.Services.AddSingleton<INodeDirectory, SingleNodeDirectory>();
+        builder.Services.AddSingleton<ClusterReplicator>();
+        builder.Services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<ClusterReplicator>());
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
         builder.Services.AddSingleton(new StateFile(options.SocketDir));
         builder.Services.AddSingleton(_ => new InflightJournal(options.SocketDir));
@@ -90,6 +91,7 @@ public static class AgentHost
             sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<StateFile>(), sp.GetRequiredService<InflightJournal>(),
             sp.GetRequiredService<ILogger<StateRestorer>>()));
         builder.Services.AddHostedService<LauncherEndpoint>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
 
         var app = builder.Build();

@@ -1,0 +1,178 @@
+using AppSwitch.Agent.Cluster;
+using AppSwitch.Agent.Configuration;
+using AppSwitch.Agent.Table;
+using AppSwitch.Common.Model;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.Replication;
+
+/// <summary>
+/// Makes the node a cluster member: publishes its own apps and servers as its gossip state whenever they
+/// change, and keeps a replica of every other member's entries in the service table — replaced by each newer
+/// version, removed when the member dies or leaves. Also the directory behind `ax get nodes`.
+/// </summary>
+public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, ILoggerFactory loggers)
+    : IHostedService, INodeDirectory, IAsyncDisposable
+{
+    private static readonly TimeSpan PublishDelay = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan ResyncInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly ILogger _logger = loggers.CreateLogger<ClusterReplicator>();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _changed = new(0, 1);
+    private readonly Lock _applyLock = new();
+    private readonly Dictionary<string, ulong> _applied = new();
+    private GossipNode? _gossip;
+    private readonly List<Task> _loops = [];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.GossipPort == 0)
+        {
+            _logger.LogInformation("Gossip is off (--gossip-port 0): this node is a cluster of its own");
+            return;
+        }
+        var gossipOptions = new GossipOptions
+        {
+            NodeName = options.NodeName, ClusterName = options.Cluster, BindAddress = options.NodeAddress,
+            BindPort = options.GossipPort, EncryptionKey = options.GossipKey,
+        };
+        _gossip = await GossipNode.StartAsync(gossipOptions, loggers.CreateLogger<GossipNode>(), cancellationToken);
+        Publish();
+        table.Changed += OnTableChanged;
+        _loops.Add(Task.Run(PublishLoopAsync));
+        _loops.Add(Task.Run(EventLoopAsync));
+        _loops.Add(Task.Run(ResyncLoopAsync));
+        if (options.Neighbors.Count > 0) _loops.Add(Task.Run(JoinAsync));
+        _logger.LogInformation("Gossiping as {Node} in cluster {Cluster} on {Address}:{Port} ({Encryption}); neighbours: {Neighbors}",
+            options.NodeName, options.Cluster, options.NodeAddress, _gossip.BoundPort,
+            options.GossipKey is null ? "clear text" : "AES-GCM", options.Neighbors.Count == 0 ? "none" : string.Join(",", options.Neighbors));
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        table.Changed -= OnTableChanged;
+        if (_gossip is not null)
+        {
+            try { await _gossip.LeaveAsync(LeaveTimeout, cancellationToken); }
+            catch (OperationCanceledException) { }
+        }
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_loops.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+    }
+
+    private void OnTableChanged()
+    {
+        if (_changed.CurrentCount == 0) try { _changed.Release(); } catch (SemaphoreFullException) { }
+    }
+
+    private async Task PublishLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await _changed.WaitAsync(_stopping.Token);
+                await Task.Delay(PublishDelay, _stopping.Token); // a burst of changes becomes one new version
+                Publish();
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers()));
+
+    private async Task JoinAsync()
+    {
+        try
+        {
+            var joined = await _gossip!.JoinAsync(options.Neighbors, _stopping.Token);
+            _logger.LogInformation("Joined the cluster through {Count} of {Neighbors}", joined, string.Join(",", options.Neighbors));
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private async Task EventLoopAsync()
+    {
+        try
+        {
+            await foreach (var change in _gossip!.Events.ReadAllAsync(_stopping.Token))
+            {
+                _logger.LogInformation("Member {Member}: {Kind}", change.Member.Name, change.Kind);
+                Apply(change.Member);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Events may be dropped under a flood; the membership snapshot is the source of truth.</summary>
+    private async Task ResyncLoopAsync()
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(ResyncInterval);
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                var members = _gossip!.Members().Where(m => !m.IsLocal).ToList();
+                foreach (var member in members) Apply(member);
+                lock (_applyLock)
+                    foreach (var gone in _applied.Keys.Where(name => members.All(m => m.Name != name)).ToList())
+                        Forget(gone);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private void Apply(MemberInfo member)
+    {
+        if (member.IsLocal) return;
+        lock (_applyLock)
+        {
+            if (member.Status is MemberStatus.Dead or MemberStatus.Left)
+            {
+                Forget(member.Name);
+                return;
+            }
+            if (member.State.IsEmpty || (_applied.TryGetValue(member.Name, out var version) && version == member.StateVersion)) return;
+            try
+            {
+                var from = new RemoteNodeRef(member.Name, member.Address.Address);
+                var (apps, servers) = NodeStateCodec.Decode(member.State.Span, from);
+                table.ReplaceRemote(from, apps, servers);
+                _applied[member.Name] = member.StateVersion;
+            }
+            catch (FormatException e)
+            {
+                _logger.LogWarning("Ignoring the state of {Member} (version {Version}): {Reason}", member.Name, member.StateVersion, e.Message);
+            }
+        }
+    }
+
+    private void Forget(string name)
+    {
+        if (_applied.Remove(name) | table.RemoveRemote(name))
+            _logger.LogInformation("Member {Member} is gone; its apps and servers are removed", name);
+    }
+
+    public IReadOnlyList<NodeRecord> Nodes()
+    {
+        if (_gossip is null) return new SingleNodeDirectory(table).Nodes();
+        var counts = table.RemoteCounts();
+        return _gossip.Members().OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => new NodeRecord
+        {
+            Name = m.Name, Cluster = options.Cluster, Address = m.Address.Address.ToString(),
+            State = m.Status.ToString().ToLowerInvariant(),
+            Apps = m.IsLocal ? table.Apps().Count : counts.GetValueOrDefault(m.Name).Apps,
+            Servers = m.IsLocal ? table.Servers().Count : counts.GetValueOrDefault(m.Name).Servers,
+            Incarnation = (long)m.Incarnation, StateVersion = (long)m.StateVersion, GossipPort = m.Address.Port, Self = m.IsLocal,
+        }).ToList();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_gossip is not null) await _gossip.DisposeAsync();
+        _stopping.Dispose();
+    }
+}
