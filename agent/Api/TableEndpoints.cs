@@ -4,7 +4,8 @@ using AppSwitch.Common.Json;
 
 namespace AppSwitch.Agent.Api;
 
-/// <summary>`GET /api/v1/apps|servers|sockets|nodes`: snapshots of the service table, as `ax get` shows them.</summary>
+/// <summary>`GET /api/v1/apps|servers|sockets|nodes`: snapshots of the service table, as `ax get` shows them;
+/// `GET /api/v1/cluster/stats`: this node's gossip counters.</summary>
 internal static class TableEndpoints
 {
     public const string Prefix = "/api/v1";
@@ -24,6 +25,9 @@ internal static class TableEndpoints
         routes.MapGet($"{Prefix}/nodes", static context =>
             JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
                 AsList(context.RequestServices.GetRequiredService<INodeDirectory>().Nodes()), ApiJsonContext.Default.ListNodeRecord));
+        routes.MapGet($"{Prefix}/cluster/stats", static context =>
+            JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
+                context.RequestServices.GetRequiredService<INodeDirectory>().Stats(), ApiJsonContext.Default.ClusterStats));
         return routes;
     }
 

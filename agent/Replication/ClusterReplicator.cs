@@ -170,6 +170,18 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         }).ToList();
     }
 
+    public ClusterStats Stats()
+    {
+        if (_gossip is null) return new SingleNodeDirectory(table).Stats();
+        var c = _gossip.Counters;
+        return new ClusterStats
+        {
+            Node = options.NodeName, Cluster = options.Cluster, Gossip = true, Encrypted = options.GossipKey is not null,
+            MessagesSent = c.MessagesSent, BytesSent = c.BytesSent, MessagesReceived = c.MessagesReceived, BytesReceived = c.BytesReceived,
+            DecodeFailures = c.DecodeFailures, AuthFailures = c.AuthFailures, WrongCluster = c.WrongCluster, EventsDropped = c.EventsDropped,
+        };
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_gossip is not null) await _gossip.DisposeAsync();

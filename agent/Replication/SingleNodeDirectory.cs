@@ -14,4 +14,6 @@ public sealed class SingleNodeDirectory(ServiceTable table) : INodeDirectory
             Apps = table.Apps().Count, Servers = table.Servers().Count, Self = true,
         },
     ];
+
+    public ClusterStats Stats() => new() { Node = table.Node.Name, Cluster = table.Node.Cluster, Gossip = false };
 }

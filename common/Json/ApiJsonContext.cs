@@ -14,6 +14,7 @@ namespace AppSwitch.Common.Json;
 [JsonSerializable(typeof(List<SocketRecord>))]
 [JsonSerializable(typeof(NodeRecord))]
 [JsonSerializable(typeof(List<NodeRecord>))]
+[JsonSerializable(typeof(ClusterStats))]
 [JsonSerializable(typeof(ApiError))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
