@@ -9,7 +9,8 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 # command → Debian package that provides it (busybox must be the static build)
 missing=()
 for pair in nginx:nginx curl:curl ip:iproute2 python3:python3 socat:socat iperf3:iperf3 \
-            node:nodejs gcc:gcc make:make musl-gcc:musl-tools redis-server:redis-server; do
+            node:nodejs gcc:gcc make:make musl-gcc:musl-tools redis-server:redis-server \
+            nft:nftables; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 command -v dpkg-query >/dev/null 2>&1 && { installed busybox-static || missing+=(busybox-static); }
