@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# `make demo`: the seed scenario on one node. A network namespace stands in for the node
-# (10.77.0.10/24, no default route: nothing leaves it); the AppSwitch daemon runs there, nginx
-# serves on the virtual IP 198.18.0.1 and curl reaches it from the virtual IP 198.18.0.2.
-# Everything the demo makes (processes, namespace, temp files) is removed on exit, pass or fail.
+# `make demo`: the seed scenario on two nodes. Two network namespaces stand in for two nodes
+# (node1 10.77.0.11, node2 10.77.0.12 on a bridge in a third namespace; no default route: nothing
+# leaves them). Each runs the AppSwitch daemon with the other as neighbour; nginx serves on the
+# virtual IP 198.18.0.1 on node1 and curl on node2 reaches it from the virtual IP 198.18.0.2 —
+# node address to node address, no overlay, no proxy.
+# Everything the demo makes (processes, namespaces, temp files) is removed on exit, pass or fail.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ax="$root/out/bin/ax"
 [ -x "$ax" ] || { echo "demo: $ax not found: run \`make build\` first" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || { echo "demo: needs root (it creates a network namespace)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "demo: needs root (it creates network namespaces)" >&2; exit 1; }
 
 id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-ns="axt-$id-demo"
+bridge="axt-$id-br"
 work="/tmp/axt-$id"              # owner.pid keeps a concurrent test run's clean-up away from it
-mkdir -p "$work/sock" "$work/www" "$work/nginx"
+mkdir -p "$work/www" "$work/nginx"
 echo $$ >"$work/owner.pid"
-export AX_SOCKET_DIR="$work/sock"
 export PATH="$root/out/bin:$PATH"   # so that `ax` below is the one just built
-daemon_pid= nginx_pid=
+declare -A daemon_pid
+nginx_pid=
 
 stop() {  # SIGTERM, then SIGKILL after 5 s
     local pid=$1
@@ -30,13 +32,18 @@ cleanup() {
     local status=$?
     set +e
     stop "$nginx_pid"
-    stop "$daemon_pid"
-    if ip netns list | grep -q "^$ns\b"; then
-        for pid in $(ip netns pids "$ns"); do kill -KILL "$pid" 2>/dev/null; done
-        ip netns del "$ns"
-    fi
-    if [ $status -ne 0 ] && [ -s "$work/daemon.log" ]; then
-        echo; echo "--- daemon log (last 30 lines) ---"; tail -n 30 "$work/daemon.log"
+    for node in node1 node2; do stop "${daemon_pid[$node]:-}"; done
+    for ns in "axt-$id-node1" "axt-$id-node2" "$bridge"; do
+        if ip netns list | grep -q "^$ns\b"; then
+            for pid in $(ip netns pids "$ns"); do kill -KILL "$pid" 2>/dev/null; done
+            ip netns del "$ns"
+        fi
+    done
+    if [ $status -ne 0 ]; then
+        for node in node1 node2; do
+            [ -s "$work/$node/daemon.log" ] || continue
+            echo; echo "--- $node daemon log (last 20 lines) ---"; tail -n 20 "$work/$node/daemon.log"
+        done
     fi
     rm -rf "$work"
     exit $status
@@ -44,8 +51,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-on_node() { ip netns exec "$ns" "$@"; }
-show() { printf '\n$ %s\n' "$*"; on_node "$@"; }
+# on NODE CMD…: run on a node, with that node's agent sockets
+on() { local node=$1; shift; ip netns exec "axt-$id-$node" env AX_SOCKET_DIR="$work/$node/sock" "$@"; }
+show() { local node=$1; shift; printf '\n%s$ %s\n' "$node" "$*"; on "$node" "$@"; }
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND…: poll until COMMAND succeeds
     local deadline=$((SECONDS + $1)) what=$2; shift 2
     until "$@" >/dev/null 2>&1; do
@@ -54,18 +62,35 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND…: poll until COMMAND succ
     done
 }
 
-echo "== node: network namespace $ns, eth0 10.77.0.10/24, no default route"
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" link add eth0 type veth peer name eth0-peer
-ip -n "$ns" addr add 10.77.0.10/24 dev eth0
-ip -n "$ns" link set eth0 up
-ip -n "$ns" link set eth0-peer up
+ip netns add "$bridge"
+ip -n "$bridge" link add br0 type bridge
+ip -n "$bridge" link set br0 up
+declare -A address=([node1]=10.77.0.11 [node2]=10.77.0.12)
+for node in node1 node2; do
+    ns="axt-$id-$node"
+    echo "== $node: network namespace $ns, eth0 ${address[$node]}/24 on a bridge, no default route"
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip link add eth0 netns "$ns" type veth peer name "$node" netns "$bridge"
+    ip -n "$bridge" link set "$node" master br0
+    ip -n "$bridge" link set "$node" up
+    ip -n "$ns" addr add "${address[$node]}/24" dev eth0
+    ip -n "$ns" link set eth0 up
+done
 
-echo "== ax daemon --node-interface eth0 --node-name demo (socket dir $AX_SOCKET_DIR)"
-on_node ax daemon --node-interface eth0 --node-name demo --ports 40000-60000 >"$work/daemon.log" 2>&1 &
-daemon_pid=$!
-wait_for 30 "the daemon's /healthz" curl -sf --unix-socket "$AX_SOCKET_DIR/api.sock" http://localhost/healthz
+for node in node1 node2; do
+    mkdir -p "$work/$node/sock"
+    echo "== $node: ax daemon --node-interface eth0 --node-name $node --neighbors 10.77.0.11,10.77.0.12"
+    on "$node" ax daemon --node-interface eth0 --node-name "$node" --neighbors 10.77.0.11,10.77.0.12 \
+        >"$work/$node/daemon.log" 2>&1 &
+    daemon_pid[$node]=$!
+done
+for node in node1 node2; do
+    wait_for 30 "$node's daemon" on "$node" curl -sf --unix-socket "$work/$node/sock/api.sock" http://localhost/healthz
+done
+both_alive() { [ "$(on node2 ax get nodes | grep -c ' alive ')" = 2 ]; }
+wait_for 30 "the two nodes to see each other" both_alive
+show node2 ax get nodes
 
 cat >"$work/nginx/nginx.conf" <<CONF
 master_process on;
@@ -80,28 +105,28 @@ http {
     fastcgi_temp_path $work/nginx/fastcgi;
     uwsgi_temp_path $work/nginx/uwsgi;
     scgi_temp_path $work/nginx/scgi;
-    server { listen 80; root $work/www; }
+    server { listen 80; root $work/www; add_header X-Backend-Server node1; }
 }
 CONF
-echo "served by nginx on a virtual IP" >"$work/www/index.html"
+echo "served by nginx on node1 through a virtual IP" >"$work/www/index.html"
 
-printf '\n$ %s\n' "ax run --ip 198.18.0.1 -- nginx -g 'daemon off;' -c $work/nginx/nginx.conf &"
-on_node ax run --ip 198.18.0.1 -- nginx -g 'daemon off;' -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
+printf '\n%s$ %s\n' node1 "ax run --ip 198.18.0.1 -- nginx -g 'daemon off;' -c $work/nginx/nginx.conf &"
+on node1 ax run --ip 198.18.0.1 -- nginx -g 'daemon off;' -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
 nginx_pid=$!
-server_listed() { on_node ax get servers | grep -q '198\.18\.0\.1:80 '; }
-wait_for 30 "nginx's server entry 198.18.0.1:80" server_listed
+server_on_node2() { on node2 ax get servers | grep -q '198\.18\.0\.1:80 '; }
+wait_for 30 "nginx's server entry 198.18.0.1:80 to reach node2" server_on_node2
 
-printf '\n$ %s\n' "ax run --ip 198.18.0.2 -- curl -sI http://198.18.0.1/"
+printf '\n%s$ %s\n' node2 "ax run --ip 198.18.0.2 curl -I 198.18.0.1"
 curl_status=0
-response=$(on_node ax run --ip 198.18.0.2 -- curl -sI http://198.18.0.1/) || curl_status=$?
+response=$(on node2 ax run --ip 198.18.0.2 curl -sI 198.18.0.1) || curl_status=$?
 printf '%s\n' "$response"
 
-show ax get apps
-show ax get servers
-show ax get sockets
+show node2 ax get apps
+show node2 ax get servers
+show node1 ax get sockets
 
 if [ $curl_status -ne 0 ] || ! grep -q '^HTTP/[0-9.]* 200' <<<"$response"; then
     echo; echo "demo: FAILED: curl through the virtual IP exited $curl_status"
     exit 1
 fi
-echo; echo "demo: OK: curl on 198.18.0.2 reached nginx on 198.18.0.1 through AppSwitch"
+echo; echo "demo: OK: curl on node2 (198.18.0.2) reached nginx on node1 (198.18.0.1) through AppSwitch"
