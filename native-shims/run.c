@@ -229,6 +229,8 @@ int ax_run(int nargs, char **args)
     const char *dir = find_socket_dir(nargs, args);
     char *sock_path = ax_concat(dir, "/ax.sock", NULL);
     int sock = connect_agent(sock_path);
+    if (sock < 0 && (errno == EACCES || errno == EPERM))
+        ax_die(1, "permission denied on %s (run as root or as a member of its group)", sock_path);
     if (sock < 0)
         ax_die(1, "cannot reach the AppSwitch daemon at %s (is `ax daemon` running?)", sock_path);
 
