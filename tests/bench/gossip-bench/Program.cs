@@ -1,12 +1,15 @@
 // N gossip members in one process on 127.0.0.1 (distinct ports) at the default LAN profile (or --fast):
 // join convergence, time for one new state to reach every member (p50/p99), bytes per second per member,
 // time for every member to see a killed member dead; with --loss, false "dead" declarations over a period.
+// --stagger-ms G starts and joins the members one after another, G ms apart (as agents started one by one; join
+// convergence is then counted from the last member's join). Besides the readable lines it prints `RESULT key
+// value` lines for tests/bench/cluster-vs-serf.sh, and the bytes sent on lo when run in a namespace of its own.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using AppSwitch.Agent.Cluster;
 
-int nodes = 100, lossPercent = 0, quietSeconds = 10;
+int nodes = 100, lossPercent = 0, quietSeconds = 10, staggerMs = -1;
 bool fast = false;
 for (int i = 0; i < args.Length; i++)
 {
@@ -16,7 +19,8 @@ for (int i = 0; i < args.Length; i++)
         case "--loss": lossPercent = int.Parse(args[++i]); break;
         case "--quiet-seconds": quietSeconds = int.Parse(args[++i]); break;
         case "--fast": fast = true; break;
-        default: Console.Error.WriteLine("usage: gossip-bench [--nodes N] [--loss PERCENT] [--quiet-seconds S] [--fast]"); return 2;
+        case "--stagger-ms": staggerMs = int.Parse(args[++i]); break;
+        default: Console.Error.WriteLine("usage: gossip-bench [--nodes N] [--loss PERCENT] [--quiet-seconds S] [--stagger-ms G] [--fast]"); return 2;
     }
 }
 
@@ -46,9 +50,14 @@ GossipOptions Options(int i)
 
 var members = new GossipNode[nodes];
 var readers = new List<Task>();
+var joins = new List<Task>();
+double joinStart = 0;
 for (int i = 0; i < nodes; i++)
 {
+    if (staggerMs >= 0 && i > 1) await Task.Delay(staggerMs);
+    if (staggerMs >= 0) joinStart = Now();
     members[i] = await GossipNode.StartAsync(Options(i));
+    if (staggerMs >= 0 && i > 0) joins.Add(members[i].JoinAsync([$"127.0.0.1:{members[0].BoundPort}"]));
     int index = i;
     var node = members[i];
     readers.Add(Task.Run(async () =>
@@ -76,7 +85,23 @@ for (int i = 0; i < nodes; i++)
         }
     }));
 }
-Console.WriteLine($"{nodes} members started in {Now():F0} ms ({(fast ? "fast test profile" : "LAN profile")}, loss {lossPercent}%)");
+Console.WriteLine($"{nodes} members started in {Now():F0} ms ({(fast ? "fast test profile" : "LAN profile")}, loss {lossPercent}%" +
+                  (staggerMs >= 0 ? $", one after another {staggerMs} ms apart, each joining member 0)" : ")"));
+
+static void Result(string key, double value) => Console.WriteLine($"RESULT {key} {value:F0}");
+
+// Bytes sent on lo so far: only this process's traffic when it runs in a network namespace of its own.
+static (long Bytes, long Packets) LoTx()
+{
+    foreach (var line in File.ReadLines("/proc/net/dev"))
+    {
+        var colon = line.IndexOf(':');
+        if (colon < 0 || line[..colon].Trim() != "lo") continue;
+        var f = line[(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(f[8]), long.Parse(f[9]));
+    }
+    return (0, 0);
+}
 
 async Task<bool> WaitAsync(Func<bool> done, TimeSpan timeout)
 {
@@ -93,20 +118,32 @@ string Percentiles(IEnumerable<double> values)
     return $"p50 {P(0.5):F0} ms, p99 {P(0.99):F0} ms, max {sorted[^1]:F0} ms";
 }
 
-// Join: every member through member 0, all at once.
-double joinStart = Now();
-await Task.WhenAll(members.Skip(1).Select(m => m.JoinAsync([$"127.0.0.1:{members[0].BoundPort}"])));
+// Join: every member through member 0, all at once (or one after another, above).
+if (staggerMs < 0)
+{
+    joinStart = Now();
+    joins.AddRange(members.Skip(1).Select(m => m.JoinAsync([$"127.0.0.1:{members[0].BoundPort}"])));
+}
+await Task.WhenAll(joins);
 bool converged = await WaitAsync(() => allSeenAt.All(t => t > 0), TimeSpan.FromSeconds(120));
 Console.WriteLine(converged
-    ? $"join convergence (each member sees all {nodes}): {Percentiles(allSeenAt.Select(t => t - joinStart))}"
+    ? $"join convergence (each member sees all {nodes}) after the {(staggerMs < 0 ? "joins" : "last join")}: {Percentiles(allSeenAt.Select(t => t - joinStart))}"
     : $"join did not converge in 120 s: {allSeenAt.Count(t => t > 0)} of {nodes} see everyone");
+if (converged) Result("join_ms", allSeenAt.Max() - joinStart);
 
 // Bandwidth in a quiet period.
 long bytesBefore = members.Sum(m => m.Counters.BytesSent);
+var loBefore = LoTx();
 double quietStart = Now();
 await Task.Delay(TimeSpan.FromSeconds(quietSeconds));
-double perMember = (members.Sum(m => m.Counters.BytesSent) - bytesBefore) / ((Now() - quietStart) / 1000) / nodes;
-Console.WriteLine($"steady state: {perMember:F0} bytes/s sent per member");
+double seconds = (Now() - quietStart) / 1000;
+double perMember = (members.Sum(m => m.Counters.BytesSent) - bytesBefore) / seconds / nodes;
+var loAfter = LoTx();
+double loPerMember = (loAfter.Bytes - loBefore.Bytes) / seconds / nodes;
+Console.WriteLine($"steady state: {perMember:F0} bytes/s sent per member (gossip payload); {loPerMember:F0} bytes/s per member on lo " +
+                  $"({(loAfter.Packets - loBefore.Packets) / seconds / nodes:F1} packets/s; counts every process of this namespace)");
+Result("bytes_per_s_per_member", perMember);
+Result("lo_bytes_per_s_per_member", loPerMember);
 
 // One new state.
 var owner = members[1];
@@ -116,6 +153,12 @@ owner.SetLocalState(System.Text.Encoding.UTF8.GetBytes("apps: web 198.18.0.1; se
 stateSeenAt[1] = stateStart;
 bool spread = await WaitAsync(() => stateSeenAt.All(t => t > 0), TimeSpan.FromSeconds(60));
 Console.WriteLine((spread ? "" : "(incomplete) ") + $"new state reached every member: {Percentiles(stateSeenAt.Where(t => t > 0).Select(t => t - stateStart))}");
+if (spread)
+{
+    var spreadTimes = stateSeenAt.Select(t => t - stateStart).Order().ToArray();
+    Result("state_p50_ms", spreadTimes[(int)Math.Ceiling(0.5 * spreadTimes.Length) - 1]);
+    Result("state_p99_ms", spreadTimes[(int)Math.Ceiling(0.99 * spreadTimes.Length) - 1]);
+}
 
 // One crash.
 Volatile.Write(ref victimKilled, true);
@@ -124,6 +167,7 @@ await members[2].DisposeAsync();
 deadSeenAt[2] = killStart;
 bool detected = await WaitAsync(() => deadSeenAt.All(t => t > 0), TimeSpan.FromSeconds(120));
 Console.WriteLine((detected ? "" : "(incomplete) ") + $"killed member seen dead by every member: {Percentiles(deadSeenAt.Where(t => t > 0).Select(t => t - killStart))}");
+if (detected) Result("dead_ms", deadSeenAt.Max() - killStart);
 
 Console.WriteLine($"  (first suspected {firstSuspectAt - killStart:F0} ms after the kill)");
 Console.WriteLine($"false dead declarations: {falseDead.Count}");
