@@ -17,7 +17,9 @@ internal static class CliApplication
         Commands:
           daemon    run the node agent (ax daemon --help lists its options)
           run       run a program under AppSwitch: ax run [--ip A.B.C.D] [--name N] [--labels K=V,...] [--] COMMAND [ARGS...]
-          get       show apps, servers, sockets or nodes: ax get apps|servers|sockets|nodes [-o json|yaml|wide]
+          get       show apps, servers, sockets, nodes or vservices: ax get apps|servers|sockets|nodes|vservices [-o json|yaml|wide]
+          create    create a virtual service: ax create vservice --ip VIP --backends IP,... --ports VPORT:APORT,... NAME
+          delete    delete a virtual service: ax delete vservice NAME (alias: del)
           version   print the version
         """;
 
@@ -79,6 +81,10 @@ internal static class CliApplication
                 return 0;
             case "get":
                 return await GetCommand.RunAsync(rest, socketDir, stdout, stderr);
+            case "create":
+                return await CreateCommand.RunAsync(rest, socketDir, stdout);
+            case "delete" or "del":
+                return await DeleteCommand.RunAsync(rest, socketDir, stdout);
             case "run":
                 throw new UsageException("'run' is handled by the ax launcher (out/bin/ax); run it through ax");
             case "daemon":

@@ -98,6 +98,7 @@ public static class AgentHost
         app.UseMiddleware<ApiErrorMiddleware>();
         app.MapHealthEndpoint();
         app.MapTableEndpoints();
+        app.MapVServiceEndpoints();
         return app;
     }
 

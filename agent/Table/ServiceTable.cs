@@ -24,6 +24,10 @@ public sealed class ServiceTable(NodeIdentity node)
     private readonly Queue<ulong> _peerOrder = new();
     // Replicas of the other nodes' own entries, as they published them.
     private readonly Dictionary<string, (IPAddress Address, IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers)> _remote = new();
+    // Virtual services: this node's own by name, the other nodes' replicas, and every one of them by virtual IP.
+    private readonly Dictionary<string, VServiceEntry> _vservices = new();
+    private readonly Dictionary<string, IReadOnlyList<VServiceEntry>> _remoteVServices = new();
+    private readonly Dictionary<IPAddress, VServiceEntry> _vservicesByIp = new();
 
     public NodeIdentity Node => node;
 
@@ -72,10 +76,11 @@ public sealed class ServiceTable(NodeIdentity node)
     }
 
     /// <summary>
-    /// Replaces everything known of another node with what it published (its own apps and servers).
+    /// Replaces everything known of another node with what it published (its own apps, servers and vservices).
     /// Remote entries serve connects like local ones but never raise <see cref="Changed"/>.
     /// </summary>
-    public void ReplaceRemote(RemoteNodeRef remoteNode, IReadOnlyList<AppEntry> apps, IReadOnlyList<ServerEntry> servers)
+    public void ReplaceRemote(RemoteNodeRef remoteNode, IReadOnlyList<AppEntry> apps, IReadOnlyList<ServerEntry> servers,
+        IReadOnlyList<VServiceEntry>? vservices = null)
     {
         lock (_lock)
         {
@@ -83,6 +88,9 @@ public sealed class ServiceTable(NodeIdentity node)
             _remote[remoteNode.Name] = (Normalize(remoteNode.Address), apps, servers);
             foreach (var app in apps) UseVirtualIpLocked(app, +1);
             foreach (var server in servers) IndexServerLocked(server);
+            _remoteVServices[remoteNode.Name] = vservices ?? [];
+            // A VIP claimed on two nodes at once (a race between creations) keeps the entry indexed first.
+            foreach (var vservice in vservices ?? []) _vservicesByIp.TryAdd(vservice.VirtualIp, vservice);
         }
     }
 
@@ -97,6 +105,8 @@ public sealed class ServiceTable(NodeIdentity node)
         if (!_remote.Remove(nodeName, out var replica)) return false;
         foreach (var app in replica.Apps) UseVirtualIpLocked(app, -1);
         foreach (var server in replica.Servers) UnindexServerLocked(server);
+        if (_remoteVServices.Remove(nodeName, out var vservices))
+            foreach (var vservice in vservices) UnindexVServiceLocked(vservice);
         return true;
     }
 
@@ -174,11 +184,92 @@ public sealed class ServiceTable(NodeIdentity node)
         {
             foreach (var replica in _remote.Values)
                 if (replica.Address.Equals(address)) return false; // another node's own address
-            if (_virtualIpUse.ContainsKey(address)) return true;
+            if (_virtualIpUse.ContainsKey(address) || _vservicesByIp.ContainsKey(address)) return true;
             foreach (var key in _serversByVirtual.Keys)
                 if (key.Item1.Equals(address)) return true;
             return false;
         }
+    }
+
+    /// <summary>
+    /// Adds a vservice of this node; false with the reason when its name or IP is taken (by a vservice of any
+    /// node, an app's virtual IP, a server's address or a node address).
+    /// </summary>
+    public bool AddVService(VServiceEntry vservice, out string? conflict)
+    {
+        lock (_lock)
+        {
+            conflict = VServiceConflictLocked(vservice);
+            if (conflict is not null) return false;
+            _vservices[vservice.Name] = vservice;
+            _vservicesByIp[vservice.VirtualIp] = vservice;
+        }
+        OnChanged();
+        return true;
+    }
+
+    private string? VServiceConflictLocked(VServiceEntry vservice)
+    {
+        var ip = vservice.VirtualIp;
+        if (_vservices.ContainsKey(vservice.Name)) return $"vservice '{vservice.Name}' already exists";
+        foreach (var (owner, replicas) in _remoteVServices)
+            if (replicas.Any(r => r.Name == vservice.Name)) return $"vservice '{vservice.Name}' already exists (on node {owner})";
+        if (_vservicesByIp.TryGetValue(ip, out var other)) return $"ip {ip} is already used by vservice '{other.Name}'";
+        if (_virtualIpUse.ContainsKey(ip) || _serversByVirtual.Keys.Any(k => k.Item1.Equals(ip)))
+            return $"ip {ip} is already used by an app";
+        if (ip.Equals(node.Address) || _remote.Values.Any(r => r.Address.Equals(ip))) return $"ip {ip} is a node address";
+        return null;
+    }
+
+    /// <summary>Deletes a vservice of this node. A replica is not deleted here: <paramref name="owner"/> names its node.</summary>
+    public VServiceRemoval RemoveVService(string name, out string? owner)
+    {
+        owner = null;
+        lock (_lock)
+        {
+            if (!_vservices.Remove(name, out var vservice))
+            {
+                owner = _remoteVServices.FirstOrDefault(r => r.Value.Any(v => v.Name == name)).Key;
+                return owner is null ? VServiceRemoval.NotFound : VServiceRemoval.OwnedElsewhere;
+            }
+            UnindexVServiceLocked(vservice);
+        }
+        OnChanged();
+        return VServiceRemoval.Removed;
+    }
+
+    private void UnindexVServiceLocked(VServiceEntry vservice)
+    {
+        if (_vservicesByIp.TryGetValue(vservice.VirtualIp, out var indexed) && indexed == vservice)
+            _vservicesByIp.Remove(vservice.VirtualIp);
+    }
+
+    /// <summary>The vservice (of any node) whose virtual IP this is, or null.</summary>
+    public VServiceEntry? FindVService(IPAddress address)
+    {
+        lock (_lock) return _vservicesByIp.GetValueOrDefault(Normalize(address));
+    }
+
+    /// <summary>This node's own vservices (what it publishes and saves).</summary>
+    public IReadOnlyList<VServiceEntry> VServices()
+    {
+        lock (_lock) return _vservices.Values.ToArray();
+    }
+
+    /// <summary>Every node's vservices: this node's first, then the replicas.</summary>
+    public IReadOnlyList<VServiceRecord> VServiceRecords()
+    {
+        lock (_lock)
+            return _vservices.Values.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => (Node: node.Name, VService: v))
+                .Concat(_remoteVServices.OrderBy(r => r.Key, StringComparer.Ordinal)
+                    .SelectMany(r => r.Value.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => (Node: r.Key, VService: v))))
+                .Select(x => new VServiceRecord
+                {
+                    Name = x.VService.Name, Type = x.VService.External ? "External" : "Internal", Ip = x.VService.VirtualIp.ToString(),
+                    Ports = x.VService.Ports.Select(p => new VServicePort(p.Key, p.Value)).ToList(),
+                    Backends = x.VService.Backends.Select(b => b.ToString()).ToList(), LbType = x.VService.LbType.ToString(),
+                    SourceIp = x.VService.SourceIp?.ToString() ?? "", NodeId = x.Node, Cluster = node.Cluster,
+                }).ToList();
     }
 
     /// <summary>The servers behind a virtual ip:port (a copy; empty when none).</summary>

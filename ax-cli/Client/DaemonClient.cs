@@ -37,9 +37,26 @@ internal sealed class DaemonClient : IDisposable
 
     public string SocketPath { get; }
 
-    public async Task<List<T>> GetListAsync<T>(string path, JsonTypeInfo<List<T>> type, CancellationToken cancel = default)
+    public Task<List<T>> GetListAsync<T>(string path, JsonTypeInfo<List<T>> type, CancellationToken cancel = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/')), path, type, cancel);
+
+    /// <summary>POSTs <paramref name="value"/> as JSON; the answer's body is read as <paramref name="answerType"/>.</summary>
+    public Task<TAnswer> PostAsync<TBody, TAnswer>(string path, TBody value, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<TAnswer> answerType,
+        CancellationToken cancel = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Post, path.TrimStart('/'))
+        {
+            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, bodyType))
+            {
+                Headers = { ContentType = new MediaTypeHeaderValue("application/json") },
+            },
+        }, path, answerType, cancel);
+
+    public Task<TAnswer> DeleteAsync<TAnswer>(string path, JsonTypeInfo<TAnswer> answerType, CancellationToken cancel = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Delete, path.TrimStart('/')), path, answerType, cancel);
+
+    private async Task<T> SendAsync<T>(HttpRequestMessage request, string path, JsonTypeInfo<T> type, CancellationToken cancel)
     {
-        using var response = await SendAsync(path, cancel);
+        using var response = await SendAsync(request, path, cancel);
         await using var body = await response.Content.ReadAsStreamAsync(cancel);
         try
         {
@@ -52,12 +69,12 @@ internal sealed class DaemonClient : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> SendAsync(string path, CancellationToken cancel)
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string path, CancellationToken cancel)
     {
         HttpResponseMessage response;
         try
         {
-            response = await _http.GetAsync(path.TrimStart('/'), HttpCompletionOption.ResponseHeadersRead, cancel);
+            using (request) response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AccessDenied })
         {
@@ -74,7 +91,12 @@ internal sealed class DaemonClient : IDisposable
 
         if (response.IsSuccessStatusCode) return response;
         using (response)
-            throw new CliException($"the daemon answered {(int)response.StatusCode} for {path}: {await ErrorTextAsync(response, cancel)}");
+        {
+            var error = await ErrorTextAsync(response, cancel);
+            // A refused change (bad definition, name taken, not found) is the user's to fix: its reason is the whole line.
+            if (request.Method != HttpMethod.Get && (int)response.StatusCode is >= 400 and < 500) throw new CliException(error);
+            throw new CliException($"the daemon answered {(int)response.StatusCode} for {path}: {error}");
+        }
     }
 
     private static async Task<string> ErrorTextAsync(HttpResponseMessage response, CancellationToken cancel)

@@ -5,12 +5,12 @@ using AppSwitch.Common.Json;
 
 namespace AppSwitch.Cli.Commands;
 
-/// <summary>`ax get apps|servers|sockets [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
+/// <summary>`ax get apps|servers|sockets|nodes|vservices [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
 internal static class GetCommand
 {
-    public const string UsageLine = "ax get apps|servers|sockets|nodes [-o json|yaml|wide] [--socket-dir DIR]";
-    private const string Description = "Shows the cluster's applications and published servers, this node's swapped sockets, or the cluster's nodes.";
-    public const string Resources = "apps, servers, sockets, nodes";
+    public const string UsageLine = "ax get apps|servers|sockets|nodes|vservices [-o json|yaml|wide] [--socket-dir DIR]";
+    private const string Description = "Shows the cluster's applications, published servers and virtual services, this node's swapped sockets, or the cluster's nodes.";
+    public const string Resources = "apps, servers, sockets, nodes, vservices";
 
     private static readonly OptionSet Options = new()
     {
@@ -49,6 +49,9 @@ internal static class GetCommand
             "nodes" or "node" => async client => ListPrinter.Print(
                 await client.GetListAsync("/api/v1/nodes", ApiJsonContext.Default.ListNodeRecord),
                 format, NodeTable.Definition, ApiJsonContext.Default.NodeRecord, stdout, stderr),
+            "vservices" or "vservice" => async client => ListPrinter.Print(
+                await client.GetListAsync("/api/v1/vservices", ApiJsonContext.Default.ListVServiceRecord),
+                format, VServiceTable.Definition, ApiJsonContext.Default.VServiceRecord, stdout, stderr),
             _ => throw new UsageException($"unknown resource type \"{resource}\" (have: {Resources})"),
         };
 

@@ -15,6 +15,9 @@ namespace AppSwitch.Common.Json;
 [JsonSerializable(typeof(NodeRecord))]
 [JsonSerializable(typeof(List<NodeRecord>))]
 [JsonSerializable(typeof(ClusterStats))]
+[JsonSerializable(typeof(VServiceSpec))]
+[JsonSerializable(typeof(VServiceRecord))]
+[JsonSerializable(typeof(List<VServiceRecord>))]
 [JsonSerializable(typeof(ApiError))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
