@@ -72,22 +72,24 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
             return;
         }
 
-        var target = resolver.Resolve(call.Session, destination, transport, out var refusal);
-        if (target is null)
+        var resolved = resolver.Resolve(call.Session, destination, transport, out var refusal);
+        if (resolved is null)
         {
             logger.LogDebug("App {AppId}: connect to {Destination}/{Transport} refused: no server", call.Session.App.Id, destination, transport);
             call.Fail(refusal);
             return;
         }
         if (logger.IsEnabled(LogLevel.Debug))
-            logger.LogDebug("App {AppId}: connect {Destination} -> {Target}", call.Session.App.Id, destination, target);
+            logger.LogDebug("App {AppId}: connect {Destination} -> {Target}", call.Session.App.Id, destination, resolved.EndPoint);
+
+        var target = resolved.EndPoint;
 
         var appNonBlocking = (SocketCalls.GetStatusFlags(original) & Libc.O_NONBLOCK) != 0;
         var virtualPeer = target.Equals(destination) ? null : new IPEndPoint(address, destination.Port);
         if (isNodeSocket)
             ConnectExisting(call, original, kind, target, appNonBlocking, virtualPeer);
         else
-            ConnectNew(call, fd, original, kind, target, appNonBlocking, virtualPeer);
+            ConnectNew(call, fd, original, kind, resolved, appNonBlocking, virtualPeer);
     }
 
     /// <summary>The app's socket is already a node socket (bound earlier): connect it in place.</summary>
@@ -112,11 +114,20 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         });
     }
 
-    private void ConnectNew(SyscallContext call, int fd, int original, SocketCalls.Kind kind, IPEndPoint target, bool appNonBlocking,
+    private void ConnectNew(SyscallContext call, int fd, int original, SocketCalls.Kind kind, ConnectTarget resolved, bool appNonBlocking,
         IPEndPoint? virtualPeer)
     {
+        var target = resolved.EndPoint;
         var nodeFd = sockets.CreateLike(original, kind);
         if (nodeFd < 0) { call.Fail(-nodeFd); return; }
+        if (resolved.Source is { } source && SocketCalls.Bind(nodeFd, new IPEndPoint(source, 0), kind.Domain) is var bound and not 0)
+        {
+            // A vservice's --source-ip that is not (or no longer) a local address: the app gets bind's errno.
+            logger.LogDebug("App {AppId}: cannot bind the node socket to source {Source}: errno {Errno}", call.Session.App.Id, source, bound);
+            Libc.Close(nodeFd);
+            call.Fail(bound);
+            return;
+        }
         // Recorded before connecting: the sweeper drops it with the socket if the connect fails.
         if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
         var closeOnExec = call.IsCloseOnExec(fd);

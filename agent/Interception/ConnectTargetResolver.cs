@@ -6,16 +6,42 @@ using Microsoft.Extensions.Logging;
 namespace AppSwitch.Agent.Interception;
 
 /// <summary>
-/// Decides where a connect really goes: a virtual ip:port becomes the node address of one of its servers
-/// that shares a label with the client (chosen at random); other addresses go to the node's network.
+/// Decides where a connect really goes: a vservice's ip:vport becomes one of its backends on the aport; a virtual
+/// ip:port becomes the node address of one of its servers that shares a label with the client (chosen at random);
+/// other addresses go to the node's network.
 /// </summary>
-internal sealed class ConnectTargetResolver(ServiceTable table, ILogger logger)
+internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker picker, ILogger logger)
 {
-    /// <summary>The node endpoint to connect to, or null with the errno to return (ECONNREFUSED: nobody serves it for this client).</summary>
-    public IPEndPoint? Resolve(AppSession client, IPEndPoint destination, Transport transport, out int errno)
+    /// <summary>Where to connect, or null with the errno to return (ECONNREFUSED: nobody serves it for this client).</summary>
+    public ConnectTarget? Resolve(AppSession client, IPEndPoint destination, Transport transport, out int errno)
+    {
+        var address = ServiceTable.Normalize(destination.Address);
+        if (table.FindVService(address) is { } vservice) return ResolveVService(client, vservice, destination.Port, transport, out errno);
+        return ResolveDirect(client, new IPEndPoint(address, destination.Port), transport, out errno) is { } target
+            ? new ConnectTarget(target, null) : null;
+    }
+
+    /// <summary>A backend in turn, then resolved exactly as a direct connect to backend:aport (labels included).</summary>
+    private ConnectTarget? ResolveVService(AppSession client, VServiceEntry vservice, int port, Transport transport, out int errno)
+    {
+        if (!vservice.Ports.TryGetValue(port, out var aport))
+        {
+            logger.LogDebug("App {AppId}: vservice {VService} has no port {Port}", client.App.Id, vservice.Name, port);
+            errno = Libc.ECONNREFUSED; // as a closed port would answer
+            return null;
+        }
+        var backend = new IPEndPoint(picker.Pick(vservice), aport);
+        var target = ResolveDirect(client, backend, transport, out errno);
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("App {AppId}: vservice {VService} port {Port} -> backend {Backend} -> {Target}",
+                client.App.Id, vservice.Name, port, backend, target?.ToString() ?? "refused");
+        return target is null ? null : new ConnectTarget(target, vservice.SourceIp);
+    }
+
+    private IPEndPoint? ResolveDirect(AppSession client, IPEndPoint destination, Transport transport, out int errno)
     {
         errno = 0;
-        var address = ServiceTable.Normalize(destination.Address);
+        var address = destination.Address;
         var servers = table.ServersFor(address, destination.Port, transport);
         if (servers.Count > 0)
         {
@@ -32,7 +58,7 @@ internal sealed class ConnectTargetResolver(ServiceTable table, ILogger logger)
             errno = Libc.ECONNREFUSED;
             return null;
         }
-        return new IPEndPoint(address, destination.Port); // not virtual: the node's own network
+        return destination; // not virtual: the node's own network
     }
 
     private static IReadOnlyList<ServerEntry> Reachable(AppEntry client, IReadOnlyList<ServerEntry> servers)

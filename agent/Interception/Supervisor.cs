@@ -38,7 +38,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         _pending = new PendingConnects(journal);
         _stopFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         var sockets = new NodeSocketFactory();
-        _connect = new ConnectHandler(table, new ConnectTargetResolver(table, logger), sockets, _pending, logger);
+        _connect = new ConnectHandler(table, new ConnectTargetResolver(table, new BackendPicker(), logger), sockets, _pending, logger);
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
         _listen = new ListenHandler(table, logger);
         _names = new SocketNameHandler(table);
