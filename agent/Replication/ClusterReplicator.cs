@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace AppSwitch.Agent.Replication;
 
 /// <summary>
-/// Makes the node a cluster member: publishes its own apps and servers as its gossip state whenever they
+/// Makes the node a cluster member: publishes its own apps, servers and vservices as its gossip state whenever they
 /// change, and keeps a replica of every other member's entries in the service table — replaced by each newer
 /// version, removed when the member dies or leaves. Also the directory behind `ax get nodes`.
 /// </summary>
@@ -82,7 +82,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         catch (OperationCanceledException) { }
     }
 
-    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers()));
+    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices()));
 
     private async Task JoinAsync()
     {
@@ -139,8 +139,8 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             try
             {
                 var from = new RemoteNodeRef(member.Name, member.Address.Address);
-                var (apps, servers) = NodeStateCodec.Decode(member.State.Span, from);
-                table.ReplaceRemote(from, apps, servers);
+                var (apps, servers) = NodeStateCodec.Decode(member.State.Span, from, out var vservices);
+                table.ReplaceRemote(from, apps, servers, vservices);
                 _applied[member.Name] = member.StateVersion;
             }
             catch (FormatException e)
@@ -153,7 +153,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
     private void Forget(string name)
     {
         if (_applied.Remove(name) | table.RemoveRemote(name))
-            _logger.LogInformation("Member {Member} is gone; its apps and servers are removed", name);
+            _logger.LogInformation("Member {Member} is gone; its apps, servers and vservices are removed", name);
     }
 
     public IReadOnlyList<NodeRecord> Nodes()

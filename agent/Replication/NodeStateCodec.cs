@@ -2,13 +2,14 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AppSwitch.Agent.Table;
+using AppSwitch.Common.Model;
 
 namespace AppSwitch.Agent.Replication;
 
 /// <summary>
-/// The entries a node owns (its apps and their servers), as it publishes them to the cluster, and the
-/// decoding of another node's publication into replica entries. Sockets stay local: only servers matter
-/// to other nodes.
+/// The entries a node owns (its apps and their servers, its vservices), as it publishes them to the cluster, and
+/// the decoding of another node's publication into replica entries. Sockets stay local: only servers matter
+/// to other nodes. Vservices were added later as an optional field: older publications decode with none.
 /// </summary>
 public static class NodeStateCodec
 {
@@ -16,7 +17,7 @@ public static class NodeStateCodec
     /// <summary>A node publishing more than this is refused (a corrupt or hostile peer).</summary>
     public const int MaxBytes = 4 << 20;
 
-    public static byte[] Encode(IEnumerable<AppEntry> apps, IEnumerable<ServerEntry> servers) =>
+    public static byte[] Encode(IEnumerable<AppEntry> apps, IEnumerable<ServerEntry> servers, IEnumerable<VServiceEntry>? vservices = null) =>
         JsonSerializer.SerializeToUtf8Bytes(new PublishedState
         {
             Apps = apps.Select(a => new PublishedApp
@@ -29,10 +30,16 @@ public static class NodeStateCodec
                 AppId = s.App.Id, Proto = s.Transport == Transport.Tcp ? "tcp" : "udp",
                 Virtual = s.Virtual.ToString(), Node = s.Node.ToString(), Inode = s.Inode,
             }).ToList(),
+            VServices = vservices?.Select(v => v.ToSpec()).ToList(),
         }, PublishedStateJsonContext.Default.PublishedState);
 
     /// <summary>Replica entries of <paramref name="from"/>'s publication; FormatException when it is not one.</summary>
-    public static (IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers) Decode(ReadOnlySpan<byte> bytes, RemoteNodeRef from)
+    public static (IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers) Decode(ReadOnlySpan<byte> bytes, RemoteNodeRef from) =>
+        Decode(bytes, from, out _);
+
+    /// <summary>Replica entries of <paramref name="from"/>'s publication, its vservices included.</summary>
+    public static (IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers) Decode(ReadOnlySpan<byte> bytes, RemoteNodeRef from,
+        out IReadOnlyList<VServiceEntry> vservices)
     {
         if (bytes.Length > MaxBytes) throw new FormatException($"state of {from.Name} is {bytes.Length} bytes, over {MaxBytes}");
         PublishedState? state;
@@ -72,7 +79,17 @@ public static class NodeStateCodec
                 Virtual = ParseEndPoint(s.Virtual, from), Node = ParseEndPoint(s.Node, from), Inode = s.Inode,
             });
         }
+        vservices = DecodeVServices(state.VServices, from);
         return (apps.Values.ToList(), servers);
+    }
+
+    private static List<VServiceEntry> DecodeVServices(List<VServiceSpec>? specs, RemoteNodeRef from)
+    {
+        var vservices = new List<VServiceEntry>();
+        foreach (var spec in specs ?? [])
+            vservices.Add(VServiceEntry.FromSpec(spec, from, out var error)
+                          ?? throw new FormatException($"state of {from.Name}: vservice '{spec.Name}': {error}"));
+        return vservices;
     }
 
     private static IPAddress ParseAddress(string text, RemoteNodeRef from) =>
@@ -88,6 +105,7 @@ internal sealed record PublishedState
     public int V { get; init; } = NodeStateCodec.Version;
     public List<PublishedApp>? Apps { get; init; }
     public List<PublishedServer>? Servers { get; init; }
+    public List<VServiceSpec>? VServices { get; init; }
 }
 
 internal sealed record PublishedApp

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using AppSwitch.Common.Model;
 
 namespace AppSwitch.Agent.State;
 
@@ -9,6 +10,8 @@ public sealed record SavedState
     public int Version { get; init; } = CurrentVersion;
     public List<SavedApp> Apps { get; init; } = [];
     public List<SavedSocket> Sockets { get; init; } = [];
+    /// <summary>This node's vservices; null in files of older agents (the source-generated reader leaves absent init-only lists null).</summary>
+    public List<VServiceSpec>? VServices { get; init; }
 }
 
 public sealed record SavedApp

@@ -64,6 +64,7 @@ public sealed class StateFile(string socketDir)
             VirtualLocal = s.VirtualLocal.ToString(), Service = s.Service.ToString(), NodeLocal = s.NodeLocal.ToString(),
             State = s.State.ToString(), Backlog = s.Backlog,
         }).ToList(),
+        VServices = table.VServices().Select(v => v.ToSpec()).ToList(),
     };
 
     private static List<int> KnownPidsOf(AppEntry app)

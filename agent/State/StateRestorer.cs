@@ -67,6 +67,7 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
         }
         var unanswered = journal.ReadAll();
         journal.ClearAll();
+        if (saved is not null) RestoreVServices(saved);
         if (saved is null || saved.Apps.Count == 0) return;
 
         var live = ClosedSocketSweeper.LiveInodes();
@@ -102,6 +103,22 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
         }
         logger.LogInformation("Restored {Apps} of {Saved} apps and {Servers} servers from {Path}; {Calls} unanswered calls resumed ({Ms} ms)",
             restoredApps, saved.Apps.Count, servers, stateFile.Path, resumed, clock.ElapsedMilliseconds);
+    }
+
+    /// <summary>Vservices need no process: they come back as they were saved (a bad one is logged and left out).</summary>
+    private void RestoreVServices(SavedState saved)
+    {
+        var specs = saved.VServices ?? [];
+        var restored = 0;
+        foreach (var spec in specs)
+        {
+            if (VServiceEntry.FromSpec(spec, owner: null, out var error) is { } vservice && table.AddVService(vservice, out error))
+                restored++;
+            else
+                logger.LogWarning("Saved vservice {VService} not restored: {Reason}", spec.Name, error);
+        }
+        if (specs.Count > 0)
+            logger.LogInformation("Restored {Restored} of {Saved} vservices from {Path}", restored, specs.Count, stateFile.Path);
     }
 
     /// <summary>The app's listener, taken from the copy in one of its processes; -1 when none is left.</summary>
