@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Common.CommandLine;
+using AppSwitch.Common.Net;
 
 namespace AppSwitch.Agent.Launcher;
 

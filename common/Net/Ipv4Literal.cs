@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace AppSwitch.Agent.Configuration;
+namespace AppSwitch.Common.Net;
 
 /// <summary>
 /// Strict dotted-quad parsing. IPAddress.TryParse also takes "1" (0.0.0.1) and "1.2" (1.0.0.2), which are never
