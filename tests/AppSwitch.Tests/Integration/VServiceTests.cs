@@ -106,6 +106,24 @@ public sealed class VServiceTests(ITestOutputHelper output)
         Assert.True(again.ExitCode == 1 && again.StdErr.Trim() == "ax: vservice 'ext' not found", again.Describe());
     }
 
+    [Theory]
+    [InlineData("{not json", 400, "invalid vservice JSON")]
+    [InlineData("""{"name":"x","ip":"198.18.9.2","backends":"198.18.1.1","ports":[{"vport":80,"aport":80}]}""", 400, "invalid vservice JSON")]
+    [InlineData("""{"name":"x","ip":"198.18.9.2","backends":["198.18.1.1"],"ports":[{"vport":"80","aport":80}]}""", 400, "invalid vservice JSON")]
+    [InlineData("""{"name":"x","ip":"198.18.9.2","backends":["198.18.1.1"],"ports":[]}""", 400, "at least one port")]
+    [InlineData("""{"name":"x","ip":"198.18.9.2","backends":["198.18.1.1"],"ports":[{"vport":80,"aport":80}],"lbType":"Sticky"}""", 400, "unknown lbtype")]
+    [InlineData("""{"name":"x","ip":"198.18.9.2","backends":["198.18.1.1"],"ports":[{"vport":80,"aport":80}]}""", 201, "198.18.9.2")]
+    public async Task The_rest_api_refuses_malformed_definitions(string body, int status, string expected)
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        using var http = UnixSocketHttp.Create(node.Agent.ApiSocket, TimeSpan.FromSeconds(10));
+        using var response = await http.PostAsync("api/v1/vservices", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status && text.Contains(expected), $"{(int)response.StatusCode} {text}");
+        using var missing = await http.DeleteAsync("api/v1/vservices/nope");
+        Assert.Equal(404, (int)missing.StatusCode);
+    }
+
     [Fact]
     public async Task A_source_ip_that_is_not_local_fails_the_connect()
     {
