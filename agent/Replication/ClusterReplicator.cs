@@ -46,6 +46,9 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         _loops.Add(Task.Run(EventLoopAsync));
         _loops.Add(Task.Run(ResyncLoopAsync));
         if (options.Neighbors.Count > 0) _loops.Add(Task.Run(JoinAsync));
+        if (options.GossipAutoDiscover)
+            _logger.LogWarning("--gossip-auto-discover needs the Kubernetes adapter, which this build does not have yet; " +
+                "list the other agents with --neighbors");
         _logger.LogInformation("Gossiping as {Node} in cluster {Cluster} on {Address}:{Port} ({Encryption}); neighbours: {Neighbors}",
             options.NodeName, options.Cluster, options.NodeAddress, _gossip.BoundPort,
             options.GossipKey is null ? "clear text" : "AES-GCM", options.Neighbors.Count == 0 ? "none" : string.Join(",", options.Neighbors));
