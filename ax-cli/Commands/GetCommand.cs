@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using AppSwitch.Cli.Client;
 using AppSwitch.Cli.Output;
 using AppSwitch.Common.CommandLine;
@@ -37,23 +38,17 @@ internal static class GetCommand
         var resource = parsed.Positionals[0];
         Func<DaemonClient, Task> fetchAndPrint = resource switch
         {
-            "apps" or "app" => async client => ListPrinter.Print(
-                await client.GetListAsync("/api/v1/apps", ApiJsonContext.Default.ListAppRecord),
-                format, AppTable.Definition, ApiJsonContext.Default.AppRecord, stdout, stderr),
-            "servers" or "server" => async client => ListPrinter.Print(
-                await client.GetListAsync("/api/v1/servers", ApiJsonContext.Default.ListServerRecord),
-                format, ServerTable.Definition, ApiJsonContext.Default.ServerRecord, stdout, stderr),
-            "sockets" or "socket" => async client => ListPrinter.Print(
-                await client.GetListAsync("/api/v1/sockets", ApiJsonContext.Default.ListSocketRecord),
-                format, SocketTable.Definition, ApiJsonContext.Default.SocketRecord, stdout, stderr),
-            "nodes" or "node" => async client => ListPrinter.Print(
-                await client.GetListAsync("/api/v1/nodes", ApiJsonContext.Default.ListNodeRecord),
-                format, NodeTable.Definition, ApiJsonContext.Default.NodeRecord, stdout, stderr),
-            "vservices" or "vservice" => async client => ListPrinter.Print(
-                await client.GetListAsync("/api/v1/vservices", ApiJsonContext.Default.ListVServiceRecord),
-                format, VServiceTable.Definition, ApiJsonContext.Default.VServiceRecord, stdout, stderr),
+            "apps" or "app" => Lister("apps", AppTable.Definition, ApiJsonContext.Default.ListAppRecord, ApiJsonContext.Default.AppRecord),
+            "servers" or "server" => Lister("servers", ServerTable.Definition, ApiJsonContext.Default.ListServerRecord, ApiJsonContext.Default.ServerRecord),
+            "sockets" or "socket" => Lister("sockets", SocketTable.Definition, ApiJsonContext.Default.ListSocketRecord, ApiJsonContext.Default.SocketRecord),
+            "nodes" or "node" => Lister("nodes", NodeTable.Definition, ApiJsonContext.Default.ListNodeRecord, ApiJsonContext.Default.NodeRecord),
+            "vservices" or "vservice" => Lister("vservices", VServiceTable.Definition, ApiJsonContext.Default.ListVServiceRecord, ApiJsonContext.Default.VServiceRecord),
             _ => throw new UsageException($"unknown resource type \"{resource}\" (have: {Resources})"),
         };
+
+        // GET /api/v1/<path> and print the list in the chosen format.
+        Func<DaemonClient, Task> Lister<T>(string path, ResourceTable<T> table, JsonTypeInfo<List<T>> listJson, JsonTypeInfo<T> itemJson) =>
+            async client => ListPrinter.Print(await client.GetListAsync($"/api/v1/{path}", listJson), format, table, itemJson, stdout, stderr);
 
         using var client = new DaemonClient(parsed.GetString("socket-dir") ?? socketDir);
         await fetchAndPrint(client);
