@@ -53,7 +53,7 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
 
         var nodeFd = sockets.CreateLike(original, kind);
         if (nodeFd < 0) { call.Fail(-nodeFd); return; }
-        var nodeEndPoint = ports.Bind(nodeFd, kind.Domain, out var bindError);
+        var nodeEndPoint = BindNodeSocket(call.Session.App, nodeFd, kind, requested.Port, out var bindError);
         if (nodeEndPoint is null) { Libc.Close(nodeFd); call.Fail(bindError); return; }
 
         var inode = SocketCalls.Inode(nodeFd);
@@ -65,6 +65,22 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
 
         Publish(call, kind, requested, address, nodeEndPoint, inode);
         call.Succeed();
+    }
+
+    /// <summary>
+    /// Binds the node socket at the exposed node port when the app exposes the requested port (so that clients
+    /// outside AppSwitch reach it there, with no relay), else at a port from `--ports`. Returns the node endpoint.
+    /// </summary>
+    private IPEndPoint? BindNodeSocket(AppEntry app, int nodeFd, SocketCalls.Kind kind, int requestedPort, out int errno)
+    {
+        var expose = requestedPort == 0 ? null : app.Expose.FirstOrDefault(m => m.AppPort == requestedPort);
+        if (expose is null) return ports.Bind(nodeFd, kind.Domain, out errno);
+        var everywhere = IPAddress.Any.Equals(expose.HostAddress);
+        errno = SocketCalls.Bind(nodeFd, new IPEndPoint(everywhere ? IPAddress.Any : table.Node.Address, expose.HostPort), kind.Domain);
+        if (errno != 0) return null;
+        logger.LogInformation("App {AppId}: port {Port} exposed at {Host}:{HostPort}", app.Id, requestedPort,
+            everywhere ? "0.0.0.0" : table.Node.Address.ToString(), expose.HostPort);
+        return new IPEndPoint(table.Node.Address, expose.HostPort);
     }
 
     /// <summary>Records the swapped socket (and, for UDP, its server) with the address the application asked for.</summary>

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using AppSwitch.Agent.Configuration;
@@ -112,6 +113,12 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
             connection.WriteError(2, usage.Message);
             return;
         }
+        if (plan.Expose.FirstOrDefault(m => m.HostAddress is { } host && !host.Equals(IPAddress.Any) && !host.Equals(options.NodeAddress)) is { } remote)
+        {
+            connection.WriteError(1, $"--expose {remote}: exposing on another node needs the cluster relay, which is not built yet; " +
+                $"use {remote.AppPort}:{remote.HostPort} for this node ({options.NodeAddress})");
+            return;
+        }
         if (plan.NewNetns && cred.Uid != 0)
         {
             connection.WriteError(1, "a new network namespace needs root; run as root or use --new-netns=false");
@@ -137,7 +144,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
         var app = new AppEntry
         {
             Id = appId, Name = plan.Name, VirtualIp = plan.Ip, Labels = plan.Labels, Pid = cred.Pid,
-            Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd,
+            Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
         };
         table.AddApp(app);
         supervisor.Attach(app, listener);

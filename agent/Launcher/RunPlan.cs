@@ -13,4 +13,5 @@ public sealed record RunPlan
     public string User { get; init; } = "";
     public bool NewNetns { get; init; } = true;
     public string Interface { get; init; } = "";
+    public IReadOnlyList<ExposeMapping> Expose { get; init; } = [];
 }

@@ -39,6 +39,12 @@ public static class RunPlanParser
             ValueName = "NAME", Validate = ExplainInterfaceName,
             Help = "create a dummy interface of this name in the app's namespace",
         },
+        new("expose")
+        {
+            ValueName = "PORT:HOSTPORT,...",
+            Validate = v => ExposeMapping.TryParseList(v, out _, out var reason) ? null : reason,
+            Help = "let clients outside AppSwitch reach an app port at a port of this node (PORT:HOSTPORT, PORT:NODEIP:HOSTPORT, PORT:0.0.0.0:HOSTPORT)",
+        },
         new("socket-dir") { ValueName = "DIR", Help = "directory of the agent's sockets (used by the launcher)" },
     };
 
@@ -67,6 +73,7 @@ public static class RunPlanParser
             User = parsed.GetString("user") ?? "",
             NewNetns = newNetns,
             Interface = interfaceName,
+            Expose = parsed.GetString("expose") is { } expose && ExposeMapping.TryParseList(expose, out var mappings, out _) ? mappings : [],
         };
     }
 

@@ -25,6 +25,8 @@ public sealed record SavedApp
     public int ReclaimFd { get; init; } = -1;
     public List<string> Command { get; init; } = [];
     public DateTimeOffset Started { get; init; }
+    /// <summary>`--expose` mappings as the user wrote them (absent in files of older agents).</summary>
+    public List<string> Expose { get; init; } = [];
 }
 
 public sealed record SavedSocket

@@ -56,6 +56,7 @@ public sealed class StateFile(string socketDir)
         {
             Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid,
             KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd, Command = a.Command.ToList(), Started = a.Started,
+            Expose = a.Expose.Select(m => m.ToString()).ToList(),
         }).ToList(),
         Sockets = table.Sockets().Select(s => new SavedSocket
         {
@@ -87,6 +88,7 @@ public sealed class StateFile(string socketDir)
         {
             Id = saved.Id, Name = saved.Name, VirtualIp = saved.Ip is null ? null : IPAddress.Parse(saved.Ip),
             Labels = saved.Labels, Pid = saved.Pid, ReclaimFd = saved.ReclaimFd, Command = saved.Command, Started = saved.Started,
+            Expose = saved.Expose.Count > 0 && Launcher.ExposeMapping.TryParseList(string.Join(',', saved.Expose), out var expose, out _) ? expose : [],
         };
         foreach (var pid in saved.KnownPids) app.KnownPids.Add(pid);
         return app;

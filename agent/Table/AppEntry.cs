@@ -26,6 +26,9 @@ public sealed class AppEntry
     /// <summary>The node that runs the app when it is a replica of another node's entry; null for this node's apps.</summary>
     public RemoteNodeRef? RemoteNode { get; init; }
 
+    /// <summary>App ports exposed at node ports for clients outside AppSwitch (`--expose`).</summary>
+    public IReadOnlyList<Launcher.ExposeMapping> Expose { get; init; } = [];
+
     /// <summary>Processes of the app seen making trapped calls (a daemonizing app's launcher pid exits).</summary>
     public HashSet<int> KnownPids { get; } = [];
 }
