@@ -74,7 +74,11 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
     private IPEndPoint? BindNodeSocket(AppEntry app, int nodeFd, SocketCalls.Kind kind, int requestedPort, out int errno)
     {
         var expose = requestedPort == 0 ? null : app.Expose.FirstOrDefault(m => m.AppPort == requestedPort);
-        if (expose is null) return ports.Bind(nodeFd, kind.Domain, out errno);
+        if (expose is null)
+        {
+            PortAllocator.RebindKey? key = requestedPort == 0 ? null : new(app.Id, kind.Type, requestedPort);
+            return ports.Bind(nodeFd, kind.Domain, key, out errno);
+        }
         var everywhere = IPAddress.Any.Equals(expose.HostAddress);
         errno = SocketCalls.Bind(nodeFd, new IPEndPoint(everywhere ? IPAddress.Any : table.Node.Address, expose.HostPort), kind.Domain);
         if (errno != 0) return null;
