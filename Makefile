@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent test demo bench bench-cluster install uninstall clean
+.PHONY: all deps build native cli agent test demo bench bench-single bench-deps bench-cluster install uninstall clean
 
 all: build
 
@@ -38,8 +38,17 @@ test: build
 demo: build
 	bash tests/demo/demo.sh
 
-bench: build
+# The data path five ways (direct, ax, haproxy, nftables DNAT, the agent's relay) on two node namespaces:
+# iperf3, wrk against nginx, new connection per request; table of ratios + out/bench/latency.png.
+bench: build bench-deps
+	python3 tests/bench/datapath.py
+
+# The first, single-node comparison (ax vs direct: connect-request-close cycles and one bulk transfer).
+bench-single: build
 	bash tests/bench/run.sh
+
+bench-deps:
+	bash scripts/install-deps.sh bench
 
 # Our gossip vs Serf's agents at N=100 (and ours at 300) on 127.0.0.1: join, failure detection, bytes/s per member.
 bench-cluster: deps

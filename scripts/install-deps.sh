@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the demo and the tests use, when they are missing.
 # Called by `make build` (and so by `make demo`, `make test`, `.ci/run`); a no-op when all is there.
+# `install-deps.sh bench` adds the benchmark's tools (`make bench-deps`).
 set -uo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -14,6 +15,13 @@ for pair in nginx:nginx curl:curl ip:iproute2 python3:python3 socat:socat iperf3
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 command -v dpkg-query >/dev/null 2>&1 && { installed busybox-static || missing+=(busybox-static); }
+# `install-deps.sh bench`: also what `make bench` compares against and plots with.
+if [ "${1:-}" = bench ]; then
+    for pair in wrk:wrk haproxy:haproxy; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    done
+    command -v dpkg-query >/dev/null 2>&1 && { installed python3-matplotlib || missing+=(python3-matplotlib); }
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
