@@ -1,0 +1,152 @@
+using AppSwitch.Common.Rules;
+
+namespace AppSwitch.Agent.Rules;
+
+/// <summary>
+/// The cluster's Amalgam8 rules as this node knows them: the rules created here (owned by this node, saved in
+/// state.json and published with its gossip state) and replicas of every other node's, replaced as a whole by each
+/// newer publication and dropped when that node dies or leaves. Every node therefore ends with the same set.
+/// Ids are unique cluster-wide; if two nodes race to create one id, the owner whose name sorts first wins
+/// everywhere (<see cref="Effective"/>). Changes of this node's rules are all-or-nothing per batch.
+/// </summary>
+public sealed class RuleBook(string nodeName, Action changed)
+{
+    private readonly Lock _lock = new();
+    private readonly List<Rule> _own = [];
+    private readonly SortedDictionary<string, IReadOnlyList<Rule>> _remote = new(StringComparer.Ordinal);
+    private long _revision;
+    private IReadOnlyList<OwnedRule>? _effective;
+
+    /// <summary>Grows with every change of the known set (own or replica): clients can tell a newer view.</summary>
+    public long Revision
+    {
+        get { lock (_lock) return _revision; }
+    }
+
+    public IReadOnlyList<Rule> Own()
+    {
+        lock (_lock) return _own.ToArray();
+    }
+
+    /// <summary>The rules in force: one per id, ordered by destination, then priority (highest first), then id.</summary>
+    public IReadOnlyList<OwnedRule> Effective()
+    {
+        lock (_lock) return _effective ??= ComputeEffectiveLocked();
+    }
+
+    /// <summary>Adds a batch of this node's rules; ids are generated where missing. Nothing is added if one id is taken.</summary>
+    public RuleStoreOutcome Create(IReadOnlyList<Rule> rules, out IReadOnlyList<string> ids, out string? problem)
+    {
+        var withIds = rules.Select(r => r.Id.Length > 0 ? r : r with { Id = Guid.NewGuid().ToString() }).ToList();
+        ids = withIds.Select(r => r.Id).ToList();
+        lock (_lock)
+        {
+            for (var i = 0; i < withIds.Count; i++)
+                if (OwnerLocked(withIds[i].Id) is { } owner)
+                {
+                    problem = $"rules[{i}].id: rule \"{withIds[i].Id}\" already exists (on node {owner}); PUT /v1/rules replaces it";
+                    return RuleStoreOutcome.Conflict;
+                }
+            _own.AddRange(withIds);
+            ChangedLocked();
+        }
+        problem = null;
+        changed();
+        return RuleStoreOutcome.Done;
+    }
+
+    /// <summary>Replaces rules of this node by id (PUT); all must exist here, else nothing changes.</summary>
+    public RuleStoreOutcome Update(IReadOnlyList<Rule> rules, out string? problem)
+    {
+        lock (_lock)
+        {
+            for (var i = 0; i < rules.Count; i++)
+                if (CheckOwnLocked(rules[i].Id, $"rules[{i}].id", out problem) is var outcome && outcome != RuleStoreOutcome.Done)
+                    return outcome;
+            foreach (var rule in rules) _own[_own.FindIndex(r => r.Id == rule.Id)] = rule;
+            ChangedLocked();
+        }
+        problem = null;
+        changed();
+        return RuleStoreOutcome.Done;
+    }
+
+    /// <summary>Deletes rules of this node by id; all must exist here, else nothing changes.</summary>
+    public RuleStoreOutcome Delete(IReadOnlyList<string> ids, out string? problem)
+    {
+        lock (_lock)
+        {
+            foreach (var id in ids)
+                if (CheckOwnLocked(id, "rule", out problem) is var outcome && outcome != RuleStoreOutcome.Done)
+                    return outcome;
+            _own.RemoveAll(r => ids.Contains(r.Id));
+            ChangedLocked();
+        }
+        problem = null;
+        changed();
+        return RuleStoreOutcome.Done;
+    }
+
+    /// <summary>Puts back the rules a previous run of this agent saved (no change event: they are already saved).</summary>
+    public void Restore(IReadOnlyList<Rule> rules)
+    {
+        lock (_lock)
+        {
+            _own.Clear();
+            _own.AddRange(rules.DistinctBy(r => r.Id));
+            ChangedLocked();
+        }
+    }
+
+    /// <summary>Replaces everything known of another node's rules with its latest publication.</summary>
+    public void ReplaceRemote(string node, IReadOnlyList<Rule> rules)
+    {
+        lock (_lock)
+        {
+            if (rules.Count == 0 && !_remote.ContainsKey(node)) return;
+            if (rules.Count == 0) _remote.Remove(node); else _remote[node] = rules;
+            ChangedLocked();
+        }
+    }
+
+    public void RemoveRemote(string node)
+    {
+        lock (_lock)
+            if (_remote.Remove(node)) ChangedLocked();
+    }
+
+    private RuleStoreOutcome CheckOwnLocked(string id, string what, out string? problem)
+    {
+        problem = null;
+        if (_own.Any(r => r.Id == id)) return RuleStoreOutcome.Done;
+        if (OwnerLocked(id) is { } owner)
+        {
+            problem = $"{what} \"{id}\" belongs to node {owner}: change it there";
+            return RuleStoreOutcome.Conflict;
+        }
+        problem = id.Length == 0 ? $"{what}: an id is required" : $"{what} \"{id}\" not found";
+        return RuleStoreOutcome.NotFound;
+    }
+
+    private string? OwnerLocked(string id) =>
+        _own.Any(r => r.Id == id) ? nodeName : _remote.FirstOrDefault(n => n.Value.Any(r => r.Id == id)).Key;
+
+    private void ChangedLocked()
+    {
+        _revision++;
+        _effective = null;
+    }
+
+    private List<OwnedRule> ComputeEffectiveLocked() =>
+        _own.Select(r => new OwnedRule(nodeName, r))
+            .Concat(_remote.SelectMany(n => n.Value.Select(r => new OwnedRule(n.Key, r))))
+            .GroupBy(o => o.Rule.Id, StringComparer.Ordinal)
+            .Select(g => g.MinBy(o => o.Node, StringComparer.Ordinal)!)
+            .OrderBy(o => o.Rule.Destination, StringComparer.Ordinal)
+            .ThenByDescending(o => o.Rule.Priority)
+            .ThenBy(o => o.Rule.Id, StringComparer.Ordinal)
+            .ToList();
+}
+
+/// <summary>A rule and the node that created it (the only node where it can be changed).</summary>
+public sealed record OwnedRule(string Node, Rule Rule);
