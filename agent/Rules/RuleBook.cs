@@ -61,7 +61,7 @@ public sealed class RuleBook(string nodeName, Action changed)
         lock (_lock)
         {
             for (var i = 0; i < rules.Count; i++)
-                if (CheckOwnLocked(rules[i].Id, $"rules[{i}].id", out problem) is var outcome && outcome != RuleStoreOutcome.Done)
+                if (CheckOwnLocked(rules[i].Id, $"rules[{i}].id: rule", out problem) is var outcome && outcome != RuleStoreOutcome.Done)
                     return outcome;
             foreach (var rule in rules) _own[_own.FindIndex(r => r.Id == rule.Id)] = rule;
             ChangedLocked();
