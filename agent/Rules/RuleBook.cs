@@ -16,6 +16,15 @@ public sealed class RuleBook(string nodeName, Action changed)
     private readonly SortedDictionary<string, IReadOnlyList<Rule>> _remote = new(StringComparer.Ordinal);
     private long _revision;
     private IReadOnlyList<OwnedRule>? _effective;
+    // Read on every connect without the lock: replaced whole on each change; empty (the common case) costs one read.
+    private volatile IReadOnlyDictionary<string, Rule[]> _routesByDestination = new Dictionary<string, Rule[]>();
+
+    /// <summary>The route rules in force for a destination service, highest priority first; empty when none.</summary>
+    public IReadOnlyList<Rule> RoutesFor(string destination) =>
+        _routesByDestination.TryGetValue(destination, out var rules) ? rules : [];
+
+    /// <summary>True when some service has route rules (the connect path skips everything else when not).</summary>
+    public bool HasRoutes => _routesByDestination.Count > 0;
 
     /// <summary>Grows with every change of the known set (own or replica): clients can tell a newer view.</summary>
     public long Revision
@@ -134,7 +143,10 @@ public sealed class RuleBook(string nodeName, Action changed)
     private void ChangedLocked()
     {
         _revision++;
-        _effective = null;
+        _effective = ComputeEffectiveLocked();
+        _routesByDestination = _effective.Where(o => o.Rule.IsRoute)
+            .GroupBy(o => o.Rule.Destination, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(o => o.Rule).ToArray(), StringComparer.Ordinal);
     }
 
     private List<OwnedRule> ComputeEffectiveLocked() =>

@@ -285,6 +285,18 @@ public sealed class ServiceTable(NodeIdentity node)
                 ? list.ToArray() : [];
     }
 
+    /// <summary>Every node's servers of apps named <paramref name="service"/> on a port: a service's instances (route rules).</summary>
+    public IReadOnlyList<ServerEntry> ServersOfService(string service, int port, Transport transport)
+    {
+        var found = new List<ServerEntry>();
+        lock (_lock)
+            foreach (var ((_, serverPort, serverTransport), list) in _serversByVirtual)
+                if (serverPort == port && serverTransport == transport)
+                    foreach (var server in list)
+                        if (server.App.Name == service) found.Add(server);
+        return found;
+    }
+
     /// <summary>The server whose real node socket is at ip:port (to translate accepted sockets' local addresses).</summary>
     public ServerEntry? ServerAtNode(IPAddress address, int port)
     {
