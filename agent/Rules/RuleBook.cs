@@ -65,30 +65,23 @@ public sealed class RuleBook(string nodeName, Action changed)
     }
 
     /// <summary>Replaces rules of this node by id (PUT); all must exist here, else nothing changes.</summary>
-    public RuleStoreOutcome Update(IReadOnlyList<Rule> rules, out string? problem)
-    {
-        lock (_lock)
-        {
-            for (var i = 0; i < rules.Count; i++)
-                if (CheckOwnLocked(rules[i].Id, $"rules[{i}].id: rule", out problem) is var outcome && outcome != RuleStoreOutcome.Done)
-                    return outcome;
-            foreach (var rule in rules) _own[_own.FindIndex(r => r.Id == rule.Id)] = rule;
-            ChangedLocked();
-        }
-        problem = null;
-        changed();
-        return RuleStoreOutcome.Done;
-    }
+    public RuleStoreOutcome Update(IReadOnlyList<Rule> rules, out string? problem) =>
+        ChangeOwn(rules.Select((r, i) => (r.Id, $"rules[{i}].id: rule")).ToList(),
+            () => { foreach (var rule in rules) _own[_own.FindIndex(r => r.Id == rule.Id)] = rule; }, out problem);
 
     /// <summary>Deletes rules of this node by id; all must exist here, else nothing changes.</summary>
-    public RuleStoreOutcome Delete(IReadOnlyList<string> ids, out string? problem)
+    public RuleStoreOutcome Delete(IReadOnlyList<string> ids, out string? problem) =>
+        ChangeOwn(ids.Select(id => (id, "rule")).ToList(), () => _own.RemoveAll(r => ids.Contains(r.Id)), out problem);
+
+    /// <summary>Checks that every id is one of this node's rules, then applies the change under the lock.</summary>
+    private RuleStoreOutcome ChangeOwn(IReadOnlyList<(string Id, string What)> ids, Action change, out string? problem)
     {
         lock (_lock)
         {
-            foreach (var id in ids)
-                if (CheckOwnLocked(id, "rule", out problem) is var outcome && outcome != RuleStoreOutcome.Done)
+            foreach (var (id, what) in ids)
+                if (CheckOwnLocked(id, what, out problem) is var outcome && outcome != RuleStoreOutcome.Done)
                     return outcome;
-            _own.RemoveAll(r => ids.Contains(r.Id));
+            change();
             ChangedLocked();
         }
         problem = null;

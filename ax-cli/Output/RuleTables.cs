@@ -10,7 +10,7 @@ internal static class RuleTables
         [
             new("ID", r => r.Id),
             new("DESTINATION", r => r.Destination),
-            new("PRIORITY", r => r.Priority.ToString(CultureInfo.InvariantCulture)),
+            new("PRIORITY", Priority),
             new("KIND", RuleText.Kind),
             new("SOURCE", RuleText.Source),
             new("HEADERS", RuleText.Headers),
@@ -18,25 +18,21 @@ internal static class RuleTables
         ],
         [new("TAGS", r => string.Join(",", r.Tags ?? []))]);
 
-    public static readonly ResourceTable<Rule> Routes = new(
+    public static readonly ResourceTable<Rule> Routes = PerService(new("BACKENDS", RuleText.Backends));
+
+    public static readonly ResourceTable<Rule> Actions = PerService(new("ACTIONS", RuleText.Actions));
+
+    /// <summary>Routes and actions list the same columns, then what the rule does.</summary>
+    private static ResourceTable<Rule> PerService(Column<Rule> effect) => new(
         [
             new("SERVICE", r => r.Destination),
             new("RULE", r => r.Id),
-            new("PRIORITY", r => r.Priority.ToString(CultureInfo.InvariantCulture)),
+            new("PRIORITY", Priority),
             new("SOURCE", RuleText.Source),
             new("HEADERS", RuleText.Headers),
-            new("BACKENDS", RuleText.Backends),
+            effect,
         ],
         []);
 
-    public static readonly ResourceTable<Rule> Actions = new(
-        [
-            new("SERVICE", r => r.Destination),
-            new("RULE", r => r.Id),
-            new("PRIORITY", r => r.Priority.ToString(CultureInfo.InvariantCulture)),
-            new("SOURCE", RuleText.Source),
-            new("HEADERS", RuleText.Headers),
-            new("ACTIONS", RuleText.Actions),
-        ],
-        []);
+    private static string Priority(Rule rule) => rule.Priority.ToString(CultureInfo.InvariantCulture);
 }

@@ -6,7 +6,7 @@ namespace AppSwitch.Common.Rules;
 public sealed record RuleList
 {
     [JsonPropertyName("rules")] public List<Rule> Rules { get; init; } = [];
-    [JsonPropertyName("revision")] public long Revision { get; init; }
+    [JsonPropertyName("revision"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public long Revision { get; init; }
 }
 
 /// <summary>`GET /v1/rules/routes|actions`: the rules grouped by destination, `{"services":{"reviews":[…]}}`.</summary>
