@@ -116,6 +116,10 @@ public sealed class RuleTests(ITestOutputHelper output)
         var twice = await node.Shell.AxAsync("create", "rule", "-f", good);
         Assert.True(twice.ExitCode == 1 && Lines(twice.StdErr).Single().StartsWith("ax: rules[0].id: rule \"only\" already exists"), twice.Describe());
 
+        var piped = await node.Shell.RunAsync(["bash", "-c", $"echo '{{\"id\": \"piped\", \"destination\": \"b\", \"route\": {{\"backends\": [{{\"tags\": [\"v1\"]}}]}}}}' | {RepoLayout.RequireAx()} create rule -f -"]);
+        Assert.True(piped.ExitCode == 0 && piped.StdOut.Trim() == "Rule 'piped' created successfully.", piped.Describe());
+        Assert.Equal(0, (await node.Shell.AxAsync("delete", "rule", "piped")).ExitCode);
+
         var usage = new (string[] Args, int Exit, string Line)[]
         {
             (["create", "rule"], 2, "ax: create rule needs -f FILE"),
