@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace AppSwitch.Tests.Integration;
 
-/// <summary>Route rules applied at connect (L4): weights split connections, source name picks a rule, no rule keeps today's path.</summary>
+/// <summary>Route rules applied at connect (L4): weights split connections (directly and through a vservice), source name picks a rule, no rule keeps today's path.</summary>
 [Collection(IntegrationCollection.Name)]
 public sealed class RouteRuleTests(ITestOutputHelper output)
 {
@@ -41,9 +41,10 @@ public sealed class RouteRuleTests(ITestOutputHelper output)
         print(json.dumps(counts))
         """;
 
-    private static async Task<Dictionary<string, int>> CountAsync(SingleNode node, string[] axOptions, int connections)
+    private static async Task<Dictionary<string, int>> CountAsync(SingleNode node, string[] axOptions, int connections,
+        string ip = V1, int port = Port)
     {
-        var result = await node.Shell.RunUnderAxAsync(axOptions, ["python3", "-c", CountingClient, V1, Port.ToString(), connections.ToString()],
+        var result = await node.Shell.RunUnderAxAsync(axOptions, ["python3", "-c", CountingClient, ip, port.ToString(), connections.ToString()],
             TimeSpan.FromSeconds(180));
         Assert.True(result.ExitCode == 0, result.Describe());
         return JsonSerializer.Deserialize<Dictionary<string, int>>(result.StdOut)!;
@@ -99,6 +100,12 @@ public sealed class RouteRuleTests(ITestOutputHelper output)
         var v2Share = 100.0 * split.GetValueOrDefault("v2") / total;
         output.WriteLine($"25/75 rule over {total} connections: v2 {v2Share:0.00}% ({JsonSerializer.Serialize(split)})");
         Assert.InRange(v2Share, 22.0, 28.0);
+
+        // Through a vservice whose backend is the v1 instance: the rule still decides (looser bound: 400 connections).
+        var vservice = await node.Shell.AxAsync("create", "vservice", "--ip", "198.18.9.1", "--backends", V1, "--ports", $"8000:{Port}", "hw");
+        Assert.True(vservice.ExitCode == 0, vservice.Describe());
+        var viaVService = await CountAsync(node, [], 400, "198.18.9.1", 8000);
+        Assert.InRange(viaVService.GetValueOrDefault("v2"), 60, 140);
 
         // The app named "tester" matches the higher-priority source rule: v2 only.
         Assert.Equal(new Dictionary<string, int> { ["v2"] = 100 }, await CountAsync(node, ["--name", "tester"], 100));
