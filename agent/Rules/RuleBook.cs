@@ -11,6 +11,9 @@ namespace AppSwitch.Agent.Rules;
 /// </summary>
 public sealed class RuleBook(string nodeName, Action changed)
 {
+    /// <summary>A node's rules ride in its gossip state (at most 4 MiB): a few KB per rule leaves room for everything else.</summary>
+    public const int MaxOwnRules = 1000;
+
     private readonly Lock _lock = new();
     private readonly List<Rule> _own = [];
     private readonly SortedDictionary<string, IReadOnlyList<Rule>> _remote = new(StringComparer.Ordinal);
@@ -50,6 +53,11 @@ public sealed class RuleBook(string nodeName, Action changed)
         ids = withIds.Select(r => r.Id).ToList();
         lock (_lock)
         {
+            if (_own.Count + withIds.Count > MaxOwnRules)
+            {
+                problem = $"this node would hold {_own.Count + withIds.Count} rules, over {MaxOwnRules} (they travel in its gossip state)";
+                return RuleStoreOutcome.Conflict;
+            }
             for (var i = 0; i < withIds.Count; i++)
                 if (OwnerLocked(withIds[i].Id) is { } owner)
                 {

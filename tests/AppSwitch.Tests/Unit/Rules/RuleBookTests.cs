@@ -37,6 +37,14 @@ public sealed class RuleBookTests
     }
 
     [Fact]
+    public void A_node_holds_a_bounded_number_of_rules()
+    {
+        Assert.Equal(RuleStoreOutcome.Done, _book.Create([.. Enumerable.Range(0, RuleBook.MaxOwnRules).Select(i => Route($"r{i}"))], out _, out _));
+        Assert.Equal(RuleStoreOutcome.Conflict, _book.Create([Route("one-more")], out _, out var problem));
+        Assert.Equal($"this node would hold {RuleBook.MaxOwnRules + 1} rules, over {RuleBook.MaxOwnRules} (they travel in its gossip state)", problem);
+    }
+
+    [Fact]
     public void Update_and_delete_change_only_this_nodes_rules_and_all_or_nothing()
     {
         _book.Create([Route("a"), Route("b")], out _, out _);
