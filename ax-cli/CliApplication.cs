@@ -17,9 +17,11 @@ internal static class CliApplication
         Commands:
           daemon    run the node agent (ax daemon --help lists its options)
           run       run a program under AppSwitch: ax run [--ip A.B.C.D] [--name N] [--labels K=V,...] [--] COMMAND [ARGS...]
-          get       show apps, servers, sockets, nodes or vservices: ax get apps|servers|sockets|nodes|vservices [-o json|yaml|wide]
+          get       show apps, servers, sockets, nodes, vservices, services, rules, routes or actions:
+                    ax get apps|servers|sockets|nodes|vservices|services|rules|routes|actions [-o json|yaml|wide]
           create    create a virtual service: ax create vservice --ip VIP --backends IP,... --ports VPORT:APORT,... NAME
-          delete    delete a virtual service: ax delete vservice NAME (alias: del)
+                    or Amalgam8 rules: ax create rule -f FILE|-
+          delete    delete a virtual service or rules: ax delete vservice NAME | ax delete rule ID... (alias: del)
           version   print the version
         """;
 
@@ -82,7 +84,7 @@ internal static class CliApplication
             case "get":
                 return await GetCommand.RunAsync(rest, socketDir, stdout, stderr);
             case "create":
-                return await CreateCommand.RunAsync(rest, socketDir, stdout);
+                return await CreateCommand.RunAsync(rest, socketDir, stdout, stderr);
             case "delete" or "del":
                 return await DeleteCommand.RunAsync(rest, socketDir, stdout);
             case "run":

@@ -34,6 +34,7 @@ static const char usage[] =
     "  --name NAME          DNS name of the application\n"
     "  --labels k=v,...     labels (default zone=default)\n"
     "  --expose PORT:HOSTPORT  make an application port reachable from outside\n"
+    "  --protocol P         endpoint type of its service instances: tcp (default), udp, http, https\n"
     "  --user NAME|UID      run the application as that user\n"
     "  --new-netns[=BOOL]   run in a new network namespace (default true)\n"
     "  --dns-override[=BOOL]  point the resolver at the built-in DNS (default true)\n"

@@ -99,6 +99,8 @@ public static class AgentHost
         app.MapHealthEndpoint();
         app.MapTableEndpoints();
         app.MapVServiceEndpoints();
+        app.MapRuleEndpoints();
+        app.MapRegistryEndpoints();
         return app;
     }
 

@@ -7,11 +7,14 @@ namespace AppSwitch.Agent.Interception;
 
 /// <summary>
 /// Decides where a connect really goes: a vservice's ip:vport becomes one of its backends on the aport; a virtual
-/// ip:port becomes the node address of one of its servers that shares a label with the client (chosen at random);
+/// ip:port becomes the node address of one of its servers that shares a label with the client (chosen at random),
+/// or, when the servers' app is a named service with route rules, of the instance those rules choose;
 /// other addresses go to the node's network.
 /// </summary>
 internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker picker, ILogger logger)
 {
+    private readonly RouteRulePicker _routes = new(table);
+
     /// <summary>Where to connect, or null with the errno to return (ECONNREFUSED: nobody serves it for this client).</summary>
     public ConnectTarget? Resolve(AppSession client, IPEndPoint destination, Transport transport, out int errno)
     {
@@ -45,6 +48,21 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
         var servers = table.ServersFor(address, destination.Port, transport);
         if (servers.Count > 0)
         {
+            // Amalgam8 route rules of the destination's service; without any rule this is one field read.
+            if (table.Rules.HasRoutes && servers[0].App.Name is { Length: > 0 } service)
+            {
+                var routed = _routes.Pick(client.App, service, destination.Port, transport, s => LabelAccess.Allows(client.App.Labels, s.App.Labels),
+                    out var rule);
+                if (rule is not null)
+                {
+                    if (logger.IsEnabled(LogLevel.Debug))
+                        logger.LogDebug("App {AppId}: {Destination} is service {Service}; rule {Rule} -> {Target}", client.App.Id, destination,
+                            service, rule.Id, routed?.Virtual.ToString() ?? "refused (no instance of its backends)");
+                    if (routed is not null) return routed.Node;
+                    errno = Libc.ECONNREFUSED;
+                    return null;
+                }
+            }
             var reachable = Reachable(client.App, servers);
             if (reachable.Count > 0) return reachable[reachable.Count == 1 ? 0 : Random.Shared.Next(reachable.Count)].Node;
             if (logger.IsEnabled(LogLevel.Debug))

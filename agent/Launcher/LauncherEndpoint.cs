@@ -143,7 +143,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
 
         var app = new AppEntry
         {
-            Id = appId, Name = plan.Name, VirtualIp = plan.Ip, Labels = plan.Labels, Pid = cred.Pid,
+            Id = appId, Name = plan.Name, VirtualIp = plan.Ip, Labels = plan.Labels, Protocol = plan.Protocol, Pid = cred.Pid,
             Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
         };
         table.AddApp(app);

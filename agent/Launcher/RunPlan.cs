@@ -10,6 +10,8 @@ public sealed record RunPlan
     public IPAddress? Ip { get; init; }
     public string Name { get; init; } = "";
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string> { ["zone"] = "default" };
+    /// <summary>`--protocol`: the endpoint type of the app's service instances.</summary>
+    public string Protocol { get; init; } = AppProtocol.Default;
     public string User { get; init; } = "";
     public bool NewNetns { get; init; } = true;
     public string Interface { get; init; } = "";

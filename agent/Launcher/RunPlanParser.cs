@@ -28,6 +28,12 @@ public static class RunPlanParser
             Validate = v => LabelListParser.TryParse(v, out _, out var reason) ? null : reason,
             Help = "labels; a client reaches a server only if they share one",
         },
+        new("protocol")
+        {
+            ValueName = "tcp|udp|http|https", DefaultValue = "tcp",
+            Validate = v => AppProtocol.IsKnown(v) ? null : $"must be {AppProtocol.Choices}",
+            Help = "endpoint type of the app's servers as service instances (http/https allow header rules)",
+        },
         new("user") { ValueName = "NAME|UID", Validate = ExplainUser, Help = "run the app as this user" },
         new("new-netns", OptionKind.Bool)
         {
@@ -70,6 +76,7 @@ public static class RunPlanParser
             Ip = parsed.GetString("ip") is { } ip ? IPAddress.Parse(ip) : null,
             Name = parsed.GetString("name") ?? "",
             Labels = labels,
+            Protocol = parsed.GetString("protocol")!.ToLowerInvariant(),
             User = parsed.GetString("user") ?? "",
             NewNetns = newNetns,
             Interface = interfaceName,

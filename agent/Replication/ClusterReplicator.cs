@@ -85,7 +85,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         catch (OperationCanceledException) { }
     }
 
-    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices()));
+    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), table.Rules.Own()));
 
     private async Task JoinAsync()
     {
@@ -142,8 +142,9 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             try
             {
                 var from = new RemoteNodeRef(member.Name, member.Address.Address);
-                var (apps, servers) = NodeStateCodec.Decode(member.State.Span, from, out var vservices);
+                var (apps, servers) = NodeStateCodec.Decode(member.State.Span, from, out var vservices, out var rules);
                 table.ReplaceRemote(from, apps, servers, vservices);
+                table.Rules.ReplaceRemote(member.Name, rules);
                 _applied[member.Name] = member.StateVersion;
             }
             catch (FormatException e)
@@ -155,8 +156,9 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
 
     private void Forget(string name)
     {
+        table.Rules.RemoveRemote(name);
         if (_applied.Remove(name) | table.RemoveRemote(name))
-            _logger.LogInformation("Member {Member} is gone; its apps, servers and vservices are removed", name);
+            _logger.LogInformation("Member {Member} is gone; its apps, servers, vservices and rules are removed", name);
     }
 
     public IReadOnlyList<NodeRecord> Nodes()

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AppSwitch.Agent.Launcher;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Model;
+using AppSwitch.Common.Rules;
 
 namespace AppSwitch.Agent.Replication;
 
@@ -17,13 +19,14 @@ public static class NodeStateCodec
     /// <summary>A node publishing more than this is refused (a corrupt or hostile peer).</summary>
     public const int MaxBytes = 4 << 20;
 
-    public static byte[] Encode(IEnumerable<AppEntry> apps, IEnumerable<ServerEntry> servers, IEnumerable<VServiceEntry>? vservices = null) =>
+    public static byte[] Encode(IEnumerable<AppEntry> apps, IEnumerable<ServerEntry> servers, IEnumerable<VServiceEntry>? vservices = null,
+        IReadOnlyList<Rule>? rules = null) =>
         JsonSerializer.SerializeToUtf8Bytes(new PublishedState
         {
             Apps = apps.Select(a => new PublishedApp
             {
                 Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid,
-                Command = a.Command.ToList(), Started = a.Started,
+                Protocol = a.Protocol == AppProtocol.Default ? null : a.Protocol, Command = a.Command.ToList(), Started = a.Started,
             }).ToList(),
             Servers = servers.Select(s => new PublishedServer
             {
@@ -31,6 +34,7 @@ public static class NodeStateCodec
                 Virtual = s.Virtual.ToString(), Node = s.Node.ToString(), Inode = s.Inode,
             }).ToList(),
             VServices = vservices?.Select(v => v.ToSpec()).ToList(),
+            Rules = rules is { Count: > 0 } ? rules.ToList() : null,
         }, PublishedStateJsonContext.Default.PublishedState);
 
     /// <summary>Replica entries of <paramref name="from"/>'s publication; FormatException when it is not one.</summary>
@@ -39,7 +43,11 @@ public static class NodeStateCodec
 
     /// <summary>Replica entries of <paramref name="from"/>'s publication, its vservices included.</summary>
     public static (IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers) Decode(ReadOnlySpan<byte> bytes, RemoteNodeRef from,
-        out IReadOnlyList<VServiceEntry> vservices)
+        out IReadOnlyList<VServiceEntry> vservices) => Decode(bytes, from, out vservices, out _);
+
+    /// <summary>Replica entries of <paramref name="from"/>'s publication, its vservices and Amalgam8 rules included.</summary>
+    public static (IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers) Decode(ReadOnlySpan<byte> bytes, RemoteNodeRef from,
+        out IReadOnlyList<VServiceEntry> vservices, out IReadOnlyList<Rule> rules)
     {
         if (bytes.Length > MaxBytes) throw new FormatException($"state of {from.Name} is {bytes.Length} bytes, over {MaxBytes}");
         PublishedState? state;
@@ -60,7 +68,7 @@ public static class NodeStateCodec
             apps[a.Id] = new AppEntry
             {
                 Id = a.Id, Name = a.Name ?? "", VirtualIp = a.Ip is null ? null : ParseAddress(a.Ip, from),
-                Labels = a.Labels ?? [], Pid = a.Pid, Command = a.Command ?? [], Started = a.Started, RemoteNode = from,
+                Labels = a.Labels ?? [], Pid = a.Pid, Protocol = AppProtocol.IsKnown(a.Protocol) ? a.Protocol!.ToLowerInvariant() : AppProtocol.Default, Command = a.Command ?? [], Started = a.Started, RemoteNode = from,
             };
         }
         var servers = new List<ServerEntry>();
@@ -80,6 +88,7 @@ public static class NodeStateCodec
             });
         }
         vservices = DecodeVServices(state.VServices, from);
+        rules = DecodeRules(state.Rules, from);
         return (apps.Values.ToList(), servers);
     }
 
@@ -90,6 +99,14 @@ public static class NodeStateCodec
             vservices.Add(VServiceEntry.FromSpec(spec, from, out var error)
                           ?? throw new FormatException($"state of {from.Name}: vservice '{spec.Name}': {error}"));
         return vservices;
+    }
+
+    /// <summary>A node's rules pass the same checks as rules created here (a bad one refuses the whole publication).</summary>
+    private static List<Rule> DecodeRules(List<Rule>? rules, RemoteNodeRef from)
+    {
+        var problems = RuleValidator.CheckBatch((rules ?? []).Select((r, i) => (i, r)).ToList());
+        if (problems.Count > 0) throw new FormatException($"state of {from.Name}: {problems[0]}");
+        return rules ?? [];
     }
 
     private static IPAddress ParseAddress(string text, RemoteNodeRef from) =>
@@ -106,6 +123,8 @@ internal sealed record PublishedState
     public List<PublishedApp>? Apps { get; init; }
     public List<PublishedServer>? Servers { get; init; }
     public List<VServiceSpec>? VServices { get; init; }
+    /// <summary>Amalgam8 rules created on the node; absent when none and in publications of older agents.</summary>
+    public List<Rule>? Rules { get; init; }
 }
 
 internal sealed record PublishedApp
@@ -115,6 +134,8 @@ internal sealed record PublishedApp
     public string? Ip { get; init; }
     public Dictionary<string, string>? Labels { get; init; }
     public int Pid { get; init; }
+    /// <summary>Absent for tcp (the default) and in publications of older agents.</summary>
+    public string? Protocol { get; init; }
     public List<string>? Command { get; init; }
     public DateTimeOffset Started { get; init; }
 }

@@ -12,6 +12,8 @@ public sealed record SavedState
     public List<SavedSocket> Sockets { get; init; } = [];
     /// <summary>This node's vservices; null in files of older agents (the source-generated reader leaves absent init-only lists null).</summary>
     public List<VServiceSpec>? VServices { get; init; }
+    /// <summary>Amalgam8 rules created on this node; null in files of older agents.</summary>
+    public List<AppSwitch.Common.Rules.Rule>? Rules { get; init; }
 }
 
 public sealed record SavedApp
@@ -21,6 +23,8 @@ public sealed record SavedApp
     public string? Ip { get; init; }
     public Dictionary<string, string> Labels { get; init; } = [];
     public int Pid { get; init; }
+    /// <summary>`--protocol`; null in files of older agents (tcp).</summary>
+    public string? Protocol { get; init; }
     public List<int> KnownPids { get; init; } = [];
     public int ReclaimFd { get; init; } = -1;
     public List<string> Command { get; init; } = [];

@@ -54,7 +54,7 @@ public sealed class StateFile(string socketDir)
     {
         Apps = table.Apps().Select(a => new SavedApp
         {
-            Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid,
+            Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid, Protocol = a.Protocol,
             KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd, Command = a.Command.ToList(), Started = a.Started,
             Expose = a.Expose.Select(m => m.ToString()).ToList(),
         }).ToList(),
@@ -66,6 +66,7 @@ public sealed class StateFile(string socketDir)
             State = s.State.ToString(), Backlog = s.Backlog,
         }).ToList(),
         VServices = table.VServices().Select(v => v.ToSpec()).ToList(),
+        Rules = table.Rules.Own().ToList(),
     };
 
     private static List<int> KnownPidsOf(AppEntry app)
@@ -87,7 +88,8 @@ public sealed class StateFile(string socketDir)
         var app = new AppEntry
         {
             Id = saved.Id, Name = saved.Name, VirtualIp = saved.Ip is null ? null : IPAddress.Parse(saved.Ip),
-            Labels = saved.Labels, Pid = saved.Pid, ReclaimFd = saved.ReclaimFd, Command = saved.Command, Started = saved.Started,
+            Labels = saved.Labels, Pid = saved.Pid,
+            Protocol = Launcher.AppProtocol.IsKnown(saved.Protocol) ? saved.Protocol!.ToLowerInvariant() : Launcher.AppProtocol.Default, ReclaimFd = saved.ReclaimFd, Command = saved.Command, Started = saved.Started,
             Expose = saved.Expose.Count > 0 && Launcher.ExposeMapping.TryParseList(string.Join(',', saved.Expose), out var expose, out _) ? expose : [],
         };
         foreach (var pid in saved.KnownPids) app.KnownPids.Add(pid);

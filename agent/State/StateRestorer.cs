@@ -68,6 +68,7 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
         var unanswered = journal.ReadAll();
         journal.ClearAll();
         if (saved is not null) RestoreVServices(saved);
+        if (saved is not null) RestoreRules(saved);
         if (saved is null || saved.Apps.Count == 0) return;
 
         var live = ClosedSocketSweeper.LiveInodes();
@@ -119,6 +120,19 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
         }
         if (specs.Count > 0)
             logger.LogInformation("Restored {Restored} of {Saved} vservices from {Path}", restored, specs.Count, stateFile.Path);
+    }
+
+    /// <summary>Rules need no process either; saved rules are checked again (a hand-edited file may be wrong).</summary>
+    private void RestoreRules(SavedState saved)
+    {
+        var rules = saved.Rules ?? [];
+        if (rules.Count == 0) return;
+        var problems = AppSwitch.Common.Rules.RuleValidator.CheckBatch(rules.Select((r, i) => (i, r)).ToList());
+        var bad = problems.Select(p => p.Path.Split('.')[0]).ToHashSet();
+        var good = rules.Where((_, i) => !bad.Contains($"rules[{i}]")).ToList();
+        foreach (var problem in problems) logger.LogWarning("Saved rule not restored: {Problem}", problem.ToString());
+        table.Rules.Restore(good);
+        logger.LogInformation("Restored {Restored} of {Saved} rules from {Path}", good.Count, rules.Count, stateFile.Path);
     }
 
     /// <summary>The app's listener, taken from the copy in one of its processes; -1 when none is left.</summary>

@@ -13,6 +13,8 @@ public sealed class AppEntry
     /// <summary>The virtual IP from `--ip`; null when none was given.</summary>
     public IPAddress? VirtualIp { get; init; }
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    /// <summary>Endpoint type of its servers as service instances (`ax run --protocol`): tcp, udp, http or https.</summary>
+    public string Protocol { get; init; } = Launcher.AppProtocol.Default;
     public int Pid { get; init; }
     public IReadOnlyList<string> Command { get; init; } = [];
     public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;

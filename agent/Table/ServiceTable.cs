@@ -31,6 +31,11 @@ public sealed class ServiceTable(NodeIdentity node)
 
     public NodeIdentity Node => node;
 
+    private Rules.RuleBook? _rules;
+
+    /// <summary>The cluster's Amalgam8 rules; a change of this node's rules raises <see cref="Changed"/> (saved, published).</summary>
+    public Rules.RuleBook Rules => LazyInitializer.EnsureInitialized(ref _rules, () => new Rules.RuleBook(node.Name, OnChanged));
+
     /// <summary>
     /// Raised after apps, servers or bound sockets change (not for connections): the state file follows it.
     /// Handlers run on the changing thread, outside the table's lock.
@@ -280,6 +285,18 @@ public sealed class ServiceTable(NodeIdentity node)
                 ? list.ToArray() : [];
     }
 
+    /// <summary>Every node's servers of apps named <paramref name="service"/> on a port: a service's instances (route rules).</summary>
+    public IReadOnlyList<ServerEntry> ServersOfService(string service, int port, Transport transport)
+    {
+        var found = new List<ServerEntry>();
+        lock (_lock)
+            foreach (var ((_, serverPort, serverTransport), list) in _serversByVirtual)
+                if (serverPort == port && serverTransport == transport)
+                    foreach (var server in list)
+                        if (server.App.Name == service) found.Add(server);
+        return found;
+    }
+
     /// <summary>The server whose real node socket is at ip:port (to translate accepted sockets' local addresses).</summary>
     public ServerEntry? ServerAtNode(IPAddress address, int port)
     {
@@ -339,7 +356,7 @@ public sealed class ServiceTable(NodeIdentity node)
                 {
                     AppId = x.App.Id, Name = x.App.Name, NodeId = x.Node, Cluster = node.Cluster,
                     AppIp = (x.App.VirtualIp ?? x.NodeAddress).ToString(), Labels = x.App.Labels, Pid = x.App.Pid,
-                    Command = x.App.Command, Started = x.App.Started,
+                    Command = x.App.Command, Started = x.App.Started, Protocol = x.App.Protocol,
                 }).ToList();
     }
 

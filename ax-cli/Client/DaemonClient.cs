@@ -40,6 +40,9 @@ internal sealed class DaemonClient : IDisposable
     public Task<List<T>> GetListAsync<T>(string path, JsonTypeInfo<List<T>> type, CancellationToken cancel = default) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/')), path, type, cancel);
 
+    public Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancel = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/')), path, type, cancel);
+
     /// <summary>POSTs <paramref name="value"/> as JSON; the answer's body is read as <paramref name="answerType"/>.</summary>
     public Task<TAnswer> PostAsync<TBody, TAnswer>(string path, TBody value, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<TAnswer> answerType,
         CancellationToken cancel = default) =>

@@ -13,7 +13,7 @@ namespace AppSwitch.Cli.Commands;
 internal static class CreateCommand
 {
     public const string UsageLine =
-        "ax create vservice --ip VIP --backends IP[,IP...] --ports VPORT:APORT[,...] [--lbtype Random|RoundRobin] [--external] [--source-ip IP] NAME";
+        "ax create rule -f FILE|-  |  ax create vservice --ip VIP --backends IP[,IP...] --ports VPORT:APORT[,...] [--lbtype Random|RoundRobin] [--external] [--source-ip IP] NAME";
     private const string Description = """
         Creates a virtual service on this node, visible and usable on every node of the cluster. A connect to VIP:VPORT
         goes to one backend on APORT: a backend is an AppSwitch app's virtual IP (reached as a direct connect to it
@@ -49,8 +49,9 @@ internal static class CreateCommand
 
     public static string Usage => Options.FormatUsage(UsageLine, Description);
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, string socketDir, TextWriter stdout)
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, string socketDir, TextWriter stdout, TextWriter stderr)
     {
+        if (args.Count > 0 && args[0] is "rule" or "rules") return await RuleCommands.CreateAsync([.. args.Skip(1)], socketDir, Console.In, stdout, stderr);
         var parsed = Options.Parse(args);
         if (parsed.HelpRequested) throw new HelpRequestedException(Usage);
         var name = VServiceArguments.Name(parsed, "create", UsageLine);

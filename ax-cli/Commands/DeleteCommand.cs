@@ -7,7 +7,7 @@ namespace AppSwitch.Cli.Commands;
 /// <summary>`ax delete vservice NAME` (alias `ax del`): deletes a vservice on the node that owns it.</summary>
 internal static class DeleteCommand
 {
-    public const string UsageLine = "ax delete|del vservice NAME [--socket-dir DIR]";
+    public const string UsageLine = "ax delete|del vservice NAME | rule ID... [--socket-dir DIR]";
     private const string Description =
         "Deletes a virtual service. Run it on the node that created the vservice; elsewhere the error names that node.";
 
@@ -20,6 +20,7 @@ internal static class DeleteCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, string socketDir, TextWriter stdout)
     {
+        if (args.Count > 0 && args[0] is "rule" or "rules") return await RuleCommands.DeleteAsync([.. args.Skip(1)], socketDir, stdout);
         var parsed = Options.Parse(args);
         if (parsed.HelpRequested) throw new HelpRequestedException(Usage);
         var name = VServiceArguments.Name(parsed, "delete", UsageLine);

@@ -9,9 +9,14 @@ namespace AppSwitch.Cli.Commands;
 /// <summary>`ax get apps|servers|sockets|nodes|vservices [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
 internal static class GetCommand
 {
-    public const string UsageLine = "ax get apps|servers|sockets|nodes|vservices [-o json|yaml|wide] [--socket-dir DIR]";
-    private const string Description = "Shows the cluster's applications, published servers and virtual services, this node's swapped sockets, or the cluster's nodes.";
-    public const string Resources = "apps, servers, sockets, nodes, vservices";
+    public const string UsageLine =
+        "ax get apps|servers|sockets|nodes|vservices|services|rules|routes|actions [-o json|yaml|wide] [--socket-dir DIR]";
+    private const string Description = """
+        Shows the cluster's applications, published servers and virtual services, this node's swapped sockets, the
+        cluster's nodes, or the Amalgam8 view: services (named apps' servers, grouped by tag set), rules, and the route
+        and action rules per service. `get rules -o json|yaml` prints a document `ax create rule -f` takes back.
+        """;
+    public const string Resources = "apps, servers, sockets, nodes, vservices, services, rules, routes, actions";
 
     private static readonly OptionSet Options = new()
     {
@@ -43,6 +48,15 @@ internal static class GetCommand
             "sockets" or "socket" => Lister("sockets", SocketTable.Definition, ApiJsonContext.Default.ListSocketRecord, ApiJsonContext.Default.SocketRecord),
             "nodes" or "node" => Lister("nodes", NodeTable.Definition, ApiJsonContext.Default.ListNodeRecord, ApiJsonContext.Default.NodeRecord),
             "vservices" or "vservice" => Lister("vservices", VServiceTable.Definition, ApiJsonContext.Default.ListVServiceRecord, ApiJsonContext.Default.VServiceRecord),
+            "services" or "service" => async client => ListPrinter.Print(
+                ServiceListTable.Group((await client.GetAsync("/api/v1/instances", ApiJsonContext.Default.ServiceInstanceList)).Instances),
+                format, ServiceListTable.Definition, ApiJsonContext.Default.ServiceDetail, stdout, stderr),
+            "rules" or "rule" => async client => RulePrinter.PrintRules(
+                await client.GetAsync("/v1/rules", ApiJsonContext.Default.RuleList), format, stdout, stderr),
+            "routes" or "route" => async client => RulePrinter.PrintByDestination(
+                await client.GetAsync("/v1/rules/routes", ApiJsonContext.Default.RulesByDestination), format, RuleTables.Routes, stdout, stderr),
+            "actions" or "action" => async client => RulePrinter.PrintByDestination(
+                await client.GetAsync("/v1/rules/actions", ApiJsonContext.Default.RulesByDestination), format, RuleTables.Actions, stdout, stderr),
             _ => throw new UsageException($"unknown resource type \"{resource}\" (have: {Resources})"),
         };
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using AppSwitch.Common.Model;
+using AppSwitch.Common.Rules;
 
 namespace AppSwitch.Common.Json;
 
@@ -19,6 +20,13 @@ namespace AppSwitch.Common.Json;
 [JsonSerializable(typeof(VServiceRecord))]
 [JsonSerializable(typeof(List<VServiceRecord>))]
 [JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(RuleList))]
+[JsonSerializable(typeof(RulesByDestination))]
+[JsonSerializable(typeof(RuleIds))]
+[JsonSerializable(typeof(RuleErrors))]
+[JsonSerializable(typeof(ServiceInstanceList))]
+[JsonSerializable(typeof(ServiceNameList))]
+[JsonSerializable(typeof(ServiceDetail))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>The body of every non-2xx REST answer.</summary>

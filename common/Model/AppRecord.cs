@@ -15,4 +15,6 @@ public sealed record AppRecord
     public int Pid { get; init; }
     public IReadOnlyList<string> Command { get; init; } = [];
     public DateTimeOffset Started { get; init; }
+    /// <summary>The endpoint type of its servers as a service instance (`ax run --protocol`): tcp, udp, http or https.</summary>
+    public string Protocol { get; init; } = "tcp";
 }

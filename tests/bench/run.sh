@@ -3,6 +3,8 @@
 #   direct: to the server's real node ip:port, from the node's namespace (no AppSwitch on the client);
 #   ax:     to the server's virtual IP, from a client under `ax run`.
 # (a) connect–request–close cycles, (b) one bulk transfer. Prints medians over RUNS runs and ax/direct.
+# ROUTE_RULE=1: the server is the named service `bench` with an Amalgam8 route rule, so every ax connect is
+# chosen by the rule picker (the cost of L4 rules next to the plain path).
 # Traffic stays inside a network namespace this script creates (no default route) and removes.
 set -euo pipefail
 
@@ -11,6 +13,7 @@ AX="$ROOT/out/bin/ax"
 RUNS=${RUNS:-5}
 CYCLES=${CYCLES:-10000}
 BULK_BYTES=${BULK_BYTES:-1073741824}
+ROUTE_RULE=${ROUTE_RULE:-0}
 VIP=198.18.0.1
 NODE_IP=10.77.0.10
 
@@ -51,8 +54,14 @@ AGENT_PID=$!
 for _ in $(seq 100); do [ -S "$WORK/sock/ax.sock" ] && [ -S "$WORK/sock/api.sock" ] && break; sleep 0.1; done
 [ -S "$WORK/sock/ax.sock" ] || { cat "$WORK/agent.log" >&2; echo "bench: agent did not start" >&2; exit 1; }
 
-"${IN_NODE[@]}" "$AX" run --ip "$VIP" -- "$WORK/netbench" server 80 >"$WORK/server.log" 2>&1 &
+SERVICE_FLAGS=()
+[ "$ROUTE_RULE" = 1 ] && SERVICE_FLAGS=(--name bench)
+"${IN_NODE[@]}" "$AX" run --ip "$VIP" "${SERVICE_FLAGS[@]}" -- "$WORK/netbench" server 80 >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
+if [ "$ROUTE_RULE" = 1 ]; then
+  echo '{"rules":[{"id":"bench","destination":"bench","route":{"backends":[{"tags":["zone=default"]}]}}]}' > "$WORK/rule.json"
+  "${IN_NODE[@]}" "$AX" create rule -f "$WORK/rule.json" >/dev/null
+fi
 NODE_PORT=""
 for _ in $(seq 100); do
   NODE_PORT=$("${IN_NODE[@]}" "$AX" get servers -o json 2>/dev/null | python3 -c '
@@ -82,10 +91,10 @@ for r in $(seq "$RUNS"); do
 done
 
 cd_m=$(median "${CD[@]}"); ca_m=$(median "${CA[@]}"); bd_m=$(median "${BD[@]}"); ba_m=$(median "${BA[@]}")
-python3 - "$cd_m" "$ca_m" "$bd_m" "$ba_m" "$RUNS" "$CYCLES" "$BULK_BYTES" <<'PY'
+python3 - "$cd_m" "$ca_m" "$bd_m" "$ba_m" "$RUNS" "$CYCLES" "$BULK_BYTES" "$ROUTE_RULE" <<'PY'
 import sys
 cd, ca, bd, ba = map(float, sys.argv[1:5]); runs, cycles, size = sys.argv[5:8]
-print(f"AppSwitch data path, medians of {runs} runs ({cycles} cycles, {int(size) >> 20} MiB bulk), {open('/proc/cpuinfo').read().count('processor')} CPUs")
+print(f"AppSwitch data path{' (route rule on the service)' if sys.argv[8] == '1' else ''}, medians of {runs} runs ({cycles} cycles, {int(size) >> 20} MiB bulk), {open('/proc/cpuinfo').read().count('processor')} CPUs")
 print(f"{'workload':<34}{'direct':>12}{'ax':>12}{'ax/direct':>11}")
 print(f"{'connect-request-close (cycles/s)':<34}{cd:>12.0f}{ca:>12.0f}{ca/cd:>11.2f}")
 print(f"{'bulk transfer (Gbit/s)':<34}{bd:>12.2f}{ba:>12.2f}{ba/bd:>11.2f}")

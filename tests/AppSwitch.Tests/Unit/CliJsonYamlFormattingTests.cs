@@ -61,6 +61,7 @@ public class CliJsonYamlFormattingTests
           - "-g"
           - daemon off;
           started: "2026-01-02T03:04:05+00:00"
+          protocol: tcp
 
         """,
         YamlWriter.FromJson(JsonListWriter.Format([CliTableFormattingTests.Web], ApiJsonContext.Default.AppRecord)));

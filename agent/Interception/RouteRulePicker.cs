@@ -1,0 +1,78 @@
+using AppSwitch.Agent.Table;
+using AppSwitch.Common.Rules;
+
+namespace AppSwitch.Agent.Interception;
+
+/// <summary>
+/// Applies Amalgam8 route rules at connect (L4): for a destination service with route rules, the highest-priority
+/// rule whose `match.source` fits the connecting app (its name; its labels as tags) chooses a backend by weight, and
+/// the connection goes to a random instance of that backend (an instance whose tags include all the backend's).
+/// Rules that match on headers need the HTTP relay and are passed over here. Backends with no reachable instance
+/// give up their share to the others; a rule none of whose backends has an instance refuses the connection.
+/// </summary>
+internal sealed class RouteRulePicker(ServiceTable table)
+{
+    /// <summary>
+    /// The instance chosen for <paramref name="client"/>, or null: <paramref name="applied"/> false when no rule
+    /// applies (resolve as usual), true when a rule applies but none of its backends has a reachable instance.
+    /// </summary>
+    public ServerEntry? Pick(AppEntry client, string service, int port, Transport transport, Func<ServerEntry, bool> reachable,
+        out Rule? applied)
+    {
+        applied = null;
+        var rules = table.Rules.RoutesFor(service);
+        if (rules.Count == 0) return null;
+        foreach (var rule in rules)
+        {
+            if (rule.Match?.Headers is { Count: > 0 } || !SourceMatches(rule.Match?.Source, client)) continue;
+            applied = rule;
+            break;
+        }
+        if (applied is null) return null;
+
+        var backends = applied.Route!.Backends;
+        var candidates = new List<ServerEntry>[backends.Count];
+        var weights = Weights(backends);
+        var total = 0.0;
+        for (var i = 0; i < backends.Count; i++)
+        {
+            var name = backends[i].Name ?? service;
+            var instances = table.ServersOfService(name, port, transport);
+            candidates[i] = instances.Where(s => InstanceTags.HasAll(s.App.Labels, backends[i].Tags) && reachable(s)).ToList();
+            if (candidates[i].Count == 0) weights[i] = 0;
+            total += weights[i];
+        }
+        if (total <= 0) return null;
+        var draw = Random.Shared.NextDouble() * total;
+        for (var i = 0; i < backends.Count; i++)
+        {
+            if (weights[i] <= 0) continue;
+            draw -= weights[i];
+            if (draw < 0 || i == LastPositive(weights)) return candidates[i][Random.Shared.Next(candidates[i].Count)];
+        }
+        return null;
+    }
+
+    private static bool SourceMatches(RuleSource? source, AppEntry client) =>
+        source is null || ((source.Name is null || source.Name == client.Name) && InstanceTags.HasAll(client.Labels, source.Tags));
+
+    /// <summary>Given weights as they are; the backends without one share what is left equally.</summary>
+    private static double[] Weights(IReadOnlyList<RuleBackend> backends)
+    {
+        var weights = new double[backends.Count];
+        var given = 0.0;
+        var unweighted = 0;
+        foreach (var backend in backends)
+            if (backend.Weight is { } w) given += w; else unweighted++;
+        var share = unweighted == 0 ? 0 : Math.Max(0, 1 - given) / unweighted;
+        for (var i = 0; i < backends.Count; i++) weights[i] = backends[i].Weight ?? share;
+        return weights;
+    }
+
+    private static int LastPositive(double[] weights)
+    {
+        for (var i = weights.Length - 1; i >= 0; i--)
+            if (weights[i] > 0) return i;
+        return -1;
+    }
+}
