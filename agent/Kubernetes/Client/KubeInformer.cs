@@ -51,17 +51,18 @@ public sealed class KubeInformer<T> where T : class, IKubeObject
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var backoff = new Backoff(_options.InitialBackoff, _options.MaxBackoff);
-        string? version = null;
+        var mustList = true;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                if (version is null)
+                if (mustList)
                 {
-                    version = await RelistAsync(cancellationToken);
+                    await RelistAsync(cancellationToken);
+                    mustList = false;
                     backoff.Reset();
                 }
-                version = await WatchAsync(version, backoff, cancellationToken);
+                await WatchAsync(backoff, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -69,11 +70,12 @@ public sealed class KubeInformer<T> where T : class, IKubeObject
             }
             catch (KubeApiException e) when (e.IsGone)
             {
-                _logger.LogInformation("Kubernetes {Resource}: resourceVersion {Version} expired, listing again", _resource.RbacName, version);
-                version = null;
+                _logger.LogInformation("Kubernetes {Resource}: resourceVersion {Version} expired, listing again", _resource.RbacName, ResourceVersion);
+                mustList = true;
             }
             catch (Exception e) when (e is KubeApiException or HttpRequestException or IOException or System.Text.Json.JsonException)
             {
+                // A dropped stream resumes from the last version seen (ResourceVersion), not from the list's.
                 LastError = e.Message;
                 var delay = backoff.NextDelay();
                 if (e is KubeApiException { IsAuthProblem: true })
@@ -93,7 +95,7 @@ public sealed class KubeInformer<T> where T : class, IKubeObject
         _events.Writer.TryComplete();
     }
 
-    private async Task<string> RelistAsync(CancellationToken cancellationToken)
+    private async Task RelistAsync(CancellationToken cancellationToken)
     {
         var list = await _client.ListAsync(_resource, _namespace, cancellationToken);
         Interlocked.Increment(ref _lists);
@@ -115,13 +117,12 @@ public sealed class KubeInformer<T> where T : class, IKubeObject
         LastError = null;
         ResourceVersion = list.Metadata.ResourceVersion ?? "0";
         _synced.TrySetResult();
-        return ResourceVersion;
     }
 
-    private async Task<string> WatchAsync(string version, Backoff backoff, CancellationToken cancellationToken)
+    private async Task WatchAsync(Backoff backoff, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _watches);
-        await foreach (var change in _client.WatchAsync(_resource, _namespace, version, _options.WatchTimeout, cancellationToken))
+        await foreach (var change in _client.WatchAsync(_resource, _namespace, ResourceVersion!, _options.WatchTimeout, cancellationToken))
         {
             LastError = null;
             backoff.Reset();
@@ -139,10 +140,9 @@ public sealed class KubeInformer<T> where T : class, IKubeObject
                     _ => InformerEventType.Deleted,
                 }, item));
             }
-            if (change.ResourceVersion is { Length: > 0 } next) version = ResourceVersion = next;
+            if (change.ResourceVersion is { Length: > 0 } next) ResourceVersion = next;
         }
-        // The server ended the watch (timeoutSeconds, restart): resume from where we are.
-        return version;
+        // The server ended the watch (its timeoutSeconds): the loop watches again from ResourceVersion.
     }
 
     private static string Key(T item) => $"{item.Metadata.Namespace}/{item.Metadata.Name}";
