@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
+using AppSwitch.Agent.Kubernetes.Config;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -62,6 +64,14 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         server.Url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
         return server;
+    }
+
+    /// <summary>Settings that reach this server: its CA (or another one's PEM), its token (or another).</summary>
+    public KubeConnection Connection(string? token = null, string? authorityPem = null)
+    {
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPem(authorityPem ?? AuthorityPem);
+        return new KubeConnection { Server = Url, Token = token ?? Token, CertificateAuthorities = roots };
     }
 
     /// <summary>Creates or replaces an object (Kubernetes JSON); returns its new resourceVersion.</summary>

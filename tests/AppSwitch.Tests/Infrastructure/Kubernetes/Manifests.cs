@@ -32,18 +32,17 @@ public static class Manifests
         _ => throw new NotSupportedException(node.NodeType.ToString()),
     };
 
-    public static string Text(this JsonNode? node, string path)
-    {
-        var current = node;
-        foreach (var part in path.Split('.')) current = int.TryParse(part, out var i) ? current?[i] : current?[part];
-        return current?.GetValue<string>() ?? throw new KeyNotFoundException($"{path} is missing");
-    }
+    /// <summary>The scalar at a dotted path (`spec.ports.0.name`).</summary>
+    public static string Text(this JsonNode? node, string path) =>
+        At(node, path)?.GetValue<string>() ?? throw new KeyNotFoundException($"{path} is missing");
 
-    public static JsonArray Array(this JsonNode? node, string path)
+    public static JsonArray Array(this JsonNode? node, string path) =>
+        At(node, path) as JsonArray ?? throw new KeyNotFoundException($"{path} is missing or not a list");
+
+    private static JsonNode? At(JsonNode? node, string path)
     {
-        var current = node;
-        foreach (var part in path.Split('.')) current = int.TryParse(part, out var i) ? current?[i] : current?[part];
-        return current as JsonArray ?? throw new KeyNotFoundException($"{path} is missing or not a list");
+        foreach (var part in path.Split('.')) node = int.TryParse(part, out var i) ? node?[i] : node?[part];
+        return node;
     }
 
     public static IEnumerable<string> Texts(this JsonNode? node, string path) => node.Array(path).Select(n => n!.GetValue<string>());

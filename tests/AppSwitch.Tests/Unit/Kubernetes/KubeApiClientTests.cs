@@ -1,6 +1,5 @@
 using System.Security.Authentication;
 using AppSwitch.Agent.Kubernetes.Client;
-using AppSwitch.Agent.Kubernetes.Config;
 using AppSwitch.Agent.Kubernetes.Models;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
 using Xunit;
@@ -15,19 +14,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
     public async Task InitializeAsync() => _server = await FakeKubeApiServer.StartAsync();
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private KubeApiClient Client(string? token = null, string? authorityPem = null) => new(new KubeConnection
-    {
-        Server = _server.Url,
-        Token = token ?? _server.Token,
-        CertificateAuthorities = CertificateFilesFor(authorityPem ?? _server.AuthorityPem),
-    });
-
-    private static System.Security.Cryptography.X509Certificates.X509Certificate2Collection CertificateFilesFor(string pem)
-    {
-        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-        roots.ImportFromPem(pem);
-        return roots;
-    }
+    private KubeApiClient Client(string? token = null, string? authorityPem = null) => new(_server.Connection(token, authorityPem));
 
     [Fact]
     public async Task List_returns_the_namespace_items_and_the_version_to_watch_from()

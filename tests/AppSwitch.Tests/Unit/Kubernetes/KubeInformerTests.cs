@@ -1,5 +1,4 @@
 using AppSwitch.Agent.Kubernetes.Client;
-using AppSwitch.Agent.Kubernetes.Config;
 using AppSwitch.Agent.Kubernetes.Models;
 using AppSwitch.Tests.Infrastructure;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
@@ -23,9 +22,7 @@ public sealed class KubeInformerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await FakeKubeApiServer.StartAsync();
-        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-        roots.ImportFromPem(_server.AuthorityPem);
-        _client = new KubeApiClient(new KubeConnection { Server = _server.Url, Token = _server.Token, CertificateAuthorities = roots });
+        _client = new KubeApiClient(_server.Connection());
     }
 
     public async Task DisposeAsync()

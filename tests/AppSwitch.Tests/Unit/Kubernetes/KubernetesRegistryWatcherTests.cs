@@ -1,6 +1,5 @@
 using AppSwitch.Agent.Kubernetes;
 using AppSwitch.Agent.Kubernetes.Client;
-using AppSwitch.Agent.Kubernetes.Config;
 using AppSwitch.Agent.Kubernetes.Mapping;
 using AppSwitch.Tests.Infrastructure;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
@@ -20,9 +19,7 @@ public sealed class KubernetesRegistryWatcherTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await FakeKubeApiServer.StartAsync();
-        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-        roots.ImportFromPem(_server.AuthorityPem);
-        _client = new KubeApiClient(new KubeConnection { Server = _server.Url, Token = _server.Token, CertificateAuthorities = roots });
+        _client = new KubeApiClient(_server.Connection());
     }
 
     public async Task DisposeAsync()
