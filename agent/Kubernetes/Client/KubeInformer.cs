@@ -122,27 +122,39 @@ public sealed class KubeInformer<T> where T : class, IKubeObject
     private async Task WatchAsync(Backoff backoff, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _watches);
-        await foreach (var change in _client.WatchAsync(_resource, _namespace, ResourceVersion!, _options.WatchTimeout, cancellationToken))
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.WatchTimeout + _options.WatchGrace);
+        try
         {
-            LastError = null;
-            backoff.Reset();
-            if (change.Object is { } item)
-            {
-                lock (_gate)
-                {
-                    if (change.Type == KubeWatchEventType.Deleted) _cache.Remove(Key(item));
-                    else _cache[Key(item)] = item;
-                }
-                _events.Writer.TryWrite(new(change.Type switch
-                {
-                    KubeWatchEventType.Added => InformerEventType.Added,
-                    KubeWatchEventType.Modified => InformerEventType.Modified,
-                    _ => InformerEventType.Deleted,
-                }, item));
-            }
-            if (change.ResourceVersion is { Length: > 0 } next) ResourceVersion = next;
+            await foreach (var change in _client.WatchAsync(_resource, _namespace, ResourceVersion!, _options.WatchTimeout, deadline.Token))
+                Apply(change, backoff);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new IOException($"watch still open {_options.WatchGrace.TotalSeconds:0.#} s past its {_options.WatchTimeout.TotalSeconds:0.#} s timeout; opening a new one");
         }
         // The server ended the watch (its timeoutSeconds): the loop watches again from ResourceVersion.
+    }
+
+    private void Apply(KubeWatchEvent<T> change, Backoff backoff)
+    {
+        LastError = null;
+        backoff.Reset();
+        if (change.Object is { } item)
+        {
+            lock (_gate)
+            {
+                if (change.Type == KubeWatchEventType.Deleted) _cache.Remove(Key(item));
+                else _cache[Key(item)] = item;
+            }
+            _events.Writer.TryWrite(new(change.Type switch
+            {
+                KubeWatchEventType.Added => InformerEventType.Added,
+                KubeWatchEventType.Modified => InformerEventType.Modified,
+                _ => InformerEventType.Deleted,
+            }, item));
+        }
+        if (change.ResourceVersion is { Length: > 0 } next) ResourceVersion = next;
     }
 
     private static string Key(T item) => $"{item.Metadata.Namespace}/{item.Metadata.Name}";

@@ -50,6 +50,8 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
     /// <summary>Items per list page at most (the client's own limit applies when smaller).</summary>
     public int MaxPageSize { get; set; } = int.MaxValue;
     public long CurrentVersion => Interlocked.Read(ref _version);
+    /// <summary>Keeps watch streams open past their timeoutSeconds, silent, like a server that vanished without closing.</summary>
+    public bool IgnoreWatchTimeout { get; set; }
 
     public static async Task<FakeKubeApiServer> StartAsync()
     {
@@ -236,7 +238,7 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
             return;
         }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        deadline.CancelAfter(timeout);
+        if (!IgnoreWatchTimeout) deadline.CancelAfter(timeout);
         try
         {
             await foreach (var line in watcher.Lines.Reader.ReadAllAsync(deadline.Token))

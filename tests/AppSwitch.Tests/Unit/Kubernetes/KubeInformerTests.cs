@@ -33,10 +33,10 @@ public sealed class KubeInformerTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private KubeInformer<Pod> StartPodInformer()
+    private KubeInformer<Pod> StartPodInformer(InformerOptions? options = null)
     {
         var informer = new KubeInformer<Pod>(_client, KubeResources.Pods, "default",
-            new InformerOptions { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(400) },
+            options ?? new InformerOptions { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(400) },
             NullLogger.Instance);
         _running = informer.RunAsync(_stop.Token);
         return informer;
@@ -153,5 +153,22 @@ public sealed class KubeInformerTests : IAsyncLifetime
         await informer.WaitForSyncAsync(new CancellationTokenSource(Wait).Token);
         Assert.Equal(["a"], Names(informer));
         Assert.Null(informer.LastError);
+    }
+
+    [Fact]
+    public async Task A_watch_left_silent_past_its_timeout_is_given_up_and_opened_again()
+    {
+        _server.IgnoreWatchTimeout = true;
+        var informer = StartPodInformer(new InformerOptions
+        {
+            InitialBackoff = TimeSpan.FromMilliseconds(50), WatchTimeout = TimeSpan.FromSeconds(1), WatchGrace = TimeSpan.FromMilliseconds(500),
+        });
+        await informer.WaitForSyncAsync(new CancellationTokenSource(Wait).Token);
+
+        await Eventually.UntilAsync(() => _server.Requests("watch", KubeObjects.Pods) >= 2, Wait, "a second watch");
+        Assert.Contains("past its 1 s timeout", informer.LastError);
+        _server.Put(KubeObjects.Pods, KubeObjects.Pod("seen", "10.1.0.8", null));
+        Assert.Equal(["Added seen"], await Drain(informer, 1));
+        Assert.Equal(1, informer.ListCount);
     }
 }
