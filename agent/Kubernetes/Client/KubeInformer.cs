@@ -8,7 +8,7 @@ namespace AppSwitch.Agent.Kubernetes.Client;
 /// Keeps a local copy of one resource: list, then watch from the list's resourceVersion (bookmarks move it on);
 /// 410 Gone → list again and report the difference; a dropped stream → watch again from the last version;
 /// errors → retry after capped exponential backoff with jitter. Changes go to <see cref="Events"/>; the cache is
-/// readable any time with <see cref="Snapshot"/>.
+/// readable any time with <see cref="Snapshot"/>. The event queue is unbounded: its owner must drain it.
 /// </summary>
 public sealed class KubeInformer<T> where T : class, IKubeObject
 {
