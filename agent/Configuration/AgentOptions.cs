@@ -1,4 +1,5 @@
 using System.Net;
+using AppSwitch.Agent.Kubernetes.Config;
 
 namespace AppSwitch.Agent.Configuration;
 
@@ -24,5 +25,12 @@ public sealed record AgentOptions
     /// <summary>AES-GCM key for gossip (32 bytes), or null for clear-text gossip.</summary>
     public byte[]? GossipKey { get; init; }
     public bool GossipAutoDiscover { get; init; }
+    /// <summary>none or kubernetes (--discovery-adapter); parsed, not yet acted on.</summary>
+    public string DiscoveryAdapter { get; init; } = "none";
+    /// <summary>none or kubernetes (--rules-adapter); parsed, not yet acted on.</summary>
+    public string RulesAdapter { get; init; } = "none";
+    /// <summary>--kubeconfig, --kubernetes-url/-token/-namespace (see Kubernetes/Config/KubeConnectionResolver).</summary>
+    public KubeSettings Kubernetes { get; init; } = new();
+    public string? KubernetesPodName { get; init; }
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }

@@ -102,6 +102,7 @@ public sealed class AgentOptionsParser
                 Help = "trace, debug, info, warning or error",
             },
         };
+        foreach (var spec in KubernetesFlags.Specs()) _options.Add(spec);
     }
 
     public static AgentOptionsParser ForThisHost() => new(NodeAddressResolver.ForThisHost(), Dns.GetHostName);
@@ -114,7 +115,7 @@ public sealed class AgentOptionsParser
         var extra = environment.TryGetValue(ExtraOptionsVariable, out var opts)
             ? opts.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
             : [];
-        var parsed = _options.Parse([.. extra, .. args], environment);
+        var parsed = _options.Parse(KubernetesFlags.NormalizeAliases([.. extra, .. args]), environment);
         if (parsed.HelpRequested) throw new HelpRequestedException(Usage);
         if (parsed.Positionals.Count > 0)
             throw new UsageException($"unexpected argument \"{parsed.Positionals[0]}\" (ax daemon takes only options)");
@@ -140,6 +141,10 @@ public sealed class AgentOptionsParser
             GossipPort = parsed.GetInt("gossip-port"),
             GossipKey = parsed.GetString("gossip-key") is { } key ? GossipOptions.ParseKey(key) : null,
             GossipAutoDiscover = parsed.GetBool("gossip-auto-discover"),
+            DiscoveryAdapter = parsed.GetString("discovery-adapter")!,
+            RulesAdapter = parsed.GetString("rules-adapter")!,
+            Kubernetes = KubernetesFlags.ReadSettings(parsed),
+            KubernetesPodName = parsed.GetString("kubernetes-pod-name"),
         };
     }
 

@@ -1,0 +1,30 @@
+namespace AppSwitch.Agent.Kubernetes.Client;
+
+/// <summary>
+/// The API server said no. The message is meant for the operator: the server's own Status message, and for
+/// 401/403 what to fix (credentials, or the ServiceAccount's RBAC for this verb on this resource).
+/// </summary>
+public sealed class KubeApiException(int statusCode, string message, string? reason = null) : Exception(message)
+{
+    public int StatusCode { get; } = statusCode;
+    public string? Reason { get; } = reason;
+
+    /// <summary>410 Gone: the resourceVersion we asked for is compacted away; the caller must list again.</summary>
+    public bool IsGone => StatusCode == 410;
+    public bool IsAuthProblem => StatusCode is 401 or 403;
+
+    public static KubeApiException From(int statusCode, string? statusMessage, string? reason, string verb, string rbacName, string? @namespace)
+    {
+        var what = $"{verb} {rbacName}" + (@namespace is null ? "" : $" in namespace {@namespace}");
+        var said = string.IsNullOrWhiteSpace(statusMessage) ? "" : $": {statusMessage}";
+        var text = statusCode switch
+        {
+            401 => $"Kubernetes API rejected the credentials (401 Unauthorized) to {what}{said}; " +
+                   "check --kubernetes-token, the kubeconfig user, or the pod's ServiceAccount token",
+            403 => $"Kubernetes API forbids this agent to {what} (403 Forbidden){said}; " +
+                   $"the agent's ServiceAccount needs an RBAC rule granting '{verb}' on '{rbacName}' (see the ClusterRole in kube-daemonset.yaml)",
+            _ => $"Kubernetes API answered {statusCode} to {what}{said}",
+        };
+        return new KubeApiException(statusCode, text, reason);
+    }
+}

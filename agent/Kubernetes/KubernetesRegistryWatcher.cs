@@ -1,0 +1,62 @@
+using System.Threading.Channels;
+using AppSwitch.Agent.Kubernetes.Client;
+using AppSwitch.Agent.Kubernetes.Mapping;
+using AppSwitch.Agent.Kubernetes.Models;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.Kubernetes;
+
+/// <summary>
+/// The registry adapter's watching half: one informer each for Services, EndpointSlices, Endpoints, Pods and
+/// ReplicaSets in the namespace (null: all), a combined snapshot for <see cref="KubernetesServiceMapper"/>, and
+/// <see cref="Changes"/>, a coalesced "something changed" signal (one pending item at most) to recompute on.
+/// </summary>
+public sealed class KubernetesRegistryWatcher
+{
+    private readonly KubeInformer<Service> _services;
+    private readonly KubeInformer<EndpointSlice> _slices;
+    private readonly KubeInformer<Endpoints> _endpoints;
+    private readonly KubeInformer<Pod> _pods;
+    private readonly KubeInformer<Workload> _replicaSets;
+    private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    public KubernetesRegistryWatcher(KubeApiClient client, string? @namespace, InformerOptions options, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger<KubernetesRegistryWatcher>();
+        _services = new(client, KubeResources.Services, @namespace, options, logger);
+        _slices = new(client, KubeResources.EndpointSlices, @namespace, options, logger);
+        _endpoints = new(client, KubeResources.Endpoints, @namespace, options, logger);
+        _pods = new(client, KubeResources.Pods, @namespace, options, logger);
+        _replicaSets = new(client, KubeResources.ReplicaSets, @namespace, options, logger);
+    }
+
+    public ChannelReader<bool> Changes => _changes.Reader;
+
+    public bool HasSynced => _services.HasSynced && _slices.HasSynced && _endpoints.HasSynced && _pods.HasSynced && _replicaSets.HasSynced;
+
+    /// <summary>Why the view may be stale (the first informer error), or null when every watch is healthy.</summary>
+    public string? LastError => _services.LastError ?? _slices.LastError ?? _endpoints.LastError ?? _pods.LastError ?? _replicaSets.LastError;
+
+    public KubeClusterSnapshot Snapshot() => new()
+    {
+        Services = _services.Snapshot(),
+        EndpointSlices = _slices.Snapshot(),
+        Endpoints = _endpoints.Snapshot(),
+        Pods = _pods.Snapshot(),
+        ReplicaSets = _replicaSets.Snapshot(),
+    };
+
+    public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
+        Run(_services, cancellationToken), Run(_slices, cancellationToken), Run(_endpoints, cancellationToken),
+        Run(_pods, cancellationToken), Run(_replicaSets, cancellationToken));
+
+    private async Task Run<T>(KubeInformer<T> informer, CancellationToken cancellationToken) where T : class, IKubeObject
+    {
+        var pump = Task.Run(async () =>
+        {
+            await foreach (var _ in informer.Events.ReadAllAsync(CancellationToken.None)) _changes.Writer.TryWrite(true);
+        }, CancellationToken.None);
+        await informer.RunAsync(cancellationToken);
+        await pump;
+    }
+}
