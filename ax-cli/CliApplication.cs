@@ -17,7 +17,7 @@ internal static class CliApplication
         Commands:
           daemon    run the node agent (ax daemon --help lists its options)
           run       run a program under AppSwitch: ax run [--ip A.B.C.D] [--name N] [--labels K=V,...] [--] COMMAND [ARGS...]
-          get       show apps, servers, sockets, nodes or vservices: ax get apps|servers|sockets|nodes|vservices [-o json|yaml|wide]
+          get       show apps, servers, sockets, nodes, vservices or proxies: ax get apps|servers|sockets|nodes|vservices|proxies [-o json|yaml|wide]
           create    create a virtual service: ax create vservice --ip VIP --backends IP,... --ports VPORT:APORT,... NAME
           delete    delete a virtual service: ax delete vservice NAME (alias: del)
           version   print the version

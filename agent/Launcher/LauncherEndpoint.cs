@@ -113,12 +113,6 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
             connection.WriteError(2, usage.Message);
             return;
         }
-        if (plan.Expose.FirstOrDefault(m => m.HostAddress is { } host && !host.Equals(IPAddress.Any) && !host.Equals(options.NodeAddress)) is { } remote)
-        {
-            connection.WriteError(1, $"--expose {remote}: exposing on another node needs the cluster relay, which is not built yet; " +
-                $"use {remote.AppPort}:{remote.HostPort} for this node ({options.NodeAddress})");
-            return;
-        }
         if (plan.NewNetns && cred.Uid != 0)
         {
             connection.WriteError(1, "a new network namespace needs root; run as root or use --new-netns=false");

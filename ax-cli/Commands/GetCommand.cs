@@ -6,12 +6,12 @@ using AppSwitch.Common.Json;
 
 namespace AppSwitch.Cli.Commands;
 
-/// <summary>`ax get apps|servers|sockets|nodes|vservices [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
+/// <summary>`ax get apps|servers|sockets|nodes|vservices|proxies [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
 internal static class GetCommand
 {
-    public const string UsageLine = "ax get apps|servers|sockets|nodes|vservices [-o json|yaml|wide] [--socket-dir DIR]";
-    private const string Description = "Shows the cluster's applications, published servers and virtual services, this node's swapped sockets, or the cluster's nodes.";
-    public const string Resources = "apps, servers, sockets, nodes, vservices";
+    public const string UsageLine = "ax get apps|servers|sockets|nodes|vservices|proxies [-o json|yaml|wide] [--socket-dir DIR]";
+    private const string Description = "Shows the cluster's applications, published servers and virtual services, this node's swapped sockets and relays, or the cluster's nodes.";
+    public const string Resources = "apps, servers, sockets, nodes, vservices, proxies";
 
     private static readonly OptionSet Options = new()
     {
@@ -43,6 +43,7 @@ internal static class GetCommand
             "sockets" or "socket" => Lister("sockets", SocketTable.Definition, ApiJsonContext.Default.ListSocketRecord, ApiJsonContext.Default.SocketRecord),
             "nodes" or "node" => Lister("nodes", NodeTable.Definition, ApiJsonContext.Default.ListNodeRecord, ApiJsonContext.Default.NodeRecord),
             "vservices" or "vservice" => Lister("vservices", VServiceTable.Definition, ApiJsonContext.Default.ListVServiceRecord, ApiJsonContext.Default.VServiceRecord),
+            "proxies" or "proxy" => Lister("proxies", ProxyTable.Definition, ApiJsonContext.Default.ListProxyRecord, ApiJsonContext.Default.ProxyRecord),
             _ => throw new UsageException($"unknown resource type \"{resource}\" (have: {Resources})"),
         };
 

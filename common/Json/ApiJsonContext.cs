@@ -18,6 +18,8 @@ namespace AppSwitch.Common.Json;
 [JsonSerializable(typeof(VServiceSpec))]
 [JsonSerializable(typeof(VServiceRecord))]
 [JsonSerializable(typeof(List<VServiceRecord>))]
+[JsonSerializable(typeof(ProxyRecord))]
+[JsonSerializable(typeof(List<ProxyRecord>))]
 [JsonSerializable(typeof(ApiError))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
