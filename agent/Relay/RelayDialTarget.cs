@@ -10,19 +10,19 @@ namespace AppSwitch.Agent.Relay;
 /// </summary>
 internal sealed class RelayDialTarget(ServiceTable table, ConnectTargetResolver resolver)
 {
-    public IPEndPoint? Resolve(RelayRoute route, out string? reason)
+    public ConnectTarget? Resolve(RelayRoute route, out string? reason)
     {
         reason = null;
         switch (route)
         {
             case ExposeRoute expose:
-                if (table.ServerOfApp(expose.NodeName, expose.AppId, expose.AppPort, Transport.Tcp) is { } server) return server.Node;
+                if (table.ServerOfApp(expose.NodeName, expose.AppId, expose.AppPort, Transport.Tcp) is { } server) return new ConnectTarget(server.Node, null);
                 reason = $"app {expose.AppId} on {expose.NodeName} has no server on port {expose.AppPort}";
                 return null;
             case VServiceRoute vroute:
                 var vservice = table.AllVServices().FirstOrDefault(v => v.Name == vroute.Name && (v.RemoteNode?.Name ?? table.Node.Name) == vroute.Owner);
                 if (vservice is null) { reason = $"vservice {vroute.Name} is gone"; return null; }
-                if (resolver.ResolveForOutsider(vservice, vroute.VPort, Transport.Tcp, out _) is { } target) return target.EndPoint;
+                if (resolver.ResolveForOutsider(vservice, vroute.VPort, Transport.Tcp, out _) is { } target) return target; // with the vservice's source IP
                 reason = $"no backend of vservice {vroute.Name} answers port {vroute.VPort}";
                 return null;
             default:

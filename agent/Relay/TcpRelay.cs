@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using AppSwitch.Agent.Interception;
 using Microsoft.Extensions.Logging;
 
 namespace AppSwitch.Agent.Relay;
@@ -70,16 +71,18 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, ILogg
         try
         {
             client.NoDelay = true;
-            var endPoint = dialTarget.Resolve(spec.Route, out var reason);
-            if (endPoint is null)
+            var dial = dialTarget.Resolve(spec.Route, out var reason);
+            if (dial is null)
             {
                 logger.LogInformation("Relay {Id}: connection from {Client} closed: {Reason}", spec.Route.Id, client.RemoteEndPoint, reason);
                 Refuse(client);
                 return;
             }
+            var endPoint = dial.EndPoint;
             var target = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
+                if (dial.Source is { } source) target.Bind(new IPEndPoint(source, 0)); // a vservice's --source-ip
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 timeout.CancelAfter(DialTimeout);
                 await target.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
