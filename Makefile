@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent test demo bench bench-cluster install uninstall clean
+.PHONY: all deps build native cli agent test demo bench bench-relay bench-cluster install uninstall clean
 
 all: build
 
@@ -40,6 +40,11 @@ demo: build
 
 bench: build
 	bash tests/bench/run.sh
+	bash tests/bench/relay-vs-haproxy.sh
+
+# The relay (--expose on another node) against haproxy in the same two-namespace setup.
+bench-relay: build
+	bash tests/bench/relay-vs-haproxy.sh
 
 # Our gossip vs Serf's agents at N=100 (and ours at 300) on 127.0.0.1: join, failure detection, bytes/s per member.
 bench-cluster: deps
