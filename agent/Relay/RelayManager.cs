@@ -21,12 +21,15 @@ public sealed class RelayManager : BackgroundService
     private readonly ILogger<RelayManager> _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<IPEndPoint, (TcpRelay Relay, DateTime LastTry)> _relays = new();
+    /// <summary>The copy engine: splice unless AX_RELAY_COPY=buffers (kept to compare them in tests/bench).</summary>
+    private readonly SpliceEngine? _splice;
 
     public RelayManager(ServiceTable table, ILogger<RelayManager> logger)
     {
         _table = table;
         _logger = logger;
         _dialTarget = new RelayDialTarget(table, new ConnectTargetResolver(table, new BackendPicker(), logger));
+        if (Environment.GetEnvironmentVariable("AX_RELAY_COPY") != "buffers") _splice = new SpliceEngine(logger);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -59,7 +62,7 @@ public sealed class RelayManager : BackgroundService
                     _relays[listener] = (running.Relay, now);
                     continue;
                 }
-                var relay = new TcpRelay(spec, _dialTarget, _logger);
+                var relay = new TcpRelay(spec, _dialTarget, _splice, _logger);
                 relay.TryListen();
                 _relays[listener] = (relay, now);
             }
@@ -88,5 +91,6 @@ public sealed class RelayManager : BackgroundService
             foreach (var (relay, _) in _relays.Values) relay.Dispose();
             _relays.Clear();
         }
+        _splice?.Dispose();
     }
 }

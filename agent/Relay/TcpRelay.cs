@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Native;
 using Microsoft.Extensions.Logging;
 
 namespace AppSwitch.Agent.Relay;
@@ -8,8 +9,10 @@ namespace AppSwitch.Agent.Relay;
 /// <summary>
 /// One listening relay: accepts on its node endpoint, resolves the route for each connection and copies. A listen
 /// failure (port taken) leaves it in the Failed state with the reason; <see cref="TryListen"/> is retried later.
+/// Accepting is .NET's async sockets; the copy is the <see cref="SpliceEngine"/> when given, else pooled buffers
+/// (<see cref="RelayConnection"/>).
 /// </summary>
-internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, ILogger logger) : IDisposable
+internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, SpliceEngine? splice, ILogger logger) : IDisposable
 {
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource _stop = new();
@@ -68,6 +71,7 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, ILogg
     private async Task ServeAsync(Socket client)
     {
         Counters.Accepted();
+        var handedOver = false;
         try
         {
             client.NoDelay = true;
@@ -76,6 +80,15 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, ILogg
             {
                 logger.LogInformation("Relay {Id}: connection from {Client} closed: {Reason}", spec.Route.Id, client.RemoteEndPoint, reason);
                 Refuse(client);
+                return;
+            }
+            if (splice is not null)
+            {
+                var fd = Libc.Fcntl((int)client.Handle, Libc.F_DUPFD_CLOEXEC, 0); // ours; .NET closes its own fd
+                client.Dispose();
+                if (fd < 0) { Counters.Refused(); return; }
+                handedOver = true;
+                splice.Relay(fd, dial, Counters, spec.Route.Id);
                 return;
             }
             var endPoint = dial.EndPoint;
@@ -103,7 +116,7 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, ILogg
         }
         finally
         {
-            Counters.Closed();
+            if (!handedOver) Counters.Closed(); // else the engine counts it when it closes
         }
     }
 

@@ -14,6 +14,7 @@ AX="$ROOT/out/bin/ax"
 RUNS=${RUNS:-5}
 CYCLES=${CYCLES:-5000}
 BULK_BYTES=${BULK_BYTES:-1073741824}
+RELAY_COPY=${RELAY_COPY:-splice}   # the relay's copy engine: splice or buffers
 VIP=198.18.0.1
 N1=10.77.0.11
 N2=10.77.0.12
@@ -51,7 +52,7 @@ in_ns() { local ns=$1 dir=$2; shift 2; ip netns exec "$ns" env AX_SOCKET_DIR="$d
 
 for i in 1 2; do
   ns=$TAG-n$i; dir=$WORK/sock$i
-  in_ns "$ns" "$dir" "$AX" daemon --socket-dir "$dir" --node-interface eth0 --node-name "n$i" --rest-port 0 \
+  in_ns "$ns" "$dir" env AX_RELAY_COPY="$RELAY_COPY" "$AX" daemon --socket-dir "$dir" --node-interface eth0 --node-name "n$i" --rest-port 0 \
     --cluster axrelay --neighbors "$N1,$N2" >"$WORK/agent$i.log" 2>&1 &
   PIDS+=($!)
 done
@@ -110,10 +111,10 @@ for r in $(seq "$RUNS"); do
 done
 
 python3 - "$(median "${CD[@]}")" "$(median "${CR[@]}")" "$(median "${CH[@]}")" \
-          "$(median "${BD[@]}")" "$(median "${BR[@]}")" "$(median "${BH[@]}")" "$RUNS" "$CYCLES" "$BULK_BYTES" "$(cat /proc/loadavg)" <<'PY'
+          "$(median "${BD[@]}")" "$(median "${BR[@]}")" "$(median "${BH[@]}")" "$RUNS" "$CYCLES" "$BULK_BYTES" "$(cat /proc/loadavg)" "$RELAY_COPY" <<'PY'
 import sys
-cd, cr, ch, bd, br, bh = map(float, sys.argv[1:7]); runs, cycles, size, load = sys.argv[7:11]
-print(f"Relay vs haproxy, medians of {runs} runs ({cycles} cycles, {int(size) >> 20} MiB bulk), "
+cd, cr, ch, bd, br, bh = map(float, sys.argv[1:7]); runs, cycles, size, load, copy = sys.argv[7:12]
+print(f"Relay ({copy} copy) vs haproxy, medians of {runs} runs ({cycles} cycles, {int(size) >> 20} MiB bulk), "
       f"{open('/proc/cpuinfo').read().count('processor')} CPUs, loadavg after: {' '.join(load.split()[:3])}")
 print(f"{'workload':<34}{'direct':>10}{'relay':>10}{'haproxy':>10}{'relay/haproxy':>15}")
 print(f"{'connect-request-close (cycles/s)':<34}{cd:>10.0f}{cr:>10.0f}{ch:>10.0f}{cr/ch:>15.2f}")
