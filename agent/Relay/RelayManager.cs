@@ -78,7 +78,7 @@ public sealed class RelayManager : BackgroundService
                 Id = r.Spec.Route.Id, Proto = r.Spec.Transport == Transport.Tcp ? "tcp" : "udp",
                 Listener = r.Spec.Listener.ToString(), Dialers = _dialTarget.Describe(r.Spec.Route),
                 State = r.Listening ? "listening" : $"failed: {r.Error}", NodeId = _table.Node.Name,
-                Connections = r.Counters.Connections, Active = r.Counters.Active, Refused = r.Counters.Failed,
+                Connections = r.Counters.Connections, Active = r.Counters.Active, Refused = r.Counters.Refused,
                 BytesIn = r.Counters.BytesIn, BytesOut = r.Counters.BytesOut,
             }).ToList();
     }

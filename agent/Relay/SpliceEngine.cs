@@ -47,7 +47,7 @@ internal sealed class SpliceEngine : IDisposable
         if (errno != 0)
         {
             _logger.LogInformation("Relay {Id}: dialing {Target} failed: errno {Errno}; client reset", relayId, target.EndPoint, errno);
-            counters.Refused();
+            counters.CountRefused();
             Finish(0, connection, reset: true);
             return;
         }
@@ -73,7 +73,7 @@ internal sealed class SpliceEngine : IDisposable
             if (error != 0)
             {
                 _logger.LogInformation("Relay: dialing {Target} failed: errno {Errno}; client reset", connection.TargetEndPoint, error);
-                connection.Counters.Refused();
+                connection.Counters.CountRefused();
                 Finish(token, connection, reset: true);
                 return;
             }

@@ -86,7 +86,7 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, Splic
             {
                 var fd = Libc.Fcntl((int)client.Handle, Libc.F_DUPFD_CLOEXEC, 0); // ours; .NET closes its own fd
                 client.Dispose();
-                if (fd < 0) { Counters.Refused(); return; }
+                if (fd < 0) { Counters.CountRefused(); return; }
                 handedOver = true;
                 splice.Relay(fd, dial, Counters, spec.Route.Id);
                 return;
@@ -123,7 +123,7 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, Splic
     /// <summary>Resets the client: it sees the connection refused by the far end rather than an empty answer.</summary>
     private void Refuse(Socket client)
     {
-        Counters.Refused();
+        Counters.CountRefused();
         try { client.LingerState = new LingerOption(true, 0); } catch (SocketException) { }
         client.Dispose();
     }
