@@ -52,10 +52,11 @@ in_ns() { local ns=$1 dir=$2; shift 2; ip netns exec "$ns" env AX_SOCKET_DIR="$d
 
 for i in 1 2; do
   ns=$TAG-n$i; dir=$WORK/sock$i
-  in_ns "$ns" "$dir" env AX_RELAY_COPY="$RELAY_COPY" "$AX" daemon --socket-dir "$dir" --node-interface eth0 --node-name "n$i" --rest-port 0 \
+  ip netns exec "$ns" env AX_SOCKET_DIR="$dir" AX_RELAY_COPY="$RELAY_COPY" "$AX" daemon --socket-dir "$dir" --node-interface eth0 --node-name "n$i" --rest-port 0 \
     --cluster axrelay --neighbors "$N1,$N2" >"$WORK/agent$i.log" 2>&1 &
   PIDS+=($!)
 done
+RELAY_PID=${PIDS[1]}   # ip netns exec, env and the ax launcher exec: this is n2's agent
 for i in 1 2; do
   for _ in $(seq 100); do [ -S "$WORK/sock$i/ax.sock" ] && [ -S "$WORK/sock$i/api.sock" ] && break; sleep 0.1; done
   [ -S "$WORK/sock$i/ax.sock" ] || { cat "$WORK/agent$i.log" >&2; echo "bench: agent n$i did not start" >&2; exit 1; }
@@ -87,7 +88,8 @@ listen relay
     server app $TARGET
 CFG
 ip netns exec "$NS2" haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
-PIDS+=($!)
+HAPROXY_PID=$!
+PIDS+=($HAPROXY_PID)
 listening() { ip netns exec "$NS2" bash -c "exec 3<>/dev/tcp/$N2/8081" 2>/dev/null; }
 for _ in $(seq 100); do listening && break; sleep 0.1; done
 listening || { cat "$WORK/haproxy.log" >&2; echo "bench: haproxy did not listen" >&2; exit 1; }
@@ -96,7 +98,18 @@ field() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip()
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 client() { ip netns exec "$NS2" "$WORK/netbench" "$1" "$2" "$3" "$4" | field "$5"; }
 cycles() { client cycles "$1" "$2" "$CYCLES" per_second; }
-bulk() { client bulk "$1" "$2" "$BULK_BYTES" gbit_per_second; }
+# CPU time (user+system clock ticks, all threads) a process spent; summed over the bulk runs of each relay,
+# it gives CPU seconds per GiB relayed, which other load on the machine disturbs far less than throughput.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+RELAY_TICKS=0; HAPROXY_TICKS=0
+bulk() {
+  local pid=""; [ "$2" = 8080 ] && pid=$RELAY_PID; [ "$2" = 8081 ] && pid=$HAPROXY_PID
+  local before=0; [ -n "$pid" ] && before=$(ticks "$pid")
+  client bulk "$1" "$2" "$BULK_BYTES" gbit_per_second
+  [ "$2" = 8080 ] && echo $(( $(ticks "$pid") - before )) >>"$WORK/relay.ticks"
+  [ "$2" = 8081 ] && echo $(( $(ticks "$pid") - before )) >>"$WORK/haproxy.ticks"
+  return 0
+}
 
 declare -a CD CR CH BD BR BH
 for r in $(seq "$RUNS"); do
@@ -111,12 +124,16 @@ for r in $(seq "$RUNS"); do
 done
 
 python3 - "$(median "${CD[@]}")" "$(median "${CR[@]}")" "$(median "${CH[@]}")" \
-          "$(median "${BD[@]}")" "$(median "${BR[@]}")" "$(median "${BH[@]}")" "$RUNS" "$CYCLES" "$BULK_BYTES" "$(cat /proc/loadavg)" "$RELAY_COPY" <<'PY'
+          "$(median "${BD[@]}")" "$(median "${BR[@]}")" "$(median "${BH[@]}")" "$RUNS" "$CYCLES" "$BULK_BYTES" "$(cat /proc/loadavg)" "$RELAY_COPY" \
+          "$(awk '{s+=$1} END {print s+0}' "$WORK/relay.ticks")" "$(awk '{s+=$1} END {print s+0}' "$WORK/haproxy.ticks")" "$(getconf CLK_TCK)" <<'PY'
 import sys
 cd, cr, ch, bd, br, bh = map(float, sys.argv[1:7]); runs, cycles, size, load, copy = sys.argv[7:12]
+gib = int(runs) * int(size) / (1 << 30)
+rcpu, hcpu = (int(t) / int(sys.argv[14]) / gib for t in sys.argv[12:14])
 print(f"Relay ({copy} copy) vs haproxy, medians of {runs} runs ({cycles} cycles, {int(size) >> 20} MiB bulk), "
       f"{open('/proc/cpuinfo').read().count('processor')} CPUs, loadavg after: {' '.join(load.split()[:3])}")
 print(f"{'workload':<34}{'direct':>10}{'relay':>10}{'haproxy':>10}{'relay/haproxy':>15}")
 print(f"{'connect-request-close (cycles/s)':<34}{cd:>10.0f}{cr:>10.0f}{ch:>10.0f}{cr/ch:>15.2f}")
 print(f"{'bulk transfer (Gbit/s)':<34}{bd:>10.2f}{br:>10.2f}{bh:>10.2f}{br/bh:>15.2f}")
+print(f"{'bulk: relay CPU (s per GiB)':<34}{'':>10}{rcpu:>10.3f}{hcpu:>10.3f}{rcpu/hcpu:>15.2f}")
 PY
