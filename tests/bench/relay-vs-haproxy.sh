@@ -31,6 +31,8 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  # The server lives in a network namespace of its own (ax run's), out of reach of `ip netns pids`.
+  pkill -f "^$WORK/netbench server" 2>/dev/null || true
   for ns in "$NS1" "$NS2"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
   ip netns del "$NS1" 2>/dev/null || true
   ip netns del "$NS2" 2>/dev/null || true
