@@ -15,6 +15,8 @@ internal sealed class SpliceEngine : IDisposable
 {
     private const uint Events = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
     private const int TcpEstablished = 1;
+    /// <summary>How long a dial may go unanswered (TCP_USER_TIMEOUT covers SYN retries; reset once connected).</summary>
+    private const int DialTimeoutMs = 5000;
     private readonly Epoll _epoll = new(256);
     private readonly ConcurrentDictionary<ulong, SpliceConnection> _connections = new();
     private readonly ILogger _logger;
@@ -39,7 +41,11 @@ internal sealed class SpliceEngine : IDisposable
         SocketCalls.SetInt(clientFd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
         var fd = SocketCalls.Create(new SocketCalls.Kind(Libc.AF_INET, Libc.SOCK_STREAM, 0));
         var errno = fd < 0 ? -fd : 0;
-        if (errno == 0) SocketCalls.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
+        if (errno == 0)
+        {
+            SocketCalls.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
+            SocketCalls.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_USER_TIMEOUT, DialTimeoutMs);
+        }
         if (errno == 0 && target.Source is { } source) errno = SocketCalls.Bind(fd, new IPEndPoint(source, 0), Libc.AF_INET);
         if (errno == 0) errno = SocketCalls.Connect(fd, target.EndPoint, Libc.AF_INET) is var c && c == Libc.EINPROGRESS ? 0 : c;
         var connection = new SpliceConnection(clientFd, fd, target.EndPoint, counters);
@@ -79,6 +85,7 @@ internal sealed class SpliceEngine : IDisposable
             }
             if (SocketCalls.TcpState(connection.Target) != TcpEstablished) return; // still connecting
             connection.Connecting = false;
+            SocketCalls.SetInt(connection.Target, Libc.IPPROTO_TCP, Libc.TCP_USER_TIMEOUT, 0); // the system's default again
         }
         var errno = connection.Pump();
         if (errno != 0)
