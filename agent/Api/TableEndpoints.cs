@@ -4,7 +4,7 @@ using AppSwitch.Common.Json;
 
 namespace AppSwitch.Agent.Api;
 
-/// <summary>`GET /api/v1/apps|servers|sockets|nodes`: snapshots of the service table, as `ax get` shows them;
+/// <summary>`GET /api/v1/apps|servers|sockets|nodes|proxies`: snapshots of the service table, as `ax get` shows them;
 /// `GET /api/v1/cluster/stats`: this node's gossip counters.</summary>
 internal static class TableEndpoints
 {
@@ -25,6 +25,9 @@ internal static class TableEndpoints
         routes.MapGet($"{Prefix}/nodes", static context =>
             JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
                 AsList(context.RequestServices.GetRequiredService<INodeDirectory>().Nodes()), ApiJsonContext.Default.ListNodeRecord));
+        routes.MapGet($"{Prefix}/proxies", static context =>
+            JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
+                AsList(context.RequestServices.GetRequiredService<Relay.RelayManager>().Records()), ApiJsonContext.Default.ListProxyRecord));
         routes.MapGet($"{Prefix}/cluster/stats", static context =>
             JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
                 context.RequestServices.GetRequiredService<INodeDirectory>().Stats(), ApiJsonContext.Default.ClusterStats));

@@ -93,6 +93,8 @@ public static class AgentHost
         builder.Services.AddHostedService<LauncherEndpoint>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
+        builder.Services.AddSingleton<Relay.RelayManager>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Relay.RelayManager>());
 
         var app = builder.Build();
         app.UseMiddleware<ApiErrorMiddleware>();

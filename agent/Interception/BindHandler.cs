@@ -73,7 +73,7 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
     /// </summary>
     private IPEndPoint? BindNodeSocket(AppEntry app, int nodeFd, SocketCalls.Kind kind, int requestedPort, out int errno)
     {
-        var expose = requestedPort == 0 ? null : app.Expose.FirstOrDefault(m => m.AppPort == requestedPort);
+        var expose = requestedPort == 0 ? null : app.Expose.FirstOrDefault(m => m.AppPort == requestedPort && m.BindsOnOwnNode(table.Node.Address));
         if (expose is null)
         {
             PortAllocator.RebindKey? key = requestedPort == 0 ? null : new(app.Id, kind.Type, requestedPort);

@@ -19,17 +19,24 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     public ConnectTarget? Resolve(AppSession client, IPEndPoint destination, Transport transport, out int errno)
     {
         var address = ServiceTable.Normalize(destination.Address);
-        if (table.FindVService(address) is { } vservice) return ResolveVService(client, vservice, destination.Port, transport, out errno);
-        return ResolveDirect(client, new IPEndPoint(address, destination.Port), transport, out errno) is { } target
+        if (table.FindVService(address) is { } vservice) return ResolveVService(client.App, vservice, destination.Port, transport, out errno);
+        return ResolveDirect(client.App, new IPEndPoint(address, destination.Port), transport, out errno) is { } target
             ? new ConnectTarget(target, null) : null;
     }
 
+    /// <summary>
+    /// Where a connection from outside AppSwitch (a relay's client, which has no labels) to a vservice's vport goes:
+    /// the same backend choice and resolution as for an app, every server being reachable.
+    /// </summary>
+    public ConnectTarget? ResolveForOutsider(VServiceEntry vservice, int port, Transport transport, out int errno) =>
+        ResolveVService(null, vservice, port, transport, out errno);
+
     /// <summary>A backend in turn, then resolved exactly as a direct connect to backend:aport (labels included).</summary>
-    private ConnectTarget? ResolveVService(AppSession client, VServiceEntry vservice, int port, Transport transport, out int errno)
+    private ConnectTarget? ResolveVService(AppEntry? client, VServiceEntry vservice, int port, Transport transport, out int errno)
     {
         if (!vservice.Ports.TryGetValue(port, out var aport))
         {
-            logger.LogDebug("App {AppId}: vservice {VService} has no port {Port}", client.App.Id, vservice.Name, port);
+            logger.LogDebug("App {AppId}: vservice {VService} has no port {Port}", client?.Id ?? "(outside)", vservice.Name, port);
             errno = Libc.ECONNREFUSED; // as a closed port would answer
             return null;
         }
@@ -37,11 +44,12 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
         var target = ResolveDirect(client, backend, transport, out errno);
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: vservice {VService} port {Port} -> backend {Backend} -> {Target}",
-                client.App.Id, vservice.Name, port, backend, target?.ToString() ?? "refused");
+                client?.Id ?? "(outside)", vservice.Name, port, backend, target?.ToString() ?? "refused");
         return target is null ? null : new ConnectTarget(target, vservice.SourceIp);
     }
 
-    private IPEndPoint? ResolveDirect(AppSession client, IPEndPoint destination, Transport transport, out int errno)
+    /// <param name="client">The app connecting; null for a client outside AppSwitch, which may reach every server.</param>
+    private IPEndPoint? ResolveDirect(AppEntry? client, IPEndPoint destination, Transport transport, out int errno)
     {
         errno = 0;
         var address = destination.Address;
@@ -51,23 +59,23 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             // Amalgam8 route rules of the destination's service; without any rule this is one field read.
             if (table.Rules.HasRoutes && servers[0].App.Name is { Length: > 0 } service)
             {
-                var routed = _routes.Pick(client.App, service, destination.Port, transport, s => LabelAccess.Allows(client.App.Labels, s.App.Labels),
-                    out var rule);
+                var routed = _routes.Pick(client, service, destination.Port, transport,
+                    s => client is null || LabelAccess.Allows(client.Labels, s.App.Labels), out var rule);
                 if (rule is not null)
                 {
                     if (logger.IsEnabled(LogLevel.Debug))
-                        logger.LogDebug("App {AppId}: {Destination} is service {Service}; rule {Rule} -> {Target}", client.App.Id, destination,
+                        logger.LogDebug("App {AppId}: {Destination} is service {Service}; rule {Rule} -> {Target}", client?.Id ?? "(outside)", destination,
                             service, rule.Id, routed?.Virtual.ToString() ?? "refused (no instance of its backends)");
                     if (routed is not null) return routed.Node;
                     errno = Libc.ECONNREFUSED;
                     return null;
                 }
             }
-            var reachable = Reachable(client.App, servers);
+            var reachable = client is null ? servers : Reachable(client, servers);
             if (reachable.Count > 0) return reachable[reachable.Count == 1 ? 0 : Random.Shared.Next(reachable.Count)].Node;
             if (logger.IsEnabled(LogLevel.Debug))
                 logger.LogDebug("App {AppId} (labels {Labels}) may not reach {Destination}: none of its {Count} servers shares a label",
-                    client.App.Id, string.Join(",", client.App.Labels.Select(l => $"{l.Key}={l.Value}")), destination, servers.Count);
+                    client!.Id, string.Join(",", client.Labels.Select(l => $"{l.Key}={l.Value}")), destination, servers.Count);
             errno = Libc.ECONNREFUSED; // as if nobody listened: the client learns nothing about other zones
             return null;
         }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using AppSwitch.Agent.Configuration;
@@ -111,12 +110,6 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
         catch (UsageException usage)
         {
             connection.WriteError(2, usage.Message);
-            return;
-        }
-        if (plan.Expose.FirstOrDefault(m => m.HostAddress is { } host && !host.Equals(IPAddress.Any) && !host.Equals(options.NodeAddress)) is { } remote)
-        {
-            connection.WriteError(1, $"--expose {remote}: exposing on another node needs the cluster relay, which is not built yet; " +
-                $"use {remote.AppPort}:{remote.HostPort} for this node ({options.NodeAddress})");
             return;
         }
         if (plan.NewNetns && cred.Uid != 0)

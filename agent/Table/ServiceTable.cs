@@ -308,6 +308,31 @@ public sealed class ServiceTable(NodeIdentity node)
         lock (_lock) return _serversByInode.Values.ToArray();
     }
 
+    /// <summary>The other nodes' apps (replicas), for the relays their expose mappings need here.</summary>
+    public IReadOnlyList<AppEntry> RemoteApps()
+    {
+        lock (_lock) return _remote.Values.SelectMany(r => r.Apps).ToArray();
+    }
+
+    /// <summary>Every node's vservices, this node's own and the replicas (for the relays of external ones).</summary>
+    public IReadOnlyList<VServiceEntry> AllVServices()
+    {
+        lock (_lock) return _vservices.Values.Concat(_remoteVServices.Values.SelectMany(v => v)).ToArray();
+    }
+
+    /// <summary>The server an app (of any node) has on one of its ports, or null when it has none (any more).</summary>
+    public ServerEntry? ServerOfApp(string nodeName, string appId, int appPort, Transport transport)
+    {
+        lock (_lock)
+        {
+            IEnumerable<ServerEntry> servers = nodeName == node.Name ? _serversByInode.Values
+                : _remote.TryGetValue(nodeName, out var replica) ? replica.Servers : [];
+            foreach (var server in servers)
+                if (server.App.Id == appId && server.Virtual.Port == appPort && server.Transport == transport) return server;
+            return null;
+        }
+    }
+
     public void AddSocket(SocketEntry socket)
     {
         lock (_lock) _sockets[socket.Inode] = socket;
