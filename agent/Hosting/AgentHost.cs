@@ -1,6 +1,7 @@
 using System.Net;
 using AppSwitch.Agent.Api;
 using AppSwitch.Agent.Configuration;
+using AppSwitch.Agent.NameService;
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.Launcher;
 using AppSwitch.Agent.Replication;
@@ -81,10 +82,12 @@ public static class AgentHost
         builder.Services.AddSingleton<ClusterReplicator>();
         builder.Services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<ClusterReplicator>());
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
+        builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(new StateFile(options.SocketDir));
         builder.Services.AddSingleton(_ => new InflightJournal(options.SocketDir));
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
-            sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>()));
+            sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>(),
+            sp.GetRequiredService<DnsServer>().NodeEndPoint));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
         builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(),

@@ -17,7 +17,7 @@ namespace AppSwitch.Agent.Launcher;
 /// listener they hand over, registers the app and starts supervising it (docs/launcher-protocol.md).
 /// </summary>
 public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, Supervisor supervisor,
-    ILogger<LauncherEndpoint> logger) : BackgroundService
+    NameService.DnsServer dns, ILogger<LauncherEndpoint> logger) : BackgroundService
 {
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(10);
     private Socket? _listener;
@@ -126,40 +126,61 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
         }
 
         var appId = NewAppId();
+        var virtualIp = plan.Ip;
+        if (virtualIp is null && plan.Name.Length > 0)
+        {
+            // A named app gets an address its name can resolve to; the pool skips what any node uses.
+            virtualIp = options.IpPool.Assign(options.NodeName, appId, table.IsAddressInUse);
+            if (virtualIp is null)
+            {
+                connection.WriteError(1, $"no free virtual IP left in the pool {options.IpPool} (give one with --ip)");
+                return;
+            }
+        }
+        var dnsSockets = options.Dns && plan.NewNetns;
         var writer = new PayloadWriter();
         writer.UInt32((uint)plan.CommandIndex);
         writer.Bool(plan.NewNetns);
         writer.String(plan.User);
         writer.String(plan.Interface);
         writer.String(appId);
+        writer.Bool(dnsSockets);
+        writer.String(dnsSockets && plan.DnsOverride ? DnsSettings.AppResolvConf(options.DnsDomain) : "");
         connection.WriteFrame(FrameType.Plan, writer.ToArray());
 
         (type, payload) = connection.ReadFrame();
         if (type != FrameType.Listener) throw new LauncherProtocolException($"expected a LISTENER frame, got type {(byte)type}");
-        if (connection.ReceivedFds.Count != 1 || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
-            throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd");
+        var (reclaimFd, dnsFdCount) = DecodeListenerPayload(payload);
+        if (dnsFdCount is not (0 or 2) || (dnsFdCount == 2 && !dnsSockets))
+            throw new LauncherProtocolException($"the LISTENER frame announces {dnsFdCount} DNS sockets (expected {(dnsSockets ? "2" : "none")})");
+        if (connection.ReceivedFds.Count != 1 + dnsFdCount || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
+            throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd (and the DNS sockets it announces)");
         var listener = connection.ReceivedFds[0];
-        var reclaimFd = DecodeReclaimFd(payload);
 
         var app = new AppEntry
         {
-            Id = appId, Name = plan.Name, VirtualIp = plan.Ip, Labels = plan.Labels, Pid = cred.Pid,
+            Id = appId, Name = plan.Name, VirtualIp = virtualIp, Labels = plan.Labels, Pid = cred.Pid,
             Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
         };
         table.AddApp(app);
         supervisor.Attach(app, listener);
-        connection.ReceivedFds.Clear(); // the supervisor owns the listener now
+        if (dnsFdCount == 2) dns.Serve(appId, connection.ReceivedFds[1], connection.ReceivedFds[2]);
+        connection.ReceivedFds.Clear(); // the supervisor owns the listener now, the DNS server the DNS sockets
         connection.WriteFrame(FrameType.Ready, []);
     }
 
-    /// <summary>The LISTENER payload: empty, or the fd number of the listener copy left in the app (u32; all ones: none).</summary>
-    private static int DecodeReclaimFd(byte[] payload)
+    /// <summary>
+    /// The LISTENER payload: empty, or the fd number of the listener copy left in the app (u32; all ones: none),
+    /// optionally followed by the number of DNS sockets that came after the listener (u32: 0 or 2).
+    /// </summary>
+    private static (int ReclaimFd, uint DnsFds) DecodeListenerPayload(byte[] payload)
     {
-        if (payload.Length == 0) return -1;
+        if (payload.Length == 0) return (-1, 0);
         var reader = new PayloadReader(payload);
         var fd = reader.UInt32();
+        var dnsFds = payload.Length > 4 ? reader.UInt32() : 0;
         reader.End();
-        return fd > int.MaxValue ? -1 : (int)fd;
+        return (fd > int.MaxValue ? -1 : (int)fd, dnsFds);
     }
 
     private string NewAppId()
