@@ -203,9 +203,9 @@ no_permission:
     return NULL;
 }
 
-/* Duplicates the listener (without close-on-exec) near the top of the fd range, where
- * applications rarely look; -1 when no slot is free (the agent then cannot be restarted
- * under this application, which it logs). */
+/* Duplicates fd (without close-on-exec) near the top of the fd range, where applications
+ * rarely look; -1 when no slot is free (the agent then cannot take it back after a restart,
+ * which it logs). Used for the listener and the DNS sockets. */
 static int keep_reclaim_copy(int listener)
 {
     struct rlimit lim;
@@ -302,6 +302,10 @@ int ax_run(int nargs, char **args)
     int nfds = 1;
     if (dns_fds[0] >= 0) {
         ax_buf_u32(&reclaim, 2);
+        for (int i = 0; i < 2; i++) {
+            int copy = keep_reclaim_copy(dns_fds[i]);
+            ax_buf_u32(&reclaim, copy < 0 ? UINT32_MAX : (uint32_t)copy);
+        }
         nfds = 3;
     }
     int sent = ax_send_frame_fds(sock, AX_MSG_LISTENER, &reclaim, fds, nfds);

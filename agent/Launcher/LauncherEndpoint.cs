@@ -150,17 +150,19 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
 
         (type, payload) = connection.ReadFrame();
         if (type != FrameType.Listener) throw new LauncherProtocolException($"expected a LISTENER frame, got type {(byte)type}");
-        var (reclaimFd, dnsFdCount) = DecodeListenerPayload(payload);
+        var (reclaimFd, dnsFdCount, dnsReclaimFds) = DecodeListenerPayload(payload);
         if (dnsFdCount is not (0 or 2) || (dnsFdCount == 2 && !dnsSockets))
             throw new LauncherProtocolException($"the LISTENER frame announces {dnsFdCount} DNS sockets (expected {(dnsSockets ? "2" : "none")})");
         if (connection.ReceivedFds.Count != 1 + dnsFdCount || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
-            throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd (and the DNS sockets it announces)");
+            throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd" +
+                (dnsFdCount > 0 ? $" and the {dnsFdCount} DNS sockets it announces" : ""));
         var listener = connection.ReceivedFds[0];
 
         var app = new AppEntry
         {
             Id = appId, Name = plan.Name, VirtualIp = virtualIp, Labels = plan.Labels, Pid = cred.Pid,
             Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
+            DnsReclaimFds = dnsReclaimFds,
         };
         table.AddApp(app);
         supervisor.Attach(app, listener);
@@ -171,17 +173,21 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
 
     /// <summary>
     /// The LISTENER payload: empty, or the fd number of the listener copy left in the app (u32; all ones: none),
-    /// optionally followed by the number of DNS sockets that came after the listener (u32: 0 or 2).
+    /// optionally followed by the number of DNS sockets that came after the listener (u32: 0 or 2) and, when 2,
+    /// the fd numbers of their copies left in the app.
     /// </summary>
-    private static (int ReclaimFd, uint DnsFds) DecodeListenerPayload(byte[] payload)
+    private static (int ReclaimFd, uint DnsFds, (int Udp, int Tcp) DnsReclaimFds) DecodeListenerPayload(byte[] payload)
     {
-        if (payload.Length == 0) return (-1, 0);
+        if (payload.Length == 0) return (-1, 0, (-1, -1));
         var reader = new PayloadReader(payload);
-        var fd = reader.UInt32();
+        var fd = FdNumber(reader.UInt32());
         var dnsFds = payload.Length > 4 ? reader.UInt32() : 0;
+        var dnsCopies = dnsFds == 2 ? (FdNumber(reader.UInt32()), FdNumber(reader.UInt32())) : (-1, -1);
         reader.End();
-        return (fd > int.MaxValue ? -1 : (int)fd, dnsFds);
+        return (fd, dnsFds, dnsCopies);
     }
+
+    private static int FdNumber(uint fd) => fd > int.MaxValue ? -1 : (int)fd;
 
     private string NewAppId()
     {

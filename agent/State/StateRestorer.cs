@@ -15,7 +15,7 @@ namespace AppSwitch.Agent.State;
 /// table is written to the state file. Runs before the launcher endpoint accepts new apps.
 /// </summary>
 internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Supervisor supervisor, StateFile stateFile,
-    InflightJournal journal, ILogger<StateRestorer> logger) : IHostedService
+    InflightJournal journal, NameService.DnsServer dns, ILogger<StateRestorer> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -99,6 +99,7 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
             var calls = unanswered.Where(e => e.AppId == app.Id).Select(e => e.Notification).ToList();
             resumed += calls.Count;
             supervisor.Attach(app, listener, calls);
+            RestoreDns(app, savedApp);
             restoredApps++;
         }
         logger.LogInformation("Restored {Apps} of {Saved} apps and {Servers} servers from {Path}; {Calls} unanswered calls resumed ({Ms} ms)",
@@ -119,6 +120,38 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
         }
         if (specs.Count > 0)
             logger.LogInformation("Restored {Restored} of {Saved} vservices from {Path}", restored, specs.Count, stateFile.Path);
+    }
+
+    /// <summary>Serves the app's DNS sockets again, taken from the copies the launcher left in it.</summary>
+    private void RestoreDns(AppEntry app, SavedApp saved)
+    {
+        if (!options.Dns || app.DnsReclaimFds.Udp < 0) return;
+        var udp = TakeFrom(saved, app.DnsReclaimFds.Udp, Libc.SOCK_DGRAM);
+        var tcp = udp < 0 ? -1 : TakeFrom(saved, app.DnsReclaimFds.Tcp, Libc.SOCK_STREAM);
+        if (tcp < 0)
+        {
+            if (udp >= 0) Libc.Close(udp);
+            logger.LogWarning("App {AppId}: its DNS sockets could not be taken back; it has no DNS until it restarts", app.Id);
+            return;
+        }
+        dns.Serve(app.Id, udp, tcp);
+    }
+
+    /// <summary>A socket of the given type at fd number <paramref name="fdNumber"/> in one of the app's processes, or -1.</summary>
+    private static int TakeFrom(SavedApp app, int fdNumber, int socketType)
+    {
+        if (fdNumber < 0) return -1;
+        foreach (var pid in new[] { app.Pid }.Concat(app.KnownPids).Distinct())
+        {
+            var pidfd = (int)Libc.Syscall(SyscallNumbers.PidfdOpen, pid, 0, 0);
+            if (pidfd < 0) continue;
+            var fd = ProcessAccess.GetFd(pidfd, fdNumber);
+            Libc.Close(pidfd);
+            if (fd < 0) continue;
+            if (SocketCalls.TryGetKind(fd, out var kind) && kind.Type == socketType && kind.Domain == Libc.AF_INET) return fd;
+            Libc.Close(fd);
+        }
+        return -1;
     }
 
     /// <summary>The app's listener, taken from the copy in one of its processes; -1 when none is left.</summary>

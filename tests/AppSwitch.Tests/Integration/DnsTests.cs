@@ -160,6 +160,26 @@ public sealed class DnsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_restarted_agent_answers_on_the_dns_sockets_of_apps_that_were_running()
+    {
+        await using var node = await StartNodeAsync(output);
+        var ip = await StartNamedServerAsync(node, "web", "x");
+        // The client waits on a FIFO until the agent has been replaced, then asks.
+        var fifo = Path.Combine(node.Network.Temp.Path, "go");
+        var mkfifo = await node.Shell.RunAsync(["mkfifo", fifo]);
+        Assert.True(mkfifo.ExitCode == 0, mkfifo.Describe());
+        var client = node.Shell.StartUnderAx([], ["bash", "-c", $"read line < {fifo}; python3 {DnsQuery} web; python3 {DnsQuery} --tcp web"]);
+        await Eventually.UntilAsync(async () => (await node.Shell.GetAsync<AppRecord>()).Count == 2, NodeShell.DefaultTimeout,
+            "the waiting client in `ax get apps`", () => client.Describe());
+
+        await node.Agent.KillAsync();
+        var restarted = await node.Agent.RestartAsync(node.Network);
+        await File.WriteAllTextAsync(fifo, "go\n");
+        var result = await client.WaitForExitAsync(NodeShell.DefaultTimeout);
+        Assert.True(result.ExitCode == 0 && result.StdOut == $"NOERROR {ip}\nNOERROR {ip}\n", result.Describe() + restarted.Output);
+    }
+
+    [Fact]
     public async Task Dns_flags_with_bad_values_are_refused_with_one_line()
     {
         await using var network = TestNetwork.Create(1);
