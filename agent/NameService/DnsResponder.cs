@@ -6,6 +6,8 @@ namespace AppSwitch.Agent.NameService;
 public sealed class DnsResponder(DnsNameResolver resolver, DnsForwarder forwarder, ILogger logger)
 {
     private const uint Ttl = 5; // short: apps come and go, and a name may move to another replica
+    // A plain UDP answer must fit 512 bytes (RFC 1035): header + question (≤ 259) + 14 records of 16 bytes.
+    private const int MaxUdpRecords = 14;
 
     /// <summary>The answer, or null when the message deserves none (too short to carry an id).</summary>
     public async Task<byte[]?> AnswerAsync(byte[] message, bool overTcp, string appId, CancellationToken cancel)
@@ -27,7 +29,8 @@ public sealed class DnsResponder(DnsNameResolver resolver, DnsForwarder forwarde
             case DnsDecision.Answer answer:
                 logger.LogDebug("App {AppId}: {Name} type {Type} → {Rcode} {Addresses}", appId, query.Name, query.Type,
                     answer.Rcode, string.Join(",", answer.Addresses));
-                return DnsCodec.EncodeAnswer(query, answer.Rcode, answer.Addresses, Ttl);
+                var addresses = overTcp || answer.Addresses.Count <= MaxUdpRecords ? answer.Addresses : answer.Addresses.Take(MaxUdpRecords).ToList();
+                return DnsCodec.EncodeAnswer(query, answer.Rcode, addresses, Ttl);
             default:
                 var forwarded = await forwarder.ForwardAsync(message, overTcp, cancel);
                 if (forwarded is null)

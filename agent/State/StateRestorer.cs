@@ -138,7 +138,11 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
     }
 
     /// <summary>A socket of the given type at fd number <paramref name="fdNumber"/> in one of the app's processes, or -1.</summary>
-    private static int TakeFrom(SavedApp app, int fdNumber, int socketType)
+    private static int TakeFrom(SavedApp app, int fdNumber, int socketType) =>
+        TakeFrom(app, fdNumber, fd => SocketCalls.TryGetKind(fd, out var kind) && kind.Type == socketType && kind.Domain == Libc.AF_INET);
+
+    /// <summary>A copy of fd number <paramref name="fdNumber"/> of one of the app's processes that <paramref name="accept"/> takes, or -1.</summary>
+    private static int TakeFrom(SavedApp app, int fdNumber, Func<int, bool> accept)
     {
         if (fdNumber < 0) return -1;
         foreach (var pid in new[] { app.Pid }.Concat(app.KnownPids).Distinct())
@@ -148,28 +152,14 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
             var fd = ProcessAccess.GetFd(pidfd, fdNumber);
             Libc.Close(pidfd);
             if (fd < 0) continue;
-            if (SocketCalls.TryGetKind(fd, out var kind) && kind.Type == socketType && kind.Domain == Libc.AF_INET) return fd;
+            if (accept(fd)) return fd;
             Libc.Close(fd);
         }
         return -1;
     }
 
     /// <summary>The app's listener, taken from the copy in one of its processes; -1 when none is left.</summary>
-    private int Reclaim(SavedApp app, List<int> alreadyReclaimed)
-    {
-        if (app.ReclaimFd < 0) return -1;
-        foreach (var pid in new[] { app.Pid }.Concat(app.KnownPids).Distinct())
-        {
-            var pidfd = (int)Libc.Syscall(SyscallNumbers.PidfdOpen, pid, 0, 0);
-            if (pidfd < 0) continue;
-            var fd = ProcessAccess.GetFd(pidfd, app.ReclaimFd);
-            Libc.Close(pidfd);
-            if (fd < 0) continue;
-            // A reused pid could hold another app's listener at the same number: never attach one twice.
-            if (FdPassing.IsSeccompListener(fd) && !alreadyReclaimed.Any(other => ProcessAccess.SameFile(fd, other)))
-                return fd;
-            Libc.Close(fd);
-        }
-        return -1;
-    }
+    // A reused pid could hold another app's listener at the same number: never attach one twice.
+    private static int Reclaim(SavedApp app, List<int> alreadyReclaimed) =>
+        TakeFrom(app, app.ReclaimFd, fd => FdPassing.IsSeccompListener(fd) && !alreadyReclaimed.Any(other => ProcessAccess.SameFile(fd, other)));
 }

@@ -48,14 +48,6 @@ public sealed class DnsClusterTests(ITestOutputHelper output)
         return app.AppIp;
     }
 
-    private static async Task<AppRecord> AwaitAppSeenAsync(ThreeNodeCluster cluster, int index, string name, RunningProcess? server = null)
-    {
-        AppRecord? app = null;
-        await Eventually.UntilAsync(async () =>
-        {
-            app = (await cluster.Shell(index).GetAsync<AppRecord>()).FirstOrDefault(a => a.Name == name);
-            return app is not null;
-        }, TimeSpan.FromSeconds(15), $"app {name} listed on n{index + 1}", () => server?.Describe() + cluster.Logs());
-        return app!;
-    }
+    private static Task<AppRecord> AwaitAppSeenAsync(ThreeNodeCluster cluster, int index, string name, RunningProcess? server = null) =>
+        cluster.Shell(index).WaitForAppAsync(name, TimeSpan.FromSeconds(15), server, () => cluster.Logs());
 }

@@ -27,13 +27,8 @@ public sealed class DnsTests(ITestOutputHelper output)
     {
         var root = DocumentRoot(node.Network.Temp, name, ("index.html", content));
         var server = node.Shell.StartUnderAx(["--name", name], PythonHttpServer(root));
-        AppRecord? app = null;
-        await Eventually.UntilAsync(async () =>
-        {
-            app = (await node.Shell.GetAsync<AppRecord>()).FirstOrDefault(a => a.Name == name);
-            return app is not null;
-        }, NodeShell.DefaultTimeout, $"app {name} in `ax get apps`", () => server.Describe());
-        await node.Shell.WaitForServerAsync($"{app!.AppIp}:80", server: server);
+        var app = await node.Shell.WaitForAppAsync(name, app: server);
+        await node.Shell.WaitForServerAsync($"{app.AppIp}:80", server: server);
         return app.AppIp;
     }
 
