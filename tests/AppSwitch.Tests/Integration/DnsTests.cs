@@ -69,6 +69,39 @@ public sealed class DnsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_static_musl_program_resolves_by_name()
+    {
+        // musl's resolver binds its UDP socket to 0.0.0.0:0 and then uses sendto, which the agent never sees.
+        await using var node = await StartNodeAsync(output);
+        var ip = await StartNamedServerAsync(node, "web", "x");
+        var resolve = await HelperPrograms.BuildAsync("resolve", node.Network.Temp.Path, isStatic: true, compiler: "musl-gcc");
+
+        foreach (var name in new[] { "web", "web.appswitch.local" })
+        {
+            var result = await node.Shell.RunUnderAxAsync([], [resolve, name]);
+            Assert.True(result.ExitCode == 0 && result.StdOut == ip + "\n", name + "\n" + result.Describe() + node.Diagnostics());
+        }
+    }
+
+    [Fact]
+    public async Task A_socket_already_moved_to_the_node_still_reaches_the_dns_at_127_0_0_1()
+    {
+        // Bound to a fixed port first, the UDP socket becomes a node socket (a published UDP server); its later
+        // connect to 127.0.0.1:53 is sent to the agent's DNS in the node namespace.
+        await using var node = await StartNodeAsync(output);
+        var ip = await StartNamedServerAsync(node, "web", "x");
+        const string client =
+            "import socket, struct\n" +
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 5000)); s.connect(('127.0.0.1', 53))\n" +
+            "s.send(struct.pack('>HHHHHH', 7, 0x0100, 1, 0, 0, 0) + b'\\x03web\\x00' + struct.pack('>HH', 1, 1))\n" +
+            "s.settimeout(5); answer = s.recv(512)\n" +
+            "print(struct.unpack('>H', answer[6:8])[0], socket.inet_ntoa(answer[-4:]))\n";
+        var result = await node.Shell.RunUnderAxAsync([], ["python3", "-c", client]);
+        Assert.True(result.ExitCode == 0 && result.StdOut.Trim() == $"1 {ip}", result.Describe() + node.Diagnostics());
+        Assert.Contains("connect 127.0.0.1:53 -> 127.0.0.1:", node.Agent.Output);
+    }
+
+    [Fact]
     public async Task Unknown_names_in_the_domain_are_nxdomain_and_known_names_have_no_ipv6()
     {
         await using var node = await StartNodeAsync(output);
