@@ -21,6 +21,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
 {
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(10);
     private Socket? _listener;
+    private readonly HashSet<IPAddress> _reserved = [];
 
     public string SocketPath { get; } = SocketDirectory.LauncherSocket(options.SocketDir);
 
@@ -130,45 +131,55 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
         if (virtualIp is null && plan.Name.Length > 0)
         {
             // A named app gets an address its name can resolve to; the pool skips what any node uses.
-            virtualIp = options.IpPool.Assign(options.NodeName, appId, table.IsAddressInUse);
+            virtualIp = ReserveAddress(appId);
             if (virtualIp is null)
             {
                 connection.WriteError(1, $"no free virtual IP left in the pool {options.IpPool} (give one with --ip)");
                 return;
             }
         }
-        var dnsSockets = options.Dns && plan.NewNetns;
-        var writer = new PayloadWriter();
-        writer.UInt32((uint)plan.CommandIndex);
-        writer.Bool(plan.NewNetns);
-        writer.String(plan.User);
-        writer.String(plan.Interface);
-        writer.String(appId);
-        writer.Bool(dnsSockets);
-        writer.String(dnsSockets && plan.DnsOverride ? DnsSettings.AppResolvConf(options.DnsDomain) : "");
-        connection.WriteFrame(FrameType.Plan, writer.ToArray());
-
-        (type, payload) = connection.ReadFrame();
-        if (type != FrameType.Listener) throw new LauncherProtocolException($"expected a LISTENER frame, got type {(byte)type}");
-        var (reclaimFd, dnsFdCount, dnsReclaimFds) = DecodeListenerPayload(payload);
-        if (dnsFdCount is not (0 or 2) || (dnsFdCount == 2 && !dnsSockets))
-            throw new LauncherProtocolException($"the LISTENER frame announces {dnsFdCount} DNS sockets (expected {(dnsSockets ? "2" : "none")})");
-        if (connection.ReceivedFds.Count != 1 + dnsFdCount || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
-            throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd" +
-                (dnsFdCount > 0 ? $" and the {dnsFdCount} DNS sockets it announces" : ""));
-        var listener = connection.ReceivedFds[0];
-
-        var app = new AppEntry
+        try
         {
-            Id = appId, Name = plan.Name, VirtualIp = virtualIp, Labels = plan.Labels, Pid = cred.Pid,
-            Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
-            DnsReclaimFds = dnsReclaimFds,
-        };
-        table.AddApp(app);
-        supervisor.Attach(app, listener);
-        if (dnsFdCount == 2) dns.Serve(appId, connection.ReceivedFds[1], connection.ReceivedFds[2]);
-        connection.ReceivedFds.Clear(); // the supervisor owns the listener now, the DNS server the DNS sockets
-        connection.WriteFrame(FrameType.Ready, []);
+            var dnsSockets = options.Dns && plan.NewNetns;
+            var writer = new PayloadWriter();
+            writer.UInt32((uint)plan.CommandIndex);
+            writer.Bool(plan.NewNetns);
+            writer.String(plan.User);
+            writer.String(plan.Interface);
+            writer.String(appId);
+            writer.Bool(dnsSockets);
+            writer.String(dnsSockets && plan.DnsOverride ? DnsSettings.AppResolvConf(options.DnsDomain) : "");
+            connection.WriteFrame(FrameType.Plan, writer.ToArray());
+
+            (type, payload) = connection.ReadFrame();
+            if (type != FrameType.Listener) throw new LauncherProtocolException($"expected a LISTENER frame, got type {(byte)type}");
+            var (reclaimFd, dnsFdCount, dnsReclaimFds) = DecodeListenerPayload(payload);
+            if (dnsFdCount is not (0 or 2) || (dnsFdCount == 2 && !dnsSockets))
+                throw new LauncherProtocolException($"the LISTENER frame announces {dnsFdCount} DNS sockets (expected {(dnsSockets ? "2" : "none")})");
+            if (connection.ReceivedFds.Count != 1 + dnsFdCount || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
+                throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd" +
+                    (dnsFdCount > 0 ? $" and the {dnsFdCount} DNS sockets it announces" : ""));
+            if (dnsFdCount == 2 && !(IsSocket(connection.ReceivedFds[1], Libc.SOCK_DGRAM) && IsSocket(connection.ReceivedFds[2], Libc.SOCK_STREAM)))
+                throw new LauncherProtocolException("the DNS sockets of a LISTENER frame must be a UDP and a TCP socket, in that order");
+            var listener = connection.ReceivedFds[0];
+
+            var app = new AppEntry
+            {
+                Id = appId, Name = plan.Name, VirtualIp = virtualIp, Labels = plan.Labels, Pid = cred.Pid,
+                Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
+                DnsReclaimFds = dnsReclaimFds,
+            };
+            table.AddApp(app);
+            supervisor.Attach(app, listener);
+            if (dnsFdCount == 2) dns.Serve(appId, connection.ReceivedFds[1], connection.ReceivedFds[2]);
+            connection.ReceivedFds.Clear(); // the supervisor owns the listener now, the DNS server the DNS sockets
+            connection.WriteFrame(FrameType.Ready, []);
+        }
+        finally
+        {
+            // Once the app is in the table (or never will be), the table speaks for its address.
+            if (plan.Ip is null && virtualIp is not null) lock (_reserved) _reserved.Remove(virtualIp);
+        }
     }
 
     /// <summary>
@@ -188,6 +199,23 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
     }
 
     private static int FdNumber(uint fd) => fd > int.MaxValue ? -1 : (int)fd;
+
+    private static bool IsSocket(int fd, int type) =>
+        SocketCalls.TryGetKind(fd, out var kind) && kind.Type == type && kind.Domain == Libc.AF_INET;
+
+    /// <summary>
+    /// A pool address for a named app without --ip that neither the table nor a launcher still in its handshake
+    /// (two `ax run` at once) has; null when the pool is full.
+    /// </summary>
+    private IPAddress? ReserveAddress(string appId)
+    {
+        lock (_reserved)
+        {
+            var address = options.IpPool.Assign(options.NodeName, appId, a => _reserved.Contains(a) || table.IsAddressInUse(a));
+            if (address is not null) _reserved.Add(address);
+            return address;
+        }
+    }
 
     private string NewAppId()
     {

@@ -69,6 +69,20 @@ public sealed class DnsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Named_apps_started_at_once_get_different_pool_addresses_until_the_pool_is_full()
+    {
+        await using var node = await StartNodeAsync(output, "--ip-pool", "198.19.7.0/30"); // two addresses
+        var ips = await Task.WhenAll(StartNamedServerAsync(node, "one", "1"), StartNamedServerAsync(node, "two", "2"));
+        Assert.Equal(["198.19.7.1", "198.19.7.2"], ips.Order());
+
+        var full = await node.Shell.RunUnderAxAsync(["--name", "three"], ["true"]);
+        Assert.True(full.ExitCode == 1 && full.StdErr == "ax: no free virtual IP left in the pool 198.19.7.0/30 (give one with --ip)\n",
+            full.Describe());
+        var explicitIp = await node.Shell.RunUnderAxAsync(["--name", "three", "--ip", VirtualIps.Other], ["true"]);
+        Assert.True(explicitIp.ExitCode == 0, explicitIp.Describe());
+    }
+
+    [Fact]
     public async Task A_static_musl_program_resolves_by_name()
     {
         // musl's resolver binds its UDP socket to 0.0.0.0:0 and then uses sendto, which the agent never sees.
