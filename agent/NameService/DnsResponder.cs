@@ -8,6 +8,9 @@ public sealed class DnsResponder(DnsNameResolver resolver, DnsForwarder forwarde
     private const uint Ttl = 5; // short: apps come and go, and a name may move to another replica
     // A plain UDP answer must fit 512 bytes (RFC 1035): header + question (≤ 259) + 14 records of 16 bytes.
     private const int MaxUdpRecords = 14;
+    private static readonly System.Net.IPEndPoint AnyClient = new(System.Net.IPAddress.Any, 0);
+    // A misbehaving app could send garbage in a loop: one warning per app every 10 s, the rest at debug level.
+    private readonly Cluster.PeerLogLimiter _badMessageLog = new(TimeSpan.FromSeconds(10));
 
     /// <summary>The answer, or null when the message deserves none (too short to carry an id).</summary>
     public async Task<byte[]?> AnswerAsync(byte[] message, bool overTcp, string appId, CancellationToken cancel)
@@ -19,7 +22,8 @@ public sealed class DnsResponder(DnsNameResolver resolver, DnsForwarder forwarde
         }
         catch (DnsDecodeException e)
         {
-            logger.LogWarning("App {AppId}: bad DNS message of {Length} bytes: {Reason}", appId, message.Length, e.Message);
+            logger.Log(_badMessageLog.ShouldLog(appId, AnyClient) ? LogLevel.Warning : LogLevel.Debug,
+                "App {AppId}: bad DNS message of {Length} bytes: {Reason}", appId, message.Length, e.Message);
             return DnsCodec.PeekId(message) is { } id ? DnsCodec.EncodeError(id, DnsRcode.FormErr) : null;
         }
         if (query.Opcode != 0) return DnsCodec.EncodeFailure(query, DnsRcode.NotImp);
