@@ -1,9 +1,9 @@
 using System.Net;
 using AppSwitch.Agent.Api;
 using AppSwitch.Agent.Configuration;
-using AppSwitch.Agent.NameService;
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.Launcher;
+using AppSwitch.Agent.NameService;
 using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
@@ -81,8 +81,9 @@ public static class AgentHost
         builder.Services.AddSingleton<ServiceTable>();
         builder.Services.AddSingleton<ClusterReplicator>();
         builder.Services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<ClusterReplicator>());
-        // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
+        // DNS for apps: the launcher endpoint hands it sockets, the supervisor redirects node sockets to it.
         builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<ILoggerFactory>()));
+        // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
         builder.Services.AddSingleton(new StateFile(options.SocketDir));
         builder.Services.AddSingleton(_ => new InflightJournal(options.SocketDir));
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
