@@ -11,14 +11,22 @@ namespace AppSwitch.Agent.Interception;
 /// or, when the servers' app is a named service with route rules, of the instance those rules choose;
 /// other addresses go to the node's network.
 /// </summary>
-internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker picker, ILogger logger)
+internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker picker, ILogger logger,
+    Func<Transport, IPEndPoint?>? dnsRedirect = null)
 {
     private readonly RouteRulePicker _routes = new(table);
+    private const int DnsPort = 53;
 
     /// <summary>Where to connect, or null with the errno to return (ECONNREFUSED: nobody serves it for this client).</summary>
     public ConnectTarget? Resolve(AppSession client, IPEndPoint destination, Transport transport, out int errno)
     {
         var address = ServiceTable.Normalize(destination.Address);
+        // Only node sockets get here with a loopback address: the app's 127.0.0.1:53 is the agent's DNS.
+        if (IPAddress.IsLoopback(address) && destination.Port == DnsPort && dnsRedirect?.Invoke(transport) is { } dns)
+        {
+            errno = 0;
+            return new ConnectTarget(dns, null);
+        }
         if (table.FindVService(address) is { } vservice) return ResolveVService(client.App, vservice, destination.Port, transport, out errno);
         return ResolveDirect(client.App, new IPEndPoint(address, destination.Port), transport, out errno) is { } target
             ? new ConnectTarget(target, null) : null;

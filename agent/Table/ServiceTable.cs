@@ -197,6 +197,35 @@ public sealed class ServiceTable(NodeIdentity node)
     }
 
     /// <summary>
+    /// The virtual IPs a DNS name stands for: every app of any node with that `--name` and a virtual IP, and every
+    /// vservice of that name (case-insensitive). Empty when the name is unknown.
+    /// </summary>
+    public IReadOnlyList<IPAddress> AddressesOfName(string name)
+    {
+        var found = new List<IPAddress>();
+        lock (_lock)
+        {
+            foreach (var app in _apps.Values.Concat(_remote.Values.SelectMany(r => r.Apps)))
+                if (app.VirtualIp is { } ip && string.Equals(app.Name, name, StringComparison.OrdinalIgnoreCase) && !found.Contains(ip))
+                    found.Add(ip);
+            foreach (var vservice in _vservicesByIp.Values)
+                if (string.Equals(vservice.Name, name, StringComparison.OrdinalIgnoreCase) && !found.Contains(vservice.VirtualIp))
+                    found.Add(vservice.VirtualIp);
+        }
+        return found;
+    }
+
+    /// <summary>True when an app, server or vservice of any node uses the address, or it is a node's own address.</summary>
+    public bool IsAddressInUse(IPAddress address)
+    {
+        address = Normalize(address);
+        if (address.Equals(node.Address)) return true;
+        lock (_lock)
+            if (_remote.Values.Any(r => r.Address.Equals(address))) return true;
+        return IsVirtual(address);
+    }
+
+    /// <summary>
     /// Adds a vservice of this node; false with the reason when its name or IP is taken (by a vservice of any
     /// node, an app's virtual IP, a server's address or a node address).
     /// </summary>
