@@ -36,7 +36,7 @@ public static class RuleDocumentParser
         problem = null;
         try
         {
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Skip });
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Skip, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

@@ -147,6 +147,7 @@ public sealed class RuleReaderTests
     [Theory]
     [InlineData("{\"rules\": [\n  {\"id\": \"a\",,}\n]}", "invalid JSON: line 2, position ")]
     [InlineData("rules:\n  - id: a\n   destination: b\n", "invalid YAML: line ")]
+    [InlineData("{\"rules\": [{\"id\": \"a\", \"destination\": \"b\", \"destination\": \"c\"}]}", "invalid JSON: Duplicate property 'destination'")]
     [InlineData("   ", "the document is empty")]
     [InlineData("just words", "a rule document is {\"rules\": [...]}, a list of rules or one rule object")]
     [InlineData("{\"rules\": []}", "rules: the document has no rules")]
