@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AppSwitch.Agent.Configuration;
+using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
@@ -30,7 +31,7 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly SocketNameHandler _names;
     private volatile bool _stopping;
 
-    internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILogger<Supervisor> logger)
+    internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, HttpRelay relay, ILogger<Supervisor> logger)
     {
         _table = table;
         _logger = logger;
@@ -38,7 +39,8 @@ public sealed class Supervisor : IHostedService, IDisposable
         _pending = new PendingConnects(journal);
         _stopFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         var sockets = new NodeSocketFactory();
-        _connect = new ConnectHandler(table, new ConnectTargetResolver(table, new BackendPicker(), logger), sockets, _pending, logger);
+        _connect = new ConnectHandler(table, new ConnectTargetResolver(table, new BackendPicker(), relay, logger), sockets, relay, _pending,
+            logger);
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
         _listen = new ListenHandler(table, logger);
         _names = new SocketNameHandler(table);
