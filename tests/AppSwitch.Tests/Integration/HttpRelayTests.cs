@@ -124,6 +124,14 @@ public sealed class HttpRelayTests(ITestOutputHelper output)
             - tags: [version=v1]
             uri: {prefix: /slow}
             http_req_timeout: 1
+        - id: reviews-retry
+          priority: 3
+          destination: reviews
+          route:
+            backends:
+            - tags: [version=v1]
+            uri: {prefix: /fail}
+            http_req_retries: 2
         """;
 
     [Fact]
@@ -152,9 +160,33 @@ public sealed class HttpRelayTests(ITestOutputHelper output)
         Assert.Equal("v1 /new/page?x=1 via=1.1 appswitch", await CurlAsync(node, $"http://{V1}:{Port}/old/page?x=1"));
         var timedOut = await CurlAsync(node, "-o", "/dev/null", "-w", "%{http_code}", $"http://{V1}:{Port}/slow");
         Assert.Equal("504", timedOut);
+        // A 5xx is retried (idempotent, bodiless) twice before the last answer goes to the app.
+        Assert.Equal("fail", await CurlAsync(node, $"http://{V1}:{Port}/fail"));
+        Assert.Contains("answered 5xx; retrying (2/2)", node.Diagnostics());
+
+        // A rule change applies to the next request of a connection already at the relay.
+        var signal = Path.Combine(node.Network.Temp.Path, "rule-changed");
+        await using (var client = node.Shell.StartUnderAx([], ["python3", "-u", "-c", """
+            import http.client, os, sys, time
+            c = http.client.HTTPConnection(sys.argv[1], 9080, timeout=30)
+            def ask():
+                c.request("GET", "/", headers={"Cookie": "user=jason"}); return c.getresponse().read().decode().split()[0]
+            print("before", ask())
+            while not os.path.exists(sys.argv[2]): time.sleep(0.02)
+            print("after", ask())
+            """, V1, signal]))
+        {
+            await client.WaitForOutputAsync(o => o.Contains("before"), TimeSpan.FromSeconds(30), "the first answer");
+            var jasonGone = await node.Shell.AxAsync("delete", "rule", "reviews-jason");
+            Assert.True(jasonGone.ExitCode == 0, jasonGone.Describe());
+            await File.WriteAllTextAsync(signal, "");
+            var finished = await client.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(finished.ExitCode == 0, finished.Describe());
+            Assert.Equal("before v2\nafter v1\n", finished.StdOut);
+        }
 
         // Rules gone: the next connection is direct again.
-        var deleted = await node.Shell.AxAsync("delete", "rule", "reviews-default", "reviews-jason", "reviews-rewrite", "reviews-timeout");
+        var deleted = await node.Shell.AxAsync("delete", "rule", "reviews-default", "reviews-rewrite", "reviews-timeout", "reviews-retry");
         Assert.True(deleted.ExitCode == 0, deleted.Describe());
         Assert.Equal("v1 / via=-", await CurlAsync(node, "-H", "Cookie: user=jason", $"http://{V1}:{Port}/"));
     }
