@@ -7,7 +7,7 @@ namespace AppSwitch.Agent.L7;
 /// <summary>
 /// Streams one message body from a pipe to the other side as it arrives, never holding more than the pipe's
 /// buffer: Content-Length bytes, chunked encoding passed through chunk by chunk (sizes checked, trailers kept),
-/// or everything until the sender closes.
+/// or everything until the sender closes. Each batch read is flushed on: streamed responses stay streamed.
 /// </summary>
 internal static class BodyCopier
 {
@@ -91,6 +91,7 @@ internal static class BodyCopier
     private static async ValueTask WriteAsync(Stream to, ReadOnlySequence<byte> data, CancellationToken cancel)
     {
         foreach (var segment in data) await to.WriteAsync(segment, cancel);
+        await to.FlushAsync(cancel); // a buffered destination must not hold a streamed body back
     }
 }
 

@@ -15,11 +15,14 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
 {
     private const string Via = "1.1 appswitch";
     private readonly NetworkStream _client = new(socket, ownsSocket: true);
+    // Writes to the app: a response head and a small body leave in one send (the body copier flushes per batch).
+    private BufferedStream _toClient = null!;
     private PipeReader _reader = null!;
 
     public async Task RunAsync(CancellationToken stopping)
     {
         _reader = PipeReader.Create(_client, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+        _toClient = new BufferedStream(_client, 16 * 1024);
         try
         {
             while (await RelayOneAsync(stopping)) { }
@@ -131,7 +134,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
             await upstream.Stream.WriteAsync(requestHead, stopping);
             if (framing.HasBody)
             {
-                if (expectsContinue) await _client.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), stopping);
+                if (expectsContinue) await SendAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), stopping);
                 await BodyCopier.CopyAsync(_reader, upstream.Stream, framing, stopping);
             }
 
@@ -162,7 +165,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
                 response = head.Head!;
                 if (response.StatusCode is >= 100 and < 200 && response.StatusCode != 101)
                 {
-                    if (response.StatusCode != 100) await _client.WriteAsync(response.Encode(), stopping); // 103 Early Hints and such
+                    if (response.StatusCode != 100) await SendAsync(response.Encode(), stopping); // 103 Early Hints and such
                     continue;
                 }
                 break;
@@ -181,8 +184,9 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
             response.RemoveHopByHop();
             response.First = "HTTP/1.1";
             if (close) response.Fields.Add(new("Connection", "close"));
-            await _client.WriteAsync(response.Encode(), stopping);
-            await BodyCopier.CopyAsync(upstream.Reader, _client, responseFraming, stopping);
+            await _toClient.WriteAsync(response.Encode(), stopping);
+            await BodyCopier.CopyAsync(upstream.Reader, _toClient, responseFraming, stopping);
+            await _toClient.FlushAsync(stopping);
             reusable = upstreamKeepsOpen && responseFraming.Kind != BodyKind.UntilClose;
             return close ? Outcome.Close : Outcome.KeepOpen;
         }
@@ -210,7 +214,13 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
         var body = $"{status} {reason}\n";
         var text = $"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nVia: {Via}\r\n"
                    + (close ? "Connection: close\r\n" : "") + "\r\n" + body;
-        await _client.WriteAsync(Encoding.Latin1.GetBytes(text), cancel);
+        await SendAsync(Encoding.Latin1.GetBytes(text), cancel);
+    }
+
+    private async Task SendAsync(byte[] bytes, CancellationToken cancel)
+    {
+        await _toClient.WriteAsync(bytes, cancel);
+        await _toClient.FlushAsync(cancel);
     }
 
     private static string Reason(int status) => status switch
