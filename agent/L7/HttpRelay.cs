@@ -23,6 +23,7 @@ public sealed class HttpRelay(NodeIdentity node, ServiceTable table, ILogger<Htt
     private Task? _accepting;
     private long _connections;
     private long _requests;
+    private int _disposed;
 
     /// <summary>Where relayed connections go; null until started.</summary>
     public IPEndPoint? EndPoint { get; private set; }
@@ -91,6 +92,8 @@ public sealed class HttpRelay(NodeIdentity node, ServiceTable table, ILogger<Htt
 
     public async ValueTask DisposeAsync()
     {
+        // Registered as a singleton and as a hosted service: the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stopping.Cancel();
         _listener?.Dispose();
         await _pool.DisposeAsync();

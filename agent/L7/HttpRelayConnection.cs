@@ -95,12 +95,13 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
         var backend = plan.Backend;
         // A retried request must be replayable: only bodiless requests of idempotent methods are.
         var retries = framing.HasBody || !IsIdempotent(request.Method) ? 0 : plan.Retries;
+        var fresh = false;
         for (var attempt = 0; ; attempt++)
         {
             UpstreamConnection upstream;
             try
             {
-                upstream = await pool.GetAsync(backend.Node, stopping);
+                upstream = await pool.GetAsync(backend.Node, fresh, stopping);
             }
             catch (SocketException e)
             {
@@ -112,6 +113,14 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
             }
             var outcome = await ExchangeAsync(upstream, requestBytes, request.Method, framing, expectsContinue, keepAlive, plan.Timeout,
                 retryOn5xx: attempt < retries, stopping);
+            if (outcome == Outcome.Reconnect)
+            {
+                // An idle pooled connection the instance had closed meanwhile: the same request on a new one.
+                fresh = true;
+                attempt--;
+                continue;
+            }
+            fresh = false;
             if (outcome == Outcome.Retry)
             {
                 logger.LogInformation("HTTP relay: {Service} instance {Backend} answered 5xx; retrying ({Attempt}/{Retries})", route.Service,
@@ -123,15 +132,24 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
         }
     }
 
-    private enum Outcome { KeepOpen, Close, Retry }
+    private enum Outcome { KeepOpen, Close, Retry, Reconnect }
 
     private async Task<Outcome> ExchangeAsync(UpstreamConnection upstream, byte[] requestHead, string method, BodyFraming framing,
         bool expectsContinue, bool keepAlive, TimeSpan? timeout, bool retryOn5xx, CancellationToken stopping)
     {
         var reusable = false;
+        // Nothing of the request is lost if a pooled connection turns out closed before the body is sent.
+        var canReconnect = upstream.Reused && !framing.HasBody;
         try
         {
-            await upstream.Stream.WriteAsync(requestHead, stopping);
+            try
+            {
+                await upstream.Stream.WriteAsync(requestHead, stopping);
+            }
+            catch (IOException) when (canReconnect)
+            {
+                return Outcome.Reconnect;
+            }
             if (framing.HasBody)
             {
                 if (expectsContinue) await SendAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), stopping);
@@ -148,6 +166,11 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
                 {
                     head = await HttpHeadReader.ReadAsync(upstream.Reader, request: false, deadline.Token);
                 }
+                catch (IOException e)
+                {
+                    if (canReconnect) return Outcome.Reconnect;
+                    head = new HttpHeadReader.Result(HttpHeadReader.HeadStatus.Malformed, null, e.Message);
+                }
                 catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
                 {
                     logger.LogInformation("HTTP relay: {Service} instance {Backend}: no response within {Timeout} s (504)", route.Service,
@@ -155,6 +178,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
                     await RespondAsync(504, close: !keepAlive, stopping);
                     return keepAlive ? Outcome.KeepOpen : Outcome.Close;
                 }
+                if (head.Status == HttpHeadReader.HeadStatus.End && canReconnect) return Outcome.Reconnect;
                 if (head.Status != HttpHeadReader.HeadStatus.Ok)
                 {
                     logger.LogInformation("HTTP relay: {Service} instance {Backend}: bad or no response ({Problem}) (502)", route.Service,

@@ -9,6 +9,9 @@ namespace AppSwitch.Agent.L7;
 internal sealed class UpstreamConnection(IPEndPoint backend, Socket socket) : IAsyncDisposable
 {
     public IPEndPoint Backend => backend;
+
+    /// <summary>Taken from the pool (it may have been closed by the instance while idle).</summary>
+    public bool Reused { get; set; }
     public NetworkStream Stream { get; } = new(socket, ownsSocket: true);
     public PipeReader Reader { get; private set; } = null!;
 
@@ -40,12 +43,17 @@ internal sealed class UpstreamPool : IAsyncDisposable
     private const int MaxIdlePerBackend = 64;
     private readonly ConcurrentDictionary<IPEndPoint, ConcurrentBag<UpstreamConnection>> _idle = new();
 
-    public async Task<UpstreamConnection> GetAsync(IPEndPoint backend, CancellationToken cancel)
+    /// <summary>An idle connection to the backend, else a new one (always new with <paramref name="fresh"/>).</summary>
+    public async Task<UpstreamConnection> GetAsync(IPEndPoint backend, bool fresh, CancellationToken cancel)
     {
-        if (_idle.TryGetValue(backend, out var bag))
+        if (!fresh && _idle.TryGetValue(backend, out var bag))
             while (bag.TryTake(out var idle))
             {
-                if (idle.IsReusable()) return idle;
+                if (idle.IsReusable())
+                {
+                    idle.Reused = true;
+                    return idle;
+                }
                 await idle.DisposeAsync();
             }
         var socket = new Socket(backend.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
