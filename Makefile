@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent test demo bench bench-single bench-deps bench-cluster install uninstall clean
+.PHONY: all deps build native cli agent test demo bench bench-single bench-relay bench-deps bench-cluster install uninstall clean
 
 all: build
 
@@ -46,6 +46,10 @@ bench: build bench-deps
 # The first, single-node comparison (ax vs direct: connect-request-close cycles and one bulk transfer).
 bench-single: build
 	bash tests/bench/run.sh
+
+# The relay (--expose on another node) against haproxy in the same two-namespace setup.
+bench-relay: build bench-deps
+	bash tests/bench/relay-vs-haproxy.sh
 
 bench-deps:
 	bash scripts/install-deps.sh bench

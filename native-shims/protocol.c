@@ -72,27 +72,31 @@ void ax_buf_free(struct ax_buf *b)
 
 /* ---- sending -------------------------------------------------------- */
 
-/* sendmsg until every byte is out; the fd rides with the first chunk only.
+/* sendmsg until every byte is out; the fds ride with the first chunk only.
  * MSG_NOSIGNAL: a vanished agent must give EPIPE, not kill us with SIGPIPE. */
-static int send_all(int sock, const unsigned char *p, size_t n, int pass_fd)
+static int send_all(int sock, const unsigned char *p, size_t n, const int *fds, int nfds)
 {
     union {
         struct cmsghdr h;
-        char space[CMSG_SPACE(sizeof(int))];
+        char space[CMSG_SPACE(sizeof(int) * AX_MAX_PASSED_FDS)];
     } ctl;
 
+    if (nfds < 0 || nfds > AX_MAX_PASSED_FDS) {
+        errno = EINVAL;
+        return -1;
+    }
     while (n > 0) {
         struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
         struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (pass_fd >= 0) {
+        if (nfds > 0) {
             memset(&ctl, 0, sizeof ctl);
             msg.msg_control = ctl.space;
-            msg.msg_controllen = sizeof ctl.space;
+            msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
             struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
             c->cmsg_level = SOL_SOCKET;
             c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int));
-            memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+            c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+            memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
         }
         ssize_t w = sendmsg(sock, &msg, MSG_NOSIGNAL);
         if (w < 0) {
@@ -100,7 +104,7 @@ static int send_all(int sock, const unsigned char *p, size_t n, int pass_fd)
                 continue;
             return -1;
         }
-        pass_fd = -1; /* the kernel attached it to the bytes just sent */
+        nfds = 0; /* the kernel attached them to the bytes just sent */
         p += w;
         n -= (size_t)w;
     }
@@ -108,6 +112,11 @@ static int send_all(int sock, const unsigned char *p, size_t n, int pass_fd)
 }
 
 int ax_send_frame(int sock, uint8_t type, const struct ax_buf *payload, int pass_fd)
+{
+    return ax_send_frame_fds(sock, type, payload, &pass_fd, pass_fd >= 0 ? 1 : 0);
+}
+
+int ax_send_frame_fds(int sock, uint8_t type, const struct ax_buf *payload, const int *fds, int nfds)
 {
     size_t plen = payload ? payload->len : 0;
     if (plen + 1 > AX_MAX_FRAME) {
@@ -120,7 +129,7 @@ int ax_send_frame(int sock, uint8_t type, const struct ax_buf *payload, int pass
     frame[4] = type;
     if (plen)
         memcpy(frame + 5, payload->data, plen);
-    int rc = send_all(sock, frame, 5 + plen, pass_fd);
+    int rc = send_all(sock, frame, 5 + plen, fds, nfds);
     int saved = errno;
     free(frame);
     errno = saved;
@@ -252,6 +261,15 @@ int ax_decode_plan(const struct ax_frame *f, struct ax_plan *plan)
     plan->user = ax_read_str(&r);
     plan->interface = ax_read_str(&r);
     plan->app_id = ax_read_str(&r);
+    /* Optional tail (older agents send none): DNS sockets and the resolv.conf override. */
+    plan->dns_sockets = 0;
+    plan->resolv_conf = NULL;
+    if (r.left > 0 && !r.bad) {
+        plan->dns_sockets = ax_read_bool(&r);
+        plan->resolv_conf = ax_read_str(&r);
+    }
+    if (!plan->resolv_conf)
+        plan->resolv_conf = ax_strdup("");
     return ax_reader_done(&r) ? 0 : -1;
 }
 

@@ -31,6 +31,10 @@ void ax_buf_free(struct ax_buf *b);
  * Returns 0, or -1 with errno set (EPIPE when the peer went away). */
 int ax_send_frame(int sock, uint8_t type, const struct ax_buf *payload, int pass_fd);
 
+/* Like ax_send_frame with up to AX_MAX_PASSED_FDS fds attached. */
+#define AX_MAX_PASSED_FDS 4
+int ax_send_frame_fds(int sock, uint8_t type, const struct ax_buf *payload, const int *fds, int nfds);
+
 /* One received frame; payload is heap memory owned by the caller. */
 struct ax_frame {
     uint8_t type;
@@ -66,6 +70,10 @@ struct ax_plan {
     char *user;
     char *interface;
     char *app_id;
+    /* Bind a UDP and a TCP socket at 127.0.0.1:53 in the new netns for the agent's DNS. */
+    int dns_sockets;
+    /* "" or the content of the app's /etc/resolv.conf (bind-mounted in a private mount namespace). */
+    char *resolv_conf;
 };
 
 /* Decoded ERROR (type 255); message is sanitised to a single line. */

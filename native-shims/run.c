@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "run.h"
+#include "dns.h"
 #include "filter.h"
 #include "netns.h"
 #include "privileges.h"
@@ -203,9 +204,9 @@ no_permission:
     return NULL;
 }
 
-/* Duplicates the listener (without close-on-exec) near the top of the fd range, where
- * applications rarely look; -1 when no slot is free (the agent then cannot be restarted
- * under this application, which it logs). */
+/* Duplicates fd (without close-on-exec) near the top of the fd range, where applications
+ * rarely look; -1 when no slot is free (the agent then cannot take it back after a restart,
+ * which it logs). Used for the listener and the DNS sockets. */
 static int keep_reclaim_copy(int listener)
 {
     struct rlimit lim;
@@ -278,6 +279,14 @@ int ax_run(int nargs, char **args)
             return 1;
     }
 
+    /* (6b) DNS: sockets for the agent's server inside the app's namespace, and a resolv.conf pointing
+     * at them seen only by the app (the agent decides both; only in new-netns mode). */
+    int dns_fds[2] = { -1, -1 };
+    if (plan.new_netns && plan.dns_sockets && ax_open_dns_sockets(dns_fds) != 0)
+        return 1;
+    if (plan.new_netns && plan.resolv_conf[0] != '\0' && ax_override_resolv_conf(plan.resolv_conf) != 0)
+        return 1;
+
     /* (7) The filter. From here on we make no trapped calls ourselves. */
     int listener = ax_install_filter();
     if (listener < 0)
@@ -285,13 +294,28 @@ int ax_run(int nargs, char **args)
 
     /* (8) Hand the listener to the agent. A copy stays in the application at a high fd
      * number (inherited across exec and fork) so that a restarted agent can take it back
-     * with pidfd_getfd; its number travels in the LISTENER payload. */
+     * with pidfd_getfd; its number travels in the LISTENER payload. The DNS sockets, if
+     * any, follow the listener in the same message (their count after the reclaim fd). */
     int reclaim_fd = keep_reclaim_copy(listener);
     struct ax_buf reclaim = {0};
     ax_buf_u32(&reclaim, reclaim_fd < 0 ? UINT32_MAX : (uint32_t)reclaim_fd);
-    int sent = ax_send_frame(sock, AX_MSG_LISTENER, &reclaim, listener);
+    int fds[3] = { listener, dns_fds[0], dns_fds[1] };
+    int nfds = 1;
+    if (dns_fds[0] >= 0) {
+        ax_buf_u32(&reclaim, 2);
+        for (int i = 0; i < 2; i++) {
+            int copy = keep_reclaim_copy(dns_fds[i]);
+            ax_buf_u32(&reclaim, copy < 0 ? UINT32_MAX : (uint32_t)copy);
+        }
+        nfds = 3;
+    }
+    int sent = ax_send_frame_fds(sock, AX_MSG_LISTENER, &reclaim, fds, nfds);
     ax_buf_free(&reclaim);
     close(listener);
+    if (dns_fds[0] >= 0) {
+        close(dns_fds[0]);
+        close(dns_fds[1]);
+    }
     if (sent != 0) {
         expect_frame(sock, sock_path, AX_MSG_ERROR, &f);
         die_unexpected(sock_path);

@@ -1,10 +1,11 @@
 using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Json;
+using AppSwitch.Common.Model;
 
 namespace AppSwitch.Agent.Api;
 
-/// <summary>`GET /api/v1/apps|servers|sockets|nodes`: snapshots of the service table, as `ax get` shows them;
+/// <summary>`GET /api/v1/apps|servers|sockets|nodes|proxies`: snapshots of the service table, as `ax get` shows them;
 /// `GET /api/v1/cluster/stats`: this node's gossip counters.</summary>
 internal static class TableEndpoints
 {
@@ -25,6 +26,9 @@ internal static class TableEndpoints
         routes.MapGet($"{Prefix}/nodes", static context =>
             JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
                 AsList(context.RequestServices.GetRequiredService<INodeDirectory>().Nodes()), ApiJsonContext.Default.ListNodeRecord));
+        routes.MapGet($"{Prefix}/proxies", static context =>
+            JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
+                AsList(Proxies(context)), ApiJsonContext.Default.ListProxyRecord));
         routes.MapGet($"{Prefix}/cluster/stats", static context =>
             JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
                 context.RequestServices.GetRequiredService<INodeDirectory>().Stats(), ApiJsonContext.Default.ClusterStats));
@@ -32,6 +36,13 @@ internal static class TableEndpoints
     }
 
     private static ServiceTable Table(HttpContext context) => context.RequestServices.GetRequiredService<ServiceTable>();
+
+    /// <summary>The node's TCP relays, then its HTTP relay (the L7 hop of connections under request-level rules).</summary>
+    private static IReadOnlyList<ProxyRecord> Proxies(HttpContext context)
+    {
+        var relays = context.RequestServices.GetRequiredService<Relay.RelayManager>().Records();
+        return context.RequestServices.GetRequiredService<L7.HttpRelay>().Record() is { } http ? [.. relays, http] : relays;
+    }
 
     private static List<T> AsList<T>(IReadOnlyList<T> records) => records as List<T> ?? [.. records];
 }

@@ -32,5 +32,13 @@ public sealed record AgentOptions
     /// <summary>--kubeconfig, --kubernetes-url/-token/-namespace (see Kubernetes/Config/KubeConnectionResolver).</summary>
     public KubeSettings Kubernetes { get; init; } = new();
     public string? KubernetesPodName { get; init; }
+    /// <summary>Serve DNS to new-netns apps (--dns).</summary>
+    public bool Dns { get; init; } = true;
+    /// <summary>The domain of app and vservice names (--dns-domain), lowercase, without dots at the ends.</summary>
+    public string DnsDomain { get; init; } = "appswitch.local";
+    /// <summary>Where other names are forwarded (--dns-servers); empty: the node's /etc/resolv.conf nameservers.</summary>
+    public IReadOnlyList<IPEndPoint> DnsServers { get; init; } = [];
+    /// <summary>The block named apps without --ip get their virtual IP from (--ip-pool).</summary>
+    public Table.VirtualIpPool IpPool { get; init; } = Table.VirtualIpPool.Parse(Table.VirtualIpPool.Default);
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }

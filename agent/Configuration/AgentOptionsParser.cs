@@ -95,6 +95,27 @@ public sealed class AgentOptionsParser
                 EnvironmentVariable = "AX_GOSSIP_AUTO_DISCOVER",
                 Help = "find the other agents' addresses through the Kubernetes API (needs the kubernetes adapter)",
             },
+            new("dns", OptionKind.Bool)
+            {
+                EnvironmentVariable = "AX_DNS", DefaultValue = "true",
+                Help = "answer DNS for apps in their own network namespace (names of apps and vservices)",
+            },
+            new("dns-domain")
+            {
+                ValueName = "DOMAIN", EnvironmentVariable = "AX_DNS_DOMAIN", DefaultValue = "appswitch.local", Validate = DnsSettings.ExplainDomain,
+                Help = "domain of app and vservice names (web answers as web and web.DOMAIN)",
+            },
+            new("dns-servers")
+            {
+                ValueName = "IP[:PORT],...", EnvironmentVariable = "AX_DNS_SERVERS", Validate = DnsSettings.ExplainServers,
+                DefaultDescription = "the nameservers of this node's /etc/resolv.conf", Help = "where other names are forwarded",
+            },
+            new("ip-pool")
+            {
+                ValueName = "A.B.C.D/N", EnvironmentVariable = "AX_IP_POOL", DefaultValue = Table.VirtualIpPool.Default,
+                Validate = v => Table.VirtualIpPool.TryParse(v, out _, out var reason) ? null : reason,
+                Help = "virtual IPs for named apps started without --ip",
+            },
             new("log-level")
             {
                 ValueName = "LEVEL", EnvironmentVariable = "AX_LOG_LEVEL", DefaultValue = "info",
@@ -145,6 +166,10 @@ public sealed class AgentOptionsParser
             RulesAdapter = parsed.GetString("rules-adapter")!,
             Kubernetes = KubernetesFlags.ReadSettings(parsed),
             KubernetesPodName = parsed.GetString("kubernetes-pod-name"),
+            Dns = parsed.GetBool("dns"),
+            DnsDomain = DnsSettings.NormalizeDomain(parsed.GetString("dns-domain")!),
+            DnsServers = parsed.GetString("dns-servers") is { } servers ? DnsSettings.ParseServers(servers) : [],
+            IpPool = Table.VirtualIpPool.Parse(parsed.GetString("ip-pool")!),
         };
     }
 

@@ -4,6 +4,7 @@ using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Launcher;
+using AppSwitch.Agent.NameService;
 using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
@@ -81,6 +82,8 @@ public static class AgentHost
         builder.Services.AddSingleton<ServiceTable>();
         builder.Services.AddSingleton<ClusterReplicator>();
         builder.Services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<ClusterReplicator>());
+        // DNS for apps: the launcher endpoint hands it sockets, the supervisor redirects node sockets to it.
+        builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<ILoggerFactory>()));
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
         builder.Services.AddSingleton(new StateFile(options.SocketDir));
         builder.Services.AddSingleton(_ => new InflightJournal(options.SocketDir));
@@ -88,15 +91,18 @@ public static class AgentHost
         builder.Services.AddSingleton<HttpRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
-            sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<HttpRelay>(), sp.GetRequiredService<ILogger<Supervisor>>()));
+            sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>(),
+            sp.GetRequiredService<DnsServer>().NodeEndPoint, sp.GetRequiredService<HttpRelay>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
         builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<StateFile>(), sp.GetRequiredService<InflightJournal>(),
-            sp.GetRequiredService<ILogger<StateRestorer>>()));
+            sp.GetRequiredService<DnsServer>(), sp.GetRequiredService<ILogger<StateRestorer>>()));
         builder.Services.AddHostedService<LauncherEndpoint>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
+        builder.Services.AddSingleton<Relay.RelayManager>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Relay.RelayManager>());
 
         var app = builder.Build();
         app.UseMiddleware<ApiErrorMiddleware>();

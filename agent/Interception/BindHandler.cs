@@ -51,6 +51,13 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
             return;
         }
 
+        if (wildcard && requested.Port == 0 && kind.Type == Libc.SOCK_DGRAM)
+        {
+            // A UDP client picking any port (musl's resolver, busybox nslookup) is no server anyone can find: it stays
+            // in the app's namespace, where 127.0.0.1:53 is the agent's DNS; a later connect swaps it as usual.
+            call.Continue();
+            return;
+        }
         var nodeFd = sockets.CreateLike(original, kind);
         if (nodeFd < 0) { call.Fail(-nodeFd); return; }
         var nodeEndPoint = BindNodeSocket(call.Session.App, nodeFd, kind, requested.Port, out var bindError);
@@ -73,7 +80,7 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
     /// </summary>
     private IPEndPoint? BindNodeSocket(AppEntry app, int nodeFd, SocketCalls.Kind kind, int requestedPort, out int errno)
     {
-        var expose = requestedPort == 0 ? null : app.Expose.FirstOrDefault(m => m.AppPort == requestedPort);
+        var expose = requestedPort == 0 ? null : app.Expose.FirstOrDefault(m => m.AppPort == requestedPort && m.BindsOnOwnNode(table.Node.Address));
         if (expose is null)
         {
             PortAllocator.RebindKey? key = requestedPort == 0 ? null : new(app.Id, kind.Type, requestedPort);

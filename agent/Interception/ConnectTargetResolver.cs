@@ -13,25 +13,40 @@ namespace AppSwitch.Agent.Interception;
 /// those servers are `http` endpoints and a rule of the service needs request-level work, the agent's HTTP relay;
 /// other addresses go to the node's network.
 /// </summary>
-internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker picker, HttpRelay relay, ILogger logger)
+internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker picker, ILogger logger,
+    Func<Transport, IPEndPoint?>? dnsRedirect = null, HttpRelay? httpRelay = null)
 {
     private readonly RouteRulePicker _routes = new(table);
+    private const int DnsPort = 53;
 
     /// <summary>Where to connect, or null with the errno to return (ECONNREFUSED: nobody serves it for this client).</summary>
     public ConnectTarget? Resolve(AppSession client, IPEndPoint destination, Transport transport, out int errno)
     {
         var address = ServiceTable.Normalize(destination.Address);
-        if (table.FindVService(address) is { } vservice) return ResolveVService(client, vservice, destination.Port, transport, out errno);
-        return ResolveDirect(client, new IPEndPoint(address, destination.Port), transport, out errno, out var relayRoute) is { } target
+        // Only node sockets get here with a loopback address: the app's 127.0.0.1:53 is the agent's DNS.
+        if (IPAddress.IsLoopback(address) && destination.Port == DnsPort && dnsRedirect?.Invoke(transport) is { } dns)
+        {
+            errno = 0;
+            return new ConnectTarget(dns, null);
+        }
+        if (table.FindVService(address) is { } vservice) return ResolveVService(client.App, vservice, destination.Port, transport, out errno);
+        return ResolveDirect(client.App, new IPEndPoint(address, destination.Port), transport, out errno, out var relayRoute) is { } target
             ? new ConnectTarget(target, null, relayRoute) : null;
     }
 
+    /// <summary>
+    /// Where a connection from outside AppSwitch (a relay's client, which has no labels) to a vservice's vport goes:
+    /// the same backend choice and resolution as for an app, every server being reachable.
+    /// </summary>
+    public ConnectTarget? ResolveForOutsider(VServiceEntry vservice, int port, Transport transport, out int errno) =>
+        ResolveVService(null, vservice, port, transport, out errno);
+
     /// <summary>A backend in turn, then resolved exactly as a direct connect to backend:aport (labels included).</summary>
-    private ConnectTarget? ResolveVService(AppSession client, VServiceEntry vservice, int port, Transport transport, out int errno)
+    private ConnectTarget? ResolveVService(AppEntry? client, VServiceEntry vservice, int port, Transport transport, out int errno)
     {
         if (!vservice.Ports.TryGetValue(port, out var aport))
         {
-            logger.LogDebug("App {AppId}: vservice {VService} has no port {Port}", client.App.Id, vservice.Name, port);
+            logger.LogDebug("App {AppId}: vservice {VService} has no port {Port}", client?.Id ?? "(outside)", vservice.Name, port);
             errno = Libc.ECONNREFUSED; // as a closed port would answer
             return null;
         }
@@ -39,11 +54,12 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
         var target = ResolveDirect(client, backend, transport, out errno, out var relayRoute);
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: vservice {VService} port {Port} -> backend {Backend} -> {Target}",
-                client.App.Id, vservice.Name, port, backend, target?.ToString() ?? "refused");
+                client?.Id ?? "(outside)", vservice.Name, port, backend, target?.ToString() ?? "refused");
         return target is null ? null : new ConnectTarget(target, vservice.SourceIp, relayRoute);
     }
 
-    private IPEndPoint? ResolveDirect(AppSession client, IPEndPoint destination, Transport transport, out int errno, out RelayRoute? relayRoute)
+    /// <param name="client">The app connecting; null for a client outside AppSwitch, which may reach every server.</param>
+    private IPEndPoint? ResolveDirect(AppEntry? client, IPEndPoint destination, Transport transport, out int errno, out RelayRoute? relayRoute)
     {
         errno = 0;
         relayRoute = null;
@@ -54,32 +70,34 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             // Amalgam8 route rules of the destination's service; without any rule this is one field read.
             if (table.Rules.HasRoutes && servers[0].App.Name is { Length: > 0 } service)
             {
-                if (transport == Transport.Tcp && relay.EndPoint is { } relayEndPoint && table.Rules.NeedsHttp(service) && AllHttp(servers))
+                // An app's connection (not a relay's outside client) to http instances needing request-level rules:
+                // each request is routed by the HTTP relay (rules read per request), so the connection goes there whole.
+                if (client is not null && transport == Transport.Tcp && httpRelay?.EndPoint is { } relayEndPoint && table.Rules.NeedsHttp(service)
+                    && AllHttp(servers))
                 {
-                    // Each request is routed by the relay (rules read per request), so the connection goes there whole.
-                    relayRoute = new RelayRoute(client.App, service, destination);
+                    relayRoute = new RelayRoute(client, service, destination);
                     if (logger.IsEnabled(LogLevel.Debug))
                         logger.LogDebug("App {AppId}: {Destination} is http service {Service} with request-level rules -> HTTP relay {Relay}",
-                            client.App.Id, destination, service, relayEndPoint);
+                            client.Id, destination, service, relayEndPoint);
                     return relayEndPoint;
                 }
-                var routed = _routes.Pick(client.App, service, destination.Port, transport, s => LabelAccess.Allows(client.App.Labels, s.App.Labels),
-                    out var rule);
+                var routed = _routes.Pick(client, service, destination.Port, transport,
+                    s => client is null || LabelAccess.Allows(client.Labels, s.App.Labels), out var rule);
                 if (rule is not null)
                 {
                     if (logger.IsEnabled(LogLevel.Debug))
-                        logger.LogDebug("App {AppId}: {Destination} is service {Service}; rule {Rule} -> {Target}", client.App.Id, destination,
+                        logger.LogDebug("App {AppId}: {Destination} is service {Service}; rule {Rule} -> {Target}", client?.Id ?? "(outside)", destination,
                             service, rule.Id, routed?.Virtual.ToString() ?? "refused (no instance of its backends)");
                     if (routed is not null) return routed.Node;
                     errno = Libc.ECONNREFUSED;
                     return null;
                 }
             }
-            var reachable = Reachable(client.App, servers);
+            var reachable = client is null ? servers : Reachable(client, servers);
             if (reachable.Count > 0) return reachable[reachable.Count == 1 ? 0 : Random.Shared.Next(reachable.Count)].Node;
             if (logger.IsEnabled(LogLevel.Debug))
                 logger.LogDebug("App {AppId} (labels {Labels}) may not reach {Destination}: none of its {Count} servers shares a label",
-                    client.App.Id, string.Join(",", client.App.Labels.Select(l => $"{l.Key}={l.Value}")), destination, servers.Count);
+                    client!.Id, string.Join(",", client.Labels.Select(l => $"{l.Key}={l.Value}")), destination, servers.Count);
             errno = Libc.ECONNREFUSED; // as if nobody listened: the client learns nothing about other zones
             return null;
         }

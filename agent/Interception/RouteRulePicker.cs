@@ -13,10 +13,11 @@ namespace AppSwitch.Agent.Interception;
 internal sealed class RouteRulePicker(ServiceTable table)
 {
     /// <summary>
-    /// The instance chosen for <paramref name="client"/>, or null: <paramref name="applied"/> false when no rule
+    /// The instance chosen for <paramref name="client"/> (null: a client outside AppSwitch, which matches only rules
+    /// without a source), or null: <paramref name="applied"/> false when no rule
     /// applies (resolve as usual), true when a rule applies but none of its backends has a reachable instance.
     /// </summary>
-    public ServerEntry? Pick(AppEntry client, string service, int port, Transport transport, Func<ServerEntry, bool> reachable,
+    public ServerEntry? Pick(AppEntry? client, string service, int port, Transport transport, Func<ServerEntry, bool> reachable,
         out Rule? applied)
     {
         applied = null;
@@ -60,8 +61,8 @@ internal sealed class RouteRulePicker(ServiceTable table)
         return null;
     }
 
-    public static bool SourceMatches(RuleSource? source, AppEntry client) =>
-        source is null || ((source.Name is null || source.Name == client.Name) && InstanceTags.HasAll(client.Labels, source.Tags));
+    public static bool SourceMatches(RuleSource? source, AppEntry? client) =>
+        source is null || (client is not null && (source.Name is null || source.Name == client.Name) && InstanceTags.HasAll(client.Labels, source.Tags));
 
     /// <summary>Given weights as they are; the backends without one share what is left equally.</summary>
     private static double[] Weights(IReadOnlyList<RuleBackend> backends)

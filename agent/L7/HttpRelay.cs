@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using AppSwitch.Agent.Table;
+using AppSwitch.Common.Model;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +24,8 @@ public sealed class HttpRelay(NodeIdentity node, ServiceTable table, ILogger<Htt
     private Task? _accepting;
     private long _connections;
     private long _requests;
+    private long _active;
+    private long _refused;
     private int _disposed;
 
     /// <summary>Where relayed connections go; null until started.</summary>
@@ -39,6 +42,25 @@ public sealed class HttpRelay(NodeIdentity node, ServiceTable table, ILogger<Htt
     internal void Forget(IPEndPoint clientLocal) => _expected.TryRemove(Key(clientLocal), out _);
 
     internal void CountRequest() => Interlocked.Increment(ref _requests);
+
+    internal void ConnectionEnded() => Interlocked.Decrement(ref _active);
+
+    /// <summary>
+    /// The relay as `ax get proxies` lists it, once a rule needs it or it has carried a connection (byte counts are
+    /// not kept: bodies stream through the pipes).
+    /// </summary>
+    public ProxyRecord? Record()
+    {
+        var services = table.Rules.HttpDestinations;
+        if (EndPoint is not { } endPoint || (services.Count == 0 && Connections == 0)) return null;
+        return new ProxyRecord
+        {
+            Id = "http-relay", Proto = "http", Listener = endPoint.ToString(),
+            Dialers = $"per request by rules ({Requests} requests); services: {(services.Count == 0 ? "none" : string.Join(",", services))}",
+            State = "listening", NodeId = node.Name, Connections = Connections, Active = Interlocked.Read(ref _active),
+            Refused = Interlocked.Read(ref _refused),
+        };
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -72,11 +94,13 @@ public sealed class HttpRelay(NodeIdentity node, ServiceTable table, ILogger<Htt
             if (!_expected.TryRemove(Key(peer), out var route))
             {
                 logger.LogWarning("HTTP relay: connection from {Peer} was not sent by this agent; closed", peer);
+                Interlocked.Increment(ref _refused);
                 client.Dispose();
                 continue;
             }
             client.NoDelay = true;
             Interlocked.Increment(ref _connections);
+            Interlocked.Increment(ref _active);
             _ = new HttpRelayConnection(this, client, route, _router!, _pool, logger).RunAsync(_stopping.Token);
         }
     }

@@ -43,6 +43,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
         {
             await _reader.CompleteAsync();
             await _client.DisposeAsync();
+            relay.ConnectionEnded();
         }
     }
 

@@ -41,6 +41,12 @@ public sealed record ExposeMapping(int AppPort, IPAddress? HostAddress, int Host
         return true;
     }
 
+    /// <summary>The app's own node (at <paramref name="ownNode"/>) binds the app socket at the host port itself.</summary>
+    public bool BindsOnOwnNode(IPAddress ownNode) => HostAddress is null || IPAddress.Any.Equals(HostAddress) || HostAddress.Equals(ownNode);
+
+    /// <summary>Another node (at <paramref name="otherNode"/>) relays the host port to the app.</summary>
+    public bool RelaysOn(IPAddress otherNode) => HostAddress is not null && (IPAddress.Any.Equals(HostAddress) || HostAddress.Equals(otherNode));
+
     private static bool Port(string text, out int port) => int.TryParse(text, out port) && port is > 0 and < 65536;
 
     public override string ToString() => HostAddress is null ? $"{AppPort}:{HostPort}" : $"{AppPort}:{HostAddress}:{HostPort}";

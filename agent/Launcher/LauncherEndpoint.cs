@@ -17,10 +17,11 @@ namespace AppSwitch.Agent.Launcher;
 /// listener they hand over, registers the app and starts supervising it (docs/launcher-protocol.md).
 /// </summary>
 public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, Supervisor supervisor,
-    ILogger<LauncherEndpoint> logger) : BackgroundService
+    NameService.DnsServer dns, ILogger<LauncherEndpoint> logger) : BackgroundService
 {
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(10);
     private Socket? _listener;
+    private readonly HashSet<IPAddress> _reserved = [];
 
     public string SocketPath { get; } = SocketDirectory.LauncherSocket(options.SocketDir);
 
@@ -113,12 +114,6 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
             connection.WriteError(2, usage.Message);
             return;
         }
-        if (plan.Expose.FirstOrDefault(m => m.HostAddress is { } host && !host.Equals(IPAddress.Any) && !host.Equals(options.NodeAddress)) is { } remote)
-        {
-            connection.WriteError(1, $"--expose {remote}: exposing on another node needs the cluster relay, which is not built yet; " +
-                $"use {remote.AppPort}:{remote.HostPort} for this node ({options.NodeAddress})");
-            return;
-        }
         if (plan.NewNetns && cred.Uid != 0)
         {
             connection.WriteError(1, "a new network namespace needs root; run as root or use --new-netns=false");
@@ -126,40 +121,94 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
         }
 
         var appId = NewAppId();
-        var writer = new PayloadWriter();
-        writer.UInt32((uint)plan.CommandIndex);
-        writer.Bool(plan.NewNetns);
-        writer.String(plan.User);
-        writer.String(plan.Interface);
-        writer.String(appId);
-        connection.WriteFrame(FrameType.Plan, writer.ToArray());
-
-        (type, payload) = connection.ReadFrame();
-        if (type != FrameType.Listener) throw new LauncherProtocolException($"expected a LISTENER frame, got type {(byte)type}");
-        if (connection.ReceivedFds.Count != 1 || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
-            throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd");
-        var listener = connection.ReceivedFds[0];
-        var reclaimFd = DecodeReclaimFd(payload);
-
-        var app = new AppEntry
+        var virtualIp = plan.Ip;
+        if (virtualIp is null && plan.Name.Length > 0)
         {
-            Id = appId, Name = plan.Name, VirtualIp = plan.Ip, Labels = plan.Labels, Protocol = plan.Protocol, Pid = cred.Pid,
-            Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
-        };
-        table.AddApp(app);
-        supervisor.Attach(app, listener);
-        connection.ReceivedFds.Clear(); // the supervisor owns the listener now
-        connection.WriteFrame(FrameType.Ready, []);
+            // A named app gets an address its name can resolve to; the pool skips what any node uses.
+            virtualIp = ReserveAddress(appId);
+            if (virtualIp is null)
+            {
+                connection.WriteError(1, $"no free virtual IP left in the pool {options.IpPool} (give one with --ip)");
+                return;
+            }
+        }
+        try
+        {
+            var dnsSockets = options.Dns && plan.NewNetns;
+            var writer = new PayloadWriter();
+            writer.UInt32((uint)plan.CommandIndex);
+            writer.Bool(plan.NewNetns);
+            writer.String(plan.User);
+            writer.String(plan.Interface);
+            writer.String(appId);
+            writer.Bool(dnsSockets);
+            writer.String(dnsSockets && plan.DnsOverride ? DnsSettings.AppResolvConf(options.DnsDomain) : "");
+            connection.WriteFrame(FrameType.Plan, writer.ToArray());
+
+            (type, payload) = connection.ReadFrame();
+            if (type != FrameType.Listener) throw new LauncherProtocolException($"expected a LISTENER frame, got type {(byte)type}");
+            var (reclaimFd, dnsFdCount, dnsReclaimFds) = DecodeListenerPayload(payload);
+            if (dnsFdCount is not (0 or 2) || (dnsFdCount == 2 && !dnsSockets))
+                throw new LauncherProtocolException($"the LISTENER frame announces {dnsFdCount} DNS sockets (expected {(dnsSockets ? "2" : "none")})");
+            if (connection.ReceivedFds.Count != 1 + dnsFdCount || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
+                throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd" +
+                    (dnsFdCount > 0 ? $" and the {dnsFdCount} DNS sockets it announces" : ""));
+            if (dnsFdCount == 2 && !(IsSocket(connection.ReceivedFds[1], Libc.SOCK_DGRAM) && IsSocket(connection.ReceivedFds[2], Libc.SOCK_STREAM)))
+                throw new LauncherProtocolException("the DNS sockets of a LISTENER frame must be a UDP and a TCP socket, in that order");
+            var listener = connection.ReceivedFds[0];
+
+            var app = new AppEntry
+            {
+                Id = appId, Name = plan.Name, VirtualIp = virtualIp, Labels = plan.Labels, Protocol = plan.Protocol, Pid = cred.Pid,
+                Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
+                DnsReclaimFds = dnsReclaimFds,
+            };
+            table.AddApp(app);
+            supervisor.Attach(app, listener);
+            if (dnsFdCount == 2) dns.Serve(appId, connection.ReceivedFds[1], connection.ReceivedFds[2]);
+            connection.ReceivedFds.Clear(); // the supervisor owns the listener now, the DNS server the DNS sockets
+            connection.WriteFrame(FrameType.Ready, []);
+        }
+        finally
+        {
+            // Once the app is in the table (or never will be), the table speaks for its address.
+            if (plan.Ip is null && virtualIp is not null) lock (_reserved) _reserved.Remove(virtualIp);
+        }
     }
 
-    /// <summary>The LISTENER payload: empty, or the fd number of the listener copy left in the app (u32; all ones: none).</summary>
-    private static int DecodeReclaimFd(byte[] payload)
+    /// <summary>
+    /// The LISTENER payload: empty, or the fd number of the listener copy left in the app (u32; all ones: none),
+    /// optionally followed by the number of DNS sockets that came after the listener (u32: 0 or 2) and, when 2,
+    /// the fd numbers of their copies left in the app.
+    /// </summary>
+    private static (int ReclaimFd, uint DnsFds, (int Udp, int Tcp) DnsReclaimFds) DecodeListenerPayload(byte[] payload)
     {
-        if (payload.Length == 0) return -1;
+        if (payload.Length == 0) return (-1, 0, (-1, -1));
         var reader = new PayloadReader(payload);
-        var fd = reader.UInt32();
+        var fd = FdNumber(reader.UInt32());
+        var dnsFds = payload.Length > 4 ? reader.UInt32() : 0;
+        var dnsCopies = dnsFds == 2 ? (FdNumber(reader.UInt32()), FdNumber(reader.UInt32())) : (-1, -1);
         reader.End();
-        return fd > int.MaxValue ? -1 : (int)fd;
+        return (fd, dnsFds, dnsCopies);
+    }
+
+    private static int FdNumber(uint fd) => fd > int.MaxValue ? -1 : (int)fd;
+
+    private static bool IsSocket(int fd, int type) =>
+        SocketCalls.TryGetKind(fd, out var kind) && kind.Type == type && kind.Domain == Libc.AF_INET;
+
+    /// <summary>
+    /// A pool address for a named app without --ip that neither the table nor a launcher still in its handshake
+    /// (two `ax run` at once) has; null when the pool is full.
+    /// </summary>
+    private IPAddress? ReserveAddress(string appId)
+    {
+        lock (_reserved)
+        {
+            var address = options.IpPool.Assign(options.NodeName, appId, a => _reserved.Contains(a) || table.IsAddressInUse(a));
+            if (address is not null) _reserved.Add(address);
+            return address;
+        }
     }
 
     private string NewAppId()

@@ -15,5 +15,7 @@ public sealed record RunPlan
     public string User { get; init; } = "";
     public bool NewNetns { get; init; } = true;
     public string Interface { get; init; } = "";
+    /// <summary>Point the app's resolv.conf at the agent's DNS (new netns only; --dns-override).</summary>
+    public bool DnsOverride { get; init; } = true;
     public IReadOnlyList<ExposeMapping> Expose { get; init; } = [];
 }

@@ -40,6 +40,11 @@ public static class RunPlanParser
             DefaultValue = "true", EnvironmentVariable = "AX_NEW_NETNS",
             Help = "put the app in a new network namespace; --new-netns=false keeps the current one",
         },
+        new("dns-override", OptionKind.Bool)
+        {
+            DefaultValue = "true",
+            Help = "in a new network namespace, give the app a resolv.conf pointing at the agent's DNS; false keeps the node's",
+        },
         new("interface")
         {
             ValueName = "NAME", Validate = ExplainInterfaceName,
@@ -80,6 +85,7 @@ public static class RunPlanParser
             User = parsed.GetString("user") ?? "",
             NewNetns = newNetns,
             Interface = interfaceName,
+            DnsOverride = parsed.GetBool("dns-override"),
             Expose = parsed.GetString("expose") is { } expose && ExposeMapping.TryParseList(expose, out var mappings, out _) ? mappings : [],
         };
     }

@@ -11,7 +11,8 @@ namespace AppSwitch.Agent.Replication;
 /// <summary>
 /// The entries a node owns (its apps and their servers, its vservices), as it publishes them to the cluster, and
 /// the decoding of another node's publication into replica entries. Sockets stay local: only servers matter
-/// to other nodes. Vservices were added later as an optional field: older publications decode with none.
+/// to other nodes. Vservices and apps' expose mappings were added later as optional fields: older publications
+/// decode with none.
 /// </summary>
 public static class NodeStateCodec
 {
@@ -27,6 +28,7 @@ public static class NodeStateCodec
             {
                 Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid,
                 Protocol = a.Protocol == AppProtocol.Default ? null : a.Protocol, Command = a.Command.ToList(), Started = a.Started,
+                Expose = a.Expose.Count == 0 ? null : a.Expose.Select(m => m.ToString()).ToList(),
             }).ToList(),
             Servers = servers.Select(s => new PublishedServer
             {
@@ -69,6 +71,7 @@ public static class NodeStateCodec
             {
                 Id = a.Id, Name = a.Name ?? "", VirtualIp = a.Ip is null ? null : ParseAddress(a.Ip, from),
                 Labels = a.Labels ?? [], Pid = a.Pid, Protocol = AppProtocol.IsKnown(a.Protocol) ? a.Protocol!.ToLowerInvariant() : AppProtocol.Default, Command = a.Command ?? [], Started = a.Started, RemoteNode = from,
+                Expose = DecodeExpose(a.Expose, from),
             };
         }
         var servers = new List<ServerEntry>();
@@ -109,6 +112,11 @@ public static class NodeStateCodec
         return rules ?? [];
     }
 
+    private static IReadOnlyList<Launcher.ExposeMapping> DecodeExpose(List<string>? expose, RemoteNodeRef from) =>
+        expose is null or { Count: 0 } ? []
+        : Launcher.ExposeMapping.TryParseList(string.Join(',', expose), out var mappings, out var reason) ? mappings
+        : throw new FormatException($"state of {from.Name}: bad expose mapping: {reason}");
+
     private static IPAddress ParseAddress(string text, RemoteNodeRef from) =>
         IPAddress.TryParse(text, out var address) ? address : throw new FormatException($"state of {from.Name}: bad address '{text}'");
 
@@ -138,6 +146,8 @@ internal sealed record PublishedApp
     public string? Protocol { get; init; }
     public List<string>? Command { get; init; }
     public DateTimeOffset Started { get; init; }
+    /// <summary>`--expose` mappings as written (added later: absent in older publications).</summary>
+    public List<string>? Expose { get; init; }
 }
 
 internal sealed record PublishedServer

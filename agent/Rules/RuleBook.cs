@@ -38,6 +38,9 @@ public sealed class RuleBook(string nodeName, Action changed)
     /// <summary>True when a rule of the destination needs request-level work (its HTTP connections go through the relay).</summary>
     public bool NeedsHttp(string destination) => _httpDestinations.Contains(destination);
 
+    /// <summary>The services with a rule that needs request-level work, sorted.</summary>
+    public IReadOnlyList<string> HttpDestinations => _httpDestinations.Order(StringComparer.Ordinal).ToList();
+
     /// <summary>Grows with every change of the known set (own or replica): clients can tell a newer view.</summary>
     public long Revision
     {

@@ -27,6 +27,8 @@ public sealed record SavedApp
     public string? Protocol { get; init; }
     public List<int> KnownPids { get; init; } = [];
     public int ReclaimFd { get; init; } = -1;
+    /// <summary>Fd numbers of the DNS socket copies in the app, UDP then TCP (absent in files of older agents).</summary>
+    public List<int>? DnsReclaimFds { get; init; }
     public List<string> Command { get; init; } = [];
     public DateTimeOffset Started { get; init; }
     /// <summary>`--expose` mappings as the user wrote them (absent in files of older agents).</summary>

@@ -55,7 +55,7 @@ public sealed class StateFile(string socketDir)
         Apps = table.Apps().Select(a => new SavedApp
         {
             Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid, Protocol = a.Protocol,
-            KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd, Command = a.Command.ToList(), Started = a.Started,
+            KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd, DnsReclaimFds = a.DnsReclaimFds.Udp < 0 ? null : [a.DnsReclaimFds.Udp, a.DnsReclaimFds.Tcp], Command = a.Command.ToList(), Started = a.Started,
             Expose = a.Expose.Select(m => m.ToString()).ToList(),
         }).ToList(),
         Sockets = table.Sockets().Select(s => new SavedSocket
@@ -88,8 +88,9 @@ public sealed class StateFile(string socketDir)
         var app = new AppEntry
         {
             Id = saved.Id, Name = saved.Name, VirtualIp = saved.Ip is null ? null : IPAddress.Parse(saved.Ip),
-            Labels = saved.Labels, Pid = saved.Pid,
-            Protocol = Launcher.AppProtocol.IsKnown(saved.Protocol) ? saved.Protocol!.ToLowerInvariant() : Launcher.AppProtocol.Default, ReclaimFd = saved.ReclaimFd, Command = saved.Command, Started = saved.Started,
+            Labels = saved.Labels, Pid = saved.Pid, ReclaimFd = saved.ReclaimFd,
+            Protocol = Launcher.AppProtocol.IsKnown(saved.Protocol) ? saved.Protocol!.ToLowerInvariant() : Launcher.AppProtocol.Default,
+            DnsReclaimFds = saved.DnsReclaimFds is [var udp, var tcp] ? (udp, tcp) : (-1, -1), Command = saved.Command, Started = saved.Started,
             Expose = saved.Expose.Count > 0 && Launcher.ExposeMapping.TryParseList(string.Join(',', saved.Expose), out var expose, out _) ? expose : [],
         };
         foreach (var pid in saved.KnownPids) app.KnownPids.Add(pid);

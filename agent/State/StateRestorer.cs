@@ -15,7 +15,7 @@ namespace AppSwitch.Agent.State;
 /// table is written to the state file. Runs before the launcher endpoint accepts new apps.
 /// </summary>
 internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Supervisor supervisor, StateFile stateFile,
-    InflightJournal journal, ILogger<StateRestorer> logger) : IHostedService
+    InflightJournal journal, NameService.DnsServer dns, ILogger<StateRestorer> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -100,6 +100,7 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
             var calls = unanswered.Where(e => e.AppId == app.Id).Select(e => e.Notification).ToList();
             resumed += calls.Count;
             supervisor.Attach(app, listener, calls);
+            RestoreDns(app, savedApp);
             restoredApps++;
         }
         logger.LogInformation("Restored {Apps} of {Saved} apps and {Servers} servers from {Path}; {Calls} unanswered calls resumed ({Ms} ms)",
@@ -135,22 +136,44 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
         logger.LogInformation("Restored {Restored} of {Saved} rules from {Path}", good.Count, rules.Count, stateFile.Path);
     }
 
-    /// <summary>The app's listener, taken from the copy in one of its processes; -1 when none is left.</summary>
-    private int Reclaim(SavedApp app, List<int> alreadyReclaimed)
+    /// <summary>Serves the app's DNS sockets again, taken from the copies the launcher left in it.</summary>
+    private void RestoreDns(AppEntry app, SavedApp saved)
     {
-        if (app.ReclaimFd < 0) return -1;
+        if (!options.Dns || app.DnsReclaimFds.Udp < 0) return;
+        var udp = TakeFrom(saved, app.DnsReclaimFds.Udp, Libc.SOCK_DGRAM);
+        var tcp = udp < 0 ? -1 : TakeFrom(saved, app.DnsReclaimFds.Tcp, Libc.SOCK_STREAM);
+        if (tcp < 0)
+        {
+            if (udp >= 0) Libc.Close(udp);
+            logger.LogWarning("App {AppId}: its DNS sockets could not be taken back; it has no DNS until it restarts", app.Id);
+            return;
+        }
+        dns.Serve(app.Id, udp, tcp);
+    }
+
+    /// <summary>A socket of the given type at fd number <paramref name="fdNumber"/> in one of the app's processes, or -1.</summary>
+    private static int TakeFrom(SavedApp app, int fdNumber, int socketType) =>
+        TakeFrom(app, fdNumber, fd => SocketCalls.TryGetKind(fd, out var kind) && kind.Type == socketType && kind.Domain == Libc.AF_INET);
+
+    /// <summary>A copy of fd number <paramref name="fdNumber"/> of one of the app's processes that <paramref name="accept"/> takes, or -1.</summary>
+    private static int TakeFrom(SavedApp app, int fdNumber, Func<int, bool> accept)
+    {
+        if (fdNumber < 0) return -1;
         foreach (var pid in new[] { app.Pid }.Concat(app.KnownPids).Distinct())
         {
             var pidfd = (int)Libc.Syscall(SyscallNumbers.PidfdOpen, pid, 0, 0);
             if (pidfd < 0) continue;
-            var fd = ProcessAccess.GetFd(pidfd, app.ReclaimFd);
+            var fd = ProcessAccess.GetFd(pidfd, fdNumber);
             Libc.Close(pidfd);
             if (fd < 0) continue;
-            // A reused pid could hold another app's listener at the same number: never attach one twice.
-            if (FdPassing.IsSeccompListener(fd) && !alreadyReclaimed.Any(other => ProcessAccess.SameFile(fd, other)))
-                return fd;
+            if (accept(fd)) return fd;
             Libc.Close(fd);
         }
         return -1;
     }
+
+    /// <summary>The app's listener, taken from the copy in one of its processes; -1 when none is left.</summary>
+    // A reused pid could hold another app's listener at the same number: never attach one twice.
+    private static int Reclaim(SavedApp app, List<int> alreadyReclaimed) =>
+        TakeFrom(app, app.ReclaimFd, fd => FdPassing.IsSeccompListener(fd) && !alreadyReclaimed.Any(other => ProcessAccess.SameFile(fd, other)));
 }

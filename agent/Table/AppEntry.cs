@@ -25,6 +25,9 @@ public sealed class AppEntry
     /// </summary>
     public int ReclaimFd { get; init; } = -1;
 
+    /// <summary>Like <see cref="ReclaimFd"/>, for the copies of the app's DNS sockets (UDP, TCP); -1: none.</summary>
+    public (int Udp, int Tcp) DnsReclaimFds { get; init; } = (-1, -1);
+
     /// <summary>The node that runs the app when it is a replica of another node's entry; null for this node's apps.</summary>
     public RemoteNodeRef? RemoteNode { get; init; }
 

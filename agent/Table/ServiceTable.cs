@@ -197,6 +197,35 @@ public sealed class ServiceTable(NodeIdentity node)
     }
 
     /// <summary>
+    /// The virtual IPs a DNS name stands for: every app of any node with that `--name` and a virtual IP, and every
+    /// vservice of that name (case-insensitive). Empty when the name is unknown.
+    /// </summary>
+    public IReadOnlyList<IPAddress> AddressesOfName(string name)
+    {
+        var found = new List<IPAddress>();
+        lock (_lock)
+        {
+            foreach (var app in _apps.Values.Concat(_remote.Values.SelectMany(r => r.Apps)))
+                if (app.VirtualIp is { } ip && string.Equals(app.Name, name, StringComparison.OrdinalIgnoreCase) && !found.Contains(ip))
+                    found.Add(ip);
+            foreach (var vservice in _vservicesByIp.Values)
+                if (string.Equals(vservice.Name, name, StringComparison.OrdinalIgnoreCase) && !found.Contains(vservice.VirtualIp))
+                    found.Add(vservice.VirtualIp);
+        }
+        return found;
+    }
+
+    /// <summary>True when an app, server or vservice of any node uses the address, or it is a node's own address.</summary>
+    public bool IsAddressInUse(IPAddress address)
+    {
+        address = Normalize(address);
+        if (address.Equals(node.Address)) return true;
+        lock (_lock)
+            if (_remote.Values.Any(r => r.Address.Equals(address))) return true;
+        return IsVirtual(address);
+    }
+
+    /// <summary>
     /// Adds a vservice of this node; false with the reason when its name or IP is taken (by a vservice of any
     /// node, an app's virtual IP, a server's address or a node address).
     /// </summary>
@@ -306,6 +335,31 @@ public sealed class ServiceTable(NodeIdentity node)
     public IReadOnlyList<ServerEntry> Servers()
     {
         lock (_lock) return _serversByInode.Values.ToArray();
+    }
+
+    /// <summary>The other nodes' apps (replicas), for the relays their expose mappings need here.</summary>
+    public IReadOnlyList<AppEntry> RemoteApps()
+    {
+        lock (_lock) return _remote.Values.SelectMany(r => r.Apps).ToArray();
+    }
+
+    /// <summary>Every node's vservices, this node's own and the replicas (for the relays of external ones).</summary>
+    public IReadOnlyList<VServiceEntry> AllVServices()
+    {
+        lock (_lock) return _vservices.Values.Concat(_remoteVServices.Values.SelectMany(v => v)).ToArray();
+    }
+
+    /// <summary>The server an app (of any node) has on one of its ports, or null when it has none (any more).</summary>
+    public ServerEntry? ServerOfApp(string nodeName, string appId, int appPort, Transport transport)
+    {
+        lock (_lock)
+        {
+            IEnumerable<ServerEntry> servers = nodeName == node.Name ? _serversByInode.Values
+                : _remote.TryGetValue(nodeName, out var replica) ? replica.Servers : [];
+            foreach (var server in servers)
+                if (server.App.Id == appId && server.Virtual.Port == appPort && server.Transport == transport) return server;
+            return null;
+        }
     }
 
     public void AddSocket(SocketEntry socket)

@@ -19,8 +19,8 @@ internal static class CreateCommand
         goes to one backend on APORT: a backend is an AppSwitch app's virtual IP (reached as a direct connect to it
         would be, labels included) or an external IP on the node network. A port not listed is refused.
         The vservice belongs to this node: it is deleted here, and it goes away if this node leaves or dies.
-        --external is recorded and shown (VSTYPE External); listening on VPORT of every node for non-AppSwitch
-        clients comes with the expose work and is not done yet.
+        --external makes it reachable by non-AppSwitch clients too: every node relays NODEIP:VPORT to a
+        backend (see ax get proxies).
         """;
 
     private static readonly OptionSet Options = new()
@@ -42,7 +42,7 @@ internal static class CreateCommand
             Validate = v => VServiceSyntax.CanonicalLbType(v) is null ? $"must be {VServiceSyntax.LbTypes}" : null,
             Help = "Random or RoundRobin (exact rotation on each node)",
         },
-        new("external", OptionKind.Bool) { Help = "mark it External (reachability on every node comes with expose)" },
+        new("external", OptionKind.Bool) { Help = "also reachable on VPORT of every node's address, for clients outside AppSwitch" },
         new("source-ip") { ValueName = "IP", Validate = v => VServiceSyntax.CheckAddress("--source-ip", v), Help = "local address to connect from" },
         new("socket-dir") { ValueName = "DIR", Help = "directory of the agent's sockets" },
     };

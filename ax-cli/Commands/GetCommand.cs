@@ -6,17 +6,17 @@ using AppSwitch.Common.Json;
 
 namespace AppSwitch.Cli.Commands;
 
-/// <summary>`ax get apps|servers|sockets|nodes|vservices [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
+/// <summary>`ax get apps|servers|…|proxies|services|rules|routes|actions [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
 internal static class GetCommand
 {
     public const string UsageLine =
-        "ax get apps|servers|sockets|nodes|vservices|services|rules|routes|actions [-o json|yaml|wide] [--socket-dir DIR]";
+        "ax get apps|servers|sockets|nodes|vservices|proxies|services|rules|routes|actions [-o json|yaml|wide] [--socket-dir DIR]";
     private const string Description = """
-        Shows the cluster's applications, published servers and virtual services, this node's swapped sockets, the
-        cluster's nodes, or the Amalgam8 view: services (named apps' servers, grouped by tag set), rules, and the route
-        and action rules per service. `get rules -o json|yaml` prints a document `ax create rule -f` takes back.
+        Shows the cluster's applications, published servers and virtual services, this node's swapped sockets and
+        relays, the cluster's nodes, or the Amalgam8 view: services (named apps' servers, grouped by tag set), rules,
+        and the route and action rules per service. `get rules -o json|yaml` prints a document `ax create rule -f` takes back.
         """;
-    public const string Resources = "apps, servers, sockets, nodes, vservices, services, rules, routes, actions";
+    public const string Resources = "apps, servers, sockets, nodes, vservices, proxies, services, rules, routes, actions";
 
     private static readonly OptionSet Options = new()
     {
@@ -57,6 +57,7 @@ internal static class GetCommand
                 await client.GetAsync("/v1/rules/routes", ApiJsonContext.Default.RulesByDestination), format, RuleTables.Routes, stdout, stderr),
             "actions" or "action" => async client => RulePrinter.PrintByDestination(
                 await client.GetAsync("/v1/rules/actions", ApiJsonContext.Default.RulesByDestination), format, RuleTables.Actions, stdout, stderr),
+            "proxies" or "proxy" => Lister("proxies", ProxyTable.Definition, ApiJsonContext.Default.ListProxyRecord, ApiJsonContext.Default.ProxyRecord),
             _ => throw new UsageException($"unknown resource type \"{resource}\" (have: {Resources})"),
         };
 

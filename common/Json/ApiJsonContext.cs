@@ -19,6 +19,8 @@ namespace AppSwitch.Common.Json;
 [JsonSerializable(typeof(VServiceSpec))]
 [JsonSerializable(typeof(VServiceRecord))]
 [JsonSerializable(typeof(List<VServiceRecord>))]
+[JsonSerializable(typeof(ProxyRecord))]
+[JsonSerializable(typeof(List<ProxyRecord>))]
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(RuleList))]
 [JsonSerializable(typeof(RulesByDestination))]

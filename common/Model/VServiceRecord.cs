@@ -4,7 +4,7 @@ namespace AppSwitch.Common.Model;
 public sealed record VServiceRecord
 {
     public required string Name { get; init; }
-    /// <summary>External or Internal (an external one is also meant to be reachable on every node; see expose).</summary>
+    /// <summary>External or Internal (an external one is also reachable on vport of every node's address, through a relay).</summary>
     public required string Type { get; init; }
     public required string Ip { get; init; }
     public List<VServicePort> Ports { get; init; } = [];

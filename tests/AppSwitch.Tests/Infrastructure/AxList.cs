@@ -31,10 +31,12 @@ public static class AxResources
     public const string Apps = "apps";
     public const string Servers = "servers";
     public const string Sockets = "sockets";
+    public const string Proxies = "proxies";
 
     public static string NameOf<T>() =>
         typeof(T) == typeof(AppRecord) ? Apps
         : typeof(T) == typeof(ServerRecord) ? Servers
         : typeof(T) == typeof(SocketRecord) ? Sockets
+        : typeof(T) == typeof(ProxyRecord) ? Proxies
         : throw new ArgumentException($"no `ax get` resource for {typeof(T).Name}");
 }

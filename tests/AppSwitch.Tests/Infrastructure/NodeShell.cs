@@ -65,6 +65,19 @@ public sealed class NodeShell
     }
 
     /// <summary>Waits until `ax get servers` lists <paramref name="serviceAddr"/> (e.g. 198.18.0.1:80).</summary>
+    /// <summary>Waits until `ax get apps` lists an app named <paramref name="name"/> (of any node); returns it.</summary>
+    public async Task<AppRecord> WaitForAppAsync(string name, TimeSpan? timeout = null, RunningProcess? app = null,
+        Func<string>? diagnostics = null)
+    {
+        AppRecord? found = null;
+        await Eventually.UntilAsync(async () =>
+        {
+            found = (await GetAsync<AppRecord>()).FirstOrDefault(a => a.Name == name);
+            return found is not null;
+        }, timeout ?? DefaultTimeout, $"app {name} in `ax get apps` on {Node.Name}", () => app?.Describe() + diagnostics?.Invoke());
+        return found!;
+    }
+
     public async Task<ServerRecord> WaitForServerAsync(string serviceAddr, TimeSpan? timeout = null,
         RunningProcess? server = null, int count = 1)
     {

@@ -23,12 +23,12 @@ public sealed class SingleNode : IAsyncDisposable
         _output = output;
     }
 
-    public static async Task<SingleNode> StartAsync(ITestOutputHelper? output = null)
+    public static async Task<SingleNode> StartAsync(ITestOutputHelper? output = null, params string[] agentFlags)
     {
         var network = TestNetwork.Create(1);
         try
         {
-            var agent = await AgentProcess.StartAsync(network, network.Nodes[0]);
+            var agent = await AgentProcess.StartAsync(network, network.Nodes[0], AgentProcess.DefaultRestPort, agentFlags);
             return new SingleNode(network, agent, output);
         }
         catch

@@ -20,6 +20,7 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
 
     private readonly ITestOutputHelper? _output;
     private readonly List<AgentProcess> _everyAgent = [];
+    private string[] _agentFlags = [];
 
     public TestNetwork Network { get; }
     /// <summary>The members' agents, index 0 = n1; replaced by <see cref="StartAgentAsync"/> on a restart.</summary>
@@ -40,10 +41,11 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
     public static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Creates 3 + <paramref name="extraNodes"/> nodes and starts the three members' agents.</summary>
-    public static async Task<ThreeNodeCluster> StartAsync(ITestOutputHelper? output, int extraNodes = 0)
+    /// <param name="agentFlags">More `ax daemon` flags for every agent of the cluster.</param>
+    public static async Task<ThreeNodeCluster> StartAsync(ITestOutputHelper? output, int extraNodes = 0, params string[] agentFlags)
     {
         var network = TestNetwork.Create(Size + extraNodes);
-        var cluster = new ThreeNodeCluster(network, output);
+        var cluster = new ThreeNodeCluster(network, output) { _agentFlags = agentFlags };
         try
         {
             var agents = await Task.WhenAll(network.Nodes.Take(Size).Select(n => cluster.StartAgentAsync(n)));
@@ -59,7 +61,7 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
 
     /// <summary>The cluster flags of an agent: these neighbours, and this cluster's key and name unless told otherwise.</summary>
     public string[] GossipFlags(string? key = null, string? cluster = null) =>
-        ["--neighbors", Neighbors, "--gossip-key", key ?? Key, "--cluster", cluster ?? ClusterName];
+        ["--neighbors", Neighbors, "--gossip-key", key ?? Key, "--cluster", cluster ?? ClusterName, .. _agentFlags];
 
     /// <summary>Starts an agent on <paramref name="node"/> with <see cref="GossipFlags"/>; a member's slot is updated.</summary>
     public async Task<AgentProcess> StartAgentAsync(TestNode node, string? key = null, string? cluster = null)

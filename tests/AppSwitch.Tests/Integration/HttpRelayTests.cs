@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using AppSwitch.Common.Model;
 using AppSwitch.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -338,7 +339,13 @@ public sealed class HttpRelayTests(ITestOutputHelper output)
         Assert.Equal("v2 / via=-", await CurlAsync(node, "-H", "Cookie: user=jason", $"http://198.18.2.11:{Port}/"));
         // A header rule on a tcp service cannot be applied (no relay; L4 passes it over).
         Assert.Equal("v1 / via=-", await CurlAsync(node, "-H", "Cookie: user=jason", $"http://198.18.2.21:{Port}/"));
-        // The http service with the header rule goes through the relay.
+        var relay = Assert.Single(await node.Shell.GetAsync<ProxyRecord>());
+        Assert.Equal(("http-relay", "http", 0L), (relay.Id, relay.Proto, relay.Connections));
+        Assert.EndsWith("services: details,reviews", relay.Dialers);
+        // The http service with the header rule goes through the relay, which counts the connection.
         Assert.Equal("v2 / via=1.1 appswitch", await CurlAsync(node, "-H", "Cookie: user=jason", $"http://{V1}:{Port}/"));
+        Assert.Equal(1, Assert.Single(await node.Shell.GetAsync<ProxyRecord>()).Connections);
+        var table = await node.Shell.AxAsync("get", "proxies");
+        Assert.True(table.ExitCode == 0 && table.StdOut.Contains("http-relay"), table.Describe());
     }
 }

@@ -145,6 +145,7 @@ public sealed class LauncherSocketBadInputTests(ITestOutputHelper output)
     {
         "truncated", "zero-length", "oversized", "version-9", "unknown-type", "huge-argc", "trailing-bytes",
         "http-request", "listener-first", "run-twice", "listener-without-fd", "close-after-run",
+        "listener-dns-count-3", "listener-dns-sockets-missing",
     };
 
     [Theory]
@@ -210,6 +211,19 @@ public sealed class LauncherSocketBadInputTests(ITestOutputHelper output)
                     ExpectPlan(socket);
                     socket.Send(Frame(Listener, []));
                     expected = "the LISTENER frame must carry exactly one seccomp listener fd";
+                    break;
+                case "listener-dns-count-3":
+                    socket.Send(ValidRun());
+                    ExpectPlan(socket);
+                    socket.Send(Frame(Listener, [0xFF, 0xFF, 0xFF, 0xFF, 3, 0, 0, 0]));
+                    expected = "the LISTENER frame announces 3 DNS sockets (expected 2)";
+                    break;
+                case "listener-dns-sockets-missing":
+                    // Announces the DNS sockets (and their copies) but sends no fd at all.
+                    socket.Send(ValidRun());
+                    ExpectPlan(socket);
+                    socket.Send(Frame(Listener, [0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]));
+                    expected = "the LISTENER frame must carry exactly one seccomp listener fd and the 2 DNS sockets it announces";
                     break;
                 case "close-after-run":
                     // The launcher dies between PLAN and LISTENER: nothing to answer, nothing may stay behind.

@@ -295,7 +295,8 @@ public class DecoderPropertyTests
             [new NetworkInterfaceInfo("lo", true, true, [IPAddress.Loopback]), new NetworkInterfaceInfo("eth0", true, false, [IPAddress.Parse("10.0.0.5")])]),
             () => "node-a");
         var args = Arguments("--node-interface", "--node-name", "--cluster", "--ports", "--rest-port", "--clean", "--driver",
-            "--socket-dir", "--socket-group", "--log-level", "eth0", "10.0.0.5", "40000-40010", "0", "65536", "root", "kernel", "user", "debug");
+            "--socket-dir", "--socket-group", "--log-level", "--dns", "--dns-domain", "--dns-servers", "--ip-pool", "eth0", "10.0.0.5",
+            "40000-40010", "0", "65536", "root", "kernel", "user", "debug", "198.19.0.0/16", "10.0.0.1:53", "a.b", "false");
         var env = Gen.Elements("AX_OPTS", "AX_PORTS", "AX_REST_PORT", "AX_CLEAN", "AX_SOCKET_GROUP", "AX_NODE_INTERFACE")
             .SelectMany(k => Text(10).Select(v => new Dictionary<string, string> { [k] = v }));
         Holds(Gen.Zip(args, env), i => OnlyThrows<UsageException>(() => parser.Parse(i.Item1, i.Item2)), runs: 5000);
@@ -304,7 +305,7 @@ public class DecoderPropertyTests
     [Fact]
     public void Run_plans_throw_only_usage_errors_and_point_at_the_command()
     {
-        var args = Arguments("--ip", "--name", "--labels", "--user", "--new-netns", "--interface", "--socket-dir",
+        var args = Arguments("--ip", "--name", "--labels", "--user", "--new-netns", "--interface", "--socket-dir", "--dns-override",
             "198.18.0.1", "web", "a=b,c=d", "nobody", "false", "ax0", "curl", "true");
         var env = Gen.Elements("", "false", "true", "maybe").Select(v => new Dictionary<string, string> { ["AX_NEW_NETNS"] = v });
         Holds(Gen.Zip(args, env), i => OnlyThrows<UsageException>(() =>

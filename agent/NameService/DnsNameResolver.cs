@@ -1,0 +1,34 @@
+using System.Net;
+using AppSwitch.Agent.Table;
+
+namespace AppSwitch.Agent.NameService;
+
+/// <summary>What the server does with a question: answer from the service table, or forward it.</summary>
+public abstract record DnsDecision
+{
+    public sealed record Answer(DnsRcode Rcode, IReadOnlyList<IPAddress> Addresses) : DnsDecision;
+    public sealed record Forward : DnsDecision;
+}
+
+/// <summary>
+/// Answers names of apps (`ax run --name`, on any node) and vservices: `name` and `name.&lt;domain&gt;`. A known name
+/// has A records only (AAAA and other types: no error, no answers, so resolvers fall back to A). An unknown name
+/// inside the domain is NXDOMAIN; everything else belongs to the forwarder.
+/// </summary>
+public sealed class DnsNameResolver(ServiceTable table, string domain)
+{
+    private readonly string _domain = domain.Trim('.').ToLowerInvariant();
+
+    /// <param name="name">Lowercase, without the final dot.</param>
+    public DnsDecision Decide(string name, ushort type)
+    {
+        var inDomain = name == _domain || name.EndsWith("." + _domain, StringComparison.Ordinal);
+        var label = inDomain && name.Length > _domain.Length ? name[..(name.Length - _domain.Length - 1)] : name;
+        var addresses = label.Length > 0 && !label.Contains('.') ? table.AddressesOfName(label) : [];
+        if (addresses.Count > 0)
+            return new DnsDecision.Answer(DnsRcode.NoError, type is DnsType.A or DnsType.Any ? addresses : []);
+        if (inDomain)
+            return new DnsDecision.Answer(name == _domain ? DnsRcode.NoError : DnsRcode.NxDomain, []);
+        return new DnsDecision.Forward();
+    }
+}

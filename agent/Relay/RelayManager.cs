@@ -1,0 +1,96 @@
+using System.Net;
+using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Table;
+using AppSwitch.Common.Model;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.Relay;
+
+/// <summary>
+/// Keeps this node's relays in line with the table: polls <see cref="RelayPlanner"/> (replica updates raise no
+/// table event, and a poll also retries listeners whose port was taken), opens new relays, closes those no longer
+/// wanted. A failed listener is logged once, shown by `ax get proxies`, and never stops the agent.
+/// </summary>
+public sealed class RelayManager : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
+    private readonly ServiceTable _table;
+    private readonly RelayDialTarget _dialTarget;
+    private readonly ILogger<RelayManager> _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<IPEndPoint, (TcpRelay Relay, DateTime LastTry)> _relays = new();
+    /// <summary>The copy engine: splice unless AX_RELAY_COPY=buffers (kept to compare them in tests/bench).</summary>
+    private readonly SpliceEngine? _splice;
+
+    public RelayManager(ServiceTable table, ILogger<RelayManager> logger)
+    {
+        _table = table;
+        _logger = logger;
+        _dialTarget = new RelayDialTarget(table, new ConnectTargetResolver(table, new BackendPicker(), logger));
+        if (Environment.GetEnvironmentVariable("AX_RELAY_COPY") != "buffers") _splice = new SpliceEngine(logger);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval);
+        do Reconcile();
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Brings the running relays in line with the plan (also called by tests and at shutdown with none).</summary>
+    public void Reconcile()
+    {
+        var wanted = new Dictionary<IPEndPoint, RelaySpec>();
+        foreach (var spec in RelayPlanner.Plan(_table)) wanted.TryAdd(spec.Listener, spec); // the planner's order decides
+        var now = DateTime.UtcNow;
+        lock (_lock)
+        {
+            foreach (var (listener, (relay, _)) in _relays.ToList())
+                if (!wanted.TryGetValue(listener, out var spec) || spec != relay.Spec)
+                {
+                    relay.Dispose();
+                    _relays.Remove(listener);
+                }
+            foreach (var (listener, spec) in wanted)
+            {
+                if (_relays.TryGetValue(listener, out var running))
+                {
+                    if (running.Relay.Listening || now - running.LastTry < RetryInterval) continue;
+                    running.Relay.TryListen();
+                    _relays[listener] = (running.Relay, now);
+                    continue;
+                }
+                var relay = new TcpRelay(spec, _dialTarget, _splice, _logger);
+                relay.TryListen();
+                _relays[listener] = (relay, now);
+            }
+        }
+    }
+
+    /// <summary>The relays as `ax get proxies` shows them.</summary>
+    public IReadOnlyList<ProxyRecord> Records()
+    {
+        lock (_lock)
+            return _relays.Values.Select(r => r.Relay).OrderBy(r => r.Spec.Listener.Port).Select(r => new ProxyRecord
+            {
+                Id = r.Spec.Route.Id, Proto = r.Spec.Transport == Transport.Tcp ? "tcp" : "udp",
+                Listener = r.Spec.Listener.ToString(), Dialers = _dialTarget.Describe(r.Spec.Route),
+                State = r.Listening ? "listening" : $"failed: {r.Error}", NodeId = _table.Node.Name,
+                Connections = r.Counters.Connections, Active = r.Counters.Active, Refused = r.Counters.Refused,
+                BytesIn = r.Counters.BytesIn, BytesOut = r.Counters.BytesOut,
+            }).ToList();
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        lock (_lock)
+        {
+            foreach (var (relay, _) in _relays.Values) relay.Dispose();
+            _relays.Clear();
+        }
+        _splice?.Dispose();
+    }
+}

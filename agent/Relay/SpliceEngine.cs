@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Net;
+using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Native;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.Relay;
+
+/// <summary>
+/// The splice copy engine: one thread waits on an edge-triggered epoll holding both sockets of every relayed
+/// connection (no thread per connection); the dial to the target is a non-blocking connect finished on the same
+/// epoll. An error on either side resets both; a finished connection closes both.
+/// </summary>
+internal sealed class SpliceEngine : IDisposable
+{
+    private const uint Events = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
+    private const int TcpEstablished = 1;
+    /// <summary>How long a dial may go unanswered (TCP_USER_TIMEOUT covers SYN retries; reset once connected).</summary>
+    private const int DialTimeoutMs = 5000;
+    private readonly Epoll _epoll = new(256);
+    private readonly ConcurrentDictionary<ulong, SpliceConnection> _connections = new();
+    private readonly ILogger _logger;
+    private readonly Thread _thread;
+    private volatile bool _stop;
+    private long _nextToken;
+
+    public SpliceEngine(ILogger logger)
+    {
+        _logger = logger;
+        _thread = new Thread(Run) { IsBackground = true, Name = "relay-splice" };
+        _thread.Start();
+    }
+
+    /// <summary>
+    /// Takes over <paramref name="clientFd"/> (an accepted socket) and relays it to <paramref name="target"/>;
+    /// <paramref name="counters"/> learns the outcome (refused, bytes, closed).
+    /// </summary>
+    public void Relay(int clientFd, ConnectTarget target, RelayCounters counters, string relayId)
+    {
+        SocketCalls.SetNonBlocking(clientFd, true);
+        SocketCalls.SetInt(clientFd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
+        var fd = SocketCalls.Create(new SocketCalls.Kind(Libc.AF_INET, Libc.SOCK_STREAM, 0));
+        var errno = fd < 0 ? -fd : 0;
+        if (errno == 0)
+        {
+            SocketCalls.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
+            SocketCalls.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_USER_TIMEOUT, DialTimeoutMs);
+        }
+        if (errno == 0 && target.Source is { } source) errno = SocketCalls.Bind(fd, new IPEndPoint(source, 0), Libc.AF_INET);
+        if (errno == 0) errno = SocketCalls.Connect(fd, target.EndPoint, Libc.AF_INET) is var c && c == Libc.EINPROGRESS ? 0 : c;
+        var connection = new SpliceConnection(clientFd, fd, target.EndPoint, counters);
+        if (errno == 0) errno = connection.OpenPipes();
+        if (errno != 0)
+        {
+            _logger.LogInformation("Relay {Id}: dialing {Target} failed: errno {Errno}; client reset", relayId, target.EndPoint, errno);
+            counters.CountRefused();
+            Finish(0, connection, reset: true);
+            return;
+        }
+        var token = (ulong)Interlocked.Increment(ref _nextToken);
+        _connections[token] = connection;
+        // The client first: its early events are ignored while connecting and its data waits in its socket;
+        // the target's EPOLLOUT at connect completion then pumps both.
+        _epoll.Add(clientFd, Events, token);
+        _epoll.Add(fd, Events, token);
+    }
+
+    private void Run()
+    {
+        while (!_stop) _epoll.Wait(500, OnEvent);
+    }
+
+    private void OnEvent(ulong token, uint events)
+    {
+        if (!_connections.TryGetValue(token, out var connection)) return; // closed earlier in this batch
+        if (connection.Connecting)
+        {
+            SocketCalls.TryGetInt(connection.Target, Libc.SOL_SOCKET, Libc.SO_ERROR, out var error);
+            if (error != 0)
+            {
+                _logger.LogInformation("Relay: dialing {Target} failed: errno {Errno}; client reset", connection.TargetEndPoint, error);
+                connection.Counters.CountRefused();
+                Finish(token, connection, reset: true);
+                return;
+            }
+            if (SocketCalls.TcpState(connection.Target) != TcpEstablished) return; // still connecting
+            connection.Connecting = false;
+            SocketCalls.SetInt(connection.Target, Libc.IPPROTO_TCP, Libc.TCP_USER_TIMEOUT, 0); // the system's default again
+        }
+        var errno = connection.Pump();
+        if (errno != 0)
+        {
+            _logger.LogDebug("Relay: connection to {Target} reset: errno {Errno}", connection.TargetEndPoint, errno);
+            Finish(token, connection, reset: true);
+        }
+        else if (connection.Finished) Finish(token, connection, reset: false);
+    }
+
+    private void Finish(ulong token, SpliceConnection connection, bool reset)
+    {
+        if (token != 0) _connections.TryRemove(token, out _);
+        connection.Close(reset); // closing the fds takes them out of the epoll set
+        connection.Counters.Closed();
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _thread.Join();
+        foreach (var (token, connection) in _connections) Finish(token, connection, reset: true);
+        _epoll.Dispose();
+    }
+}
