@@ -80,7 +80,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
             logger.LogInformation("HTTP relay trace {Key}={Value}: app {AppId} {Method} {Target} to {Service}", key, value, route.Client.Id,
                 request.Method, request.Target, route.Service);
         if (plan.Delay > TimeSpan.Zero) await DelayAtLeastAsync(plan.Delay, stopping);
-        if (plan.AbortCode is { } code || plan.Backend is null)
+        if (plan.AbortCode is not null || plan.Backend is null)
         {
             // The body was not read: with one on the way the connection cannot carry another request.
             var close = !keepAlive || framing.HasBody;
