@@ -348,4 +348,31 @@ public sealed class HttpRelayTests(ITestOutputHelper output)
         var table = await node.Shell.AxAsync("get", "proxies");
         Assert.True(table.ExitCode == 0 && table.StdOut.Contains("http-relay"), table.Describe());
     }
+
+    [Fact]
+    public async Task A_header_rule_created_on_one_node_routes_a_client_on_another_node_to_instances_on_both()
+    {
+        await using var cluster = await ThreeNodeCluster.StartAsync(output);
+        await cluster.AwaitAllAliveAsync();
+        foreach (var (index, ip, version) in new[] { (0, V1, "v1"), (1, V2, "v2") })
+        {
+            var server = cluster.Shell(index).StartUnderAx(["--ip", ip, "--name", "reviews", "--labels", $"version={version},zone=default",
+                "--protocol", "http"], [.. VersionServer, version, Port.ToString()]);
+            await cluster.Shell(index).WaitForServerAsync($"{ip}:{Port}", server: server);
+        }
+        var file = cluster.Network.Temp.WriteFile("jason.yaml", JasonRules);
+        var created = await cluster.Shell(0).AxAsync("create", "rule", "-f", file);
+        Assert.True(created.ExitCode == 0, created.Describe());
+
+        // From n3 (no instance there): jason's requests reach v2 on n2 through n3's relay once n3 knows rule and servers.
+        async Task<string> AskFromN3(params string[] curl)
+        {
+            var result = await cluster.Shell(2).RunUnderAxAsync([], ["curl", "-sS", "--max-time", "10", .. curl, $"http://{V1}:{Port}/"]);
+            return result.ExitCode == 0 ? result.StdOut : result.Describe();
+        }
+        string? last = null;
+        await Eventually.UntilAsync(async () => (last = await AskFromN3("-H", "Cookie: user=jason")) == "v2 / via=1.1 appswitch",
+            TimeSpan.FromSeconds(20), "n3 to route jason to v2 through its relay", () => last + cluster.Logs());
+        Assert.Equal("v1 / via=1.1 appswitch", await AskFromN3());
+    }
 }
