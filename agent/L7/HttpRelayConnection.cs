@@ -217,7 +217,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
         }
         finally
         {
-            if (reusable && upstream.IsReusable()) await pool.ReturnAsync(upstream);
+            if (reusable) await pool.ReturnAsync(upstream); // checked when taken: it may close while idle
             else await upstream.DisposeAsync();
         }
     }
