@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent test demo bench bench-single bench-relay bench-deps bench-cluster install uninstall clean
+.PHONY: all deps build native cli agent test demo bench bench-single bench-relay bench-http-relay bench-deps bench-cluster install uninstall clean
 
 all: build
 
@@ -50,6 +50,10 @@ bench-single: build
 # The relay (--expose on another node) against haproxy in the same two-namespace setup.
 bench-relay: build bench-deps
 	bash tests/bench/relay-vs-haproxy.sh
+
+# The L7 HTTP relay: wrk to nginx direct, under ax, with a header rule elsewhere, and through the relay.
+bench-http-relay: build bench-deps
+	bash tests/bench/http-relay.sh
 
 bench-deps:
 	bash scripts/install-deps.sh bench

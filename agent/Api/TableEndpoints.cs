@@ -1,6 +1,7 @@
 using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Json;
+using AppSwitch.Common.Model;
 
 namespace AppSwitch.Agent.Api;
 
@@ -27,7 +28,7 @@ internal static class TableEndpoints
                 AsList(context.RequestServices.GetRequiredService<INodeDirectory>().Nodes()), ApiJsonContext.Default.ListNodeRecord));
         routes.MapGet($"{Prefix}/proxies", static context =>
             JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
-                AsList(context.RequestServices.GetRequiredService<Relay.RelayManager>().Records()), ApiJsonContext.Default.ListProxyRecord));
+                AsList(Proxies(context)), ApiJsonContext.Default.ListProxyRecord));
         routes.MapGet($"{Prefix}/cluster/stats", static context =>
             JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
                 context.RequestServices.GetRequiredService<INodeDirectory>().Stats(), ApiJsonContext.Default.ClusterStats));
@@ -35,6 +36,13 @@ internal static class TableEndpoints
     }
 
     private static ServiceTable Table(HttpContext context) => context.RequestServices.GetRequiredService<ServiceTable>();
+
+    /// <summary>The node's TCP relays, then its HTTP relay (the L7 hop of connections under request-level rules).</summary>
+    private static IReadOnlyList<ProxyRecord> Proxies(HttpContext context)
+    {
+        var relays = context.RequestServices.GetRequiredService<Relay.RelayManager>().Records();
+        return context.RequestServices.GetRequiredService<L7.HttpRelay>().Record() is { } http ? [.. relays, http] : relays;
+    }
 
     private static List<T> AsList<T>(IReadOnlyList<T> records) => records as List<T> ?? [.. records];
 }

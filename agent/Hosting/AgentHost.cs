@@ -2,6 +2,7 @@ using System.Net;
 using AppSwitch.Agent.Api;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Launcher;
 using AppSwitch.Agent.NameService;
 using AppSwitch.Agent.Replication;
@@ -86,9 +87,12 @@ public static class AgentHost
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
         builder.Services.AddSingleton(new StateFile(options.SocketDir));
         builder.Services.AddSingleton(_ => new InflightJournal(options.SocketDir));
+        // The HTTP relay starts before the supervisor: restored apps may connect through it at once.
+        builder.Services.AddSingleton<HttpRelay>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>(),
-            sp.GetRequiredService<DnsServer>().NodeEndPoint));
+            sp.GetRequiredService<DnsServer>().NodeEndPoint, sp.GetRequiredService<HttpRelay>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
         builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(),

@@ -1,4 +1,5 @@
 using System.Net;
+using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,7 @@ namespace AppSwitch.Agent.Interception;
 /// connect(fd, addr, len): AF_INET/AF_INET6 destinations are resolved by the service table and connected on a
 /// node socket that then replaces the application's fd; everything else is left to the kernel.
 /// </summary>
-internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver resolver, NodeSocketFactory sockets,
+internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver resolver, NodeSocketFactory sockets, HttpRelay relay,
     PendingConnects pending, ILogger logger)
 {
     public void Handle(SyscallContext call)
@@ -87,16 +88,18 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         var appNonBlocking = (SocketCalls.GetStatusFlags(original) & Libc.O_NONBLOCK) != 0;
         var virtualPeer = target.Equals(destination) ? null : new IPEndPoint(address, destination.Port);
         if (isNodeSocket)
-            ConnectExisting(call, original, kind, target, appNonBlocking, virtualPeer);
+            ConnectExisting(call, original, kind, resolved, appNonBlocking, virtualPeer);
         else
             ConnectNew(call, fd, original, kind, resolved, appNonBlocking, virtualPeer);
     }
 
     /// <summary>The app's socket is already a node socket (bound earlier): connect it in place.</summary>
-    private void ConnectExisting(SyscallContext call, int original, SocketCalls.Kind kind, IPEndPoint target, bool appNonBlocking,
+    private void ConnectExisting(SyscallContext call, int original, SocketCalls.Kind kind, ConnectTarget resolved, bool appNonBlocking,
         IPEndPoint? virtualPeer)
     {
+        var target = resolved.EndPoint;
         if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(original), call.Session.App, virtualPeer);
+        if (resolved.Relay is { } route && !ExpectAtRelay(call, original, kind, route)) return;
         if (appNonBlocking) { Answer(call, SocketCalls.Connect(original, target, kind.Domain)); return; }
         SocketCalls.SetNonBlocking(original, true);
         var rc = SocketCalls.Connect(original, target, kind.Domain);
@@ -130,10 +133,16 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         }
         // Recorded before connecting: the sweeper drops it with the socket if the connect fails.
         if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
+        if (resolved.Relay is { } route && !ExpectAtRelay(call, nodeFd, kind, route))
+        {
+            Libc.Close(nodeFd);
+            return;
+        }
         var closeOnExec = call.IsCloseOnExec(fd);
         var rc = SocketCalls.Connect(nodeFd, target, kind.Domain);
         if (rc is not (0 or Libc.EINPROGRESS))
         {
+            if (resolved.Relay is not null && SocketCalls.LocalEndPoint(nodeFd) is { } local) relay.Forget(local);
             Libc.Close(nodeFd);
             call.Fail(rc);
             return;
@@ -163,6 +172,29 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         Libc.Close(nodeFd);
         if (installed != 0) { if (installed != Libc.ENOENT) call.Fail(installed); return; }
         Answer(call, rc);
+    }
+
+    /// <summary>
+    /// Tells the HTTP relay which route the connection from this node socket is for: the socket gets its local
+    /// address now (the node address, unless bound already) so the relay can recognise it on accept.
+    /// False (the call answered) when the socket cannot be bound.
+    /// </summary>
+    private bool ExpectAtRelay(SyscallContext call, int nodeFd, SocketCalls.Kind kind, RelayRoute route)
+    {
+        var local = SocketCalls.LocalEndPoint(nodeFd);
+        if (local is null || local.Port == 0)
+        {
+            if (SocketCalls.Bind(nodeFd, new IPEndPoint(table.Node.Address, 0), kind.Domain) is var bound and not 0)
+            {
+                logger.LogDebug("App {AppId}: cannot bind the node socket for the HTTP relay: errno {Errno}", call.Session.App.Id, bound);
+                call.Fail(bound);
+                return false;
+            }
+            local = SocketCalls.LocalEndPoint(nodeFd);
+        }
+        if (local is null) { call.Fail(Libc.EINVAL); return false; }
+        relay.Expect(local, route);
+        return true;
     }
 
     /// <summary>

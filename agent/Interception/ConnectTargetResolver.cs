@@ -1,4 +1,5 @@
 using System.Net;
+using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Logging;
@@ -8,11 +9,12 @@ namespace AppSwitch.Agent.Interception;
 /// <summary>
 /// Decides where a connect really goes: a vservice's ip:vport becomes one of its backends on the aport; a virtual
 /// ip:port becomes the node address of one of its servers that shares a label with the client (chosen at random),
-/// or, when the servers' app is a named service with route rules, of the instance those rules choose;
+/// or, when the servers' app is a named service with route rules, of the instance those rules choose; when
+/// those servers are `http` endpoints and a rule of the service needs request-level work, the agent's HTTP relay;
 /// other addresses go to the node's network.
 /// </summary>
 internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker picker, ILogger logger,
-    Func<Transport, IPEndPoint?>? dnsRedirect = null)
+    Func<Transport, IPEndPoint?>? dnsRedirect = null, HttpRelay? httpRelay = null)
 {
     private readonly RouteRulePicker _routes = new(table);
     private const int DnsPort = 53;
@@ -28,8 +30,8 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             return new ConnectTarget(dns, null);
         }
         if (table.FindVService(address) is { } vservice) return ResolveVService(client.App, vservice, destination.Port, transport, out errno);
-        return ResolveDirect(client.App, new IPEndPoint(address, destination.Port), transport, out errno) is { } target
-            ? new ConnectTarget(target, null) : null;
+        return ResolveDirect(client.App, new IPEndPoint(address, destination.Port), transport, out errno, out var relayRoute) is { } target
+            ? new ConnectTarget(target, null, relayRoute) : null;
     }
 
     /// <summary>
@@ -49,17 +51,18 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             return null;
         }
         var backend = new IPEndPoint(picker.Pick(vservice), aport);
-        var target = ResolveDirect(client, backend, transport, out errno);
+        var target = ResolveDirect(client, backend, transport, out errno, out var relayRoute);
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: vservice {VService} port {Port} -> backend {Backend} -> {Target}",
                 client?.Id ?? "(outside)", vservice.Name, port, backend, target?.ToString() ?? "refused");
-        return target is null ? null : new ConnectTarget(target, vservice.SourceIp);
+        return target is null ? null : new ConnectTarget(target, vservice.SourceIp, relayRoute);
     }
 
     /// <param name="client">The app connecting; null for a client outside AppSwitch, which may reach every server.</param>
-    private IPEndPoint? ResolveDirect(AppEntry? client, IPEndPoint destination, Transport transport, out int errno)
+    private IPEndPoint? ResolveDirect(AppEntry? client, IPEndPoint destination, Transport transport, out int errno, out RelayRoute? relayRoute)
     {
         errno = 0;
+        relayRoute = null;
         var address = destination.Address;
         var servers = table.ServersFor(address, destination.Port, transport);
         if (servers.Count > 0)
@@ -67,6 +70,17 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             // Amalgam8 route rules of the destination's service; without any rule this is one field read.
             if (table.Rules.HasRoutes && servers[0].App.Name is { Length: > 0 } service)
             {
+                // An app's connection (not a relay's outside client) to http instances needing request-level rules:
+                // each request is routed by the HTTP relay (rules read per request), so the connection goes there whole.
+                if (client is not null && transport == Transport.Tcp && httpRelay?.EndPoint is { } relayEndPoint && table.Rules.NeedsHttp(service)
+                    && AllHttp(servers))
+                {
+                    relayRoute = new RelayRoute(client, service, destination);
+                    if (logger.IsEnabled(LogLevel.Debug))
+                        logger.LogDebug("App {AppId}: {Destination} is http service {Service} with request-level rules -> HTTP relay {Relay}",
+                            client.Id, destination, service, relayEndPoint);
+                    return relayEndPoint;
+                }
                 var routed = _routes.Pick(client, service, destination.Port, transport,
                     s => client is null || LabelAccess.Allows(client.Labels, s.App.Labels), out var rule);
                 if (rule is not null)
@@ -93,6 +107,13 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             return null;
         }
         return destination; // not virtual: the node's own network
+    }
+
+    private static bool AllHttp(IReadOnlyList<ServerEntry> servers)
+    {
+        foreach (var server in servers)
+            if (!server.App.Protocol.Equals("http", StringComparison.OrdinalIgnoreCase)) return false;
+        return true;
     }
 
     private static IReadOnlyList<ServerEntry> Reachable(AppEntry client, IReadOnlyList<ServerEntry> servers)

@@ -29,9 +29,16 @@ internal sealed class RouteRulePicker(ServiceTable table)
             applied = rule;
             break;
         }
-        if (applied is null) return null;
+        return applied is null ? null : PickInstance(applied, service, port, transport, reachable);
+    }
 
-        var backends = applied.Route!.Backends;
+    /// <summary>
+    /// An instance of one of <paramref name="rule"/>'s backends, chosen by weight among the backends with a reachable
+    /// instance (then uniformly among its instances); null when none has one. Shared with the HTTP relay, per request.
+    /// </summary>
+    public ServerEntry? PickInstance(Rule rule, string service, int port, Transport transport, Func<ServerEntry, bool> reachable)
+    {
+        var backends = rule.Route!.Backends;
         var candidates = new List<ServerEntry>[backends.Count];
         var weights = Weights(backends);
         var total = 0.0;
@@ -54,7 +61,7 @@ internal sealed class RouteRulePicker(ServiceTable table)
         return null;
     }
 
-    private static bool SourceMatches(RuleSource? source, AppEntry? client) =>
+    public static bool SourceMatches(RuleSource? source, AppEntry? client) =>
         source is null || (client is not null && (source.Name is null || source.Name == client.Name) && InstanceTags.HasAll(client.Labels, source.Tags));
 
     /// <summary>Given weights as they are; the backends without one share what is left equally.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AppSwitch.Agent.Configuration;
+using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
@@ -32,7 +33,7 @@ public sealed class Supervisor : IHostedService, IDisposable
 
     /// <param name="dnsRedirect">Where a node socket's connect to 127.0.0.1:53 goes (the agent's DNS), if anywhere.</param>
     internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILogger<Supervisor> logger,
-        Func<Transport, System.Net.IPEndPoint?>? dnsRedirect = null)
+        Func<Transport, System.Net.IPEndPoint?>? dnsRedirect, HttpRelay httpRelay)
     {
         _table = table;
         _logger = logger;
@@ -40,7 +41,8 @@ public sealed class Supervisor : IHostedService, IDisposable
         _pending = new PendingConnects(journal);
         _stopFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         var sockets = new NodeSocketFactory();
-        _connect = new ConnectHandler(table, new ConnectTargetResolver(table, new BackendPicker(), logger, dnsRedirect), sockets, _pending, logger);
+        _connect = new ConnectHandler(table, new ConnectTargetResolver(table, new BackendPicker(), logger, dnsRedirect, httpRelay), sockets,
+            httpRelay, _pending, logger);
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
         _listen = new ListenHandler(table, logger);
         _names = new SocketNameHandler(table);

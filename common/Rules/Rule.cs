@@ -17,6 +17,9 @@ public sealed record Rule
     [JsonPropertyName("actions"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<RuleAction>? Actions { get; init; }
 
     [JsonIgnore] public bool IsRoute => Route is not null;
+
+    /// <summary>True when applying the rule needs request-level (L7) work: header matches, actions, uri, timeout, retries.</summary>
+    [JsonIgnore] public bool NeedsHttp => Match?.Headers is { Count: > 0 } || Actions is { Count: > 0 } || Route?.NeedsHttp == true;
 }
 
 /// <summary>Which requests a rule applies to: the calling service (name and tags) and, for HTTP, header regexes.</summary>

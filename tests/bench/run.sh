@@ -5,6 +5,8 @@
 # (a) connect–request–close cycles, (b) one bulk transfer. Prints medians over RUNS runs and ax/direct.
 # ROUTE_RULE=1: the server is the named service `bench` with an Amalgam8 route rule, so every ax connect is
 # chosen by the rule picker (the cost of L4 rules next to the plain path).
+# ROUTE_RULE=2: the server is the `http` service `bench` and a header rule (L7) exists for another service only:
+# the connect path must stay the direct socket (the relay is used only for the rule's own service).
 # Traffic stays inside a network namespace this script creates (no default route) and removes.
 set -euo pipefail
 
@@ -56,10 +58,15 @@ for _ in $(seq 100); do [ -S "$WORK/sock/ax.sock" ] && [ -S "$WORK/sock/api.sock
 
 SERVICE_FLAGS=()
 [ "$ROUTE_RULE" = 1 ] && SERVICE_FLAGS=(--name bench)
+[ "$ROUTE_RULE" = 2 ] && SERVICE_FLAGS=(--name bench --protocol http)
 "${IN_NODE[@]}" "$AX" run --ip "$VIP" "${SERVICE_FLAGS[@]}" -- "$WORK/netbench" server 80 >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 if [ "$ROUTE_RULE" = 1 ]; then
   echo '{"rules":[{"id":"bench","destination":"bench","route":{"backends":[{"tags":["zone=default"]}]}}]}' > "$WORK/rule.json"
+  "${IN_NODE[@]}" "$AX" create rule -f "$WORK/rule.json" >/dev/null
+elif [ "$ROUTE_RULE" = 2 ]; then
+  echo '{"rules":[{"id":"other","destination":"other","match":{"headers":{"Cookie":"user=jason"}},"route":{"backends":[{"tags":["v2"]}]}}]}' \
+    > "$WORK/rule.json"
   "${IN_NODE[@]}" "$AX" create rule -f "$WORK/rule.json" >/dev/null
 fi
 NODE_PORT=""
@@ -94,7 +101,8 @@ cd_m=$(median "${CD[@]}"); ca_m=$(median "${CA[@]}"); bd_m=$(median "${BD[@]}");
 python3 - "$cd_m" "$ca_m" "$bd_m" "$ba_m" "$RUNS" "$CYCLES" "$BULK_BYTES" "$ROUTE_RULE" <<'PY'
 import sys
 cd, ca, bd, ba = map(float, sys.argv[1:5]); runs, cycles, size = sys.argv[5:8]
-print(f"AppSwitch data path{' (route rule on the service)' if sys.argv[8] == '1' else ''}, medians of {runs} runs ({cycles} cycles, {int(size) >> 20} MiB bulk), {open('/proc/cpuinfo').read().count('processor')} CPUs")
+mode = {'1': ' (route rule on the service)', '2': ' (header rule on another service)'}.get(sys.argv[8], '')
+print(f"AppSwitch data path{mode}, medians of {runs} runs ({cycles} cycles, {int(size) >> 20} MiB bulk), {open('/proc/cpuinfo').read().count('processor')} CPUs")
 print(f"{'workload':<34}{'direct':>12}{'ax':>12}{'ax/direct':>11}")
 print(f"{'connect-request-close (cycles/s)':<34}{cd:>12.0f}{ca:>12.0f}{ca/cd:>11.2f}")
 print(f"{'bulk transfer (Gbit/s)':<34}{bd:>12.2f}{ba:>12.2f}{ba/bd:>11.2f}")

@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using AppSwitch.Agent.Table;
+using AppSwitch.Common.Model;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.L7;
+
+/// <summary>
+/// The agent's HTTP/1.1 relay for connections whose destination has rules that need request-level work. It listens
+/// on the node address (ephemeral port); the connect path registers the node socket's local address with the
+/// connection's <see cref="RelayRoute"/> before connecting it here, and the relay looks it up on accept. Anything
+/// that connects without a registration is closed. Each connection is served asynchronously (no thread of its own).
+/// </summary>
+public sealed class HttpRelay(NodeIdentity node, ServiceTable table, ILogger<HttpRelay> logger) : IHostedService, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<IPEndPoint, RelayRoute> _expected = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly UpstreamPool _pool = new();
+    private RequestRouter? _router;
+    private Socket? _listener;
+    private Task? _accepting;
+    private long _connections;
+    private long _requests;
+    private long _active;
+    private long _refused;
+    private int _disposed;
+
+    /// <summary>Where relayed connections go; null until started.</summary>
+    public IPEndPoint? EndPoint { get; private set; }
+
+    /// <summary>Client connections accepted since start.</summary>
+    public long Connections => Interlocked.Read(ref _connections);
+
+    /// <summary>Requests relayed (or answered by an abort) since start.</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+
+    internal void Expect(IPEndPoint clientLocal, RelayRoute route) => _expected[Key(clientLocal)] = route;
+
+    internal void Forget(IPEndPoint clientLocal) => _expected.TryRemove(Key(clientLocal), out _);
+
+    internal void CountRequest() => Interlocked.Increment(ref _requests);
+
+    internal void ConnectionEnded() => Interlocked.Decrement(ref _active);
+
+    /// <summary>
+    /// The relay as `ax get proxies` lists it, once a rule needs it or it has carried a connection (byte counts are
+    /// not kept: bodies stream through the pipes).
+    /// </summary>
+    public ProxyRecord? Record()
+    {
+        var services = table.Rules.HttpDestinations;
+        if (EndPoint is not { } endPoint || (services.Count == 0 && Connections == 0)) return null;
+        return new ProxyRecord
+        {
+            Id = "http-relay", Proto = "http", Listener = endPoint.ToString(),
+            Dialers = $"per request by rules ({Requests} requests); services: {(services.Count == 0 ? "none" : string.Join(",", services))}",
+            State = "listening", NodeId = node.Name, Connections = Connections, Active = Interlocked.Read(ref _active),
+            Refused = Interlocked.Read(ref _refused),
+        };
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _router = new RequestRouter(table, logger);
+        var listener = new Socket(node.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(node.Address, 0));
+        listener.Listen(1024);
+        _listener = listener;
+        EndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        _accepting = AcceptAsync(listener);
+        logger.LogInformation("HTTP relay listening on {EndPoint}", EndPoint);
+        return Task.CompletedTask;
+    }
+
+    private async Task AcceptAsync(Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(_stopping.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException) { return; }
+            catch (SocketException e)
+            {
+                logger.LogWarning("HTTP relay: accept failed: {Error}", e.SocketErrorCode);
+                continue;
+            }
+            var peer = (IPEndPoint)client.RemoteEndPoint!;
+            if (!_expected.TryRemove(Key(peer), out var route))
+            {
+                logger.LogWarning("HTTP relay: connection from {Peer} was not sent by this agent; closed", peer);
+                Interlocked.Increment(ref _refused);
+                client.Dispose();
+                continue;
+            }
+            client.NoDelay = true;
+            Interlocked.Increment(ref _connections);
+            Interlocked.Increment(ref _active);
+            _ = new HttpRelayConnection(this, client, route, _router!, _pool, logger).RunAsync(_stopping.Token);
+        }
+    }
+
+    private static IPEndPoint Key(IPEndPoint endPoint) => new(ServiceTable.Normalize(endPoint.Address), endPoint.Port);
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        _listener?.Dispose();
+        if (_accepting is not null) await _accepting;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Registered as a singleton and as a hosted service: the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _stopping.Cancel();
+        _listener?.Dispose();
+        await _pool.DisposeAsync();
+        _stopping.Dispose();
+    }
+}

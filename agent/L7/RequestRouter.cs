@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Table;
+using AppSwitch.Common.Rules;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.L7;
+
+/// <summary>
+/// Applies a destination's Amalgam8 rules to one request, reading the rule book each time (changes apply to the
+/// next request): the highest-priority route rule whose source, header regexes and uri match chooses the instance
+/// (by the L4 picker's weights and tags), else a reachable server of the address the app asked for; then the
+/// highest-priority matching action rule's actions whose tags the chosen instance carries (delay, abort, trace).
+/// </summary>
+internal sealed class RequestRouter(ServiceTable table, ILogger logger)
+{
+    private static readonly TimeSpan RegexBudget = TimeSpan.FromMilliseconds(50);
+    private readonly RouteRulePicker _picker = new(table);
+    private readonly ConcurrentDictionary<string, Regex?> _regexes = new(StringComparer.Ordinal);
+
+    public RequestPlan Plan(RelayRoute route, HttpHead request)
+    {
+        var client = route.Client;
+        Rule? chosen = null;
+        foreach (var rule in table.Rules.RoutesFor(route.Service))
+            if (Matches(rule, client, request) && UriMatches(rule.Route!.Uri, request.Target)) { chosen = rule; break; }
+
+        var backend = PickBackend(route, chosen);
+        var target = Rewrite(chosen?.Route?.Uri, request.Target);
+        var delay = TimeSpan.Zero;
+        int? abort = null;
+        var traces = new List<(string, string)>();
+        if (backend is not null)
+            foreach (var rule in table.Rules.ActionsFor(route.Service))
+            {
+                if (!Matches(rule, client, request)) continue;
+                foreach (var action in rule.Actions!)
+                {
+                    if (!InstanceTags.HasAll(backend.App.Labels, action.Tags)) continue;
+                    var happens = Random.Shared.NextDouble() < (action.Probability ?? 1);
+                    switch (action.Action)
+                    {
+                        case RuleAction.Delay when happens: delay += TimeSpan.FromSeconds(action.Duration ?? 0); break;
+                        case RuleAction.Abort when happens && abort is null: abort = action.ReturnCode ?? 503; break;
+                        case RuleAction.Trace: traces.Add((action.LogKey ?? "", action.LogValue ?? "")); break;
+                    }
+                }
+                break; // the highest-priority matching action rule only
+            }
+        var timeout = chosen?.Route?.HttpReqTimeout is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        return new RequestPlan(backend, chosen, target, delay, abort, timeout, chosen?.Route?.HttpReqRetries ?? 0, traces);
+    }
+
+    /// <summary>Another instance for a retry (the same rule, a new draw).</summary>
+    public ServerEntry? Repick(RelayRoute route, Rule? rule) => PickBackend(route, rule);
+
+    private ServerEntry? PickBackend(RelayRoute route, Rule? rule)
+    {
+        var client = route.Client;
+        bool Reachable(ServerEntry s) => LabelAccess.Allows(client.Labels, s.App.Labels);
+        if (rule is not null) return _picker.PickInstance(rule, route.Service, route.VirtualDestination.Port, Transport.Tcp, Reachable);
+        var servers = table.ServersFor(route.VirtualDestination.Address, route.VirtualDestination.Port, Transport.Tcp).Where(Reachable).ToList();
+        return servers.Count == 0 ? null : servers[Random.Shared.Next(servers.Count)];
+    }
+
+    private bool Matches(Rule rule, AppEntry client, HttpHead request)
+    {
+        if (!RouteRulePicker.SourceMatches(rule.Match?.Source, client)) return false;
+        if (rule.Match?.Headers is not { Count: > 0 } headers) return true;
+        foreach (var (name, pattern) in headers)
+        {
+            if (request.Get(name) is not { } value || Compiled(pattern) is not { } regex) return false;
+            try
+            {
+                if (!regex.IsMatch(value)) return false;
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                logger.LogWarning("Rule {Rule}: header regex for {Header} took over {Budget} ms; taken as no match", rule.Id, name,
+                    RegexBudget.TotalMilliseconds);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Regex? Compiled(string pattern) => _regexes.GetOrAdd(pattern, p =>
+    {
+        try { return new Regex(p, RegexOptions.CultureInvariant, RegexBudget); }
+        catch (ArgumentException e)
+        {
+            logger.LogWarning("Header regex \"{Pattern}\" is not valid ({Problem}); its rule matches nothing", p, e.Message);
+            return null;
+        }
+    });
+
+    private static string PathOf(string target)
+    {
+        var query = target.IndexOfAny(['?', '#']);
+        return query < 0 ? target : target[..query];
+    }
+
+    private static bool UriMatches(RuleUri? uri, string target) => uri switch
+    {
+        null => true,
+        { Path: { } path } => PathOf(target) == path,
+        { Prefix: { } prefix } => PathOf(target).StartsWith(prefix, StringComparison.Ordinal),
+        _ => true,
+    };
+
+    private static string Rewrite(RuleUri? uri, string target) =>
+        uri is { Prefix: { } prefix, PrefixRewrite: { } rewrite } && target.StartsWith(prefix, StringComparison.Ordinal)
+            ? rewrite + target[prefix.Length..]
+            : target;
+}
