@@ -14,13 +14,23 @@ internal static class ServiceListTable
             new("SERVICE", s => s.ServiceName),
             new("INSTANCES", s => Instances(s.Instances)),
         ],
-        [new("ENDPOINTS", s => string.Join(",", s.Instances.Select(i => $"{i.Endpoint.Type}://{i.Endpoint.Value}")))]);
+        [
+            new("TAGS", s => Instances(s.Instances, compact: false)),
+            new("ENDPOINTS", s => string.Join(",", s.Instances.Select(i => $"{i.Endpoint.Type}://{i.Endpoint.Value}"))),
+        ]);
 
-    public static string Instances(IReadOnlyList<ServiceInstanceRecord> instances) =>
+    /// <param name="compact">
+    /// Group by an instance's plain tags (no '=') when it has any: Kubernetes instances carry every pod label as
+    /// `k=v`, which would make each pod a group of its own (pod-template-hash). False: by all tags.
+    /// </param>
+    public static string Instances(IReadOnlyList<ServiceInstanceRecord> instances, bool compact = true) =>
         string.Join(", ", instances
-            .GroupBy(i => string.Join(",", i.Tags))
+            .GroupBy(i => string.Join(",", compact ? CompactTags(i.Tags) : i.Tags))
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => $"{g.Key}({g.Count()})"));
+
+    private static IReadOnlyList<string> CompactTags(IReadOnlyList<string> tags) =>
+        tags.Any(t => !t.Contains('=')) ? tags.Where(t => !t.Contains('=')).ToList() : tags;
 
     /// <summary>The registry's flat instance list grouped per service, in name order.</summary>
     public static List<ServiceDetail> Group(IReadOnlyList<ServiceInstanceRecord> instances) =>

@@ -13,6 +13,15 @@ public static class KubeObjects
     public const string Endpoints = "/api/v1/endpoints";
     public const string EndpointSlices = "/apis/discovery.k8s.io/v1/endpointslices";
     public const string ReplicaSets = "/apis/apps/v1/replicasets";
+    public const string RoutingRules = "/apis/amalgam8.io/v1/routingrules";
+
+    /// <summary>A RoutingRule custom resource whose spec is the given JSON (one Amalgam8 rule).</summary>
+    public static string RoutingRule(string name, string specJson) => new JsonObject
+    {
+        ["kind"] = "RoutingRule", ["apiVersion"] = "amalgam8.io/v1",
+        ["metadata"] = Metadata(name, "default", uid: $"rule-{name}"),
+        ["spec"] = JsonNode.Parse(specJson),
+    }.ToJsonString();
 
     public static string Service(string name, string clusterIp, params (string? Name, string Protocol, int Port)[] ports) => new JsonObject
     {
