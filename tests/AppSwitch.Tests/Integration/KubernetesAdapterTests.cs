@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AppSwitch.Common.Model;
 using AppSwitch.Tests.Infrastructure;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
 using Xunit;
@@ -68,7 +69,7 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
     [Fact]
     public async Task Helloworld_is_mirrored_scaled_and_deleted_and_its_ClusterIP_and_names_reach_the_pods()
     {
-        await using var node = await KubernetesNode.StartAsync(output, AdapterFlags);
+        await using var node = await KubernetesTestbed.StartAsync(output, AdapterFlags);
         StartPodServers(node, Pods);
         PutHelloworld(node, Pods);
 
@@ -112,7 +113,7 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
     [Fact]
     public async Task A_25_75_RoutingRule_splits_ClusterIP_connections_an_invalid_one_says_why_and_a_pod_identity_picks_its_source_rule()
     {
-        await using var node = await KubernetesNode.StartAsync(output, AdapterFlags);
+        await using var node = await KubernetesTestbed.StartAsync(output, AdapterFlags);
         StartPodServers(node, Pods);
         PutHelloworld(node, Pods);
         await WaitForServicesLineAsync(node, "helloworld", "v1,kubernetes(2), v2,kubernetes(2)");
@@ -163,7 +164,33 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
         Assert.True(after.GetValueOrDefault("v1") > 0, JsonSerializer.Serialize(after));
     }
 
-    private void StartPodServers(KubernetesNode node, IEnumerable<PodServer> pods)
+    [Fact]
+    public async Task Agents_without_neighbors_find_each_other_through_Node_objects_and_all_apply_the_same_RoutingRule()
+    {
+        await using var cluster = await KubernetesTestbed.StartAsync(output, 3, ["--gossip-auto-discover", "--rules-adapter", "kubernetes"]);
+        foreach (var node in cluster.Network.Nodes) cluster.Api.Put(KubeObjects.Nodes, KubeObjects.Node(node.Name, node.Address));
+        cluster.Api.Put(KubeObjects.RoutingRules, KubeObjects.RoutingRule("hw-all", """
+            {"destination": "helloworld", "route": {"backends": [{"tags": ["v1"]}]}}
+            """));
+
+        var names = cluster.Network.Nodes.Select(n => n.Name).Order().ToList();
+        foreach (var agent in cluster.Agents)
+        {
+            var shell = new NodeShell(cluster.Network, agent);
+            var seen = "";
+            await Eventually.UntilAsync(async () =>
+            {
+                var listed = await shell.AxAsync("get", "nodes", "-o", "json");
+                var nodes = listed.ExitCode == 0 ? AxList<NodeRecord>.Parse(listed.StdOut).Items : [];
+                seen = string.Join(" ", nodes.OrderBy(n => n.Name).Select(n => $"{n.Name}={n.State}"));
+                return names.All(name => nodes.Any(n => n.Name == name && n.State == "alive"));
+            }, TimeSpan.FromSeconds(30), $"{agent.Node.Name} listing {string.Join(",", names)} alive", () => seen + "\n" + agent.Output);
+            await Eventually.UntilAsync(async () => (await shell.AxAsync("get", "rules")).StdOut.Contains("hw-all"), NodeShell.DefaultTimeout,
+                $"{agent.Node.Name} listing RoutingRule hw-all", () => agent.Output);
+        }
+    }
+
+    private void StartPodServers(KubernetesTestbed node, IEnumerable<PodServer> pods)
     {
         foreach (var pod in pods) node.Shell.Start([.. VersionServer, pod.Version, pod.Port.ToString()]);
     }
@@ -171,7 +198,7 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
     private static string Slice(PodServer pod) => $"helloworld-{pod.Name[^5..]}";
 
     /// <summary>Seed 002's helloworld: Service (port "http" 80), Deployments and ReplicaSets per version, the pods.</summary>
-    private static void PutHelloworld(KubernetesNode node, IEnumerable<PodServer> pods)
+    private static void PutHelloworld(KubernetesTestbed node, IEnumerable<PodServer> pods)
     {
         node.Api.Put(KubeObjects.Services, KubeObjects.Service("helloworld", ClusterIp, ("http", "TCP", ServicePort)));
         foreach (var (version, hash) in new[] { ("v1", V1Hash), ("v2", V2Hash) })
@@ -183,7 +210,7 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
     }
 
     /// <summary>The pod, and its own EndpointSlice (its port differs from the others': all "pods" share the node address).</summary>
-    private static void PutPod(KubernetesNode node, PodServer pod)
+    private static void PutPod(KubernetesTestbed node, PodServer pod)
     {
         var hash = pod.Version == "v1" ? V1Hash : V2Hash;
         node.Api.Put(KubeObjects.Pods, KubeObjects.Pod(pod.Name, node.Node.Address, ("ReplicaSet", $"helloworld-{pod.Version}-{hash}"),
@@ -192,14 +219,14 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
             ("http", "TCP", pod.Port)));
     }
 
-    private static async Task<string> ServicesAsync(KubernetesNode node)
+    private static async Task<string> ServicesAsync(KubernetesTestbed node)
     {
         var result = await node.Shell.AxAsync("get", "services");
         Assert.True(result.ExitCode == 0, result.Describe());
         return result.StdOut;
     }
 
-    private static async Task WaitForServicesLineAsync(KubernetesNode node, string service, string instances)
+    private static async Task WaitForServicesLineAsync(KubernetesTestbed node, string service, string instances)
     {
         var expected = new Regex($"^{Regex.Escape(service)} +{Regex.Escape(instances)} *$", RegexOptions.Multiline);
         var last = "";
@@ -207,7 +234,7 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
             $"`ax get services` showing {service}   {instances}", () => last + node.Agent.Output);
     }
 
-    private static async Task<string> WaitForRuleStatusAsync(KubernetesNode node, string name, string state)
+    private static async Task<string> WaitForRuleStatusAsync(KubernetesTestbed node, string name, string state)
     {
         string? message = null;
         await Eventually.UntilAsync(() =>
@@ -219,7 +246,7 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
         return message!;
     }
 
-    private static async Task<Dictionary<string, int>> CountAsync(KubernetesNode node, string[] axOptions, int connections, string host)
+    private static async Task<Dictionary<string, int>> CountAsync(KubernetesTestbed node, string[] axOptions, int connections, string host)
     {
         var result = await node.Shell.RunUnderAxAsync(axOptions, ["python3", "-c", CountingClient, host, ServicePort.ToString(), connections.ToString()],
             TimeSpan.FromSeconds(180));

@@ -15,6 +15,21 @@ public static class KubeObjects
     public const string ReplicaSets = "/apis/apps/v1/replicasets";
     public const string RoutingRules = "/apis/amalgam8.io/v1/routingrules";
 
+    public const string Nodes = "/api/v1/nodes";
+
+    /// <summary>A Node (cluster-scoped) with its InternalIP, as the kubelet reports it.</summary>
+    public static string Node(string name, string internalIp) => new JsonObject
+    {
+        ["kind"] = "Node", ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject { ["name"] = name, ["uid"] = $"node-{name}", ["labels"] = new JsonObject { ["kubernetes.io/hostname"] = name } },
+        ["status"] = new JsonObject
+        {
+            ["addresses"] = new JsonArray(
+                new JsonObject { ["type"] = "InternalIP", ["address"] = internalIp },
+                new JsonObject { ["type"] = "Hostname", ["address"] = name }),
+        },
+    }.ToJsonString();
+
     /// <summary>A RoutingRule custom resource whose spec is the given JSON (one Amalgam8 rule).</summary>
     public static string RoutingRule(string name, string specJson) => new JsonObject
     {
