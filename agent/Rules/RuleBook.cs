@@ -14,6 +14,9 @@ public sealed class RuleBook(string nodeName, Action changed)
     /// <summary>A node's rules ride in its gossip state (at most 4 MiB): a few KB per rule leaves room for everything else.</summary>
     public const int MaxOwnRules = 1000;
 
+    /// <summary>The owner named for rules from Kubernetes RoutingRule objects (changed with kubectl, not here).</summary>
+    public const string KubernetesOwner = "kubernetes";
+
     private readonly Lock _lock = new();
     private readonly List<Rule> _own = [];
     private readonly SortedDictionary<string, IReadOnlyList<Rule>> _remote = new(StringComparer.Ordinal);
@@ -132,8 +135,6 @@ public sealed class RuleBook(string nodeName, Action changed)
         }
     }
 
-    public const string KubernetesOwner = "kubernetes";
-
     public void RemoveRemote(string node)
     {
         lock (_lock)
@@ -146,7 +147,9 @@ public sealed class RuleBook(string nodeName, Action changed)
         if (_own.Any(r => r.Id == id)) return RuleStoreOutcome.Done;
         if (OwnerLocked(id) is { } owner)
         {
-            problem = $"{what} \"{id}\" belongs to node {owner}: change it there";
+            problem = owner == KubernetesOwner && _kubernetes.Any(r => r.Id == id)
+                ? $"{what} \"{id}\" comes from a Kubernetes RoutingRule: change it with kubectl"
+                : $"{what} \"{id}\" belongs to node {owner}: change it there";
             return RuleStoreOutcome.Conflict;
         }
         problem = id.Length == 0 ? $"{what}: an id is required" : $"{what} \"{id}\" not found";

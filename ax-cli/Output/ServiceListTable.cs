@@ -9,6 +9,9 @@ namespace AppSwitch.Cli.Output;
 /// </summary>
 internal static class ServiceListTable
 {
+    /// <summary>The node_id of instances the agent mirrors from Kubernetes (`--discovery-adapter kubernetes`).</summary>
+    private const string KubernetesNodeId = "kubernetes";
+
     public static readonly ResourceTable<ServiceDetail> Definition = new(
         [
             new("SERVICE", s => s.ServiceName),
@@ -20,12 +23,13 @@ internal static class ServiceListTable
         ]);
 
     /// <param name="compact">
-    /// Group by an instance's plain tags (no '=') when it has any: Kubernetes instances carry every pod label as
-    /// `k=v`, which would make each pod a group of its own (pod-template-hash). False: by all tags.
+    /// Group Kubernetes instances by their plain tags (no '=') when they have any: they carry every pod label as
+    /// `k=v`, which would make each pod a group of its own (pod-template-hash). Apps' tags are the labels their
+    /// user chose and stay whole. False: everything by all tags.
     /// </param>
     public static string Instances(IReadOnlyList<ServiceInstanceRecord> instances, bool compact = true) =>
         string.Join(", ", instances
-            .GroupBy(i => string.Join(",", compact ? CompactTags(i.Tags) : i.Tags))
+            .GroupBy(i => string.Join(",", compact && i.NodeId == KubernetesNodeId ? CompactTags(i.Tags) : i.Tags))
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => $"{g.Key}({g.Count()})"));
 

@@ -130,6 +130,8 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
         Assert.Equal("spec.route.backends[0].weight: must be in (0, 1], not 1.5", bad);
         var listed = await node.Shell.AxAsync("get", "rules");
         Assert.True(listed.ExitCode == 0 && listed.StdOut.Contains("hw-split") && !listed.StdOut.Contains("hw-bad"), listed.Describe());
+        var refused = await node.Shell.AxAsync("delete", "rule", "hw-split");
+        Assert.True(refused.ExitCode != 0 && refused.StdErr.Contains("comes from a Kubernetes RoutingRule: change it with kubectl"), refused.Describe());
 
         const int total = 2000;
         var split = await CountAsync(node, [], total, ClusterIp);
