@@ -145,4 +145,25 @@ public sealed class KubernetesAdapterUnitTests
             wrongToken.PatchStatusAsync(KubeResources.RoutingRules, "default", "hw", """{"status": {"state": "valid"}}""", CancellationToken.None));
         Assert.Equal(401, error.StatusCode);
     }
+
+    [Fact]
+    public void The_pod_an_app_runs_as_survives_an_agent_restart_in_state_json()
+    {
+        var dir = Directory.CreateTempSubdirectory("ax-k8s-");
+        try
+        {
+            var table = new ServiceTable(new NodeIdentity("node-a", "appswitch", IPAddress.Parse("10.77.0.11")));
+            table.AddApp(new AppEntry { Id = "a1", KubernetesPod = V1Pod });
+            table.AddApp(new AppEntry { Id = "a2" });
+            var file = new AppSwitch.Agent.State.StateFile(dir.FullName);
+            file.Save(table);
+
+            var apps = file.Load()!.Apps.Select(AppSwitch.Agent.State.StateFile.ToEntry).OrderBy(a => a.Id).ToList();
+            Assert.Equal([V1Pod, null], apps.Select(a => a.KubernetesPod));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }
