@@ -46,6 +46,7 @@ internal static class RegistryEndpoints
     private static List<ServiceInstanceRecord> Instances(HttpContext context)
     {
         var table = context.RequestServices.GetRequiredService<ServiceTable>();
-        return ServiceCatalog.Instances(table.AppRecords(), table.ServerRecords());
+        // Kubernetes instances (registry adapter) are a source of their own, next to the apps' servers.
+        return [.. ServiceCatalog.Instances(table.AppRecords(), table.ServerRecords()), .. table.Kubernetes.Instances()];
     }
 }

@@ -101,6 +101,7 @@ public static class AgentHost
         builder.Services.AddHostedService<LauncherEndpoint>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
+        builder.Services.AddHostedService<Kubernetes.Adapter.KubernetesAdapter>();
         builder.Services.AddSingleton<Relay.RelayManager>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Relay.RelayManager>());
 

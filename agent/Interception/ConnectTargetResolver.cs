@@ -17,6 +17,7 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     Func<Transport, IPEndPoint?>? dnsRedirect = null, HttpRelay? httpRelay = null)
 {
     private readonly RouteRulePicker _routes = new(table);
+    private readonly KubernetesTargetPicker _kubernetes = new(table);
     private const int DnsPort = 53;
 
     /// <summary>Where to connect, or null with the errno to return (ECONNREFUSED: nobody serves it for this client).</summary>
@@ -30,6 +31,8 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             return new ConnectTarget(dns, null);
         }
         if (table.FindVService(address) is { } vservice) return ResolveVService(client.App, vservice, destination.Port, transport, out errno);
+        if (!table.Kubernetes.IsEmpty && table.Kubernetes.IsClusterIp(address))
+            return ResolveClusterIp(client.App, address, destination.Port, transport, out errno);
         return ResolveDirect(client.App, new IPEndPoint(address, destination.Port), transport, out errno, out var relayRoute) is { } target
             ? new ConnectTarget(target, null, relayRoute) : null;
     }
@@ -56,6 +59,22 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             logger.LogDebug("App {AppId}: vservice {VService} port {Port} -> backend {Backend} -> {Target}",
                 client?.Id ?? "(outside)", vservice.Name, port, backend, target?.ToString() ?? "refused");
         return target is null ? null : new ConnectTarget(target, vservice.SourceIp, relayRoute);
+    }
+
+    /// <summary>A Kubernetes Service's ClusterIP:port → a ready endpoint (pod ip:port) on the node's network.</summary>
+    private ConnectTarget? ResolveClusterIp(AppEntry client, IPAddress address, int port, Transport transport, out int errno)
+    {
+        errno = 0;
+        var service = table.Kubernetes.FindVirtual(address, port);
+        IPEndPoint? target = null;
+        Common.Rules.Rule? rule = null;
+        if (service is not null && (service.Type == "udp") == (transport == Transport.Udp))
+            target = _kubernetes.Pick(client, service, out rule);
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("App {AppId}: {Address}:{Port} is Kubernetes service {Service}; rule {Rule} -> {Target}", client.Id, address, port,
+                service?.Service ?? "(no such port)", rule?.Id ?? "none", target?.ToString() ?? "refused");
+        if (target is null) errno = Libc.ECONNREFUSED;
+        return target is null ? null : new ConnectTarget(target, null);
     }
 
     /// <param name="client">The app connecting; null for a client outside AppSwitch, which may reach every server.</param>

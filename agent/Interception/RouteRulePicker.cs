@@ -61,11 +61,18 @@ internal sealed class RouteRulePicker(ServiceTable table)
         return null;
     }
 
-    public static bool SourceMatches(RuleSource? source, AppEntry? client) =>
-        source is null || (client is not null && (source.Name is null || source.Name == client.Name) && InstanceTags.HasAll(client.Labels, source.Tags));
+    private bool SourceMatches(RuleSource? source, AppEntry? client) => Matches(source, client, table);
+
+    public static bool Matches(RuleSource? source, AppEntry? client, ServiceTable table)
+    {
+        if (source is null) return true;
+        if (client is null) return false;
+        var identity = SourceIdentity.Of(client, table);
+        return (source.Name is null || source.Name == identity.Name) && InstanceTags.HasAll(identity.Tags, source.Tags);
+    }
 
     /// <summary>Given weights as they are; the backends without one share what is left equally.</summary>
-    private static double[] Weights(IReadOnlyList<RuleBackend> backends)
+    internal static double[] Weights(IReadOnlyList<RuleBackend> backends)
     {
         var weights = new double[backends.Count];
         var given = 0.0;

@@ -37,6 +37,10 @@ public sealed class KubernetesRegistryWatcher
     /// <summary>Why the view may be stale (the first informer error), or null when every watch is healthy.</summary>
     public string? LastError => _services.LastError ?? _slices.LastError ?? _endpoints.LastError ?? _pods.LastError ?? _replicaSets.LastError;
 
+    public Task WaitForSyncAsync(CancellationToken cancellationToken) => Task.WhenAll(
+        _services.WaitForSyncAsync(cancellationToken), _slices.WaitForSyncAsync(cancellationToken), _endpoints.WaitForSyncAsync(cancellationToken),
+        _pods.WaitForSyncAsync(cancellationToken), _replicaSets.WaitForSyncAsync(cancellationToken));
+
     public KubeClusterSnapshot Snapshot() => new()
     {
         Services = _services.Snapshot(),

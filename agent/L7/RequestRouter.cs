@@ -66,7 +66,7 @@ internal sealed class RequestRouter(ServiceTable table, ILogger logger)
 
     private bool Matches(Rule rule, AppEntry client, HttpHead request)
     {
-        if (!RouteRulePicker.SourceMatches(rule.Match?.Source, client)) return false;
+        if (!RouteRulePicker.Matches(rule.Match?.Source, client, table)) return false;
         if (rule.Match?.Headers is not { Count: > 0 } headers) return true;
         foreach (var (name, pattern) in headers)
         {

@@ -161,7 +161,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
             {
                 Id = appId, Name = plan.Name, VirtualIp = virtualIp, Labels = plan.Labels, Protocol = plan.Protocol, Pid = cred.Pid,
                 Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
-                DnsReclaimFds = dnsReclaimFds,
+                DnsReclaimFds = dnsReclaimFds, KubernetesPod = plan.KubernetesPod,
             };
             table.AddApp(app);
             supervisor.Attach(app, listener);

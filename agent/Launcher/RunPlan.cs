@@ -18,4 +18,6 @@ public sealed record RunPlan
     /// <summary>Point the app's resolv.conf at the agent's DNS (new netns only; --dns-override).</summary>
     public bool DnsOverride { get; init; } = true;
     public IReadOnlyList<ExposeMapping> Expose { get; init; } = [];
+    /// <summary>`--kubernetes-pod-name` or POD_NAME / KUBERNETES_POD_NAME: the pod whose identity the app has.</summary>
+    public string? KubernetesPod { get; init; }
 }

@@ -56,6 +56,13 @@ public static class RunPlanParser
             Validate = v => ExposeMapping.TryParseList(v, out _, out var reason) ? null : reason,
             Help = "let clients outside AppSwitch reach an app port at a port of this node (PORT:HOSTPORT, PORT:NODEIP:HOSTPORT, PORT:0.0.0.0:HOSTPORT)",
         },
+        new("kubernetes-pod-name")
+        {
+            ValueName = "NAME", EnvironmentVariable = "POD_NAME", DefaultDescription = "$POD_NAME, else $KUBERNETES_POD_NAME",
+            Validate = v => v.Length is > 0 and <= 253 && v.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.')
+                ? null : "must be a pod name (lowercase letters, digits, '-', '.')",
+            Help = "the pod this app runs as: its Service and labels are the app's source name and tags for route rules",
+        },
         new("socket-dir") { ValueName = "DIR", Help = "directory of the agent's sockets (used by the launcher)" },
     };
 
@@ -86,9 +93,12 @@ public static class RunPlanParser
             NewNetns = newNetns,
             Interface = interfaceName,
             DnsOverride = parsed.GetBool("dns-override"),
+            KubernetesPod = parsed.GetString("kubernetes-pod-name") ?? NonEmpty(environment.GetValueOrDefault("KUBERNETES_POD_NAME")),
             Expose = parsed.GetString("expose") is { } expose && ExposeMapping.TryParseList(expose, out var mappings, out _) ? mappings : [],
         };
     }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static string? ExplainIp(string value)
     {

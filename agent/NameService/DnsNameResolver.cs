@@ -11,7 +11,8 @@ public abstract record DnsDecision
 }
 
 /// <summary>
-/// Answers names of apps (`ax run --name`, on any node) and vservices: `name` and `name.&lt;domain&gt;`. A known name
+/// Answers names of apps (`ax run --name`, on any node) and vservices: `name` and `name.&lt;domain&gt;`; and, with the
+/// Kubernetes registry adapter, Services as `svc`, `svc.ns` and `svc.ns.svc.cluster.local` (also under the domain). A known name
 /// has A records only (AAAA and other types: no error, no answers, so resolvers fall back to A). An unknown name
 /// inside the domain is NXDOMAIN; everything else belongs to the forwarder.
 /// </summary>
@@ -25,6 +26,9 @@ public sealed class DnsNameResolver(ServiceTable table, string domain)
         var inDomain = name == _domain || name.EndsWith("." + _domain, StringComparison.Ordinal);
         var label = inDomain && name.Length > _domain.Length ? name[..(name.Length - _domain.Length - 1)] : name;
         var addresses = label.Length > 0 && !label.Contains('.') ? table.AddressesOfName(label) : [];
+        // Kubernetes Services (registry adapter): `svc`, `svc.ns`, `svc.ns.svc.cluster.local` → their ClusterIPs.
+        if (addresses.Count == 0) addresses = table.Kubernetes.AddressesOfName(name);
+        if (addresses.Count == 0 && inDomain) addresses = table.Kubernetes.AddressesOfName(label);
         if (addresses.Count > 0)
             return new DnsDecision.Answer(DnsRcode.NoError, type is DnsType.A or DnsType.Any ? addresses : []);
         if (inDomain)

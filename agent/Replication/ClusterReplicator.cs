@@ -46,9 +46,6 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         _loops.Add(Task.Run(EventLoopAsync));
         _loops.Add(Task.Run(ResyncLoopAsync));
         if (options.Neighbors.Count > 0) _loops.Add(Task.Run(JoinAsync));
-        if (options.GossipAutoDiscover)
-            _logger.LogWarning("--gossip-auto-discover needs the Kubernetes adapter, which this build does not have yet; " +
-                "list the other agents with --neighbors");
         _logger.LogInformation("Gossiping as {Node} in cluster {Cluster} on {Address}:{Port} ({Encryption}); neighbours: {Neighbors}",
             options.NodeName, options.Cluster, options.NodeAddress, _gossip.BoundPort,
             options.GossipKey is null ? "clear text" : "AES-GCM", options.Neighbors.Count == 0 ? "none" : string.Join(",", options.Neighbors));
@@ -63,7 +60,9 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             catch (OperationCanceledException) { }
         }
         await _stopping.CancelAsync();
-        await Task.WhenAll(_loops.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        Task[] loops;
+        lock (_loops) loops = [.. _loops];
+        await Task.WhenAll(loops.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
     }
 
     private void OnTableChanged()
@@ -95,6 +94,26 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             _logger.LogInformation("Joined the cluster through {Count} of {Neighbors}", joined, string.Join(",", options.Neighbors));
         }
         catch (OperationCanceledException) { }
+    }
+
+    /// <summary>
+    /// `--gossip-auto-discover`: joins through the other nodes' addresses the Kubernetes adapter found (Node objects).
+    /// Joining members already known is harmless; with no member answering yet, the join retries in the background.
+    /// </summary>
+    public void JoinDiscovered(IReadOnlyList<string> neighbors)
+    {
+        if (_gossip is null || neighbors.Count == 0) return;
+        _logger.LogInformation("Auto-discovered neighbours: {Neighbors}", string.Join(",", neighbors));
+        lock (_loops)
+            _loops.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var joined = await _gossip.JoinAsync(neighbors, _stopping.Token);
+                    _logger.LogInformation("Joined the cluster through {Count} of {Neighbors}", joined, string.Join(",", neighbors));
+                }
+                catch (OperationCanceledException) { }
+            }));
     }
 
     private async Task EventLoopAsync()

@@ -14,9 +14,14 @@ public sealed class RuleBook(string nodeName, Action changed)
     /// <summary>A node's rules ride in its gossip state (at most 4 MiB): a few KB per rule leaves room for everything else.</summary>
     public const int MaxOwnRules = 1000;
 
+    /// <summary>The owner named for rules from Kubernetes RoutingRule objects (changed with kubectl, not here).</summary>
+    public const string KubernetesOwner = "kubernetes";
+
     private readonly Lock _lock = new();
     private readonly List<Rule> _own = [];
     private readonly SortedDictionary<string, IReadOnlyList<Rule>> _remote = new(StringComparer.Ordinal);
+    // RoutingRule objects (--rules-adapter kubernetes): every agent watches them, so no node owns or publishes them.
+    private IReadOnlyList<Rule> _kubernetes = [];
     private long _revision;
     private IReadOnlyList<OwnedRule>? _effective;
     // Read on every connect without the lock: replaced whole on each change; empty (the common case) costs one read.
@@ -131,6 +136,17 @@ public sealed class RuleBook(string nodeName, Action changed)
         }
     }
 
+    /// <summary>Replaces the rules read from Kubernetes RoutingRule objects (owner <see cref="KubernetesOwner"/>).</summary>
+    public void ReplaceKubernetes(IReadOnlyList<Rule> rules)
+    {
+        lock (_lock)
+        {
+            if (rules.Count == 0 && _kubernetes.Count == 0) return;
+            _kubernetes = rules;
+            ChangedLocked();
+        }
+    }
+
     public void RemoveRemote(string node)
     {
         lock (_lock)
@@ -143,7 +159,9 @@ public sealed class RuleBook(string nodeName, Action changed)
         if (_own.Any(r => r.Id == id)) return RuleStoreOutcome.Done;
         if (OwnerLocked(id) is { } owner)
         {
-            problem = $"{what} \"{id}\" belongs to node {owner}: change it there";
+            problem = owner == KubernetesOwner && _kubernetes.Any(r => r.Id == id)
+                ? $"{what} \"{id}\" comes from a Kubernetes RoutingRule: change it with kubectl"
+                : $"{what} \"{id}\" belongs to node {owner}: change it there";
             return RuleStoreOutcome.Conflict;
         }
         problem = id.Length == 0 ? $"{what}: an id is required" : $"{what} \"{id}\" not found";
@@ -151,7 +169,9 @@ public sealed class RuleBook(string nodeName, Action changed)
     }
 
     private string? OwnerLocked(string id) =>
-        _own.Any(r => r.Id == id) ? nodeName : _remote.FirstOrDefault(n => n.Value.Any(r => r.Id == id)).Key;
+        _own.Any(r => r.Id == id) ? nodeName
+        : _kubernetes.Any(r => r.Id == id) ? KubernetesOwner
+        : _remote.FirstOrDefault(n => n.Value.Any(r => r.Id == id)).Key;
 
     private void ChangedLocked()
     {
@@ -169,6 +189,7 @@ public sealed class RuleBook(string nodeName, Action changed)
     private List<OwnedRule> ComputeEffectiveLocked() =>
         _own.Select(r => new OwnedRule(nodeName, r))
             .Concat(_remote.SelectMany(n => n.Value.Select(r => new OwnedRule(n.Key, r))))
+            .Concat(_kubernetes.Select(r => new OwnedRule(KubernetesOwner, r)))
             .GroupBy(o => o.Rule.Id, StringComparer.Ordinal)
             .Select(g => g.MinBy(o => o.Node, StringComparer.Ordinal)!)
             .OrderBy(o => o.Rule.Destination, StringComparer.Ordinal)

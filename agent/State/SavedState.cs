@@ -33,6 +33,8 @@ public sealed record SavedApp
     public DateTimeOffset Started { get; init; }
     /// <summary>`--expose` mappings as the user wrote them (absent in files of older agents).</summary>
     public List<string> Expose { get; init; } = [];
+    /// <summary>The pod the app runs as (`--kubernetes-pod-name`, POD_NAME); absent when none, and in older files.</summary>
+    public string? KubernetesPod { get; init; }
 }
 
 public sealed record SavedSocket

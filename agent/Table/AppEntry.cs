@@ -15,6 +15,8 @@ public sealed class AppEntry
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     /// <summary>Endpoint type of its servers as service instances (`ax run --protocol`): tcp, udp, http or https.</summary>
     public string Protocol { get; init; } = Launcher.AppProtocol.Default;
+    /// <summary>The pod this app runs as (`ax run --kubernetes-pod-name`, POD_NAME): its identity for route rules.</summary>
+    public string? KubernetesPod { get; init; }
     public int Pid { get; init; }
     public IReadOnlyList<string> Command { get; init; } = [];
     public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;

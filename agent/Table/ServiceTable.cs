@@ -40,6 +40,9 @@ public sealed class ServiceTable(NodeIdentity node)
     /// Raised after apps, servers or bound sockets change (not for connections): the state file follows it.
     /// Handlers run on the changing thread, outside the table's lock.
     /// </summary>
+    /// <summary>Services mirrored from Kubernetes (`--discovery-adapter kubernetes`); empty otherwise. Not saved, not published.</summary>
+    public AppSwitch.Agent.Kubernetes.KubernetesRegistry Kubernetes { get; } = new();
+
     public event Action? Changed;
 
     private void OnChanged() => Changed?.Invoke();

@@ -92,6 +92,23 @@ public sealed class KubeApiClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Merge-patches an object's `status` subresource (`{"status": …}` as JSON text): the way a controller reports
+    /// back without touching the spec. Needs the RBAC verb `patch` on `&lt;plural&gt;/status`.
+    /// </summary>
+    public async Task PatchStatusAsync<T>(KubeResource<T> resource, string @namespace, string name, string statusPatchJson,
+        CancellationToken cancellationToken) where T : class, IKubeObject
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"{resource.CollectionPath(@namespace)}/{Uri.EscapeDataString(name)}/status")
+        {
+            Content = new StringContent(statusPatchJson, System.Text.Encoding.UTF8, "application/merge-patch+json"),
+        };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (_token.Current() is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await _http.SendAsync(request, cancellationToken);
+        await ThrowIfFailed(response, "patch", resource.RbacName + "/status", @namespace, cancellationToken);
+    }
+
     private static string? BookmarkVersion(JsonElement element) =>
         element.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("resourceVersion", out var version)
             ? version.GetString()

@@ -114,4 +114,16 @@ public class RunPlanParserTests
         Assert.StartsWith("Usage: ax run [options] [--] COMMAND [ARGS...]\n", help.Message);
         Assert.Equal(0, help.ExitCode);
     }
+
+    [Fact]
+    public void The_pod_name_comes_from_the_flag_else_POD_NAME_else_KUBERNETES_POD_NAME()
+    {
+        Assert.Null(Parse("app").KubernetesPod);
+        Assert.Equal("web-7d9f-xk2lp", Parse("--kubernetes-pod-name", "web-7d9f-xk2lp", "app").KubernetesPod);
+        var both = new Dictionary<string, string> { ["POD_NAME"] = "from-downward-api", ["KUBERNETES_POD_NAME"] = "other" };
+        Assert.Equal("from-downward-api", RunPlanParser.Parse(["app"], both).KubernetesPod);
+        Assert.Equal("flag-wins", RunPlanParser.Parse(["--kubernetes-pod-name", "flag-wins", "app"], both).KubernetesPod);
+        Assert.Equal("other", RunPlanParser.Parse(["app"], new Dictionary<string, string> { ["KUBERNETES_POD_NAME"] = "other" }).KubernetesPod);
+        Assert.Contains("must be a pod name", Error("--kubernetes-pod-name", "Web_1", "app"));
+    }
 }

@@ -53,18 +53,26 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
     /// <summary>Keeps watch streams open past their timeoutSeconds, silent, like a server that vanished without closing.</summary>
     public bool IgnoreWatchTimeout { get; set; }
 
-    public static async Task<FakeKubeApiServer> StartAsync()
+    /// <param name="unixSocket">
+    /// Also serve HTTPS on this Unix socket: agents in test namespaces reach it through a forwarder on their own
+    /// loopback (a namespace cannot reach the test's 127.0.0.1, but every namespace sees the file system).
+    /// </param>
+    public static async Task<FakeKubeApiServer> StartAsync(string? unixSocket = null)
     {
         var certificates = TestCertificates.Create();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration()
-            .ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificates.Server)));
+            .ConfigureKestrel(k =>
+            {
+                k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificates.Server));
+                if (unixSocket is not null) k.ListenUnixSocket(unixSocket, listen => listen.UseHttps(certificates.Server));
+            });
         var app = builder.Build();
         var server = new FakeKubeApiServer(certificates, app);
         app.Run(server.HandleAsync);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        server.Url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        server.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .First(a => a.StartsWith("https://127.0.0.1", StringComparison.Ordinal)));
         return server;
     }
 
@@ -151,8 +159,66 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
     /// <summary>How many list (or watch) requests reached a collection: `list /api/v1/pods`, `watch /api/v1/pods`.</summary>
     public int Requests(string verb, string collection) => _requests.GetValueOrDefault($"{verb} {collection}");
 
+    /// <summary>An object as stored now (a copy), or null.</summary>
+    public JsonObject? Get(string collection, string @namespace, string name)
+    {
+        lock (_gate) return Collection(collection).GetValueOrDefault($"{@namespace}/{name}")?.DeepClone().AsObject();
+    }
+
+    /// <summary>
+    /// PATCH (JSON merge patch of `status`) or PUT (the whole object; only its status is taken) of an object's
+    /// `/status` subresource, as for a CRD with `subresources: status`: the spec never changes this way.
+    /// </summary>
+    private async Task UpdateStatusAsync(HttpContext context, string collection, string @namespace, string name)
+    {
+        _requests.AddOrUpdate($"{context.Request.Method.ToLowerInvariant()} {collection}/status", 1, (_, n) => n + 1);
+        if (context.Request.Headers.Authorization.ToString() != $"Bearer {Token}")
+        {
+            await WriteStatus(context, 401, "Unauthorized", "Unauthorized");
+            return;
+        }
+        JsonObject? body;
+        try { body = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync())?.AsObject(); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { body = null; }
+        if (body?["status"] is not JsonObject status)
+        {
+            await WriteStatus(context, 400, "BadRequest", "the body must be a JSON object with a status object");
+            return;
+        }
+        JsonObject answer;
+        lock (_gate)
+        {
+            var items = Collection(collection);
+            if (!items.TryGetValue($"{@namespace}/{name}", out var item))
+            {
+                answer = JsonNode.Parse(StatusJson(404, "NotFound", $"{collection} \"{name}\" not found"))!.AsObject();
+            }
+            else
+            {
+                var merged = context.Request.Method == "PUT" ? new JsonObject() : item["status"] as JsonObject ?? new JsonObject();
+                foreach (var (key, value) in status)
+                    if (value is null) merged.Remove(key); else merged[key] = value.DeepClone();
+                item["status"] = merged.DeepClone();
+                var version = ++_version;
+                item["metadata"]!["resourceVersion"] = version.ToString();
+                Publish(new StoredEvent(collection, version, "MODIFIED", item.DeepClone().AsObject()));
+                answer = item.DeepClone().AsObject();
+            }
+        }
+        context.Response.StatusCode = answer["kind"]?.GetValue<string>() == "Status" ? 404 : 200;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(answer.ToJsonString());
+    }
+
     private async Task HandleAsync(HttpContext context)
     {
+        var status = StatusPath().Match(context.Request.Path.Value ?? "");
+        if (status.Success && context.Request.Method is "PATCH" or "PUT")
+        {
+            await UpdateStatusAsync(context, $"{status.Groups["root"].Value}/{status.Groups["plural"].Value}",
+                status.Groups["ns"].Value, status.Groups["name"].Value);
+            return;
+        }
         var match = CollectionPath().Match(context.Request.Path.Value ?? "");
         if (!match.Success || context.Request.Method != "GET")
         {
@@ -298,6 +364,9 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
 
     [GeneratedRegex("^(?<root>/api/v1|/apis/[^/]+/[^/]+)(/namespaces/(?<ns>[^/]+))?/(?<plural>[a-z]+)$")]
     private static partial Regex CollectionPath();
+
+    [GeneratedRegex("^(?<root>/api/v1|/apis/[^/]+/[^/]+)/namespaces/(?<ns>[^/]+)/(?<plural>[a-z]+)/(?<name>[^/]+)/status$")]
+    private static partial Regex StatusPath();
 
     private sealed record StoredEvent(string Collection, long Version, string Type, JsonObject Item);
 

@@ -13,6 +13,30 @@ public static class KubeObjects
     public const string Endpoints = "/api/v1/endpoints";
     public const string EndpointSlices = "/apis/discovery.k8s.io/v1/endpointslices";
     public const string ReplicaSets = "/apis/apps/v1/replicasets";
+    public const string RoutingRules = "/apis/amalgam8.io/v1/routingrules";
+
+    public const string Nodes = "/api/v1/nodes";
+
+    /// <summary>A Node (cluster-scoped) with its InternalIP, as the kubelet reports it.</summary>
+    public static string Node(string name, string internalIp) => new JsonObject
+    {
+        ["kind"] = "Node", ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject { ["name"] = name, ["uid"] = $"node-{name}", ["labels"] = new JsonObject { ["kubernetes.io/hostname"] = name } },
+        ["status"] = new JsonObject
+        {
+            ["addresses"] = new JsonArray(
+                new JsonObject { ["type"] = "InternalIP", ["address"] = internalIp },
+                new JsonObject { ["type"] = "Hostname", ["address"] = name }),
+        },
+    }.ToJsonString();
+
+    /// <summary>A RoutingRule custom resource whose spec is the given JSON (one Amalgam8 rule).</summary>
+    public static string RoutingRule(string name, string specJson) => new JsonObject
+    {
+        ["kind"] = "RoutingRule", ["apiVersion"] = "amalgam8.io/v1",
+        ["metadata"] = Metadata(name, "default", uid: $"rule-{name}"),
+        ["spec"] = JsonNode.Parse(specJson),
+    }.ToJsonString();
 
     public static string Service(string name, string clusterIp, params (string? Name, string Protocol, int Port)[] ports) => new JsonObject
     {

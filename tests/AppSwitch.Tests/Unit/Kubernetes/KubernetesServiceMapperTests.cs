@@ -12,21 +12,9 @@ public sealed class KubernetesServiceMapperTests
 {
     private readonly KubernetesServiceMapper _mapper = new();
 
-    private static T Parse<T>(string json) => JsonSerializer.Deserialize(json, (JsonTypeInfo<T>)KubeJsonContext.Default.GetTypeInfo(typeof(T))!)!;
+    private static T Parse<T>(string json) => KubeSnapshots.Parse<T>(json);
 
-    private static KubeClusterSnapshot Snapshot(IEnumerable<(string Collection, string Json)> objects)
-    {
-        var list = objects.ToList();
-        IReadOnlyList<T> Of<T>(string collection) => [.. list.Where(o => o.Collection == collection).Select(o => Parse<T>(o.Json))];
-        return new KubeClusterSnapshot
-        {
-            Services = Of<Service>(KubeObjects.Services),
-            EndpointSlices = Of<EndpointSlice>(KubeObjects.EndpointSlices),
-            Endpoints = Of<Endpoints>(KubeObjects.Endpoints),
-            Pods = Of<Pod>(KubeObjects.Pods),
-            ReplicaSets = Of<Workload>(KubeObjects.ReplicaSets),
-        };
-    }
+    private static KubeClusterSnapshot Snapshot(IEnumerable<(string Collection, string Json)> objects) => KubeSnapshots.Of(objects);
 
     // a8ctl service-list's grouping: instances by their plain (non key=value) tags, with counts.
     private static string Compact(IEnumerable<KubeServiceInstance> instances) =>

@@ -1,0 +1,104 @@
+using AppSwitch.Agent.Configuration;
+using AppSwitch.Agent.Kubernetes.Client;
+using AppSwitch.Agent.Kubernetes.Config;
+using AppSwitch.Agent.Kubernetes.Mapping;
+using AppSwitch.Agent.Kubernetes.Models;
+using AppSwitch.Agent.Replication;
+using AppSwitch.Agent.Table;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AppSwitch.Agent.Kubernetes.Adapter;
+
+/// <summary>
+/// Runs what the Kubernetes flags ask for, each agent on its own watches (nothing of it travels by gossip):
+/// `--discovery-adapter kubernetes` mirrors Services and their ready endpoints into <see cref="ServiceTable.Kubernetes"/>,
+/// `--rules-adapter kubernetes` keeps the rule book's Kubernetes rules (<see cref="RoutingRuleSync"/>),
+/// `--gossip-auto-discover` joins the other nodes found in Node objects. A connection that cannot be configured is
+/// logged and the agent goes on without Kubernetes.
+/// </summary>
+public sealed class KubernetesAdapter(AgentOptions options, ServiceTable table, ClusterReplicator replicator, ILoggerFactory loggers)
+    : BackgroundService
+{
+    public const string Name = "kubernetes";
+
+    private readonly ILogger _logger = loggers.CreateLogger<KubernetesAdapter>();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var registry = options.DiscoveryAdapter == Name;
+        var rules = options.RulesAdapter == Name;
+        if (!registry && !rules && !options.GossipAutoDiscover) return;
+        KubeConnection connection;
+        try
+        {
+            var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "");
+            connection = KubeConnectionResolver.Resolve(options.Kubernetes, environment);
+        }
+        catch (KubeConfigException e)
+        {
+            _logger.LogError("Kubernetes is off: {Problem}", e.Message);
+            return;
+        }
+        var @namespace = options.Kubernetes.Namespace;
+        _logger.LogInformation("Kubernetes: API server {Server} ({Source}), namespace {Namespace}; registry {Registry}, rules {Rules}, auto-discover {Discover}",
+            connection.Server, connection.Source, @namespace ?? "(all)", registry, rules, options.GossipAutoDiscover);
+        using var client = new KubeApiClient(connection);
+        var informerOptions = new InformerOptions();
+        var tasks = new List<Task>();
+        if (registry) tasks.Add(MirrorRegistryAsync(client, @namespace, informerOptions, stoppingToken));
+        if (rules) tasks.Add(new RoutingRuleSync(client, @namespace, informerOptions, table.Rules, loggers.CreateLogger<RoutingRuleSync>()).RunAsync(stoppingToken));
+        if (options.GossipAutoDiscover) tasks.Add(DiscoverNeighborsAsync(client, informerOptions, stoppingToken));
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        finally
+        {
+            table.Kubernetes.Replace(KubernetesRegistryView.Empty);
+        }
+    }
+
+    private async Task MirrorRegistryAsync(KubeApiClient client, string? @namespace, InformerOptions informerOptions, CancellationToken stoppingToken)
+    {
+        var watcher = new KubernetesRegistryWatcher(client, @namespace, informerOptions, loggers);
+        var mapper = new KubernetesServiceMapper();
+        var watching = watcher.RunAsync(stoppingToken);
+        try
+        {
+            await watcher.WaitForSyncAsync(stoppingToken);
+            do
+            {
+                var view = KubernetesRegistryView.From(watcher.Snapshot(), mapper);
+                table.Kubernetes.Replace(view);
+                _logger.LogInformation("Kubernetes registry: {Instances} ready instances, {Virtuals} ClusterIP ports",
+                    view.Instances.Count, view.Virtuals.Count);
+            } while (await watcher.Changes.ReadAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        await watching;
+    }
+
+    private async Task DiscoverNeighborsAsync(KubeApiClient client, InformerOptions informerOptions, CancellationToken stoppingToken)
+    {
+        var nodes = new KubeInformer<Node>(client, KubeResources.Nodes, null, informerOptions, _logger);
+        var watching = nodes.RunAsync(stoppingToken);
+        IReadOnlyList<string> joined = [];
+        try
+        {
+            await nodes.WaitForSyncAsync(stoppingToken);
+            do
+            {
+                while (nodes.Events.TryRead(out _)) { }
+                var neighbors = NodeNeighbors.From(nodes.Snapshot(), options.NodeName)
+                    .Where(a => a != options.NodeAddress.ToString() && !joined.Contains(a)).ToList();
+                if (neighbors.Count > 0) replicator.JoinDiscovered(neighbors);
+                joined = [.. joined, .. neighbors];
+            } while (await nodes.Events.WaitToReadAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        await watching;
+    }
+}

@@ -1,0 +1,39 @@
+using System.Net;
+using AppSwitch.Agent.Kubernetes.Mapping;
+using AppSwitch.Common.Model;
+
+namespace AppSwitch.Agent.Kubernetes;
+
+/// <summary>
+/// What the registry adapter mirrors from Kubernetes, as the connect path, the service view and DNS read it: the
+/// ready instances, each Service's ClusterIP:port as a virtual endpoint, the Services' DNS names and the pods'
+/// identities. Replaced whole on each change (one volatile read per lookup; empty when the adapter is off).
+/// </summary>
+public sealed class KubernetesRegistry
+{
+    public const string Owner = "kubernetes";
+
+    private volatile KubernetesRegistryView _view = KubernetesRegistryView.Empty;
+
+    public bool IsEmpty => _view.IsEmpty;
+
+    public void Replace(KubernetesRegistryView view) => _view = view;
+
+    /// <summary>The Service port behind ClusterIP:port, or null when the address is no Service's.</summary>
+    public KubeVirtualEndpoint? FindVirtual(IPAddress address, int port) =>
+        _view.Virtuals.GetValueOrDefault((address, port));
+
+    public bool IsClusterIp(IPAddress address) => _view.ClusterIps.Contains(address);
+
+    /// <summary>ClusterIPs of a name (`svc`, `svc.ns`, `svc.ns.svc.cluster.local`; lowercase); empty when unknown.</summary>
+    public IReadOnlyList<IPAddress> AddressesOfName(string name) =>
+        _view.Names.TryGetValue(name, out var addresses) ? addresses : [];
+
+    /// <summary>The pod's Service (any one when several select it) and its labels; null when the pod is unknown.</summary>
+    public KubePodIdentity? IdentityOf(string podName) => _view.Pods.GetValueOrDefault(podName);
+
+    public IReadOnlyList<ServiceInstanceRecord> Instances() => _view.Instances;
+}
+
+/// <summary>Who an app running as a pod is for route rules: its Service's name and its tags in label form.</summary>
+public sealed record KubePodIdentity(string Service, IReadOnlyDictionary<string, string> Labels);
