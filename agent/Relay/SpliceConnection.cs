@@ -38,9 +38,9 @@ internal sealed unsafe class SpliceConnection(int client, int target, IPEndPoint
     /// <summary>Makes the two pipes; the errno on failure (too many open files).</summary>
     public int OpenPipes()
     {
+        var fds = stackalloc int[2];
         foreach (var d in Both)
         {
-            var fds = stackalloc int[2];
             if (Libc.Pipe2(fds, Libc.O_NONBLOCK | Libc.O_CLOEXEC) != 0) return Libc.Errno;
             (d.PipeRead, d.PipeWrite) = (fds[0], fds[1]);
         }
@@ -89,9 +89,10 @@ internal sealed unsafe class SpliceConnection(int client, int target, IPEndPoint
     /// <summary>Closes everything; <paramref name="reset"/> makes both sockets send RST (an error on one side).</summary>
     public void Close(bool reset)
     {
+        Span<byte> lingerZero = stackalloc byte[8] { 1, 0, 0, 0, 0, 0, 0, 0 }; // on, 0 s: close sends RST
         foreach (var fd in new[] { client, target })
         {
-            if (reset) SocketCalls.SetRaw(fd, Libc.SOL_SOCKET, Libc.SO_LINGER, stackalloc byte[8] { 1, 0, 0, 0, 0, 0, 0, 0 });
+            if (reset) SocketCalls.SetRaw(fd, Libc.SOL_SOCKET, Libc.SO_LINGER, lingerZero);
             Libc.Close(fd);
         }
         foreach (var d in Both)
