@@ -90,9 +90,11 @@ public static class AgentHost
         // The HTTP relay starts before the supervisor: restored apps may connect through it at once.
         builder.Services.AddSingleton<HttpRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
+        builder.Services.AddSingleton(sp => new ConnectTargetResolver(sp.GetRequiredService<ServiceTable>(), new BackendPicker(),
+            sp.GetRequiredService<ILogger<Supervisor>>(), sp.GetRequiredService<DnsServer>().NodeEndPoint, sp.GetRequiredService<HttpRelay>()));
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>(),
-            sp.GetRequiredService<DnsServer>().NodeEndPoint, sp.GetRequiredService<HttpRelay>()));
+            sp.GetRequiredService<ConnectTargetResolver>(), sp.GetRequiredService<HttpRelay>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
         builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(),
@@ -102,7 +104,8 @@ public static class AgentHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
         builder.Services.AddHostedService<Kubernetes.Adapter.KubernetesAdapter>();
-        builder.Services.AddSingleton<Relay.RelayManager>();
+        builder.Services.AddSingleton(sp => new Relay.RelayManager(sp.GetRequiredService<ServiceTable>(),
+            sp.GetRequiredService<ConnectTargetResolver>(), sp.GetRequiredService<ILogger<Relay.RelayManager>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Relay.RelayManager>());
 
         var app = builder.Build();

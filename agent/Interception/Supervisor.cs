@@ -31,9 +31,9 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly SocketNameHandler _names;
     private volatile bool _stopping;
 
-    /// <param name="dnsRedirect">Where a node socket's connect to 127.0.0.1:53 goes (the agent's DNS), if anywhere.</param>
+    /// <param name="resolver">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
     internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILogger<Supervisor> logger,
-        Func<Transport, System.Net.IPEndPoint?>? dnsRedirect, HttpRelay httpRelay)
+        ConnectTargetResolver resolver, HttpRelay httpRelay)
     {
         _table = table;
         _logger = logger;
@@ -41,8 +41,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         _pending = new PendingConnects(journal);
         _stopFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         var sockets = new NodeSocketFactory();
-        _connect = new ConnectHandler(table, new ConnectTargetResolver(table, new BackendPicker(), logger, dnsRedirect, httpRelay), sockets,
-            httpRelay, _pending, logger);
+        _connect = new ConnectHandler(table, resolver, sockets, httpRelay, _pending, logger);
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
         _listen = new ListenHandler(table, logger);
         _names = new SocketNameHandler(table);

@@ -24,11 +24,12 @@ public sealed class RelayManager : BackgroundService
     /// <summary>The copy engine: splice unless AX_RELAY_COPY=buffers (kept to compare them in tests/bench).</summary>
     private readonly SpliceEngine? _splice;
 
-    public RelayManager(ServiceTable table, ILogger<RelayManager> logger)
+    /// <param name="resolver">The apps' resolver: one BackendPicker, so RoundRobin counts relayed and app connections alike.</param>
+    internal RelayManager(ServiceTable table, ConnectTargetResolver resolver, ILogger<RelayManager> logger)
     {
         _table = table;
         _logger = logger;
-        _dialTarget = new RelayDialTarget(table, new ConnectTargetResolver(table, new BackendPicker(), logger));
+        _dialTarget = new RelayDialTarget(table, resolver);
         if (Environment.GetEnvironmentVariable("AX_RELAY_COPY") != "buffers") _splice = new SpliceEngine(logger);
     }
 
