@@ -16,38 +16,8 @@ CONNECTIONS=${CONNECTIONS:-8}
 VIP=198.18.0.10
 NODE_IP=10.77.0.10
 
-[ -x "$AX" ] || { echo "bench: $AX is missing; run 'make build' first" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
 for tool in nginx wrk; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run 'make bench-deps'" >&2; exit 1; }; done
-
-WORK=$(mktemp -d /tmp/axhttp.XXXXXX)
-chmod 755 "$WORK"
-TAG=axh-$(basename "$WORK" | tail -c 7 | tr 'A-Z' 'a-z')
-NS=$TAG-n1
-PEER=$TAG-br
-AGENT_PID=""; SERVER_PID=""
-
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-  [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null || true
-  [ -n "$AGENT_PID" ] && wait "$AGENT_PID" 2>/dev/null || true
-  ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  ip netns del "$PEER" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ip netns add "$NS"; ip netns add "$PEER"
-ip link add eth0 netns "$NS" type veth peer name eth0 netns "$PEER"
-ip -n "$NS" addr add "$NODE_IP/24" dev eth0
-ip -n "$NS" link set lo up; ip -n "$NS" link set eth0 up; ip -n "$PEER" link set eth0 up
-IN_NODE=(ip netns exec "$NS" env AX_SOCKET_DIR="$WORK/sock")
-
-"${IN_NODE[@]}" "$AX" daemon --socket-dir "$WORK/sock" --node-interface eth0 --rest-port 0 >"$WORK/agent.log" 2>&1 &
-AGENT_PID=$!
-for _ in $(seq 100); do [ -S "$WORK/sock/ax.sock" ] && [ -S "$WORK/sock/api.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/sock/ax.sock" ] || { cat "$WORK/agent.log" >&2; echo "bench: agent did not start" >&2; exit 1; }
+source "$ROOT/tests/bench/single-node.sh" axhttp
 
 mkdir "$WORK/www"; head -c 1024 /dev/zero | tr '\0' x > "$WORK/www/index.html"
 cat > "$WORK/nginx.conf" <<CONF

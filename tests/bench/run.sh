@@ -19,42 +19,8 @@ ROUTE_RULE=${ROUTE_RULE:-0}
 VIP=198.18.0.1
 NODE_IP=10.77.0.10
 
-[ -x "$AX" ] || { echo "bench: $AX is missing; run 'make build' first" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/axbench.XXXXXX)
-TAG=axb-$(basename "$WORK" | tail -c 7 | tr 'A-Z' 'a-z')
-NS=$TAG-n1
-PEER=$TAG-br
-AGENT_PID=""; SERVER_PID=""
-
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-  [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null || true
-  [ -n "$AGENT_PID" ] && wait "$AGENT_PID" 2>/dev/null || true
-  ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  ip netns del "$PEER" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
+source "$ROOT/tests/bench/single-node.sh" axbench
 gcc -O2 -Wall -pthread -o "$WORK/netbench" "$ROOT/tests/bench/netbench.c"
-
-# A node namespace with a veth whose peer sits in a namespace of its own; no default route.
-ip netns add "$NS"; ip netns add "$PEER"
-ip link add eth0 netns "$NS" type veth peer name eth0 netns "$PEER"
-ip -n "$NS" addr add "$NODE_IP/24" dev eth0
-ip -n "$NS" link set lo up; ip -n "$NS" link set eth0 up; ip -n "$PEER" link set eth0 up
-# Tens of thousands of short connections leave their client ports in TIME_WAIT; without reuse the
-# ephemeral range fills up and connect() slows down, then fails (EADDRNOTAVAIL), for both modes.
-ip netns exec "$NS" sysctl -q -w net.ipv4.tcp_tw_reuse=1
-IN_NODE=(ip netns exec "$NS" env AX_SOCKET_DIR="$WORK/sock")
-
-"${IN_NODE[@]}" "$AX" daemon --socket-dir "$WORK/sock" --node-interface eth0 --rest-port 0 >"$WORK/agent.log" 2>&1 &
-AGENT_PID=$!
-for _ in $(seq 100); do [ -S "$WORK/sock/ax.sock" ] && [ -S "$WORK/sock/api.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/sock/ax.sock" ] || { cat "$WORK/agent.log" >&2; echo "bench: agent did not start" >&2; exit 1; }
 
 SERVICE_FLAGS=()
 [ "$ROUTE_RULE" = 1 ] && SERVICE_FLAGS=(--name bench)
