@@ -13,6 +13,17 @@ internal sealed class AppSession(AppEntry app, int listenerFd)
     public const int MaxSeenThreads = 4096, MaxKnownPids = 32;
     /// <summary>Threads seen making calls (session thread only), so each is looked up once.</summary>
     public HashSet<int> SeenThreads { get; } = [];
+    /// <summary>Open pidfds and fdinfo files of the app's threads (session thread only; disposed when it ends).</summary>
+    public ThreadHandles Handles { get; } = new();
+    /// <summary>A node socket made ahead for the app's next connect (session thread only; disposed when it ends).</summary>
+    public SpareSocket Spare { get; } = new();
     /// <summary>This session's slot in the in-flight journal.</summary>
     public int JournalSlot { get; init; } = -1;
+
+    /// <summary>Releases what the session thread kept open for the app (when the app has exited).</summary>
+    public void ReleaseHandles()
+    {
+        Spare.Dispose();
+        Handles.Dispose();
+    }
 }

@@ -64,9 +64,9 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         if (nodeEndPoint is null) { Libc.Close(nodeFd); call.Fail(bindError); return; }
 
         var inode = SocketCalls.Inode(nodeFd);
-        var appNonBlocking = (SocketCalls.GetStatusFlags(original) & Libc.O_NONBLOCK) != 0;
-        if (!appNonBlocking) SocketCalls.SetNonBlocking(nodeFd, false);
-        var installed = call.Install(nodeFd, fd, call.IsCloseOnExec(fd));
+        var appFd = call.DescribeFd(fd, original);
+        if (!appFd.NonBlocking) SocketCalls.MakeFreshSocketBlocking(nodeFd);
+        var installed = call.Install(nodeFd, fd, appFd.CloseOnExec);
         Libc.Close(nodeFd);
         if (installed != 0) { if (installed != Libc.ENOENT) call.Fail(installed); return; }
 

@@ -24,9 +24,9 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         if (length < 0) { call.Fail(-length); return; }
         raw = raw[..length];
         if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Libc.ENOTSOCK); return; }
-        var inode = SocketCalls.Inode(original);
+        var appFd = call.DescribeFd(fd, original);
         // A node socket already: bound by the agent, or a UDP socket the agent connected (UDP may connect again).
-        var isNodeSocket = table.FindSocket(inode) is not null || table.FindPeer(inode) is not null;
+        var isNodeSocket = table.FindSocket(appFd.Inode) is not null || table.FindPeer(appFd.Inode) is not null;
 
         var family = SockAddr.Family(raw);
         if (family is not (Libc.AF_INET or Libc.AF_INET6) || kind.Domain is not (Libc.AF_INET or Libc.AF_INET6))
@@ -85,12 +85,11 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
 
         var target = resolved.EndPoint;
 
-        var appNonBlocking = (SocketCalls.GetStatusFlags(original) & Libc.O_NONBLOCK) != 0;
         var virtualPeer = target.Equals(destination) ? null : new IPEndPoint(address, destination.Port);
         if (isNodeSocket)
-            ConnectExisting(call, original, kind, resolved, appNonBlocking, virtualPeer);
+            ConnectExisting(call, original, kind, resolved, appFd.NonBlocking, virtualPeer);
         else
-            ConnectNew(call, fd, original, kind, resolved, appNonBlocking, virtualPeer);
+            ConnectNew(call, fd, original, kind, resolved, appFd, virtualPeer);
     }
 
     /// <summary>The app's socket is already a node socket (bound earlier): connect it in place.</summary>
@@ -117,11 +116,17 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         });
     }
 
-    private void ConnectNew(SyscallContext call, int fd, int original, SocketCalls.Kind kind, ConnectTarget resolved, bool appNonBlocking,
-        IPEndPoint? virtualPeer)
+    /// <summary>
+    /// The app's own socket (in its empty namespace): a node socket like it is connected and put in its place.
+    /// What only the app's next trapped call needs (its peer's record, the spare socket for the next connect) is
+    /// done after the answer: this thread serves that next call, and the app runs meanwhile.
+    /// </summary>
+    private void ConnectNew(SyscallContext call, int fd, int original, SocketCalls.Kind kind, ConnectTarget resolved,
+        ProcessAccess.FdInfo appFd, IPEndPoint? virtualPeer)
     {
         var target = resolved.EndPoint;
-        var nodeFd = sockets.CreateLike(original, kind);
+        var appNonBlocking = appFd.NonBlocking;
+        var nodeFd = sockets.CreateLike(original, kind, call.Session.Spare);
         if (nodeFd < 0) { call.Fail(-nodeFd); return; }
         if (resolved.Source is { } source && SocketCalls.Bind(nodeFd, new IPEndPoint(source, 0), kind.Domain) is var bound and not 0)
         {
@@ -131,47 +136,57 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
             call.Fail(bound);
             return;
         }
-        // Recorded before connecting: the sweeper drops it with the socket if the connect fails.
-        if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
         if (resolved.Relay is { } route && !ExpectAtRelay(call, nodeFd, kind, route))
         {
             Libc.Close(nodeFd);
             return;
         }
-        var closeOnExec = call.IsCloseOnExec(fd);
         var rc = SocketCalls.Connect(nodeFd, target, kind.Domain);
-        if (rc is not (0 or Libc.EINPROGRESS))
+        // Connections on a node's own network usually finish inside connect(); a blocking app's that does not is
+        // finished asynchronously (the session never waits on the network).
+        var stillConnecting = false;
+        if (rc == Libc.EINPROGRESS && !appNonBlocking)
         {
-            if (resolved.Relay is not null && SocketCalls.LocalEndPoint(nodeFd) is { } local) relay.Forget(local);
+            rc = SocketCalls.ConnectOutcomeNow(nodeFd);
+            stillConnecting = rc < 0;
+        }
+        var failed = !stillConnecting && rc is not (0 or Libc.EINPROGRESS);
+        if (stillConnecting)
+        {
+            // Recorded before the wait: the sweeper drops it with the socket if the connect fails.
+            if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
+            pending.Add(new PendingConnect
+            {
+                Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeFd,
+                TargetFd = fd, CloseOnExec = appFd.CloseOnExec, Notification = call.Notification,
+            });
+            return;
+        }
+        if (failed)
+        {
+            ForgetAtRelay(resolved, nodeFd);
             Libc.Close(nodeFd);
             call.Fail(rc);
             return;
         }
-        if (rc == Libc.EINPROGRESS && !appNonBlocking)
+        if (!appNonBlocking) SocketCalls.MakeFreshSocketBlocking(nodeFd); // as the app's was
+        var installed = call.Install(nodeFd, fd, appFd.CloseOnExec);
+        if (installed != 0)
         {
-            // Connections to this node usually finish inside connect(); only wait (asynchronously) when not.
-            if (!SocketCalls.IsWritableNow(nodeFd))
-            {
-                pending.Add(new PendingConnect
-                {
-                    Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeFd,
-                    TargetFd = fd, CloseOnExec = closeOnExec, Notification = call.Notification,
-                });
-                return;
-            }
-            rc = SocketCalls.TryGetInt(nodeFd, Libc.SOL_SOCKET, Libc.SO_ERROR, out var soError) ? soError : Libc.Errno;
-            if (rc != 0)
-            {
-                Libc.Close(nodeFd);
-                call.Fail(rc);
-                return;
-            }
+            Libc.Close(nodeFd);
+            if (installed != Libc.ENOENT) call.Fail(installed); // ENOENT: the call was interrupted, nobody to answer
+            return;
         }
-        if (!appNonBlocking) SocketCalls.SetNonBlocking(nodeFd, false);
-        var installed = call.Install(nodeFd, fd, closeOnExec);
-        Libc.Close(nodeFd);
-        if (installed != 0) { if (installed != Libc.ENOENT) call.Fail(installed); return; }
         Answer(call, rc);
+        // A non-blocking connect still in progress that fails is swept with its socket like any closed one.
+        if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
+        Libc.Close(nodeFd);
+        call.Session.Spare.Refill(kind);
+    }
+
+    private void ForgetAtRelay(ConnectTarget resolved, int nodeFd)
+    {
+        if (resolved.Relay is not null && SocketCalls.LocalEndPoint(nodeFd) is { } local) relay.Forget(local);
     }
 
     /// <summary>

@@ -27,10 +27,14 @@ internal sealed class NodeSocketFactory
     // Default values of each option for a fresh socket of a kind, learnt once per kind.
     private readonly ConcurrentDictionary<SocketCalls.Kind, byte[][]> _defaults = new();
 
-    /// <summary>A new non-blocking node socket mirroring <paramref name="original"/>; -errno on failure.</summary>
-    public int CreateLike(int original, SocketCalls.Kind kind)
+    /// <summary>
+    /// A new non-blocking node socket mirroring <paramref name="original"/> (the session's spare when it has one
+    /// of that kind); -errno on failure.
+    /// </summary>
+    public int CreateLike(int original, SocketCalls.Kind kind, SpareSocket? spare = null)
     {
-        var fd = SocketCalls.Create(kind);
+        var fd = spare?.Take(kind) ?? -1;
+        if (fd < 0) fd = SocketCalls.Create(kind);
         if (fd < 0) return fd;
         var defaults = _defaults.GetOrAdd(kind, ReadDefaults);
         Span<byte> value = stackalloc byte[8];

@@ -86,13 +86,16 @@ public sealed class Supervisor : IHostedService, IDisposable
         {
             fds[0] = new Libc.PollFd { Fd = session.ListenerFd, Events = Libc.POLLIN };
             fds[1] = new Libc.PollFd { Fd = _stopFd, Events = Libc.POLLIN };
-            if (Libc.Poll(fds, 2, -1) < 0)
+            // Idle with handles of the app's threads open: wake now and then to close those of exited threads.
+            var ready = Libc.Poll(fds, 2, session.Handles.IsEmpty ? -1 : ThreadHandles.SweepIntervalMs);
+            if (ready < 0)
             {
                 if (Libc.Errno == Libc.EINTR) continue;
                 _logger.LogError("App {AppId}: poll on its listener failed: errno {Errno}", session.App.Id, Libc.Errno);
                 break;
             }
-            if ((fds[0].REvents & Libc.POLLIN) != 0) ServeOne(session);
+            if (ready == 0) session.Handles.DropExited();
+            else if ((fds[0].REvents & Libc.POLLIN) != 0) { ServeOne(session); session.Handles.DropExitedIfDue(); }
             else if ((fds[0].REvents & (Libc.POLLHUP | Libc.POLLERR | Libc.POLLNVAL)) != 0) break;
         }
         if (!_stopping) End(session);
@@ -153,6 +156,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         _journal.Release(session.JournalSlot);
         _sessions.TryRemove(session.ListenerFd, out _);
         _pending.DropSession(session);
+        session.ReleaseHandles();
         Libc.Close(session.ListenerFd);
         _table.RemoveApp(session.App.Id);
         _logger.LogInformation("App {AppId} exited ({Calls} calls handled); its entries are removed", session.App.Id, session.Calls);

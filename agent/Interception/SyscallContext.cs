@@ -10,7 +10,6 @@ internal sealed class SyscallContext : IDisposable
 {
     private readonly int _listener;
     private readonly Seccomp.Notification _notification;
-    private int _pidfd = -1;
     private readonly List<int> _borrowedFds = [];
 
     public SyscallContext(AppSession session, int listener, in Seccomp.Notification notification)
@@ -56,17 +55,19 @@ internal sealed class SyscallContext : IDisposable
     /// <summary>A duplicate of the caller's fd, owned by this context (closed with it); -errno on failure.</summary>
     public int BorrowFd(int targetFd)
     {
-        if (_pidfd < 0)
-        {
-            _pidfd = ProcessAccess.OpenPidfd(Tid);
-            if (_pidfd < 0) return _pidfd;
-        }
-        var fd = ProcessAccess.GetFd(_pidfd, targetFd);
+        var fd = Session.Handles.GetFd(Tid, targetFd);
         if (fd >= 0) _borrowedFds.Add(fd);
         return fd;
     }
 
-    public bool IsCloseOnExec(int targetFd) => ProcessAccess.IsCloseOnExec(Tid, targetFd);
+    /// <summary>
+    /// The caller's fd <paramref name="targetFd"/> as its process sees it: status flags with close-on-exec, and
+    /// inode (one read of the session's open fdinfo file). Should /proc not show the caller, the flags and
+    /// inode come from <paramref name="borrowed"/>, our duplicate of it, and close-on-exec reads as unset.
+    /// </summary>
+    public ProcessAccess.FdInfo DescribeFd(int targetFd, int borrowed) =>
+        Session.Handles.ReadFdInfo(Tid, targetFd)
+        ?? new ProcessAccess.FdInfo(SocketCalls.GetStatusFlags(borrowed) & ~Libc.O_CLOEXEC, SocketCalls.Inode(borrowed));
 
     public void Continue() => Seccomp.Continue(_listener, Id);
 
@@ -82,7 +83,5 @@ internal sealed class SyscallContext : IDisposable
     {
         foreach (var fd in _borrowedFds) Libc.Close(fd);
         _borrowedFds.Clear();
-        if (_pidfd >= 0) Libc.Close(_pidfd);
-        _pidfd = -1;
     }
 }

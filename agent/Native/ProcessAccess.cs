@@ -3,6 +3,13 @@ namespace AppSwitch.Agent.Native;
 /// <summary>Reaching into a supervised process: its fds (pidfd_getfd) and its memory (process_vm_readv/writev).</summary>
 internal static unsafe class ProcessAccess
 {
+    /// <summary>An fd as /proc/TID/fdinfo shows it: the file's status flags (with O_CLOEXEC for the fd's own flag) and inode.</summary>
+    public readonly record struct FdInfo(int Flags, ulong Inode)
+    {
+        public bool NonBlocking => (Flags & Libc.O_NONBLOCK) != 0;
+        public bool CloseOnExec => (Flags & Libc.O_CLOEXEC) != 0;
+    }
+
     private const long PidfdThread = 0x80; // PIDFD_THREAD (O_EXCL): a pidfd for a thread, not only a leader
 
     /// <summary>Opens a pidfd for the thread or process <paramref name="tid"/>; -errno on failure.</summary>
@@ -52,27 +59,46 @@ internal static unsafe class ProcessAccess
         }
     }
 
-    /// <summary>Whether fd <paramref name="targetFd"/> of the thread has FD_CLOEXEC (from /proc/TID/fdinfo).</summary>
-    public static bool IsCloseOnExec(int tid, int targetFd)
+    /// <summary>
+    /// Opens /proc/TID/fdinfo/FD; -errno on failure. The kernel formats the file at each read from the thread's
+    /// fd table as it is then, so one open file answers for whatever fd FD is later (<see cref="ReadFdInfo"/>).
+    /// </summary>
+    public static int OpenFdInfo(int tid, int targetFd)
     {
-        // Raw open/read: this runs on every connect and bind, and a FileStream costs several more syscalls.
         var fd = Libc.Open($"/proc/{tid}/fdinfo/{targetFd}", Libc.O_RDONLY | Libc.O_CLOEXEC);
-        if (fd < 0) return false;
+        return fd >= 0 ? fd : -Libc.Errno;
+    }
+
+    /// <summary>
+    /// Reads an fdinfo file from its start: the fd's flags and inode now, or null when it cannot be read
+    /// (the thread exited, the fd is closed).
+    /// </summary>
+    public static FdInfo? ReadFdInfo(int fdinfoFd)
+    {
+        // Raw pread: this runs on every connect and bind, and a FileStream costs several more syscalls.
         var buffer = stackalloc byte[256];
-        var n = (int)Libc.Read(fd, buffer, 256);
-        Libc.Close(fd);
-        if (n <= 0) return false;
+        var n = (int)Libc.PRead(fdinfoFd, buffer, 256, 0);
+        if (n <= 0) return null;
         var text = new ReadOnlySpan<byte>(buffer, n);
-        var at = text.IndexOf("flags:"u8);
+        if (!TryReadField(text, "\nflags:"u8, 8, out var flags) || !TryReadField(text, "\nino:"u8, 10, out var inode)) return null;
+        return new FdInfo((int)flags, inode);
+    }
+
+    /// <summary>The number after <paramref name="name"/> (and blanks) in base 8 or 10.</summary>
+    private static bool TryReadField(ReadOnlySpan<byte> text, ReadOnlySpan<byte> name, int radix, out ulong value)
+    {
+        value = 0;
+        var at = text.IndexOf(name);
         if (at < 0) return false;
-        long flags = 0;
-        foreach (var c in text[(at + 6)..])
+        var rest = text[(at + name.Length)..].TrimStart(" \t"u8);
+        var digits = 0;
+        foreach (var c in rest)
         {
-            if (c is (byte)' ' or (byte)'\t') { if (flags == 0) continue; break; }
-            if (c is < (byte)'0' or > (byte)'7') break;
-            flags = flags * 8 + (c - '0');
+            if (c < '0' || c >= '0' + radix) break;
+            value = value * (ulong)radix + (ulong)(c - '0');
+            digits++;
         }
-        return (flags & Libc.O_CLOEXEC) != 0;
+        return digits > 0;
     }
 
     /// <summary>Whether two of the agent's fds refer to the same open file (kcmp KCMP_FILE).</summary>

@@ -101,14 +101,22 @@ internal static unsafe class SocketCalls
         return Libc.GetSockOpt(fd, Libc.IPPROTO_TCP, Libc.TCP_INFO, info, &len) == 0 && len >= 1 ? info[0] : -1;
     }
 
-    /// <summary>Whether a connecting socket is already done (connected or failed), without waiting.</summary>
-    public static bool IsWritableNow(int fd)
+    /// <summary>
+    /// Where a non-blocking connect stands, without waiting: -1 still connecting, 0 connected, else its errno.
+    /// Writable with no error condition means connected, so SO_ERROR is read only for a failed one.
+    /// </summary>
+    public static int ConnectOutcomeNow(int fd)
     {
         var p = new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT };
-        return Libc.Poll(&p, 1, 0) == 1;
+        if (Libc.Poll(&p, 1, 0) != 1) return -1;
+        if ((p.REvents & (Libc.POLLERR | Libc.POLLHUP)) == 0) return 0;
+        return TryGetInt(fd, Libc.SOL_SOCKET, Libc.SO_ERROR, out var error) ? error : Libc.Errno;
     }
 
     public static int GetStatusFlags(int fd) => Libc.Fcntl(fd, Libc.F_GETFL, 0);
+
+    /// <summary>Clears O_NONBLOCK on a socket the agent created (it has no other status flag): one fcntl, not two.</summary>
+    public static int MakeFreshSocketBlocking(int fd) => Libc.Fcntl(fd, Libc.F_SETFL, 0) == 0 ? 0 : Libc.Errno;
 
     public static int SetNonBlocking(int fd, bool nonBlocking)
     {

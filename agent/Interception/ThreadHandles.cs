@@ -1,0 +1,114 @@
+using AppSwitch.Agent.Native;
+
+namespace AppSwitch.Agent.Interception;
+
+/// <summary>
+/// The handles a session keeps open to reach its application's threads: a pidfd per thread (for pidfd_getfd)
+/// and an fdinfo file per thread and fd number (flags, close-on-exec, inode). Opening either costs more than
+/// the rest of a trapped call's own work (a pidfs or proc inode made and torn down each time, ~6 µs apiece
+/// per connect measured); using an open one is a single syscall. A handle that outlives its thread fails
+/// with ESRCH/ENOENT (even when the thread id has been reused: a handle names the thread, not the number)
+/// and is opened anew; <see cref="DropExited"/> closes those of exited threads. Session thread only.
+/// </summary>
+internal sealed unsafe class ThreadHandles : IDisposable
+{
+    /// <summary>Threads, and fd numbers per thread, kept at most (then all are dropped): bounds the agent's fds per app.</summary>
+    public const int MaxThreads = 16, MaxFdsPerThread = 4;
+    /// <summary>How often a busy session looks for exited threads (an idle one does when its wait times out).</summary>
+    public const int SweepIntervalMs = 1000;
+
+    private sealed class ThreadEntry
+    {
+        public int Pidfd = -1;
+        public readonly Dictionary<int, int> FdInfos = [];
+    }
+
+    private readonly Dictionary<int, ThreadEntry> _threads = [];
+    private long _lastSweep = Environment.TickCount64;
+
+    public bool IsEmpty => _threads.Count == 0;
+
+    /// <summary>The fds these handles hold open now.</summary>
+    public int OpenCount => _threads.Values.Sum(t => (t.Pidfd >= 0 ? 1 : 0) + t.FdInfos.Count);
+
+    /// <summary>A duplicate of fd <paramref name="targetFd"/> of thread <paramref name="tid"/>; -errno on failure.</summary>
+    public int GetFd(int tid, int targetFd)
+    {
+        if (_threads.TryGetValue(tid, out var known) && known.Pidfd >= 0)
+        {
+            var fd = ProcessAccess.GetFd(known.Pidfd, targetFd);
+            if (fd != -Libc.ESRCH) return fd;
+            Forget(tid); // an earlier thread of that number
+        }
+        var pidfd = ProcessAccess.OpenPidfd(tid);
+        if (pidfd < 0) return pidfd;
+        Entry(tid).Pidfd = pidfd;
+        return ProcessAccess.GetFd(pidfd, targetFd);
+    }
+
+    /// <summary>What /proc/TID/fdinfo says of fd <paramref name="targetFd"/> of thread <paramref name="tid"/> now; null when unreadable.</summary>
+    public ProcessAccess.FdInfo? ReadFdInfo(int tid, int targetFd)
+    {
+        var thread = Entry(tid);
+        if (thread.FdInfos.TryGetValue(targetFd, out var fdInfo))
+        {
+            if (ProcessAccess.ReadFdInfo(fdInfo) is { } known) return known;
+            Libc.Close(fdInfo);
+            thread.FdInfos.Remove(targetFd);
+        }
+        fdInfo = ProcessAccess.OpenFdInfo(tid, targetFd);
+        if (fdInfo < 0) return null;
+        if (thread.FdInfos.Count >= MaxFdsPerThread) CloseFdInfos(thread);
+        thread.FdInfos[targetFd] = fdInfo;
+        return ProcessAccess.ReadFdInfo(fdInfo);
+    }
+
+    /// <summary>Runs <see cref="DropExited"/> when the last run is <see cref="SweepIntervalMs"/> old.</summary>
+    public void DropExitedIfDue()
+    {
+        if (Environment.TickCount64 - _lastSweep >= SweepIntervalMs) DropExited();
+    }
+
+    /// <summary>Closes the handles of threads that have exited (their pidfd polls readable), in one poll.</summary>
+    public void DropExited()
+    {
+        _lastSweep = Environment.TickCount64;
+        if (_threads.Count == 0) return;
+        var tids = new int[_threads.Count];
+        var polls = stackalloc Libc.PollFd[_threads.Count];
+        var n = 0;
+        foreach (var (tid, thread) in _threads)
+        {
+            tids[n] = tid;
+            polls[n++] = new Libc.PollFd { Fd = thread.Pidfd, Events = Libc.POLLIN }; // fd -1: ignored, revents 0
+        }
+        if (Libc.Poll(polls, (ulong)n, 0) < 0) return;
+        for (var i = 0; i < n; i++)
+            if (polls[i].Fd < 0 || polls[i].REvents != 0) Forget(tids[i]);
+    }
+
+    private ThreadEntry Entry(int tid)
+    {
+        if (_threads.TryGetValue(tid, out var thread)) return thread;
+        if (_threads.Count >= MaxThreads) Dispose();
+        return _threads[tid] = new ThreadEntry();
+    }
+
+    private void Forget(int tid)
+    {
+        if (!_threads.Remove(tid, out var thread)) return;
+        if (thread.Pidfd >= 0) Libc.Close(thread.Pidfd);
+        CloseFdInfos(thread);
+    }
+
+    private static void CloseFdInfos(ThreadEntry thread)
+    {
+        foreach (var fd in thread.FdInfos.Values) Libc.Close(fd);
+        thread.FdInfos.Clear();
+    }
+
+    public void Dispose()
+    {
+        foreach (var tid in _threads.Keys.ToArray()) Forget(tid);
+    }
+}
