@@ -26,6 +26,8 @@ public sealed class AgentProcess : IAsyncDisposable
     public string Output => $"--- agent stdout ---\n{_process.StdOut}\n--- agent stderr ---\n{_process.StdErr}";
     public bool HasExited => _process.HasExited;
     public int Pid => _process.Pid;
+    /// <summary>How many fds the agent has open now (leak checks).</summary>
+    public int OpenFds => Directory.GetFiles($"/proc/{Pid}/fd").Length;
 
     private string[] _extraFlags = [];
 

@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+using static AppSwitch.Tests.Infrastructure.RealPrograms;
 
 namespace AppSwitch.Tests.Infrastructure;
 
@@ -34,6 +35,24 @@ public sealed class SingleNode : IAsyncDisposable
         catch
         {
             await network.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A node with a python http.server under ax at <see cref="VirtualIps.Server"/>:80 serving one page.</summary>
+    public static async Task<SingleNode> StartWithHttpServerAsync(ITestOutputHelper? output, string page = "x")
+    {
+        var node = await StartAsync(output);
+        try
+        {
+            var root = DocumentRoot(node.Network.Temp, "www", ("index.html", page));
+            var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], PythonHttpServer(root));
+            await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
             throw;
         }
     }

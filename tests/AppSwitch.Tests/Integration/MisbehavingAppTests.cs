@@ -131,14 +131,14 @@ public sealed class MisbehavingAppTests(ITestOutputHelper output)
         var node = setup.Node;
         var app = node.Shell.StartUnderAx(["--ip", VirtualIps.Client], [setup.Helper, "killmid", Nobody, "80", who]);
         await app.WaitForOutputAsync(o => o.Contains("ready"), TimeSpan.FromSeconds(30), "the app to start");
-        var baseline = OpenFds(node.Agent.Pid);
+        var baseline = node.Agent.OpenFds;
 
         Assert.True(app.Signal(Signals.SIGUSR1), "could not signal the app");
         await app.WaitForOutputAsync(o => o.Contains("connecting "), TimeSpan.FromSeconds(10), "the app to start connecting");
         var pid = int.Parse(app.StdOut.Split('\n').First(l => l.StartsWith("connecting ")).Split(' ')[1]);
         // The agent holds the node socket of the pending connect: that is "mid-connect".
         var during = 0;
-        await Eventually.UntilAsync(() => (during = OpenFds(node.Agent.Pid)) > baseline, TimeSpan.FromSeconds(2),
+        await Eventually.UntilAsync(() => (during = node.Agent.OpenFds) > baseline, TimeSpan.FromSeconds(2),
             "the agent to hold the pending connect's node socket", () => $"agent fds {during}, baseline {baseline}\n{app.Describe()}");
         Assert.DoesNotContain("connect ", app.StdOut.Replace("connecting ", ""));
         Assert.True(Signals.Send(pid, Signals.SIGKILL), $"could not kill {pid}");
@@ -155,7 +155,7 @@ public sealed class MisbehavingAppTests(ITestOutputHelper output)
         }
 
         var now = 0;
-        var took = await Eventually.UntilAsync(() => (now = OpenFds(node.Agent.Pid)) <= baseline, TimeSpan.FromSeconds(10),
+        var took = await Eventually.UntilAsync(() => (now = node.Agent.OpenFds) <= baseline, TimeSpan.FromSeconds(10),
             $"the agent's open fds to return to {baseline} after the kill",
             () => $"agent has {now} open fds (baseline {baseline}, {during} mid-connect)\n{node.Diagnostics()}");
         output.WriteLine($"agent fds: baseline {baseline}, mid-connect {during}, back after {took.TotalMilliseconds:F0} ms");
@@ -170,6 +170,4 @@ public sealed class MisbehavingAppTests(ITestOutputHelper output)
         }
         await AssertAgentStillServesAsync(node);
     }
-
-    private static int OpenFds(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
 }
