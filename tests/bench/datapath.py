@@ -11,8 +11,9 @@ reached five ways, side by side in one run:
 Workloads: bulk throughput (iperf3), paced keep-alive requests against nginx (wrk: p50/p99/p99.9),
 one new connection per request (netbench cycles: connections/s, p99 of connect+request+answer),
 and the agents' (and haproxy's) CPU and memory during each. Modes run in a rotated order in every
-run so that drift does not favour one. Everything stays inside namespaces the script creates, which
-it removes on exit, pass or fail.
+run so that drift does not favour one; a short unmeasured pass of everything comes first (warm-up), and
+each new-connection measurement starts with no TIME_WAIT sockets left by the one before. Everything
+stays inside namespaces the script creates, which it removes on exit, pass or fail.
 """
 import argparse
 import json
@@ -227,6 +228,10 @@ defaults
             "relay": (NODE_IP["n1"], svc["relay_port"], False),
         }[mode]
 
+    def forget_time_wait(self):
+        for node in NODE_IP:
+            run(*self.on(node, "ss", "-K", "-t", "state", "time-wait"), check=False)
+
     def down(self):
         for _, proc in reversed(self.procs):
             if proc.poll() is None:
@@ -319,10 +324,26 @@ class Workloads:
         result["requests_per_second"] = result["requests"] / result["seconds"]
         return result
 
-    def cycles(self, mode):
+    def cycles(self, mode, count=None):
+        # Every mode starts from no TIME_WAIT sockets: the client's ephemeral port search (inside connect, in
+        # every mode) gets slower as the earlier modes' tens of thousands of them pile up on the same server port.
+        self.cluster.forget_time_wait()
         host, port, under_ax = self.cluster.target(mode, "cycles")
-        argv = self.cluster.on("n1", self.netbench, "cycles", host, port, self.args.cycles, ax=under_ax)
+        argv = self.cluster.on("n1", self.netbench, "cycles", host, port, count or self.args.cycles, ax=under_ax)
         return self.last_json(run(*argv, timeout=300).stdout)
+
+    def warm_up(self, modes):
+        """One short pass of every workload in every mode, not measured: the agents' code is compiled by then
+        (the first thousands of trapped calls run slower) and every server has served."""
+        saved = (self.args.bulk_seconds, self.args.keepalive_seconds)
+        self.args.bulk_seconds, self.args.keepalive_seconds = 1, 1
+        try:
+            for mode in modes:
+                self.bulk(mode)
+                self.keepalive(mode)
+                self.cycles(mode, count=max(1000, self.args.cycles // 2))
+        finally:
+            self.args.bulk_seconds, self.args.keepalive_seconds = saved
 
 
 # workload → (metric key, label, unit, higher is better)
@@ -450,7 +471,7 @@ def main():
     parser.add_argument("--keepalive-seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--pace-ms", type=int, default=1, help="pause of each wrk connection between requests")
-    parser.add_argument("--cycles", type=int, default=5000, help="connections per cycles measurement")
+    parser.add_argument("--cycles", type=int, default=10000, help="connections per cycles measurement")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -473,6 +494,8 @@ def main():
     try:
         cluster.up()
         workloads = Workloads(cluster, args)
+        print("warm-up: one short pass of every workload in every mode (not measured)", file=sys.stderr, flush=True)
+        workloads.warm_up(modes)
         results = []
         for run_index in range(args.runs):
             order = modes[run_index % len(modes):] + modes[:run_index % len(modes)]
