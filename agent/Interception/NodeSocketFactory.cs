@@ -9,12 +9,13 @@ namespace AppSwitch.Agent.Interception;
 /// </summary>
 internal sealed class NodeSocketFactory
 {
-    private readonly record struct Option(int Level, int Name, bool TcpOnly = false, bool Inet6Only = false, bool InetOnly = false, int Size = 4);
+    private readonly record struct Option(int Level, int Name, bool TcpOnly = false, bool Inet6Only = false, bool InetOnly = false,
+        bool DatagramOnly = false, int Size = 4);
 
     private static readonly Option[] CopiedOptions =
     [
         new(Libc.SOL_SOCKET, Libc.SO_REUSEADDR), new(Libc.SOL_SOCKET, Libc.SO_REUSEPORT),
-        new(Libc.SOL_SOCKET, Libc.SO_KEEPALIVE), new(Libc.SOL_SOCKET, Libc.SO_BROADCAST),
+        new(Libc.SOL_SOCKET, Libc.SO_KEEPALIVE), new(Libc.SOL_SOCKET, Libc.SO_BROADCAST, DatagramOnly: true), // no effect on TCP
         new(Libc.SOL_SOCKET, Libc.SO_RCVBUF), new(Libc.SOL_SOCKET, Libc.SO_SNDBUF),
         new(Libc.SOL_SOCKET, Libc.SO_LINGER, Size: 8),
         new(Libc.IPPROTO_TCP, Libc.TCP_NODELAY, TcpOnly: true), new(Libc.IPPROTO_TCP, Libc.TCP_KEEPIDLE, TcpOnly: true),
@@ -55,6 +56,7 @@ internal sealed class NodeSocketFactory
 
     private static bool Applies(Option option, SocketCalls.Kind kind) =>
         (!option.TcpOnly || (kind.Type == Libc.SOCK_STREAM && kind.Protocol is 0 or Libc.IPPROTO_TCP))
+        && (!option.DatagramOnly || kind.Type == Libc.SOCK_DGRAM)
         && (!option.Inet6Only || kind.Domain == Libc.AF_INET6)
         && (!option.InetOnly || kind.Domain == Libc.AF_INET);
 
