@@ -256,12 +256,15 @@ defaults
 
 
 class Meter:
-    """CPU (percent of one core) and peak RSS of the agents and haproxy over one workload."""
+    """CPU (percent of one core) and peak RSS of the agents and haproxy over the samples of one mode and workload."""
 
     def __init__(self, cluster):
         self.pids = {f"agent-{n}": p.pid for n, p in cluster.agents.items()}
         if cluster.haproxy:
             self.pids["haproxy"] = cluster.haproxy.pid
+        self.wall = 0.0
+        self.cpu = {k: 0.0 for k in self.pids}
+        self.agent_rss_mib = 0.0
 
     def __enter__(self):
         self.t0 = time.monotonic()
@@ -269,12 +272,15 @@ class Meter:
         return self
 
     def __exit__(self, *exc):
-        wall = time.monotonic() - self.t0
-        cpu = {k: process_cpu_seconds(p) - self.cpu0[k] for k, p in self.pids.items()}
-        self.agent_cpu_pct = 100 * sum(v for k, v in cpu.items() if k.startswith("agent")) / wall
-        self.proxy_cpu_pct = 100 * cpu.get("haproxy", 0.0) / wall
-        self.agent_rss_mib = max(process_rss_mib(p) for k, p in self.pids.items() if k.startswith("agent"))
+        self.wall += time.monotonic() - self.t0
+        for k, p in self.pids.items():
+            self.cpu[k] += process_cpu_seconds(p) - self.cpu0[k]
+        self.agent_rss_mib = max([self.agent_rss_mib] + [process_rss_mib(p) for k, p in self.pids.items() if k.startswith("agent")])
         return False
+
+    def summary(self):
+        return {"agent_cpu_pct": 100 * sum(v for k, v in self.cpu.items() if k.startswith("agent")) / self.wall,
+                "proxy_cpu_pct": 100 * self.cpu.get("haproxy", 0.0) / self.wall, "agent_rss_mib": self.agent_rss_mib}
 
 
 WRK_SCRIPT = """
@@ -301,13 +307,6 @@ class Workloads:
         return json.loads(stdout.strip().splitlines()[-1])
 
     def bulk(self, mode):
-        """The best of --bulk-repeats iperf3 clients: on a small VM one client process runs at 15 or at 25 Gbit/s
-        for its whole life depending on where the scheduler puts it and its softirqs (a bad placement only ever
-        lowers it), so single runs compare placements, not modes."""
-        samples = [self.bulk_once(mode) for _ in range(self.args.bulk_repeats)]
-        return {"gbit_per_second": max(samples), "samples": samples}
-
-    def bulk_once(self, mode):
         host, port, under_ax = self.cluster.target(mode, "iperf")
         argv = self.cluster.on("n1", "iperf3", "-c", host, "-p", port, "-t", self.args.bulk_seconds, "-O", "1", "-J",
                                ax=under_ax)
@@ -316,7 +315,7 @@ class Workloads:
         for attempt in range(5):
             report = json.loads(run(*argv, check=False, timeout=self.args.bulk_seconds + 60).stdout or "{}")
             if "end" in report and "error" not in report:
-                return report["end"]["sum_received"]["bits_per_second"] / 1e9
+                return {"gbit_per_second": report["end"]["sum_received"]["bits_per_second"] / 1e9}
             time.sleep(0.2 * (attempt + 1))
         raise BenchError(f"iperf3 ({mode}): {report.get('error', 'no report')}")
 
@@ -331,14 +330,7 @@ class Workloads:
         result["requests_per_second"] = result["requests"] / result["seconds"]
         return result
 
-    def cycles(self, mode, count=None, repeats=None):
-        """Median (of connections/s and of p99) over --cycles-repeats client processes, as for bulk."""
-        samples = [self.cycles_once(mode, count) for _ in range(repeats or self.args.cycles_repeats)]
-        return {"per_second": statistics.median(s["per_second"] for s in samples),
-                "p99_us": statistics.median(s["p99_us"] for s in samples),
-                "p50_us": statistics.median(s["p50_us"] for s in samples), "samples": samples}
-
-    def cycles_once(self, mode, count):
+    def cycles(self, mode, count=None):
         # Every client starts from no TIME_WAIT sockets: the client's ephemeral port search (inside connect, in
         # every mode) gets slower as the earlier runs' tens of thousands of them pile up on the same server port.
         self.cluster.forget_time_wait()
@@ -347,17 +339,43 @@ class Workloads:
         return self.last_json(run(*argv, timeout=300).stdout)
 
     def warm_up(self, modes):
-        """One short pass of every workload in every mode, not measured: the agents' code is compiled by then
+        """One short sample of every workload in every mode, not measured: the agents' code is compiled by then
         (the first thousands of trapped calls run slower) and every server has served."""
-        saved = (self.args.bulk_seconds, self.args.keepalive_seconds, self.args.bulk_repeats)
-        self.args.bulk_seconds, self.args.keepalive_seconds, self.args.bulk_repeats = 1, 1, 1
+        saved = self.args.keepalive_seconds
+        self.args.keepalive_seconds = 1
         try:
             for mode in modes:
                 self.bulk(mode)
                 self.keepalive(mode)
-                self.cycles(mode, count=self.args.cycles, repeats=1)
+                self.cycles(mode)
         finally:
-            self.args.bulk_seconds, self.args.keepalive_seconds, self.args.bulk_repeats = saved
+            self.args.keepalive_seconds = saved
+
+    def measure(self, workload, order):
+        """Every mode's samples of one workload, the modes taking turns sample by sample (so that the machine's
+        drift spreads over all of them), each mode's samples then combined into one value (see COMBINE)."""
+        repeats = {"bulk": self.args.bulk_repeats, "keepalive": self.args.keepalive_repeats, "cycles": self.args.cycles_repeats}[workload]
+        samples = {mode: [] for mode in order}
+        meters = {mode: Meter(self.cluster) for mode in order}
+        for _ in range(repeats):
+            for mode in order:
+                with meters[mode]:
+                    samples[mode].append(getattr(self, workload)(mode))
+        return {mode: {**COMBINE[workload](samples[mode]), **meters[mode].summary(), "samples": samples[mode]} for mode in order}
+
+
+def _median_of(keys):
+    return lambda samples: {k: statistics.median(s[k] for s in samples) for k in keys}
+
+
+# How a mode's samples of a workload become its value in a run. Bulk: the best client, because one iperf3 client
+# process runs at ~15 or ~25 Gbit/s for its whole life on a small VM depending on where it and its softirqs land
+# (a bad placement only ever lowers it). The others: the median.
+COMBINE = {
+    "bulk": lambda samples: {"gbit_per_second": max(s["gbit_per_second"] for s in samples)},
+    "keepalive": _median_of(["p50_us", "p99_us", "p999_us", "requests_per_second"]),
+    "cycles": _median_of(["per_second", "p50_us", "p99_us"]),
+}
 
 
 # workload → (metric key, label, unit, higher is better)
@@ -408,10 +426,11 @@ def fmt(value):
 
 
 def render(rows, resources, description, args, modes):
-    method = (f"Each run measures every mode, in an order rotated from run to run, after one unmeasured warm-up pass: bulk = "
-              f"best of {args.bulk_repeats} iperf3 clients of {args.bulk_seconds} s; keep-alive = wrk, {args.connections} "
-              f"connections each pausing {args.pace_ms} ms between requests, {args.keepalive_seconds} s; new connection = "
-              f"median of {args.cycles_repeats} netbench clients of {args.cycles} connections, each from no TIME_WAIT sockets.")
+    method = (f"Each run measures every workload in every mode, the modes taking turns sample by sample in an order rotated "
+              f"from run to run, after one unmeasured warm-up pass: bulk = best of {args.bulk_repeats} iperf3 clients of "
+              f"{args.bulk_seconds} s; keep-alive = median of {args.keepalive_repeats} wrk samples of {args.keepalive_seconds} s, "
+              f"{args.connections} connections each pausing {args.pace_ms} ms between requests; new connection = median of "
+              f"{args.cycles_repeats} netbench clients of {args.cycles} connections, each from no TIME_WAIT sockets.")
     lines = [f"AppSwitch data path: {args.runs} runs, two node namespaces on a veth pair", description, "", method, "",
              f"| metric | mode | median | min / max | ratio to direct (min / median / max) |",
              "|---|---|---|---|---|"]
@@ -488,7 +507,8 @@ def main():
     parser.add_argument("--modes", default=os.environ.get("MODES", ",".join(MODES)))
     parser.add_argument("--bulk-seconds", type=int, default=1, help="seconds per iperf3 client (after 1 s not counted)")
     parser.add_argument("--bulk-repeats", type=int, default=5, help="iperf3 clients per bulk measurement (the best counts)")
-    parser.add_argument("--keepalive-seconds", type=int, default=5)
+    parser.add_argument("--keepalive-seconds", type=int, default=3, help="seconds per wrk sample")
+    parser.add_argument("--keepalive-repeats", type=int, default=2, help="wrk samples per measurement (median)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--pace-ms", type=int, default=1, help="pause of each wrk connection between requests")
     parser.add_argument("--cycles", type=int, default=5000, help="connections per netbench cycles client")
@@ -520,17 +540,13 @@ def main():
         results = []
         for run_index in range(args.runs):
             order = modes[run_index % len(modes):] + modes[:run_index % len(modes)]
-            result = {}
-            for mode in order:
-                result[mode] = {}
-                for workload in ("bulk", "keepalive", "cycles"):
-                    with Meter(cluster) as meter:
-                        measured = getattr(workloads, workload)(mode)
-                    measured.update(agent_cpu_pct=meter.agent_cpu_pct, proxy_cpu_pct=meter.proxy_cpu_pct,
-                                    agent_rss_mib=meter.agent_rss_mib)
+            result = {mode: {} for mode in modes}
+            for workload in ("bulk", "keepalive", "cycles"):
+                for mode, measured in workloads.measure(workload, order).items():
                     result[mode][workload] = measured
+            for mode in order:
                 print(f"run {run_index + 1}/{args.runs} {mode:>7}: {result[mode]['bulk']['gbit_per_second']:.2f} Gbit/s, "
-                      f"p99 {result[mode]['keepalive']['p99_us']} µs, {result[mode]['cycles']['per_second']:.0f} conn/s",
+                      f"p99 {result[mode]['keepalive']['p99_us']:.0f} µs, {result[mode]['cycles']['per_second']:.0f} conn/s",
                       file=sys.stderr, flush=True)
             results.append(result)
         rows, resources = summarise(results, modes, args.runs)
