@@ -181,7 +181,7 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         // A non-blocking connect still in progress that fails is swept with its socket like any closed one.
         if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
         Libc.Close(nodeFd);
-        call.Session.Spare.Refill(kind);
+        sockets.RefillSpare(call.Session.Spare, kind);
     }
 
     private void ForgetAtRelay(ConnectTarget resolved, int nodeFd)

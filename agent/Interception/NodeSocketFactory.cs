@@ -25,33 +25,85 @@ internal sealed class NodeSocketFactory
         new(Libc.IPPROTO_IP, Libc.IP_TOS, InetOnly: true),
     ];
 
+    private const int MaxOptionSize = 8;
+
     // Default values of each option for a fresh socket of a kind, learnt once per kind.
     private readonly ConcurrentDictionary<SocketCalls.Kind, byte[][]> _defaults = new();
 
     /// <summary>
     /// A new non-blocking node socket mirroring <paramref name="original"/> (the session's spare when it has one
-    /// of that kind); -errno on failure.
+    /// of that kind: only options in which the two differ are set then); -errno on failure.
     /// </summary>
     public int CreateLike(int original, SocketCalls.Kind kind, SpareSocket? spare = null)
     {
-        var fd = spare?.Take(kind) ?? -1;
-        if (fd < 0) fd = SocketCalls.Create(kind);
-        if (fd < 0) return fd;
         var defaults = _defaults.GetOrAdd(kind, ReadDefaults);
-        Span<byte> value = stackalloc byte[8];
+        // The app's value of each option (MaxOptionSize bytes a slot; length 0: not read or not applicable).
+        Span<byte> values = stackalloc byte[CopiedOptions.Length * MaxOptionSize];
+        Span<int> lengths = stackalloc int[CopiedOptions.Length];
         for (var i = 0; i < CopiedOptions.Length; i++)
         {
             var option = CopiedOptions[i];
             if (!Applies(option, kind)) continue;
-            var len = SocketCalls.GetRaw(original, option.Level, option.Name, value[..option.Size]);
-            if (len <= 0 || value[..len].SequenceEqual(defaults[i])) continue;
-            // The kernel reports buffer sizes doubled (bookkeeping overhead); set what the app set.
-            if (option is { Level: Libc.SOL_SOCKET, Name: Libc.SO_RCVBUF or Libc.SO_SNDBUF })
-                SocketCalls.SetInt(fd, option.Level, option.Name, BitConverter.ToInt32(value) / 2);
-            else
-                SocketCalls.SetRaw(fd, option.Level, option.Name, value[..len]);
+            lengths[i] = Math.Max(0, SocketCalls.GetRaw(original, option.Level, option.Name, values.Slice(i * MaxOptionSize, option.Size)));
+        }
+        ReadOnlySpan<byte> Value(Span<byte> all, Span<int> lens, int i) => all.Slice(i * MaxOptionSize, lens[i]);
+
+        byte[]?[]? preset = null;
+        var fd = spare?.Take(kind, out preset) ?? -1;
+        // A value set on the spare cannot be unset (a buffer size set even to the default stays locked): a fresh socket then.
+        if (fd >= 0 && preset is not null)
+            for (var i = 0; i < CopiedOptions.Length; i++)
+                if (preset[i] is not null && lengths[i] > 0 && Value(values, lengths, i).SequenceEqual(defaults[i]))
+                {
+                    Libc.Close(fd);
+                    (fd, preset) = (-1, null);
+                    break;
+                }
+        if (fd < 0) fd = SocketCalls.Create(kind);
+        if (fd < 0) return fd;
+
+        var profileHolds = spare?.Profile is not null;
+        for (var i = 0; i < CopiedOptions.Length; i++)
+        {
+            if (lengths[i] == 0) continue;
+            var wanted = Value(values, lengths, i);
+            var isDefault = wanted.SequenceEqual(defaults[i]);
+            if (profileHolds && !(isDefault ? spare!.Profile![i] is null : spare!.Profile![i] is { } known && wanted.SequenceEqual(known)))
+                profileHolds = false;
+            if (preset?[i] is { } has ? wanted.SequenceEqual(has) : isDefault) continue; // the socket has it already
+            Set(fd, CopiedOptions[i], wanted);
+        }
+        // What the next spare is made with: this socket's values (kept as they are while the app repeats itself).
+        if (spare is not null && !profileHolds)
+        {
+            var profile = new byte[]?[CopiedOptions.Length];
+            for (var i = 0; i < CopiedOptions.Length; i++)
+                if (lengths[i] > 0 && !Value(values, lengths, i).SequenceEqual(defaults[i])) profile[i] = Value(values, lengths, i).ToArray();
+            spare.Profile = profile;
         }
         return fd;
+    }
+
+    /// <summary>After a connect was answered: a spare of <paramref name="kind"/> for the app's next one, with its last values.</summary>
+    public void RefillSpare(SpareSocket spare, SocketCalls.Kind kind)
+    {
+        if (spare.Holds(kind)) return;
+        var fd = SocketCalls.Create(kind);
+        if (fd < 0) return;
+        var profile = spare.Profile;
+        if (profile is not null)
+            for (var i = 0; i < CopiedOptions.Length; i++)
+                if (profile[i] is { } v && Applies(CopiedOptions[i], kind)) Set(fd, CopiedOptions[i], v);
+        spare.Put(fd, kind, profile);
+    }
+
+    private static void Set(int fd, Option option, ReadOnlySpan<byte> value)
+    {
+        // The kernel reports buffer sizes doubled (bookkeeping overhead); set what the app set.
+        if (option is { Level: Libc.SOL_SOCKET, Name: Libc.SO_RCVBUF or Libc.SO_SNDBUF })
+            SocketCalls.SetInt(fd, option.Level, option.Name, BitConverter.ToInt32(value) / 2);
+        else
+            SocketCalls.SetRaw(fd, option.Level, option.Name, value);
     }
 
     private static bool Applies(Option option, SocketCalls.Kind kind) =>

@@ -81,22 +81,28 @@ public sealed class Supervisor : IHostedService, IDisposable
                 session.App.Id, notification.Nr, notification.Pid);
             Handle(session, notification, recovering: true);
         }
-        var fds = stackalloc Libc.PollFd[2];
+        const int Fixed = 2;
+        var fds = stackalloc Libc.PollFd[Fixed + ThreadHandles.MaxThreads];
         while (!_stopping)
         {
             fds[0] = new Libc.PollFd { Fd = session.ListenerFd, Events = Libc.POLLIN };
             fds[1] = new Libc.PollFd { Fd = _stopFd, Events = Libc.POLLIN };
-            // Idle with handles of the app's threads open: wake now and then to close those of exited threads.
-            var ready = Libc.Poll(fds, 2, session.Handles.IsEmpty ? -1 : ThreadHandles.SweepIntervalMs);
-            if (ready < 0)
+            // Also the pidfds of the app's threads the session keeps handles for: one is readable once its thread exited.
+            var count = Fixed + session.Handles.PollFds(new Span<Libc.PollFd>(fds + Fixed, ThreadHandles.MaxThreads));
+            if (Libc.Poll(fds, (ulong)count, -1) < 0)
             {
                 if (Libc.Errno == Libc.EINTR) continue;
                 _logger.LogError("App {AppId}: poll on its listener failed: errno {Errno}", session.App.Id, Libc.Errno);
                 break;
             }
-            if (ready == 0) session.Handles.DropExited();
-            else if ((fds[0].REvents & Libc.POLLIN) != 0) { ServeOne(session); session.Handles.DropExitedIfDue(); }
+            if ((fds[0].REvents & Libc.POLLIN) != 0) ServeOne(session);
             else if ((fds[0].REvents & (Libc.POLLHUP | Libc.POLLERR | Libc.POLLNVAL)) != 0) break;
+            for (var i = Fixed; i < count; i++)
+            {
+                if (fds[i].REvents == 0) continue;
+                session.Handles.DropExited();
+                break;
+            }
         }
         if (!_stopping) End(session);
     }

@@ -8,14 +8,13 @@ namespace AppSwitch.Agent.Interception;
 /// the rest of a trapped call's own work (a pidfs or proc inode made and torn down each time, ~6 µs apiece
 /// per connect measured); using an open one is a single syscall. A handle that outlives its thread fails
 /// with ESRCH/ENOENT (even when the thread id has been reused: a handle names the thread, not the number)
-/// and is opened anew; <see cref="DropExited"/> closes those of exited threads. Session thread only.
+/// and is opened anew; <see cref="DropExited"/> closes those of exited threads, whose pidfds the session polls
+/// beside its listener (<see cref="PollFds"/>). Session thread only.
 /// </summary>
 internal sealed unsafe class ThreadHandles : IDisposable
 {
     /// <summary>Threads, and fd numbers per thread, kept at most (then all are dropped): bounds the agent's fds per app.</summary>
     public const int MaxThreads = 16, MaxFdsPerThread = 4;
-    /// <summary>How often a busy session looks for exited threads (an idle one does when its wait times out).</summary>
-    public const int SweepIntervalMs = 1000;
 
     private sealed class ThreadEntry
     {
@@ -24,7 +23,6 @@ internal sealed unsafe class ThreadHandles : IDisposable
     }
 
     private readonly Dictionary<int, ThreadEntry> _threads = [];
-    private long _lastSweep = Environment.TickCount64;
 
     public bool IsEmpty => _threads.Count == 0;
 
@@ -63,16 +61,22 @@ internal sealed unsafe class ThreadHandles : IDisposable
         return ProcessAccess.ReadFdInfo(fdInfo);
     }
 
-    /// <summary>Runs <see cref="DropExited"/> when the last run is <see cref="SweepIntervalMs"/> old.</summary>
-    public void DropExitedIfDue()
+    /// <summary>
+    /// Puts the pidfds held (at most <see cref="MaxThreads"/>) into <paramref name="fds"/>, for the poll that waits
+    /// for the app's calls: one turns readable when its thread exits. (A poll timeout instead would cost every
+    /// trapped call ~1 µs of timer set-up, measured.)
+    /// </summary>
+    public int PollFds(Span<Libc.PollFd> fds)
     {
-        if (Environment.TickCount64 - _lastSweep >= SweepIntervalMs) DropExited();
+        var n = 0;
+        foreach (var thread in _threads.Values)
+            if (thread.Pidfd >= 0 && n < fds.Length) fds[n++] = new Libc.PollFd { Fd = thread.Pidfd, Events = Libc.POLLIN };
+        return n;
     }
 
     /// <summary>Closes the handles of threads that have exited (their pidfd polls readable), in one poll.</summary>
     public void DropExited()
     {
-        _lastSweep = Environment.TickCount64;
         if (_threads.Count == 0) return;
         var tids = new int[_threads.Count];
         var polls = stackalloc Libc.PollFd[_threads.Count];
