@@ -10,8 +10,11 @@ namespace AppSwitch.Tests.Unit;
 /// they read must always be the fd as it is now (flags changed, another file at the same number), and the handles
 /// of a thread that exits must be closed.
 /// </summary>
-public sealed class ThreadHandlesTests : IDisposable
+public sealed partial class ThreadHandlesTests : IDisposable
 {
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "dup3", SetLastError = true)]
+    private static partial int Dup3(int oldFd, int newFd, int flags);
+
     private const int FGetFd = 1, FSetFd = 2, FdCloexec = 1;
     private readonly ThreadHandles _handles = new();
     private readonly List<int> _fds = [];
@@ -46,11 +49,11 @@ public sealed class ThreadHandlesTests : IDisposable
         Assert.True(changed!.Value.CloseOnExec);
         Assert.True(changed.Value.NonBlocking);
 
-        // Another socket at the same fd number (the next connect of an app that closes and reopens).
-        Libc.Close(fd);
-        _fds.Remove(fd);
-        var again = NewSocket(Libc.SOCK_CLOEXEC);
-        Assert.Equal(fd, again);
+        // Another socket at the same fd number (the next connect of an app that closes and reopens). Put there with
+        // dup3, not by closing and hoping socket() reuses the number: other test threads open fds meanwhile.
+        var other = NewSocket();
+        Assert.Equal(fd, Dup3(other, fd, Libc.O_CLOEXEC));
+        var again = fd;
         var replaced = _handles.ReadFdInfo(tid, again);
         Assert.Equal(SocketCalls.Inode(again), replaced!.Value.Inode);
         Assert.NotEqual(first.Value.Inode, replaced.Value.Inode);
