@@ -11,11 +11,15 @@ public sealed record AgentOptions
     /// <summary>The address node sockets bind to and peers use (from --node-interface).</summary>
     public required IPAddress NodeAddress { get; init; }
     public required PortRanges Ports { get; init; }
-    /// <summary>TCP port of the REST API; 0 disables the TCP listener.</summary>
+    /// <summary>TCP port of the REST API (on the node address); 0 disables the TCP listener.</summary>
     public int RestPort { get; init; } = 6664;
+    /// <summary>File holding the bearer token the REST port requires (--api-token-file); null: the port serves health only.</summary>
+    public string? ApiTokenFile { get; init; }
     public bool Clean { get; init; }
     public string Driver { get; init; } = "user";
     public required string SocketDir { get; init; }
+    /// <summary>Directory of api.sock, state.json and the in-flight journal (--admin-socket-dir); pods do not mount it.</summary>
+    public string AdminSocketDir { get; init; } = AppSwitch.Common.Paths.AdminSocketDirectory.Default;
     /// <summary>Group id that may use the sockets besides root (--socket-group); null: the agent's own group.</summary>
     public int? SocketGroup { get; init; }
     /// <summary>Cluster neighbours to join: addresses or host names, optionally with :port.</summary>
@@ -27,7 +31,7 @@ public sealed record AgentOptions
     public bool GossipAutoDiscover { get; init; }
     /// <summary>none or kubernetes (--discovery-adapter); parsed, not yet acted on.</summary>
     public string DiscoveryAdapter { get; init; } = "none";
-    /// <summary>none or kubernetes (--rules-adapter); parsed, not yet acted on.</summary>
+    /// <summary>none or kubernetes (--rules-adapter); with kubernetes, rules come from the RoutingRule CRD and REST rule writes are refused.</summary>
     public string RulesAdapter { get; init; } = "none";
     /// <summary>--kubeconfig, --kubernetes-url/-token/-namespace (see Kubernetes/Config/KubeConnectionResolver).</summary>
     public KubeSettings Kubernetes { get; init; } = new();

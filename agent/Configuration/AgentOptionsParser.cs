@@ -52,7 +52,13 @@ public sealed class AgentOptionsParser
             new("rest-port", OptionKind.Int)
             {
                 ValueName = "PORT", EnvironmentVariable = "AX_REST_PORT", DefaultValue = "6664",
-                Validate = OptionValues.Port(allowZero: true), Help = "TCP port of the REST API; 0 turns it off",
+                Validate = OptionValues.Port(allowZero: true),
+                Help = "TCP port of the REST API on the node address (health only without --api-token-file); 0 turns it off",
+            },
+            new("api-token-file")
+            {
+                ValueName = "FILE", EnvironmentVariable = "AX_API_TOKEN_FILE", Validate = Api.Access.ApiTokenFile.Explain,
+                Help = "bearer token the REST port requires for everything but /healthz (re-read when the file changes)",
             },
             new("clean", OptionKind.Bool)
             {
@@ -68,7 +74,13 @@ public sealed class AgentOptionsParser
             {
                 ValueName = "DIR", EnvironmentVariable = SocketDirectory.EnvironmentVariable,
                 DefaultValue = SocketDirectory.Default, Validate = CheckSocketDir,
-                Help = "directory of the launcher and API sockets",
+                Help = "directory of the launcher socket (ax.sock; the directory pods mount)",
+            },
+            new("admin-socket-dir")
+            {
+                ValueName = "DIR", EnvironmentVariable = AdminSocketDirectory.EnvironmentVariable,
+                DefaultValue = AdminSocketDirectory.Default, Validate = CheckSocketDir,
+                Help = "directory of the admin API socket (api.sock) and the agent's state; never mount it into pods",
             },
             new("socket-group")
             {
@@ -156,6 +168,8 @@ public sealed class AgentOptionsParser
             Clean = parsed.GetBool("clean"),
             Driver = driver,
             SocketDir = parsed.GetString("socket-dir")!,
+            AdminSocketDir = parsed.GetString("admin-socket-dir")!,
+            ApiTokenFile = parsed.GetString("api-token-file"),
             SocketGroup = parsed.GetString("socket-group") is { } group && SocketGroup.TryResolve(group, out var gid, out _) ? gid : null,
             LogLevel = ToLogLevel(parsed.GetString("log-level")!)!.Value,
             Neighbors = SplitList(parsed.GetString("neighbors")),
@@ -242,7 +256,7 @@ public sealed class AgentOptionsParser
     private static string? CheckSocketDir(string value)
     {
         if (value.Length == 0) return "must not be empty";
-        var longest = Math.Max(SocketDirectory.ApiSocketName.Length, SocketDirectory.LauncherSocketName.Length);
+        var longest = Math.Max(AdminSocketDirectory.ApiSocketName.Length, SocketDirectory.LauncherSocketName.Length);
         return System.Text.Encoding.UTF8.GetByteCount(value) + 1 + longest > 107
             ? "too long for a Unix socket path"
             : null;

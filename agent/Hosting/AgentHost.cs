@@ -1,4 +1,3 @@
-using System.Net;
 using AppSwitch.Agent.Api;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
@@ -15,21 +14,23 @@ using Microsoft.Extensions.Hosting;
 namespace AppSwitch.Agent.Hosting;
 
 /// <summary>
-/// Builds and runs the agent: Kestrel on &lt;socket-dir&gt;/api.sock (and the REST port), the service table,
+/// Builds and runs the agent: Kestrel on &lt;admin-socket-dir&gt;/api.sock (and the REST port), the service table,
 /// the syscall supervisor and the launcher endpoint. Runs until SIGTERM/SIGINT.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class AgentHost
 {
-    /// <summary>Unix socket directory: root and its group only (the launcher socket inside decides who may run apps).</summary>
+    /// <summary>Socket and admin directories: root and its group only (the sockets inside check their peers too).</summary>
     private const UnixFileMode SocketDirMode =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
         UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
 
     public static async Task<int> RunAsync(AgentOptions options)
     {
-        var apiSocket = SocketDirectory.ApiSocket(options.SocketDir);
-        if ((Prepare(options.SocketDir, apiSocket) ?? SocketPermissions.SecureDirectory(options.SocketDir, options.SocketGroup)) is { } problem)
+        var apiSocket = AdminSocketDirectory.ApiSocket(options.AdminSocketDir);
+        if ((PrepareDirectory(options.SocketDir) ?? SocketPermissions.SecureDirectory(options.SocketDir, options.SocketGroup)
+             ?? PrepareDirectory(options.AdminSocketDir) ?? SocketPermissions.SecureDirectory(options.AdminSocketDir, options.SocketGroup)
+             ?? Claim(options.AdminSocketDir, apiSocket)) is { } problem)
         {
             Console.Error.WriteLine($"ax daemon: {problem}");
             return 1;
@@ -39,6 +40,8 @@ public static class AgentHost
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentHost).FullName!);
         try
         {
+            foreach (var moved in LegacyStateLocation.MoveToAdminDirectory(options.SocketDir, options.AdminSocketDir))
+                AgentHostLog.MovedLegacyState(log, moved, options.SocketDir, options.AdminSocketDir);
             try
             {
                 await app.StartAsync();
@@ -51,7 +54,7 @@ public static class AgentHost
             }
             SocketPermissions.SecureSocket(apiSocket, options);
             AgentHostLog.Started(log, options.NodeName, options.NodeAddress, options.Cluster, options.SocketDir,
-                options.RestPort > 0 ? options.RestPort.ToString() : "off", options.Ports);
+                options.AdminSocketDir, options.RestPort > 0 ? RestPortDescription(options) : "off", options.Ports);
             await app.WaitForShutdownAsync();
             AgentHostLog.Stopped(log);
             return 0;
@@ -62,6 +65,9 @@ public static class AgentHost
         }
     }
 
+    private static string RestPortDescription(AgentOptions options) =>
+        $"{options.NodeAddress}:{options.RestPort} ({(options.ApiTokenFile is null ? "health only: no --api-token-file" : "bearer token")})";
+
     public static WebApplication Build(AgentOptions options, string apiSocket)
     {
         // The empty builder skips appsettings, user secrets and their reflection: the agent starts noticeably faster.
@@ -70,8 +76,9 @@ public static class AgentHost
         {
             kestrel.AddServerHeader = false;
             kestrel.ListenUnixSocket(apiSocket, listen => listen.Protocols = HttpProtocols.Http1);
+            // The node address only: other interfaces (a pod network, a management LAN) have no business here.
             if (options.RestPort > 0)
-                kestrel.Listen(IPAddress.Any, options.RestPort, listen => listen.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(options.NodeAddress, options.RestPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddRoutingCore();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
@@ -85,8 +92,8 @@ public static class AgentHost
         // DNS for apps: the launcher endpoint hands it sockets, the supervisor redirects node sockets to it.
         builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<ILoggerFactory>()));
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
-        builder.Services.AddSingleton(new StateFile(options.SocketDir));
-        builder.Services.AddSingleton(_ => new InflightJournal(options.SocketDir));
+        builder.Services.AddSingleton(new StateFile(options.AdminSocketDir));
+        builder.Services.AddSingleton(_ => new InflightJournal(options.AdminSocketDir));
         // The HTTP relay starts before the supervisor: restored apps may connect through it at once.
         builder.Services.AddSingleton<HttpRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
@@ -110,6 +117,7 @@ public static class AgentHost
 
         var app = builder.Build();
         app.UseMiddleware<ApiErrorMiddleware>();
+        app.UseMiddleware<Api.Access.ApiAccessMiddleware>();
         app.MapHealthEndpoint();
         app.MapTableEndpoints();
         app.MapVServiceEndpoints();
@@ -118,19 +126,32 @@ public static class AgentHost
         return app;
     }
 
-    /// <summary>Creates the socket directory when missing and claims api.sock; returns a one-line problem or null.</summary>
-    private static string? Prepare(string socketDir, string apiSocket)
+    /// <summary>Creates a directory of the agent (socket or admin) when missing; returns a one-line problem or null.</summary>
+    private static string? PrepareDirectory(string dir)
     {
         try
         {
-            if (!Directory.Exists(socketDir)) Directory.CreateDirectory(socketDir, SocketDirMode);
-            return ApiSocketFile.TryClaim(apiSocket)
-                ? null
-                : $"another agent is already serving {socketDir} (its API answers on {apiSocket})";
+            if (!Directory.Exists(dir)) Directory.CreateDirectory(dir, SocketDirMode);
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return $"cannot prepare the socket directory {socketDir}: {e.Message}";
+            return $"cannot prepare the directory {dir}: {e.Message}";
+        }
+    }
+
+    /// <summary>Claims api.sock in the admin directory; returns a one-line problem or null.</summary>
+    private static string? Claim(string adminDir, string apiSocket)
+    {
+        try
+        {
+            return ApiSocketFile.TryClaim(apiSocket)
+                ? null
+                : $"another agent is already serving {adminDir} (its API answers on {apiSocket})";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot claim {apiSocket}: {e.Message}";
         }
     }
 }

@@ -102,7 +102,8 @@ class Cluster:
         return f"{self.tag}-{node}"
 
     def on(self, node, *cmd, ax=False):
-        prefix = ["ip", "netns", "exec", self.ns(node), "env", f"AX_SOCKET_DIR={self.work / node / 'sock'}"]
+        prefix = ["ip", "netns", "exec", self.ns(node), "env", f"AX_SOCKET_DIR={self.work / node / 'sock'}",
+                  f"AX_ADMIN_SOCKET_DIR={self.work / node / 'admin'}"]
         return prefix + ([str(AX), "run", "--"] if ax else []) + [str(c) for c in cmd]
 
     def start(self, name, argv):

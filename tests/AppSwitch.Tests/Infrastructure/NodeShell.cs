@@ -4,8 +4,8 @@ using AppSwitch.Common.Paths;
 namespace AppSwitch.Tests.Infrastructure;
 
 /// <summary>
-/// Runs programs on a test node as a user would: inside the node's namespace, with AX_SOCKET_DIR
-/// pointing at that node's agent, optionally under `ax run`. Started programs belong to the
+/// Runs programs on a test node as a user would: inside the node's namespace, with AX_SOCKET_DIR and
+/// AX_ADMIN_SOCKET_DIR pointing at that node's agent, optionally under `ax run`. Started programs belong to the
 /// network and are stopped when it is disposed (or earlier, when the caller disposes them). They start
 /// in the network's temp directory, so nothing they write lands elsewhere.
 /// </summary>
@@ -24,7 +24,11 @@ public sealed class NodeShell
         _network = network;
         Node = node;
         SocketDir = socketDir;
-        _environment = new() { [SocketDirectory.EnvironmentVariable] = socketDir };
+        _environment = new()
+        {
+            [SocketDirectory.EnvironmentVariable] = socketDir,
+            [AdminSocketDirectory.EnvironmentVariable] = AgentProcess.AdminDirOf(socketDir),
+        };
     }
 
     public NodeShell(TestNetwork network, AgentProcess agent) : this(network, agent.Node, agent.SocketDir) { }

@@ -119,6 +119,8 @@ public sealed class BadFlagTests(ITestOutputHelper output)
             R("--log-level", "--log-level", "loud"),
             R("--socket-dir", "--socket-dir", ""),
             R("--socket-dir", "--socket-dir", "/" + new string('x', 120)),
+            R("--admin-socket-dir", "--admin-socket-dir", ""),
+            R("--api-token-file", "--api-token-file", "/nonexistent/token"),
             R("--socket-group", "--socket-group", "axt-no-such-group"),
             R("--socket-group", "--socket-group", "4294967295"),
             R("--socket-group", "--socket-group", ""),

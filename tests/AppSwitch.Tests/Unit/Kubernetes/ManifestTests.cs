@@ -47,11 +47,39 @@ public sealed class ManifestTests
     [Fact]
     public void The_host_s_usr_bin_and_var_run_appswitch_are_mounted()
     {
-        var hostPaths = PodSpec.Array("volumes").ToDictionary(v => v.Text("hostPath.path"), v => v.Text("name"));
+        var hostPaths = HostPathVolumes(PodSpec);
         var mounts = Container.Array("volumeMounts").ToDictionary(m => m.Text("name"), m => m.Text("mountPath"));
 
         Assert.Equal("/var/run/appswitch", mounts[hostPaths["/var/run/appswitch"]]);
         Assert.Equal("/host/usr/bin", mounts[hostPaths["/usr/bin"]]);
+    }
+
+    private static Dictionary<string, string> HostPathVolumes(JsonNode podSpec) =>
+        podSpec.Array("volumes").Where(v => v!["hostPath"] is not null).ToDictionary(v => v.Text("hostPath.path"), v => v.Text("name"));
+
+    [Fact]
+    public void The_admin_directory_is_mounted_by_the_daemonset_and_by_no_example_pod()
+    {
+        var mounts = Container.Array("volumeMounts").ToDictionary(m => m.Text("name"), m => m.Text("mountPath"));
+        Assert.Equal("/run/appswitch-admin", mounts[HostPathVolumes(PodSpec)["/run/appswitch-admin"]]);
+
+        foreach (var example in Directory.GetFiles(Path.Combine(Manifests.DeployDir, "examples"), "*.yaml"))
+        foreach (var document in Manifests.Load(example))
+        {
+            var text = document.ToJsonString();
+            Assert.DoesNotContain("appswitch-admin", text);
+        }
+    }
+
+    [Fact]
+    public void The_rest_token_comes_from_a_secret_the_agent_reads_as_its_token_file()
+    {
+        var tokenFile = Container.Array("env").Single(e => e.Text("name") == "AX_API_TOKEN_FILE").Text("value");
+        var secretVolume = PodSpec.Array("volumes").Single(v => v!["secret"] is not null);
+        Assert.Equal("appswitch-api-token", secretVolume.Text("secret.secretName"));
+        var mount = Container.Array("volumeMounts").Single(m => m.Text("name") == secretVolume.Text("name"));
+        Assert.Equal(Path.Combine(mount.Text("mountPath"), "token"), tokenFile);
+        Assert.Equal("true", mount.Text("readOnly"));
     }
 
     [Fact]
