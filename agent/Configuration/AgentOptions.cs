@@ -15,6 +15,11 @@ public sealed record AgentOptions
     public int RestPort { get; init; } = 6664;
     /// <summary>File holding the bearer token the REST port requires (--api-token-file); null: the port serves health only.</summary>
     public string? ApiTokenFile { get; init; }
+    /// <summary>PEM certificate and key of HTTPS on the REST port (--api-cert, --api-key); null: plain HTTP.</summary>
+    public string? ApiCertFile { get; init; }
+    public string? ApiKeyFile { get; init; }
+    /// <summary>PEM CA whose client certificates may use the REST port without a token (--api-client-ca; needs HTTPS).</summary>
+    public string? ApiClientCaFile { get; init; }
     public bool Clean { get; init; }
     public string Driver { get; init; } = "user";
     public required string SocketDir { get; init; }

@@ -60,6 +60,20 @@ public sealed class AgentOptionsParser
                 ValueName = "FILE", EnvironmentVariable = "AX_API_TOKEN_FILE", Validate = Api.Access.ApiTokenFile.Explain,
                 Help = "bearer token the REST port requires for everything but /healthz (re-read when the file changes)",
             },
+            new("api-cert")
+            {
+                ValueName = "FILE", EnvironmentVariable = "AX_API_CERT", Validate = CheckReadable,
+                Help = "PEM certificate: the REST port speaks HTTPS (with --api-key)",
+            },
+            new("api-key")
+            {
+                ValueName = "FILE", EnvironmentVariable = "AX_API_KEY", Validate = CheckReadable, Help = "PEM private key of --api-cert",
+            },
+            new("api-client-ca")
+            {
+                ValueName = "FILE", EnvironmentVariable = "AX_API_CLIENT_CA", Validate = CheckReadable,
+                Help = "PEM CA: clients with a certificate it signed may use the REST port without a token (needs --api-cert)",
+            },
             new("clean", OptionKind.Bool)
             {
                 EnvironmentVariable = "AX_CLEAN", Help = "drop state saved by earlier runs instead of restoring it",
@@ -157,6 +171,12 @@ public sealed class AgentOptionsParser
         if (driver == "kernel")
             throw new UsageException("the kernel driver is not available in this build; use --driver user");
 
+        var (cert, certKey, clientCa) = (parsed.GetString("api-cert"), parsed.GetString("api-key"), parsed.GetString("api-client-ca"));
+        if ((cert is null) != (certKey is null))
+            throw new UsageException("--api-cert and --api-key go together (the REST port's HTTPS certificate and its key)");
+        if (clientCa is not null && cert is null)
+            throw new UsageException("--api-client-ca needs --api-cert and --api-key (client certificates need HTTPS)");
+
         var nodeInterface = parsed.GetString("node-interface");
         return new AgentOptions
         {
@@ -170,6 +190,9 @@ public sealed class AgentOptionsParser
             SocketDir = parsed.GetString("socket-dir")!,
             AdminSocketDir = parsed.GetString("admin-socket-dir")!,
             ApiTokenFile = parsed.GetString("api-token-file"),
+            ApiCertFile = cert,
+            ApiKeyFile = certKey,
+            ApiClientCaFile = clientCa,
             SocketGroup = parsed.GetString("socket-group") is { } group && SocketGroup.TryResolve(group, out var gid, out _) ? gid : null,
             LogLevel = ToLogLevel(parsed.GetString("log-level")!)!.Value,
             Neighbors = SplitList(parsed.GetString("neighbors")),
@@ -249,6 +272,19 @@ public sealed class AgentOptionsParser
         catch (FormatException e)
         {
             return e.Message;
+        }
+    }
+
+    private static string? CheckReadable(string path)
+    {
+        try
+        {
+            using var _ = File.OpenRead(path);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot read {path}: {e.Message}";
         }
     }
 

@@ -1,4 +1,5 @@
 using AppSwitch.Agent.Api;
+using AppSwitch.Agent.Api.Access;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.L7;
@@ -36,7 +37,18 @@ public static class AgentHost
             return 1;
         }
 
-        await using var app = Build(options, apiSocket);
+        RestPortTls? tls;
+        try
+        {
+            tls = options.ApiCertFile is { } cert ? RestPortTls.Load(cert, options.ApiKeyFile!, options.ApiClientCaFile) : null;
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"ax daemon: {e.Message}");
+            return 1;
+        }
+
+        await using var app = Build(options, apiSocket, tls);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentHost).FullName!);
         try
         {
@@ -65,20 +77,32 @@ public static class AgentHost
         }
     }
 
-    private static string RestPortDescription(AgentOptions options) =>
-        $"{options.NodeAddress}:{options.RestPort} ({(options.ApiTokenFile is null ? "health only: no --api-token-file" : "bearer token")})";
+    private static string RestPortDescription(AgentOptions options)
+    {
+        var scheme = options.ApiCertFile is null ? "http" : "https";
+        var credentials = new[] { options.ApiTokenFile is null ? null : "bearer token", options.ApiClientCaFile is null ? null : "client certificate" }
+            .OfType<string>().ToList();
+        return $"{scheme}://{options.NodeAddress}:{options.RestPort} " +
+               $"({(credentials.Count == 0 ? "health only: no --api-token-file or --api-client-ca" : string.Join(" or ", credentials))})";
+    }
 
-    public static WebApplication Build(AgentOptions options, string apiSocket)
+    internal static WebApplication Build(AgentOptions options, string apiSocket, RestPortTls? tls = null)
     {
         // The empty builder skips appsettings, user secrets and their reflection: the agent starts noticeably faster.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "appswitch-agent" });
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        builder.WebHost.UseKestrelCore();
+        if (tls is not null) builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.ListenUnixSocket(apiSocket, listen => listen.Protocols = HttpProtocols.Http1);
             // The node address only: other interfaces (a pod network, a management LAN) have no business here.
             if (options.RestPort > 0)
-                kestrel.Listen(options.NodeAddress, options.RestPort, listen => listen.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(options.NodeAddress, options.RestPort, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    if (tls is not null) listen.UseHttps(tls.Options());
+                });
         });
         builder.Services.AddRoutingCore();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
@@ -117,7 +141,7 @@ public static class AgentHost
 
         var app = builder.Build();
         app.UseMiddleware<ApiErrorMiddleware>();
-        app.UseMiddleware<Api.Access.ApiAccessMiddleware>();
+        app.UseMiddleware<ApiAccessMiddleware>();
         app.MapHealthEndpoint();
         app.MapTableEndpoints();
         app.MapVServiceEndpoints();

@@ -8,8 +8,8 @@ namespace AppSwitch.Agent.Api.Access;
 /// <summary>
 /// Decides who may use the agent's HTTP API before any endpoint runs. api.sock (the admin socket): peers allowed by
 /// <see cref="AdminPeerPolicy"/> (SO_PEERCRED), others 403. The TCP REST port: <see cref="OpenPaths"/> for anyone,
-/// everything else only with the bearer token of --api-token-file (401 without it; without a token file the port
-/// serves health only). In Kubernetes rules mode rule writes are refused on both (<see cref="RuleWritePolicy"/>).
+/// everything else only with the bearer token of --api-token-file or a client certificate of --api-client-ca (401
+/// without; with neither configured the port serves health only). In Kubernetes rules mode rule writes are refused on both (<see cref="RuleWritePolicy"/>).
 /// </summary>
 internal sealed partial class ApiAccessMiddleware(RequestDelegate next, AgentOptions options, ILogger<ApiAccessMiddleware> log)
 {
@@ -42,8 +42,12 @@ internal sealed partial class ApiAccessMiddleware(RequestDelegate next, AgentOpt
     {
         if (OpenPaths.Contains(context.Request.Path.Value ?? "") && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
             return null;
+        // Kestrel presents a client certificate only after RestPortTls accepted it in the handshake (it chains to --api-client-ca).
+        if (context.Connection.ClientCertificate is not null) return null;
         if (_token is null)
-            return Unauthorized("the REST port serves only /healthz when the agent has no --api-token-file; use `ax` on the node");
+            return Unauthorized(options.ApiClientCaFile is null
+                ? "the REST port serves only /healthz when the agent has no --api-token-file; use `ax` on the node"
+                : "a client certificate signed by --api-client-ca is required");
         var header = context.Request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";
         if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))

@@ -121,6 +121,7 @@ public sealed class BadFlagTests(ITestOutputHelper output)
             R("--socket-dir", "--socket-dir", "/" + new string('x', 120)),
             R("--admin-socket-dir", "--admin-socket-dir", ""),
             R("--api-token-file", "--api-token-file", "/nonexistent/token"),
+            R("--api-key", "--api-cert", "/etc/passwd"),
             R("--socket-group", "--socket-group", "axt-no-such-group"),
             R("--socket-group", "--socket-group", "4294967295"),
             R("--socket-group", "--socket-group", ""),

@@ -138,4 +138,75 @@ public sealed class RestPortAccessTests(ITestOutputHelper output)
         var loopback = await shell.RunAsync(["curl", "-sS", "--max-time", "5", $"http://127.0.0.1:{agent.RestPort}/healthz"]);
         Assert.True(loopback.ExitCode == 7, "expected connection refused on 127.0.0.1: " + loopback.Describe());
     }
+
+    /// <summary>
+    /// openssl makes, in DIR: ca (the --api-client-ca), server (signed by ca, for IP), client (signed by ca) and rogue
+    /// (a client certificate of another CA), each as NAME.pem + NAME.key.
+    /// </summary>
+    private const string MakePki = """
+        set -eu
+        cd "$1"; ip=$2
+        ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+        ca() { openssl req -x509 $ec -keyout $1.key -out $1.pem -days 1 -subj /CN=$1 \
+                 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null; }
+        leaf() { openssl req $ec -keyout $1.key -out $1.csr -subj /CN=$1 2>/dev/null
+                 printf '%s\n' "$3" > $1.ext
+                 openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2.key -CAcreateserial -out $1.pem -days 1 -extfile $1.ext 2>/dev/null; }
+        ca ca; ca other-ca
+        leaf server ca "subjectAltName=IP:$ip"
+        leaf client ca "extendedKeyUsage=clientAuth"
+        leaf rogue other-ca "extendedKeyUsage=clientAuth"
+        """;
+
+    [Fact]
+    public async Task With_a_client_ca_a_certificate_it_signed_replaces_the_token_and_others_fail_the_handshake()
+    {
+        await using var network = TestNetwork.Create(2);
+        var pki = network.Temp.NewSubdirectory("pki");
+        await CommandRunner.RunCheckedAsync("bash", "-c", MakePki, "make-pki", pki, network.Nodes[0].Address);
+        string F(string name) => Path.Combine(pki, name);
+        var agent = await AgentProcess.StartAsync(network, network.Nodes[0], AgentProcess.DefaultRestPort,
+            "--api-cert", F("server.pem"), "--api-key", F("server.key"), "--api-client-ca", F("ca.pem"));
+        var outsider = Outsider(network);
+        var api = $"https://{agent.Node.Address}:{agent.RestPort}";
+        string[] trust = ["--cacert", F("ca.pem")];
+        string[] client = [.. trust, "--cert", F("client.pem"), "--key", F("client.key")];
+
+        async Task<CommandResult> Curl(string[] tls, string method, string path, string? body = null) =>
+            await outsider.RunAsync(["curl", "-sS", "--max-time", "10", "-w", "\n%{http_code}", "-X", method, .. tls,
+                .. body is null ? [] : new[] { "-H", "Content-Type: application/json", "--data-binary", body }, $"{api}{path}"]);
+
+        var health = await Curl(trust, "GET", "/healthz");
+        Assert.True(health.ExitCode == 0 && health.StdOut == "ok\n200", health.Describe() + agent.Output);
+        var anonymous = await Curl(trust, "GET", "/api/v1/apps");
+        Assert.True(anonymous.ExitCode == 0 && anonymous.StdOut.EndsWith("\n401"), anonymous.Describe());
+        var withCertificate = await Curl(client, "GET", "/api/v1/apps");
+        Assert.True(withCertificate.ExitCode == 0 && withCertificate.StdOut == "[]\n200", withCertificate.Describe() + agent.Output);
+        var created = await Curl(client, "POST", "/v1/rules", Rule);
+        Assert.True(created.ExitCode == 0 && created.StdOut.EndsWith("\n201"), created.Describe());
+
+        // A certificate of another CA does not get an answer at all: the handshake fails.
+        var rogue = await Curl([.. trust, "--cert", F("rogue.pem"), "--key", F("rogue.key")], "POST", "/v1/rules", Rule);
+        Assert.True(rogue.ExitCode != 0 && !rogue.StdOut.Contains("20"), rogue.Describe());
+        // The token still works next to certificates; plain HTTP does not reach the API.
+        var token = await Curl([.. trust, "-H", $"Authorization: Bearer {agent.RestToken}"], "GET", "/v1/rules");
+        Assert.True(token.ExitCode == 0 && token.StdOut.EndsWith("\n200"), token.Describe());
+        var plain = await outsider.RunAsync(["curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
+            $"http://{agent.Node.Address}:{agent.RestPort}/healthz"]);
+        Assert.True(plain.StdOut != "200", plain.Describe());
+    }
+
+    [Fact]
+    public async Task A_certificate_file_that_is_no_certificate_stops_the_daemon_with_one_line()
+    {
+        await using var network = TestNetwork.Create(1);
+        var node = network.Nodes[0];
+        var socketDir = network.Temp.NewSubdirectory("daemon");
+        var notPem = network.Temp.WriteFile("not.pem", "hello\n");
+        var result = await new NodeShell(network, node, socketDir).RunAsync([RepoLayout.RequireAx(), "daemon", "--socket-dir", socketDir,
+            "--node-interface", node.Interface, "--api-cert", notPem, "--api-key", notPem], TimeSpan.FromSeconds(20));
+        Assert.True(result.ExitCode == 1, result.Describe());
+        var line = Assert.Single(result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"ax daemon: cannot load the REST port's certificate {notPem} with key {notPem}: ", line);
+    }
 }

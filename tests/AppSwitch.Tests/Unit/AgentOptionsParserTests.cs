@@ -145,6 +145,20 @@ public class AgentOptionsParserTests
             Error(["--api-token-file", empty.Path]));
     }
 
+    [Fact]
+    public void Tls_files_go_together()
+    {
+        using var pem = new TokenFile("not checked until the agent loads it");
+        Assert.Equal("--api-cert and --api-key go together (the REST port's HTTPS certificate and its key)",
+            Error(["--api-cert", pem.Path]));
+        Assert.Equal("--api-client-ca needs --api-cert and --api-key (client certificates need HTTPS)",
+            Error(["--api-client-ca", pem.Path]));
+        Assert.StartsWith("invalid value \"/nonexistent/ca.pem\" for --api-client-ca: cannot read /nonexistent/ca.pem",
+            Error(["--api-client-ca", "/nonexistent/ca.pem"]));
+        var options = Parse(["--api-cert", pem.Path, "--api-key", pem.Path, "--api-client-ca", pem.Path]);
+        Assert.Equal((pem.Path, pem.Path, pem.Path), (options.ApiCertFile, options.ApiKeyFile, options.ApiClientCaFile));
+    }
+
     private sealed class TokenFile : IDisposable
     {
         public TokenFile(string content) => File.WriteAllText(Path, content);
