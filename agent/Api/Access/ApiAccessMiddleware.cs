@@ -18,6 +18,7 @@ internal sealed partial class ApiAccessMiddleware(RequestDelegate next, AgentOpt
 
     private readonly AdminPeerPolicy _peers = new(options.SocketGroup ?? Libc.GetEGid());
     private readonly ApiTokenFile? _token = options.ApiTokenFile is { } file ? new ApiTokenFile(file) : null;
+    private readonly RefusalLogLimiter _logLimiter = new(TimeSpan.FromSeconds(10));
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -32,8 +33,9 @@ internal sealed partial class ApiAccessMiddleware(RequestDelegate next, AgentOpt
     {
         var peer = PeerCredentials.Of(socket);
         if (peer is { } p && _peers.Allows(p)) return null;
-        LogPeerRefused(log, context.Request.Method, context.Request.Path, peer?.Pid ?? 0, peer?.Uid ?? -1, peer?.Gid ?? -1,
-            _peers.AllowedGroup);
+        if (_logLimiter.ShouldLog($"uid:{peer?.Uid ?? -1}"))
+            LogPeerRefused(log, context.Request.Method, context.Request.Path, peer?.Pid ?? 0, peer?.Uid ?? -1, peer?.Gid ?? -1,
+                _peers.AllowedGroup);
         return new Refusal(StatusCodes.Status403Forbidden,
             $"permission denied: the admin API serves only root and members of group {_peers.AllowedGroup}");
     }
@@ -53,7 +55,8 @@ internal sealed partial class ApiAccessMiddleware(RequestDelegate next, AgentOpt
         if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
             return Unauthorized("missing bearer token (Authorization: Bearer <token of --api-token-file>)");
         if (_token.Matches(header[scheme.Length..].Trim())) return null;
-        LogTokenRefused(log, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "?");
+        var remote = context.Connection.RemoteIpAddress?.ToString() ?? "?";
+        if (_logLimiter.ShouldLog(remote)) LogTokenRefused(log, context.Request.Method, context.Request.Path, remote);
         return Unauthorized("invalid bearer token");
     }
 
@@ -68,9 +71,9 @@ internal sealed partial class ApiAccessMiddleware(RequestDelegate next, AgentOpt
     private readonly record struct Refusal(int Status, string Message, bool Challenge = false);
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Warning,
-        Message = "refused {Method} {Path} on api.sock: peer pid {Pid} uid {Uid} gid {Gid} is neither root nor in group {Group}")]
+        Message = "refused {Method} {Path} on api.sock: peer pid {Pid} uid {Uid} gid {Gid} is neither root nor in group {Group} (further refusals of this uid within 10 s are not logged)")]
     private static partial void LogPeerRefused(ILogger logger, string method, string path, int pid, int uid, int gid, int group);
 
-    [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "refused {Method} {Path} on the REST port from {Remote}: invalid bearer token")]
+    [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "refused {Method} {Path} on the REST port from {Remote}: invalid bearer token (further refusals of this address within 10 s are not logged)")]
     private static partial void LogTokenRefused(ILogger logger, string method, string path, string remote);
 }
