@@ -54,6 +54,8 @@ public static class AgentHost
         {
             foreach (var moved in LegacyStateLocation.MoveToAdminDirectory(options.SocketDir, options.AdminSocketDir))
                 AgentHostLog.MovedLegacyState(log, moved, options.SocketDir, options.AdminSocketDir);
+            // An older agent's api.sock in the pods' directory: gone once nobody answers on it.
+            if (options.SocketDir != options.AdminSocketDir) ApiSocketFile.TryClaim(Path.Combine(options.SocketDir, AdminSocketDirectory.ApiSocketName));
             try
             {
                 await app.StartAsync();

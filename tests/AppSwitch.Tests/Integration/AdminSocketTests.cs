@@ -40,6 +40,13 @@ public sealed class AdminSocketTests(ITestOutputHelper output)
         Assert.StartsWith($"ax: no AppSwitch admin socket at {node.Agent.SocketDir}/../no-admin-here/api.sock (the admin API is served only on the node;",
             inPod.StdErr.Trim());
         Assert.Single(inPod.StdErr.Trim().Split('\n'));
+
+        // The flag, before the command (the launcher exports it) or after it, wins over the environment.
+        foreach (var args in new[] { new[] { "--admin-socket-dir", node.Agent.AdminDir, "get", "apps" }, ["get", "apps", "--admin-socket-dir", node.Agent.AdminDir] })
+        {
+            var flagged = await node.Shell.RunAsync(["env", "AX_ADMIN_SOCKET_DIR=/nonexistent", RepoLayout.RequireAx(), .. args]);
+            Assert.True(flagged.ExitCode == 0, flagged.Describe());
+        }
     }
 
     [Fact]
@@ -95,6 +102,8 @@ public sealed class AdminSocketTests(ITestOutputHelper output)
         // The layout of agents before the admin directory.
         foreach (var name in new[] { "state.json", "inflight.journal" })
             File.Move(Path.Combine(node.Agent.AdminDir, name), Path.Combine(node.Agent.SocketDir, name));
+        var oldApiSocket = Path.Combine(node.Agent.SocketDir, "api.sock");
+        await CommandRunner.RunCheckedAsync("python3", "-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", oldApiSocket);
 
         var restarted = await node.Agent.RestartAsync(node.Network);
         var shell = new NodeShell(node.Network, restarted);
@@ -102,6 +111,7 @@ public sealed class AdminSocketTests(ITestOutputHelper output)
         var page = await shell.RunUnderAxAsync([], CurlBodyAndStatus($"http://{VirtualIps.Server}/"));
         Assert.True(page.ExitCode == 0 && page.StdOut == "moved\n200", page.Describe());
 
+        // Nothing of the old layout stays where pods can reach it (the stale api.sock had no listener).
         Assert.Equal(["ax.sock"], Directory.GetFileSystemEntries(restarted.SocketDir).Select(Path.GetFileName));
         Assert.True(File.Exists(Path.Combine(restarted.AdminDir, "state.json")));
         Assert.Contains($"moved state.json from {restarted.SocketDir} (pods mount it) to {restarted.AdminDir}", restarted.Output);
