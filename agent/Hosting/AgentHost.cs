@@ -97,14 +97,15 @@ public static class AgentHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.ListenUnixSocket(apiSocket, listen => listen.Protocols = HttpProtocols.Http1);
             // The node address only: other interfaces (a pod network, a management LAN) have no business here.
+            // Bound before api.sock (Kestrel binds in this order): an answer on api.sock means the REST port is up too.
             if (options.RestPort > 0)
                 kestrel.Listen(options.NodeAddress, options.RestPort, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1;
                     if (tls is not null) listen.UseHttps(tls.Options());
                 });
+            kestrel.ListenUnixSocket(apiSocket, listen => listen.Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddRoutingCore();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
