@@ -25,45 +25,12 @@ public static class HelloworldPods
         new($"helloworld-v2-{V2Hash}-pqrst", "v2", 5022),
     ];
 
-    /// <summary>Answers every connection with its version and closes it.</summary>
-    private static readonly string[] VersionServer =
-    [
-        "python3", "-c", """
-        import socket, sys
-        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", int(sys.argv[2]))); s.listen(512)
-        while True:
-            c, _ = s.accept(); c.sendall(sys.argv[1].encode()); c.close()
-        """,
-    ];
-
-    /// <summary>Connects N times to host:port and prints {"v1": n, "v2": m}; a refused connect counts as "refused".</summary>
-    private const string CountingClient = """
-        import socket, sys, json
-        counts = {}
-        for _ in range(int(sys.argv[3])):
-            try:
-                c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-            except ConnectionRefusedError:
-                counts["refused"] = counts.get("refused", 0) + 1
-                continue
-            answer = b""
-            while len(answer) < 2:
-                chunk = c.recv(16)
-                if not chunk: break
-                answer += chunk
-            c.close()
-            counts[answer.decode()] = counts.get(answer.decode(), 0) + 1
-        print(json.dumps(counts))
-        """;
-
     /// <summary>The counting client's argv: <paramref name="connections"/> connections to host:<see cref="ServicePort"/>.</summary>
-    public static string[] CountingCommand(string host, int connections) =>
-        ["python3", "-c", CountingClient, host, ServicePort.ToString(), connections.ToString()];
+    public static string[] CountingCommand(string host, int connections) => VersionPrograms.CountingClient(host, ServicePort, connections);
 
     public static void StartPodServers(KubernetesTestbed node, IEnumerable<PodServer> pods)
     {
-        foreach (var pod in pods) node.Shell.Start([.. VersionServer, pod.Version, pod.Port.ToString()]);
+        foreach (var pod in pods) node.Shell.Start(VersionPrograms.VersionServer(pod.Version, pod.Port));
     }
 
     public static string Slice(PodServer pod) => $"helloworld-{pod.Name[^5..]}";
