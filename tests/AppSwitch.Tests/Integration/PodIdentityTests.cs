@@ -75,6 +75,11 @@ public sealed class PodIdentityTests(ITestOutputHelper output)
             $"ax: pod {unknownUid} (from the launcher's cgroup) is not known to the agent yet: it is not among the pods it watches " +
             "(namespace default); try again once the API server lists it", unknown.Describe());
 
+        // The same layout below a directory of its own (as in a user's delegated systemd subtree) is no pod: the app runs
+        // as none and gets what everyone gets.
+        var lookAlike = cgroups.LookAlikeOf(testerUid, "user.slice/user-1000.slice/user@1000.service");
+        Assert.Equal(new Dictionary<string, int> { ["v1"] = 5 }, await CountInAsync(node, lookAlike, [], 5));
+
         // Root on the node, in no pod, may still name a pod (the node's admin).
         Assert.Equal(new Dictionary<string, int> { ["v2"] = 5 }, await CountAsync(node, ["--kubernetes-pod-name", TesterPod], 5, ClusterIp));
     }

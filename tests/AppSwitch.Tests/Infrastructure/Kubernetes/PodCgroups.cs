@@ -29,7 +29,14 @@ public sealed class PodCgroups : IAsyncDisposable
     public string[] AgentFlags => ["--kubernetes-cgroup-root", Root];
 
     /// <summary>Makes `&lt;root&gt;/kubepods/burstable/pod&lt;uid&gt;/c1` (a container of the pod) and returns its directory.</summary>
-    public string ContainerOf(string podUid) => Directory.CreateDirectory(Path.Combine(_top, "kubepods", "burstable", "pod" + podUid, "c1")).FullName;
+    public string ContainerOf(string podUid) => LookAlikeOf(podUid, ".");
+
+    /// <summary>
+    /// Makes the same layout below `&lt;root&gt;/&lt;parent&gt;` (like a user's delegated systemd subtree) and returns the
+    /// container's directory: a look-alike, not where the kubelet puts pods.
+    /// </summary>
+    public string LookAlikeOf(string podUid, string parent) =>
+        Directory.CreateDirectory(Path.Combine(_top, parent, "kubepods", "burstable", "pod" + podUid, "c1")).FullName;
 
     public async ValueTask DisposeAsync()
     {
