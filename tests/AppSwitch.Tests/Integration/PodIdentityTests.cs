@@ -26,7 +26,7 @@ public sealed class PodIdentityTests(ITestOutputHelper output)
     {
         await using var cgroups = PodCgroups.Create();
         await using var node = await KubernetesTestbed.StartAsync(output,
-            ["--discovery-adapter", "kubernetes", "--rules-adapter", "kubernetes", .. cgroups.AgentFlags]);
+            ["--discovery-adapter", "kubernetes", "--rules-adapter", "kubernetes", "--socket-group", "65534", .. cgroups.AgentFlags]);
         var testerUid = Guid.NewGuid().ToString();
         var intruderUid = Guid.NewGuid().ToString();
         var tester = cgroups.ContainerOf(testerUid);
@@ -82,7 +82,20 @@ public sealed class PodIdentityTests(ITestOutputHelper output)
 
         // Root on the node, in no pod, may still name a pod (the node's admin).
         Assert.Equal(new Dictionary<string, int> { ["v2"] = 5 }, await CountAsync(node, ["--kubernetes-pod-name", TesterPod], 5, ClusterIp));
+
+        // Another user (a member of --socket-group, so --new-netns=false) in no pod may not: not from the node's own cgroup,
+        // nor from the look-alike it could make in its delegated subtree.
+        var naming = AsNobody(NodeShell.AxRun(["--new-netns=false", "--kubernetes-pod-name", TesterPod], CountingCommand(ClusterIp, 5)));
+        foreach (var result in new[] { await node.Shell.RunAsync(naming), await node.Shell.RunInCgroupAsync(lookAlike, naming) })
+            Assert.True(result.ExitCode == 1 && result.StdErr.Trim() == $"ax: pod name \"{TesterPod}\" (--kubernetes-pod-name, POD_NAME or " +
+                "KUBERNETES_POD_NAME) refused: the launcher runs in no pod (its cgroup carries no pod UID) and as uid 65534; outside pods " +
+                "only root may name a pod", result.Describe());
+        // In its pod, a non-root launcher is that pod like root is.
+        var inPod = await node.Shell.RunInCgroupAsync(tester, AsNobody(NodeShell.AxRun(["--new-netns=false"], CountingCommand(ClusterIp, 5))));
+        Assert.True(inPod.ExitCode == 0 && inPod.StdOut.Trim() == "{\"v2\": 5}", inPod.Describe());
     }
+
+    private static string[] AsNobody(string[] command) => ["runuser", "-u", "nobody", "--", .. command];
 
     /// <summary>The counting client under `ax run AXOPTIONS`, its launcher started inside <paramref name="cgroup"/>.</summary>
     private static async Task<Dictionary<string, int>> CountInAsync(KubernetesTestbed node, string cgroup, string[] axOptions, int connections)
