@@ -52,5 +52,5 @@ public sealed class KubernetesRegistry
 /// <summary>Who an app running as a pod is for route rules: its Service's name and its tags in label form.</summary>
 public sealed record KubePodIdentity(string Service, IReadOnlyDictionary<string, string> Labels);
 
-/// <summary>A watched pod by name.</summary>
+/// <summary>A watched pod: its namespace and name.</summary>
 public sealed record KubePodRef(string Namespace, string Name);

@@ -60,7 +60,7 @@ public sealed class KubernetesRegistryView
     };
 
     /// <summary>
-    /// Pod name → the first Service (by namespace, name) whose selector its labels satisfy, and the pod's tags as an
+    /// Pod name (and UID) → the first Service (by namespace, name) whose selector its labels satisfy, and the pod's tags as an
     /// instance of it would have them (version, `kubernetes`, labels) in label form: `k=v` → k:v, `k` → k:"".
     /// </summary>
     private static (Dictionary<string, KubePodIdentity> ByName, Dictionary<string, KubePodIdentity> ByUid) PodIdentities(KubeClusterSnapshot snapshot)
