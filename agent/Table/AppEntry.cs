@@ -17,6 +17,8 @@ public sealed class AppEntry
     public string Protocol { get; init; } = Launcher.AppProtocol.Default;
     /// <summary>The pod this app runs as (`ax run --kubernetes-pod-name`, POD_NAME): its identity for route rules.</summary>
     public string? KubernetesPod { get; init; }
+    /// <summary>The pod's UID when the agent derived the pod from the launcher's cgroup (Kubernetes mode); null otherwise.</summary>
+    public string? KubernetesPodUid { get; init; }
     public int Pid { get; init; }
     public IReadOnlyList<string> Command { get; init; } = [];
     public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;

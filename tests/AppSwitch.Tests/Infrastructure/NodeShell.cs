@@ -45,9 +45,18 @@ public sealed class NodeShell
     public RunningProcess StartUnderAx(string[] axOptions, string[] command) => Start(AxRun(axOptions, command));
 
     /// <summary>Runs <paramref name="command"/> in the node's namespace to completion.</summary>
-    public async Task<CommandResult> RunAsync(string[] command, TimeSpan? timeout = null)
+    public Task<CommandResult> RunAsync(string[] command, TimeSpan? timeout = null) => RunToExitAsync("ip", Node.Exec(command), timeout);
+
+    /// <summary>
+    /// Runs <paramref name="command"/> in the node's namespace from inside the cgroup directory <paramref name="cgroupDir"/>:
+    /// the shell moves itself there before `ip netns exec`, which mounts a sysfs of the namespace without the cgroup mounts.
+    /// </summary>
+    public Task<CommandResult> RunInCgroupAsync(string cgroupDir, string[] command, TimeSpan? timeout = null) =>
+        RunToExitAsync("sh", ["-c", "echo $$ > \"$1/cgroup.procs\" && shift && exec \"$@\"", "sh", cgroupDir, "ip", .. Node.Exec(command)], timeout);
+
+    private async Task<CommandResult> RunToExitAsync(string file, string[] args, TimeSpan? timeout)
     {
-        await using var process = RunningProcess.Start("ip", Node.Exec(command), _environment, _network.Temp.Path);
+        await using var process = RunningProcess.Start(file, args, _environment, _network.Temp.Path);
         return await process.WaitForExitAsync(timeout ?? DefaultTimeout);
     }
 
