@@ -31,6 +31,7 @@ public sealed class GossipNode : IAsyncDisposable
     private readonly HashSet<IPAddress> _localAddresses;
     private int _fetchesInFlight;
     private long _nextReconnectMs;
+    private long _nextKeyringAnnounceMs;
     private int _disposed;
 
     private GossipNode(GossipOptions options, ILogger logger, Socket listener, Socket udp, IPEndPoint advertised)
@@ -40,7 +41,9 @@ public sealed class GossipNode : IAsyncDisposable
         Counters = new GossipCounters();
         BoundPort = ((IPEndPoint)listener.LocalEndPoint!).Port;
         LocalEndPoint = advertised;
-        _gate = new MessageGate(new PacketEnvelope(options.ClusterName, options.EncryptionKey), Counters, logger);
+        var keyring = options.InitialKeyring;
+        var envelope = new PacketEnvelope(options.ClusterName, keyring?.Primary);
+        _gate = new MessageGate(envelope, Counters, logger);
         _udp = new UdpTransport(udp, _gate, Counters, options.DropPacket, logger);
         _tcp = new StreamTransport(listener, _gate, Counters, options, logger);
         _broadcasts = new BroadcastQueue(options.MaxBroadcastQueue);
@@ -50,7 +53,14 @@ public sealed class GossipNode : IAsyncDisposable
         _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger);
         _localAddresses = LocalAddresses(options.BindAddress, advertised.Address);
         _nextReconnectMs = Environment.TickCount64 + (long)options.ReconnectInterval.TotalMilliseconds;
+        Keyring = new GossipKeyring(options.NodeName, keyring, envelope, _broadcasts, LiveOtherMembers, options.KeyringChanged, logger);
     }
+
+    /// <summary>The keyring (disabled when the node started without a key): list, install, use, remove.</summary>
+    public GossipKeyring Keyring { get; }
+
+    private IReadOnlyList<string> LiveOtherMembers() =>
+        [.. _membership.Snapshot().Where(m => !m.IsLocal && m.Status is MemberStatus.Alive or MemberStatus.Suspect).Select(m => m.Name)];
 
     public string Name => _options.NodeName;
     public string ClusterName => _options.ClusterName;
@@ -83,7 +93,7 @@ public sealed class GossipNode : IAsyncDisposable
         var node = new GossipNode(options, logger, listener, udp, advertised);
         node.Start();
         logger.LogInformation("Gossip: node {Node} of cluster {Cluster} listening on {Bind}:{Port} (advertised {Advertised}){Encrypted}",
-            options.NodeName, options.ClusterName, options.BindAddress, port, advertised, options.EncryptionKey is null ? "" : ", encrypted");
+            options.NodeName, options.ClusterName, options.BindAddress, port, advertised, node.Keyring.Enabled ? ", encrypted" : "");
         return Task.FromResult(node);
     }
 
@@ -275,6 +285,9 @@ public sealed class GossipNode : IAsyncDisposable
             case Alive or Suspect or Dead or StateNotice:
                 _membership.Handle(message);
                 break;
+            case KeyringNotice notice:
+                Keyring.Handle(notice);
+                break;
             default:
                 _logger.LogDebug("Gossip: {Type} from {Peer} is not a datagram message", message.Type, from);
                 break;
@@ -453,12 +466,20 @@ public sealed class GossipNode : IAsyncDisposable
                     _acks.Expire(Environment.TickCount64);
                     StartFetches(stop);
                     MaybeReconnect(stop);
+                    MaybeAnnounceKeyring();
                     GossipRound();
                 }
                 catch (Exception e) when (!stop.IsCancellationRequested) { _logger.LogError(e, "Gossip: gossip round failed unexpectedly"); }
             }
         }
         catch (OperationCanceledException) { }
+    }
+
+    private void MaybeAnnounceKeyring()
+    {
+        if (!Keyring.Enabled || Environment.TickCount64 < _nextKeyringAnnounceMs || !_membership.HasOtherLiveMembers) return;
+        _nextKeyringAnnounceMs = Environment.TickCount64 + (long)_options.KeyringAnnounceInterval.TotalMilliseconds;
+        Keyring.Announce();
     }
 
     private async Task PushPullLoopAsync(CancellationToken stop)

@@ -86,6 +86,7 @@ public static class AgentHost
         builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<ILoggerFactory>()));
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
         builder.Services.AddSingleton(new StateFile(options.SocketDir));
+        builder.Services.AddSingleton(sp => KeyringFile.NextTo(sp.GetRequiredService<StateFile>()));
         builder.Services.AddSingleton(_ => new InflightJournal(options.SocketDir));
         // The HTTP relay starts before the supervisor: restored apps may connect through it at once.
         builder.Services.AddSingleton<HttpRelay>();
@@ -115,6 +116,7 @@ public static class AgentHost
         app.MapVServiceEndpoints();
         app.MapRuleEndpoints();
         app.MapRegistryEndpoints();
+        app.MapKeyEndpoints();
         return app;
     }
 
