@@ -134,8 +134,9 @@ public sealed class GossipKeyring
             if (_state is null) return; // cannot happen: a clear-text node cannot open sealed notices
             _reports[notice.Node] = notice;
             var theirs = new KeyringState(notice.Version, notice.Origin, notice.Keys[notice.PrimaryIndex], notice.Keys);
-            behind = _state.IsNewerThan(theirs);
-            if (theirs.IsNewerThan(_state))
+            // Version 0 is a node's seed (its --gossip-key), not a change: seeds are neither taken nor pushed.
+            behind = _state.Version > 0 && _state.IsNewerThan(theirs);
+            if (theirs.Version > 0 && theirs.IsNewerThan(_state))
             {
                 if (theirs.Problem() is { } problem)
                 {
