@@ -24,6 +24,8 @@ public sealed class GossipNode : IAsyncDisposable
     private readonly UdpTransport _udp;
     private readonly StreamTransport _tcp;
     private readonly BroadcastQueue _broadcasts;
+    /// <summary>This node's keyring notice: gossiped in datagrams of its own (see <see cref="GossipRound"/>).</summary>
+    private readonly BroadcastQueue _keyringBroadcasts = new(16);
     private readonly AckRegistry _acks = new();
     private readonly Membership _membership;
     private readonly Channel<MemberEvent> _events;
@@ -53,7 +55,7 @@ public sealed class GossipNode : IAsyncDisposable
         _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger);
         _localAddresses = LocalAddresses(options.BindAddress, advertised.Address);
         _nextReconnectMs = Environment.TickCount64 + (long)options.ReconnectInterval.TotalMilliseconds;
-        Keyring = new GossipKeyring(options.NodeName, keyring, envelope, _broadcasts, LiveOtherMembers, options.KeyringChanged, logger);
+        Keyring = new GossipKeyring(options.NodeName, keyring, envelope, _keyringBroadcasts, LiveOtherMembers, options.KeyringChanged, logger);
     }
 
     /// <summary>The keyring (disabled when the node started without a key): list, install, use, remove.</summary>
@@ -353,7 +355,11 @@ public sealed class GossipNode : IAsyncDisposable
         return writer.ToArray();
     }
 
-    /// <summary>One gossip round: queued broadcasts to a few random members (fan-out).</summary>
+    /// <summary>
+    /// One gossip round: queued broadcasts to a few random members (fan-out). The keyring notice travels alone in
+    /// its datagram: an agent older than the keyring cannot decode it and drops that datagram only, never a compound
+    /// with probes or membership news (rolling upgrades keep failure detection intact).
+    /// </summary>
     private void GossipRound()
     {
         var targets = _membership.RandomPeers(_options.GossipNodes, PeerChoice.GossipTargets);
@@ -362,8 +368,8 @@ public sealed class GossipNode : IAsyncDisposable
         foreach (var target in targets)
         {
             var parts = _broadcasts.Take(budget, CompoundPartHeader, limit);
-            if (parts.Count == 0) break;
-            _udp.Send(target.Address, parts.Count == 1 ? parts[0] : Compose(null, parts));
+            if (parts.Count > 0) _udp.Send(target.Address, parts.Count == 1 ? parts[0] : Compose(null, parts));
+            foreach (var notice in _keyringBroadcasts.Take(budget, 0, limit, maxCount: 1)) _udp.Send(target.Address, notice);
         }
     }
 
