@@ -152,6 +152,10 @@ public sealed partial class KeyRotationTests(ITestOutputHelper output)
         Assert.True(usage.ExitCode == 2 && usage.StdErr.StartsWith("ax: unknown keys command \"rotate\"", StringComparison.Ordinal), usage.Describe());
         var keyring = await KeysAsync(shell);
         Assert.True(keyring.Keys is [{ Primary: true }] && keyring.Keys[0].Key == cluster.Key, Describe(keyring));
+        var table = await shell.AxAsync("keys", "list");
+        var lines = table.StdOut.TrimEnd('\n').Split('\n');
+        Assert.True(table.ExitCode == 0 && lines.Length == 2 && Regex.IsMatch(lines[0], "^KEY +PRIMARY +MEMBERS$")
+                    && Regex.IsMatch(lines[1], $"^{Regex.Escape(cluster.Key)} +yes +[1-3]/3$"), table.Describe());
 
         // The keys never leave through the TCP REST port.
         var agent = cluster.Agents[0];
