@@ -22,6 +22,7 @@ internal static class CliApplication
           create    create a virtual service: ax create vservice --ip VIP --backends IP,... --ports VPORT:APORT,... NAME
                     or Amalgam8 rules: ax create rule -f FILE|-
           delete    delete a virtual service or rules: ax delete vservice NAME | ax delete rule ID... (alias: del)
+          keys      the cluster's gossip keys: ax keys list | install KEY | use KEY | remove KEY
           version   print the version
         """;
 
@@ -93,6 +94,8 @@ internal static class CliApplication
                 return await CreateCommand.RunAsync(rest, adminDir, stdout, stderr);
             case "delete" or "del":
                 return await DeleteCommand.RunAsync(rest, adminDir, stdout);
+            case "keys":
+                return await KeysCommand.RunAsync(rest, adminDir, stdout, stderr);
             case "run":
                 throw new UsageException("'run' is handled by the ax launcher (out/bin/ax); run it through ax");
             case "daemon":

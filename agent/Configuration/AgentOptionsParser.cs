@@ -114,7 +114,7 @@ public sealed class AgentOptionsParser
             new("gossip-key")
             {
                 ValueName = "BASE64", EnvironmentVariable = "AX_GOSSIP_KEY", Validate = CheckGossipKey,
-                Help = "32-byte key (base64) encrypting and authenticating gossip (AES-GCM)",
+                Help = "key (base64 of 16, 24 or 32 bytes) encrypting and authenticating gossip (AES-GCM); seeds the keyring `ax keys` changes",
             },
             new("gossip-auto-discover", OptionKind.Bool)
             {

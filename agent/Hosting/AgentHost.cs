@@ -120,6 +120,7 @@ public static class AgentHost
         builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<ILoggerFactory>()));
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
         builder.Services.AddSingleton(new StateFile(options.AdminSocketDir));
+        builder.Services.AddSingleton(sp => KeyringFile.NextTo(sp.GetRequiredService<StateFile>()));
         builder.Services.AddSingleton(_ => new InflightJournal(options.AdminSocketDir));
         // The HTTP relay starts before the supervisor: restored apps may connect through it at once.
         builder.Services.AddSingleton<HttpRelay>();
@@ -150,6 +151,7 @@ public static class AgentHost
         app.MapVServiceEndpoints();
         app.MapRuleEndpoints();
         app.MapRegistryEndpoints();
+        app.MapKeyEndpoints();
         return app;
     }
 

@@ -97,13 +97,30 @@ public sealed class ManifestTests
     [Fact]
     public void The_daemon_accepts_the_daemonset_s_arguments()
     {
-        var args = Container.Texts("args").ToArray();
-        var options = new AgentOptionsParser(new NodeAddressResolver(() => [new("eth0", true, false, [IPAddress.Parse("10.0.0.5")])]), () => "node-1")
-            .Parse(args, new Dictionary<string, string> { ["AX_NODE_INTERFACE"] = "10.0.0.5", ["AX_REST_PORT"] = "6664" });
+        var options = ParseDaemonSetArguments();
 
         Assert.Equal(("kubernetes", "kubernetes", true), (options.DiscoveryAdapter, options.RulesAdapter, options.GossipAutoDiscover));
         Assert.Equal(["spec.nodeName", "status.hostIP"],
-            Container.Array("env").Where(e => e!["valueFrom"] is not null).Select(e => e.Text("valueFrom.fieldRef.fieldPath")));
+            Container.Array("env").Where(e => e!["valueFrom"]?["fieldRef"] is not null).Select(e => e.Text("valueFrom.fieldRef.fieldPath")));
+    }
+
+    [Fact]
+    public void The_gossip_key_comes_from_the_appswitch_gossip_secret_and_the_daemon_takes_it_from_the_environment()
+    {
+        var keyEnv = Container.Array("env").Single(e => e.Text("name") == "AX_GOSSIP_KEY");
+        Assert.Equal(("appswitch-gossip", "key"), (keyEnv.Text("valueFrom.secretKeyRef.name"), keyEnv.Text("valueFrom.secretKeyRef.key")));
+
+        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n"; // as `base64` prints it
+        Assert.Equal(Convert.FromBase64String(key.Trim()), ParseDaemonSetArguments(("AX_GOSSIP_KEY", key)).GossipKey);
+    }
+
+    /// <summary>The container's args as `ax daemon` parses them on a node at 10.0.0.5, with the env the pod gets.</summary>
+    private static AgentOptions ParseDaemonSetArguments(params (string Name, string Value)[] moreEnvironment)
+    {
+        var environment = new Dictionary<string, string> { ["AX_NODE_INTERFACE"] = "10.0.0.5", ["AX_REST_PORT"] = "6664" };
+        foreach (var (name, value) in moreEnvironment) environment[name] = value;
+        return new AgentOptionsParser(new NodeAddressResolver(() => [new("eth0", true, false, [IPAddress.Parse("10.0.0.5")])]), () => "node-1")
+            .Parse(Container.Texts("args").ToArray(), environment);
     }
 
     [Fact]
