@@ -79,7 +79,7 @@ public static class AgentHost
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new NodeIdentity(options.NodeName, options.Cluster, options.NodeAddress));
-        builder.Services.AddSingleton<ServiceTable>();
+        builder.Services.AddSingleton(sp => new ServiceTable(sp.GetRequiredService<NodeIdentity>()) { Egress = options.Egress.ToString() });
         builder.Services.AddSingleton<ClusterReplicator>();
         builder.Services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<ClusterReplicator>());
         // DNS for apps: the launcher endpoint hands it sockets, the supervisor redirects node sockets to it.
@@ -91,7 +91,10 @@ public static class AgentHost
         builder.Services.AddSingleton<HttpRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
         builder.Services.AddSingleton(sp => new ConnectTargetResolver(sp.GetRequiredService<ServiceTable>(), new BackendPicker(),
-            sp.GetRequiredService<ILogger<Supervisor>>(), sp.GetRequiredService<DnsServer>().NodeEndPoint, sp.GetRequiredService<HttpRelay>()));
+            sp.GetRequiredService<ILogger<Supervisor>>(), sp.GetRequiredService<DnsServer>().NodeEndPoint, sp.GetRequiredService<HttpRelay>(),
+            new AgentEndPoints(sp.GetRequiredService<NodeIdentity>(), options.RestPort, options.GossipPort,
+                () => sp.GetRequiredService<HttpRelay>().EndPoint, () => sp.GetRequiredService<INodeDirectory>().Nodes()),
+            options.Egress));
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>(),
             sp.GetRequiredService<ConnectTargetResolver>(), sp.GetRequiredService<HttpRelay>()));

@@ -31,6 +31,9 @@ public sealed class ServiceTable(NodeIdentity node)
 
     public NodeIdentity Node => node;
 
+    /// <summary>This node's egress policy as `ax get apps` shows it for its apps (and publishes with them).</summary>
+    public string Egress { get; init; } = "allow";
+
     private Rules.RuleBook? _rules;
 
     /// <summary>The cluster's Amalgam8 rules; a change of this node's rules raises <see cref="Changed"/> (saved, published).</summary>
@@ -414,6 +417,7 @@ public sealed class ServiceTable(NodeIdentity node)
                     AppId = x.App.Id, Name = x.App.Name, NodeId = x.Node, Cluster = node.Cluster,
                     AppIp = (x.App.VirtualIp ?? x.NodeAddress).ToString(), Labels = x.App.Labels, Pid = x.App.Pid,
                     Command = x.App.Command, Started = x.App.Started, Protocol = x.App.Protocol,
+                    Egress = x.App.RemoteNode is null ? Egress : x.App.RemoteEgress ?? "",
                 }).ToList();
     }
 
