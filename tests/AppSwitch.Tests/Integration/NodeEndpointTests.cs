@@ -1,0 +1,74 @@
+using AppSwitch.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+using static AppSwitch.Tests.Infrastructure.RealPrograms;
+
+namespace AppSwitch.Tests.Integration;
+
+/// <summary>
+/// A server's node ip:port (as `ax get servers` shows it) is no side door: an app dialling it is decided exactly as
+/// one dialling the server's virtual ip:port (labels, route rules), on the server's node and on any other.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class NodeEndpointTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_client_refused_on_the_virtual_ip_is_refused_on_the_node_endpoint_too()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        var nodeEndPoint = await StartLabelledServerAsync(node.Shell, node.Network);
+        await AssertDecidedAsVirtualAsync(node.Shell, nodeEndPoint);
+        // The reference: the node endpoint is a live server the kernel would connect anyone to.
+        var direct = await node.Shell.RunAsync(CurlStatus($"http://{nodeEndPoint}/"));
+        Assert.True(direct.ExitCode == 0 && direct.StdOut == "200", direct.Describe());
+        Assert.Contains($"is the node endpoint of server {VirtualIps.Server}:80", node.Agent.Output);
+    }
+
+    [Fact]
+    public async Task On_another_node_the_node_endpoint_obeys_the_labels_and_the_agent_ports_are_refused()
+    {
+        await using var network = TestNetwork.Create(2);
+        var neighbors = string.Join(",", network.Nodes.Select(n => n.Address));
+        string[] flags = ["--neighbors", neighbors, "--cluster", "axtest", "--gossip-key", ThreeNodeCluster.NewKey()];
+        var agents = await Task.WhenAll(network.Nodes.Select(n => AgentProcess.StartAsync(network, n, AgentProcess.DefaultRestPort, flags)));
+        try
+        {
+            var serverShell = new NodeShell(network, agents[0]);
+            var clientShell = new NodeShell(network, agents[1]);
+            var nodeEndPoint = await StartLabelledServerAsync(serverShell, network);
+            await Eventually.UntilAsync(async () => (await clientShell.GetAsync<Common.Model.ServerRecord>()).Any(s => s.Ipv4Addr == nodeEndPoint),
+                TimeSpan.FromSeconds(30), $"n2 to learn the server at {nodeEndPoint}", () => agents[1].Output);
+            await AssertDecidedAsVirtualAsync(clientShell, nodeEndPoint);
+
+            // The other member's agent ports: its REST port and its gossip port (TCP and UDP) on its address.
+            var attack = AgentPortAttack.Outcomes(await clientShell.RunUnderAxAsync(["--ip", VirtualIps.Client],
+                AgentPortAttack.Command(network.Nodes[0].Address, AgentProcess.DefaultRestPort.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            AgentPortAttack.AssertAllRefused(attack, network.Nodes[0].Address);
+        }
+        finally
+        {
+            foreach (var agent in agents) output.WriteLine(agent.Output);
+        }
+    }
+
+    /// <summary>A python http.server at 198.18.0.1:80 in zone=prod; returns its node ip:port from `ax get servers`.</summary>
+    private static async Task<string> StartLabelledServerAsync(NodeShell shell, TestNetwork network)
+    {
+        var root = DocumentRoot(network.Temp, "www", ("index.html", "prod"));
+        var server = shell.StartUnderAx(["--ip", VirtualIps.Server, "--labels", "zone=prod"], PythonHttpServer(root));
+        var record = await shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
+        return record.Ipv4Addr;
+    }
+
+    private static async Task AssertDecidedAsVirtualAsync(NodeShell shell, string nodeEndPoint)
+    {
+        foreach (var url in new[] { $"http://{VirtualIps.Server}/", $"http://{nodeEndPoint}/" })
+        {
+            var allowed = await shell.RunUnderAxAsync(["--ip", VirtualIps.Client, "--labels", "zone=prod"], CurlStatus(url));
+            Assert.True(allowed.ExitCode == 0 && allowed.StdOut == "200", url + ": " + allowed.Describe());
+            // curl exit 7: "Failed to connect", as a closed port answers.
+            var refused = await shell.RunUnderAxAsync(["--ip", VirtualIps.Client, "--labels", "zone=test"], CurlStatus(url));
+            Assert.True(refused.ExitCode == 7, url + ": " + refused.Describe());
+        }
+    }
+}
