@@ -51,6 +51,59 @@ public sealed class NodeEndpointTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Route_rules_decide_the_node_endpoint_as_they_decide_the_virtual_address()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        var endPoints = new Dictionary<string, string>();
+        foreach (var (ip, version) in new[] { ("198.18.1.1", "v1"), ("198.18.1.2", "v2") })
+        {
+            var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "helloworld", "--labels", $"version={version},zone=default"],
+                ["python3", "-c", VersionServer, version]);
+            endPoints[version] = (await node.Shell.WaitForServerAsync($"{ip}:7000", server: server)).Ipv4Addr;
+        }
+        var file = node.Network.Temp.WriteFile("rules.yaml", """
+            rules:
+            - id: hw-v1-only
+              destination: helloworld
+              route:
+                backends:
+                - tags: [version=v1]
+            """);
+        var created = await node.Shell.AxAsync("create", "rule", "-f", file);
+        Assert.True(created.ExitCode == 0, created.Describe());
+
+        // The rule sends helloworld to v1: v2's virtual address answers v1, v2's node endpoint is refused.
+        Assert.Equal("v1", await AskAsync(node.Shell, "198.18.1.2:7000"));
+        Assert.Equal("v1", await AskAsync(node.Shell, endPoints["v1"]));
+        Assert.Equal("ECONNREFUSED", await AskAsync(node.Shell, endPoints["v2"]));
+    }
+
+    /// <summary>Answers every connection with its version (argv[1]) on port 7000.</summary>
+    private const string VersionServer = """
+        import socket, sys
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", 7000)); s.listen(16)
+        while True:
+            c, _ = s.accept(); c.sendall(sys.argv[1].encode()); c.close()
+        """;
+
+    /// <summary>What an app under ax gets from ip:port: the server's answer, or the connect's errno name.</summary>
+    private static async Task<string> AskAsync(NodeShell shell, string endPoint)
+    {
+        var (ip, port) = (endPoint[..endPoint.LastIndexOf(':')], endPoint[(endPoint.LastIndexOf(':') + 1)..]);
+        var result = await shell.RunUnderAxAsync([], ["python3", "-c", """
+            import errno, socket, sys
+            try:
+                c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+                print(c.recv(16).decode())
+            except OSError as e:
+                print(errno.errorcode.get(e.errno, e.errno))
+            """, ip, port]);
+        Assert.True(result.ExitCode == 0, result.Describe());
+        return result.StdOut.Trim();
+    }
+
     /// <summary>A python http.server at 198.18.0.1:80 in zone=prod; returns its node ip:port from `ax get servers`.</summary>
     private static async Task<string> StartLabelledServerAsync(NodeShell shell, TestNetwork network)
     {
