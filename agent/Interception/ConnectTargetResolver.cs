@@ -49,14 +49,39 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
         var target = ResolveDirect(client.App, direct, transport, out errno, out var relayRoute);
         if (target is null) return null;
         // ResolveDirect hands back the destination itself only when it is on the node's network (nothing virtual).
-        if (ReferenceEquals(target, direct) && !_egress.Allows(address, destination.Port))
+        if (!ReferenceEquals(target, direct)) return new ConnectTarget(target, null, relayRoute);
+        if (transport == Transport.Tcp && Relay.RelayPlanner.RouteAt(table, direct) is { } relayed)
+            return ResolveRelayListener(client.App, relayed, direct, transport, out errno);
+        if (!_egress.Allows(address, destination.Port))
         {
             logger.LogDebug("App {AppId}: {Destination}/{Transport} is outside AppSwitch and the egress policy ({Egress}) refuses it",
                 client.App.Id, direct, transport, _egress);
             errno = Libc.ECONNREFUSED;
             return null;
         }
-        return new ConnectTarget(target, null, relayRoute);
+        return new ConnectTarget(target, null);
+    }
+
+    /// <summary>
+    /// A relay listener (an `--expose` or external vservice port of a node, meant for clients outside AppSwitch),
+    /// dialled by an app: decided as what the relay leads to, with the app's labels — the app's server's node endpoint,
+    /// or the vservice's vport — so the relay opens nothing to apps that their labels would not.
+    /// </summary>
+    private ConnectTarget? ResolveRelayListener(AppEntry client, Relay.RelayRoute relayed, IPEndPoint destination, Transport transport, out int errno)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("App {AppId}: {Destination} is a relay listener ({Route}): decided as its route", client.Id, destination, relayed);
+        switch (relayed)
+        {
+            case Relay.ExposeRoute expose when table.ServerOfApp(expose.NodeName, expose.AppId, expose.AppPort, transport) is { } server:
+                return ResolveNodeEndPoint(client, server, destination, transport, out errno);
+            case Relay.VServiceRoute route when table.AllVServices().FirstOrDefault(v => v.Name == route.Name
+                                                                              && (v.RemoteNode?.Name ?? table.Node.Name) == route.Owner) is { } vservice:
+                return ResolveVService(client, vservice, route.VPort, transport, out errno);
+            default:
+                errno = Libc.ECONNREFUSED; // the relay would reset it: nobody serves it now
+                return null;
+        }
     }
 
     /// <summary>

@@ -121,6 +121,17 @@ public sealed class ServiceTable(NodeIdentity node)
         return true;
     }
 
+    /// <summary>The name of the node (this one or a member with a replica) whose own address this is, or null.</summary>
+    public string? NodeNameOf(IPAddress address)
+    {
+        address = Normalize(address);
+        if (address.Equals(node.Address)) return node.Name;
+        lock (_lock)
+            foreach (var (name, replica) in _remote)
+                if (replica.Address.Equals(address)) return name;
+        return null;
+    }
+
     /// <summary>Counts of the replica of each other node (for `ax get nodes`).</summary>
     public IReadOnlyDictionary<string, (int Apps, int Servers)> RemoteCounts()
     {

@@ -25,7 +25,7 @@ public sealed class NodeEndpointTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task On_another_node_the_node_endpoint_obeys_the_labels_and_the_agent_ports_are_refused()
+    public async Task On_another_node_the_node_endpoint_and_the_expose_relay_obey_the_labels_and_the_agent_ports_are_refused()
     {
         await using var network = TestNetwork.Create(2);
         var neighbors = string.Join(",", network.Nodes.Select(n => n.Address));
@@ -35,10 +35,19 @@ public sealed class NodeEndpointTests(ITestOutputHelper output)
         {
             var serverShell = new NodeShell(network, agents[0]);
             var clientShell = new NodeShell(network, agents[1]);
-            var nodeEndPoint = await StartLabelledServerAsync(serverShell, network);
+            // Exposed on every node at 8080: n1 binds the server's socket there, n2's agent relays n2:8080 to it.
+            var nodeEndPoint = await StartLabelledServerAsync(serverShell, network, "--expose", "80:0.0.0.0:8080");
             await Eventually.UntilAsync(async () => (await clientShell.GetAsync<Common.Model.ServerRecord>()).Any(s => s.Ipv4Addr == nodeEndPoint),
                 TimeSpan.FromSeconds(30), $"n2 to learn the server at {nodeEndPoint}", () => agents[1].Output);
             await AssertDecidedAsVirtualAsync(clientShell, nodeEndPoint);
+
+            // The relay is for clients outside AppSwitch, which it serves (the reference); an app dialling it is
+            // decided by its labels as on the virtual address.
+            var relay = $"{network.Nodes[1].Address}:8080";
+            await Eventually.UntilAsync(async () => (await clientShell.RunAsync(CurlStatus($"http://{relay}/"))).StdOut == "200",
+                TimeSpan.FromSeconds(30), $"n2's relay at {relay} to serve a plain curl", () => agents[1].Output);
+            await AssertDecidedAsVirtualAsync(clientShell, relay);
+            Assert.Contains($"{relay} is a relay listener", agents[1].Output);
 
             // The other member's agent ports: its REST port and its gossip port (TCP and UDP) on its address.
             var attack = AgentPortAttack.Outcomes(await clientShell.RunUnderAxAsync(["--ip", VirtualIps.Client],
@@ -105,10 +114,10 @@ public sealed class NodeEndpointTests(ITestOutputHelper output)
     }
 
     /// <summary>A python http.server at 198.18.0.1:80 in zone=prod; returns its node ip:port from `ax get servers`.</summary>
-    private static async Task<string> StartLabelledServerAsync(NodeShell shell, TestNetwork network)
+    private static async Task<string> StartLabelledServerAsync(NodeShell shell, TestNetwork network, params string[] axOptions)
     {
         var root = DocumentRoot(network.Temp, "www", ("index.html", "prod"));
-        var server = shell.StartUnderAx(["--ip", VirtualIps.Server, "--labels", "zone=prod"], PythonHttpServer(root));
+        var server = shell.StartUnderAx(["--ip", VirtualIps.Server, "--labels", "zone=prod", .. axOptions], PythonHttpServer(root));
         var record = await shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
         return record.Ipv4Addr;
     }
