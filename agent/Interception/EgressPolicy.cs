@@ -6,7 +6,9 @@ namespace AppSwitch.Agent.Interception;
 /// What apps may reach outside AppSwitch (`ax daemon --egress allow|deny --egress-allow CIDR[:PORTS],…`): with
 /// allow (the default, AppSwitch's behaviour) every non-virtual address; with deny only those of the allow list.
 /// It decides only connects to the node's network: virtual IPs, vservices, ClusterIPs and servers' node endpoints
-/// are decided by the service table, labels and rules.
+/// are decided by the service table, labels and rules. A refusal is ECONNREFUSED (not ENETUNREACH), like every
+/// policy refusal of the resolver: it looks like a closed port, so an app cannot map what is forbidden, and clients
+/// fail over at once.
 /// </summary>
 public sealed class EgressPolicy
 {
