@@ -90,11 +90,15 @@ public static class AgentHost
         // The HTTP relay starts before the supervisor: restored apps may connect through it at once.
         builder.Services.AddSingleton<HttpRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
-        builder.Services.AddSingleton(sp => new ConnectTargetResolver(sp.GetRequiredService<ServiceTable>(), new BackendPicker(),
-            sp.GetRequiredService<ILogger<Supervisor>>(), sp.GetRequiredService<DnsServer>().NodeEndPoint, sp.GetRequiredService<HttpRelay>(),
-            new AgentEndPoints(sp.GetRequiredService<NodeIdentity>(), options.RestPort, options.GossipPort,
-                () => sp.GetRequiredService<HttpRelay>().EndPoint, () => sp.GetRequiredService<INodeDirectory>().Nodes()),
-            options.Egress));
+        builder.Services.AddSingleton(sp =>
+        {
+            var httpRelay = sp.GetRequiredService<HttpRelay>();
+            var directory = sp.GetRequiredService<INodeDirectory>();
+            return new ConnectTargetResolver(sp.GetRequiredService<ServiceTable>(), new BackendPicker(),
+                sp.GetRequiredService<ILogger<Supervisor>>(), sp.GetRequiredService<DnsServer>().NodeEndPoint, httpRelay,
+                new AgentEndPoints(sp.GetRequiredService<NodeIdentity>(), options.RestPort, options.GossipPort, () => httpRelay.EndPoint, directory.Nodes),
+                options.Egress);
+        });
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>(),
             sp.GetRequiredService<ConnectTargetResolver>(), sp.GetRequiredService<HttpRelay>()));
