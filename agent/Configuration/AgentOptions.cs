@@ -49,5 +49,7 @@ public sealed record AgentOptions
     public IReadOnlyList<IPEndPoint> DnsServers { get; init; } = [];
     /// <summary>The block named apps without --ip get their virtual IP from (--ip-pool).</summary>
     public Table.VirtualIpPool IpPool { get; init; } = Table.VirtualIpPool.Parse(Table.VirtualIpPool.Default);
+    /// <summary>What apps may reach outside AppSwitch (--egress, --egress-allow); default: everything.</summary>
+    public Interception.EgressPolicy Egress { get; init; } = Interception.EgressPolicy.AllowAll;
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }

@@ -142,6 +142,17 @@ public sealed class AgentOptionsParser
                 Validate = v => Table.VirtualIpPool.TryParse(v, out _, out var reason) ? null : reason,
                 Help = "virtual IPs for named apps started without --ip",
             },
+            new("egress")
+            {
+                ValueName = "allow|deny", EnvironmentVariable = "AX_EGRESS", DefaultValue = "allow",
+                Validate = v => v is "allow" or "deny" ? null : "must be allow or deny",
+                Help = "whether apps may connect to addresses outside AppSwitch (not virtual); deny refuses them (ECONNREFUSED)",
+            },
+            new("egress-allow")
+            {
+                ValueName = "CIDR[:PORTS],...", EnvironmentVariable = "AX_EGRESS_ALLOW", Validate = CheckEgressAllow,
+                Help = "with --egress deny, what apps may still reach, e.g. 10.0.0.0/8:443,192.0.2.7,[2001:db8::/32]:8000-8100",
+            },
             new("log-level")
             {
                 ValueName = "LEVEL", EnvironmentVariable = "AX_LOG_LEVEL", DefaultValue = "info",
@@ -207,6 +218,7 @@ public sealed class AgentOptionsParser
             DnsDomain = DnsSettings.NormalizeDomain(parsed.GetString("dns-domain")!),
             DnsServers = parsed.GetString("dns-servers") is { } servers ? DnsSettings.ParseServers(servers) : [],
             IpPool = Table.VirtualIpPool.Parse(parsed.GetString("ip-pool")!),
+            Egress = ParseEgress(parsed.GetString("egress")!, parsed.GetString("egress-allow")),
         };
     }
 
@@ -225,6 +237,31 @@ public sealed class AgentOptionsParser
                 return $"'{neighbor}' is not an address, host name or host:port";
         }
         return null;
+    }
+
+    private static string? CheckEgressAllow(string value)
+    {
+        try
+        {
+            Interception.EgressPolicy.ParseAllowList(value);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private static Interception.EgressPolicy ParseEgress(string mode, string? allowList)
+    {
+        try
+        {
+            return Interception.EgressPolicy.Parse(mode, allowList);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     private static string? CheckGossipKey(string value)

@@ -113,7 +113,7 @@ public static class AgentHost
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new NodeIdentity(options.NodeName, options.Cluster, options.NodeAddress));
-        builder.Services.AddSingleton<ServiceTable>();
+        builder.Services.AddSingleton(sp => new ServiceTable(sp.GetRequiredService<NodeIdentity>()) { Egress = options.Egress.ToString() });
         builder.Services.AddSingleton<ClusterReplicator>();
         builder.Services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<ClusterReplicator>());
         // DNS for apps: the launcher endpoint hands it sockets, the supervisor redirects node sockets to it.
@@ -125,8 +125,15 @@ public static class AgentHost
         // The HTTP relay starts before the supervisor: restored apps may connect through it at once.
         builder.Services.AddSingleton<HttpRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
-        builder.Services.AddSingleton(sp => new ConnectTargetResolver(sp.GetRequiredService<ServiceTable>(), new BackendPicker(),
-            sp.GetRequiredService<ILogger<Supervisor>>(), sp.GetRequiredService<DnsServer>().NodeEndPoint, sp.GetRequiredService<HttpRelay>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            var httpRelay = sp.GetRequiredService<HttpRelay>();
+            var directory = sp.GetRequiredService<INodeDirectory>();
+            return new ConnectTargetResolver(sp.GetRequiredService<ServiceTable>(), new BackendPicker(),
+                sp.GetRequiredService<ILogger<Supervisor>>(), sp.GetRequiredService<DnsServer>().NodeEndPoint, httpRelay,
+                new AgentEndPoints(sp.GetRequiredService<NodeIdentity>(), options.RestPort, options.GossipPort, () => httpRelay.EndPoint, directory.Nodes),
+                options.Egress);
+        });
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>(),
             sp.GetRequiredService<ConnectTargetResolver>(), sp.GetRequiredService<HttpRelay>()));

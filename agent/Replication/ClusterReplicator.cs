@@ -86,7 +86,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         catch (OperationCanceledException) { }
     }
 
-    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), table.Rules.Own()));
+    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), table.Rules.Own(), table.Egress));
 
     private async Task JoinAsync()
     {

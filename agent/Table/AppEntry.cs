@@ -35,6 +35,9 @@ public sealed class AppEntry
     /// <summary>The node that runs the app when it is a replica of another node's entry; null for this node's apps.</summary>
     public RemoteNodeRef? RemoteNode { get; init; }
 
+    /// <summary>A replica's egress policy as its node published it (this node's apps follow <see cref="ServiceTable.Egress"/>).</summary>
+    public string? RemoteEgress { get; init; }
+
     /// <summary>App ports exposed at node ports for clients outside AppSwitch (`--expose`).</summary>
     public IReadOnlyList<Launcher.ExposeMapping> Expose { get; init; } = [];
 
