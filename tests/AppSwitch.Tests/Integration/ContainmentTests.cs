@@ -1,0 +1,139 @@
+using AppSwitch.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AppSwitch.Tests.Integration;
+
+/// <summary>
+/// Issue 14, point 2: an app under `ax run` trying to get past the agent with the sockets it was handed
+/// (tests/helpers/escape.c, the attacker). Where the kernel's answer is the reference, the same program runs
+/// without ax on the node first and the attack is shown to work there.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class ContainmentTests(ITestOutputHelper output)
+{
+    private const string NodePort = "9100";
+
+    private sealed record Setup(SingleNode Node, string Escape) : IAsyncDisposable
+    {
+        public NodeShell Shell => Node.Shell;
+        public string NodeAddress => Node.Node.Address;
+
+        /// <summary>escape MODE ARGS without ax, in the node's namespace: "NAME RESULT" lines.</summary>
+        public async Task<Dictionary<string, string>> NativeAsync(params string[] args) =>
+            Results(await Shell.RunAsync([Escape, .. args]));
+
+        /// <summary>escape MODE ARGS under `ax run AXOPTIONS`.</summary>
+        public async Task<Dictionary<string, string>> UnderAxAsync(string[] axOptions, params string[] args) =>
+            Results(await Shell.RunUnderAxAsync(axOptions, [Escape, .. args]));
+
+        /// <summary>A TCP or UDP server of escape's own on the node's network (not under ax).</summary>
+        public async Task<RunningProcess> StartListenerAsync(string mode, string ip, string port)
+        {
+            var server = Shell.Start(Escape, mode, ip, port);
+            await server.WaitForOutputAsync(o => o.Contains("listening"), NodeShell.DefaultTimeout, $"{mode} on {ip}:{port}");
+            return server;
+        }
+
+        public ValueTask DisposeAsync() => Node.DisposeAsync();
+
+        private static Dictionary<string, string> Results(CommandResult run)
+        {
+            Assert.True(run.ExitCode == 0, run.Describe());
+            return run.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Split(' ', 2))
+                .Where(p => p.Length == 2)
+                .ToDictionary(p => p[0], p => p[1]);
+        }
+    }
+
+    private async Task<Setup> StartAsync(params string[] agentFlags)
+    {
+        var node = await SingleNode.StartAsync(output, agentFlags);
+        try
+        {
+            return new Setup(node, await HelperPrograms.BuildAsync("escape", node.Network.Temp.Path));
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static int Count(RunningProcess server, string line) =>
+        server.StdOut.Split('\n').Count(l => l.Trim() == line);
+
+    [Fact]
+    public async Task Connects_through_the_i386_entry_point_or_io_uring_do_not_exist_for_the_app()
+    {
+        await using var setup = await StartAsync();
+        var server = await setup.StartListenerAsync("tcp-listen", setup.NodeAddress, NodePort);
+
+        // The kernel's answer: both connect a bound socket to the node server.
+        var native = await setup.NativeAsync("int80", setup.NodeAddress, NodePort);
+        Assert.Equal("ok", native["int80"]);
+        native = await setup.NativeAsync("iouring", setup.NodeAddress, NodePort);
+        Assert.Equal("ok", native["iouring"]);
+        await Eventually.UntilAsync(() => Count(server, "accepted") == 2, NodeShell.DefaultTimeout, "the two native connections",
+            server.Describe);
+
+        // Under ax the bound socket is a node socket: neither path may connect it past the agent.
+        var int80 = await setup.UnderAxAsync(["--ip", VirtualIps.Client], "int80", setup.NodeAddress, NodePort);
+        Assert.Equal("ENOSYS", int80["int80"]);
+        var iouring = await setup.UnderAxAsync(["--ip", VirtualIps.Client], "iouring", setup.NodeAddress, NodePort);
+        Assert.Equal("ENOSYS", iouring["iouring"]);
+        Assert.Equal(2, Count(server, "accepted"));
+    }
+
+    [Fact]
+    public async Task The_app_cannot_use_the_listener_copy_nor_install_a_listener_of_its_own()
+    {
+        await using var setup = await StartAsync();
+        Assert.Equal("none", (await setup.NativeAsync("notify"))["notify"]);
+        var native = await setup.NativeAsync("ownfilter");
+        Assert.Equal("ok", native["ownfilter-listener"]);
+
+        var seen = await setup.UnderAxAsync(["--ip", VirtualIps.Client], "notify");
+        Assert.True(seen.ContainsKey("listener"), "the launcher's copy of the listener was not found: " + string.Join("; ", seen));
+        var notifyCalls = seen.Where(r => r.Key.StartsWith("notify-")).ToList();
+        Assert.Equal(8, notifyCalls.Count);
+        Assert.All(notifyCalls, r => Assert.True(r.Value == "EPERM", $"{r.Key}: {r.Value}"));
+
+        var filter = await setup.UnderAxAsync(["--ip", VirtualIps.Client], "ownfilter");
+        Assert.Equal("EPERM", filter["ownfilter-listener"]);
+        Assert.Equal("ok", filter["ownfilter-plain"]); // filters without a listener (sandboxes) still work
+
+    }
+
+    [Fact]
+    public async Task A_root_app_cannot_leave_its_network_namespace_and_its_packet_sockets_see_only_it()
+    {
+        await using var setup = await StartAsync();
+        var nodeNetns = $"/run/netns/{setup.Node.Node.Namespace}";
+        var iface = setup.Node.Node.Interface;
+
+        var native = await setup.NativeAsync("setns", nodeNetns);
+        Assert.Equal("ok", native["setns"]);
+        Assert.Equal("ok", (await setup.NativeAsync("packet", iface))["packet-bind"]);
+
+        var escaped = await setup.UnderAxAsync(["--ip", VirtualIps.Client], "setns", nodeNetns);
+        Assert.Equal("EPERM", escaped["setns"]);
+        Assert.Equal("EPERM", escaped["unshare"]);
+        var packet = await setup.UnderAxAsync(["--ip", VirtualIps.Client], "packet", iface);
+        Assert.Equal("ok", packet["packet"]); // CAP_NET_RAW stays (ping) …
+        Assert.Equal("ENODEV", packet["packet-bind"]); // … but the node's interface is not in the app's namespace
+
+        // What it keeps: root, and the capabilities that do not reach outside (CAP_NET_RAW, CAP_CHOWN, …).
+        var caps = await setup.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client], ["grep", "-E", "^Cap(Eff|Bnd):", "/proc/self/status"]);
+        output.WriteLine(caps.StdOut);
+        foreach (var line in caps.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var mask = Convert.ToUInt64(line.Split('\t', 2)[1].Trim(), 16);
+            Assert.True((mask & (1UL << 21)) == 0, "CAP_SYS_ADMIN kept: " + line);
+            Assert.True((mask & (1UL << 12)) == 0, "CAP_NET_ADMIN kept: " + line);
+            Assert.True((mask & (1UL << 19)) == 0, "CAP_SYS_PTRACE kept: " + line);
+            Assert.True((mask & (1UL << 13)) != 0, "CAP_NET_RAW lost: " + line);
+        }
+    }
+}
