@@ -12,8 +12,8 @@
  *   escape packet IFACE                  an AF_PACKET socket, bound to IFACE
  *   escape sendto LPORT IP PORT TEXT     UDP bound to 0.0.0.0:LPORT (a node socket under ax), sendto IP:PORT
  *   escape tcp-fastopen IP PORT          TCP bound to 0.0.0.0:0, sendto IP:PORT with MSG_FASTOPEN
- *   escape dissolve IP PORT LOOPPORT     TCP connected to IP:PORT, AF_UNSPEC, then connect 127.0.0.1:LOOPPORT
- *   escape dissolve-udp LPORT LOOPPORT   UDP bound to 0.0.0.0:LPORT, AF_UNSPEC, then connect 127.0.0.1:LOOPPORT
+ *   escape dissolve IP PORT LOOPPORT     TCP connected to IP:PORT, AF_UNSPEC, then connect 127.0.0.1:LOOPPORT (and send)
+ *   escape dissolve-udp LPORT LOOPPORT   UDP bound to 0.0.0.0:LPORT, AF_UNSPEC, then connect 127.0.0.1:LOOPPORT (and send)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -304,7 +304,10 @@ static void dissolve_and_reconnect(int s, const char *loop_port)
     struct sockaddr unspec = { .sa_family = AF_UNSPEC };
     report("unspec", result(connect(s, &unspec, sizeof unspec)));
     struct sockaddr_in loop = address("127.0.0.1", loop_port);
-    report("loopback", result(connect(s, (struct sockaddr *)&loop, sizeof loop)));
+    long rc = result(connect(s, (struct sockaddr *)&loop, sizeof loop));
+    report("loopback", rc);
+    if (rc == 0)
+        report("send", result(send(s, "escaped", 7, MSG_NOSIGNAL)));
 }
 
 static int dissolve(const char *ip, const char *port, const char *loop_port)

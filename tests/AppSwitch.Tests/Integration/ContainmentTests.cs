@@ -136,4 +136,57 @@ public sealed class ContainmentTests(ITestOutputHelper output)
             Assert.True((mask & (1UL << 13)) != 0, "CAP_NET_RAW lost: " + line);
         }
     }
+
+    [Fact]
+    public async Task Sendto_on_a_handed_udp_socket_goes_only_where_a_connect_could()
+    {
+        await using var setup = await StartAsync();
+        var node = await setup.StartListenerAsync("udp-listen", setup.NodeAddress, "9101");
+        var nodeLoopback = await setup.StartListenerAsync("udp-listen", "127.0.0.1", "9102");
+        var tcp = await setup.StartListenerAsync("tcp-listen", setup.NodeAddress, NodePort);
+        var server = setup.Shell.StartUnderAx(["--ip", VirtualIps.Server, "--labels", "zone=a"], [setup.Escape, "udp-listen", "0.0.0.0", "7000"]);
+        await setup.Shell.WaitForServerAsync($"{VirtualIps.Server}:7000", server: server);
+
+        // The kernel's answer: a socket on the node reaches the node's loopback.
+        Assert.Equal("6", (await setup.NativeAsync("sendto", "5000", "127.0.0.1", "9102", "native"))["sendto"]);
+        await nodeLoopback.WaitForOutputAsync(o => o.Contains("got native"), NodeShell.DefaultTimeout, "the native datagram");
+
+        // Under ax, UDP bound to 0.0.0.0:5000 is a node socket; each sendto is decided like a connect.
+        string[] zoneB = ["--ip", VirtualIps.Client, "--labels", "zone=b"], zoneA = ["--ip", VirtualIps.Client, "--labels", "zone=a"];
+        Assert.Equal("ECONNREFUSED", (await setup.UnderAxAsync(zoneB, "sendto", "5000", "127.0.0.1", "9102", "loopback"))["sendto"]);
+        Assert.Equal("ECONNREFUSED", (await setup.UnderAxAsync(zoneB, "sendto", "5000", VirtualIps.Server, "7000", "refused"))["sendto"]);
+        Assert.Equal("7", (await setup.UnderAxAsync(zoneA, "sendto", "5000", VirtualIps.Server, "7000", "virtual"))["sendto"]);
+        Assert.Equal("4", (await setup.UnderAxAsync(zoneB, "sendto", "5000", setup.NodeAddress, "9101", "node"))["sendto"]);
+        // A TCP Fast Open "sendto" on a bound node socket would be a connect past the agent.
+        Assert.Equal("EOPNOTSUPP", (await setup.UnderAxAsync(zoneB, "tcp-fastopen", setup.NodeAddress, NodePort))["fastopen"]);
+
+        await server.WaitForOutputAsync(o => o.Contains("got virtual"), NodeShell.DefaultTimeout, "the datagram sent to the virtual IP");
+        await node.WaitForOutputAsync(o => o.Contains("got node"), NodeShell.DefaultTimeout, "the datagram sent to the node address");
+        Assert.DoesNotContain("refused", server.StdOut);
+        Assert.DoesNotContain("got loopback", nodeLoopback.StdOut);
+        Assert.Equal(0, Count(tcp, "accepted"));
+    }
+
+    [Theory]
+    [InlineData("dissolve")]     // TCP connected to a non-virtual node address: a node socket without a record
+    [InlineData("dissolve-udp")] // UDP bound to 0.0.0.0:5001: a node socket with a record
+    public async Task A_handed_socket_dissolved_with_AF_UNSPEC_cannot_reach_the_nodes_loopback(string mode)
+    {
+        await using var setup = await StartAsync();
+        var udp = mode == "dissolve-udp";
+        await setup.StartListenerAsync("tcp-listen", setup.NodeAddress, NodePort);
+        var nodeLoopback = await setup.StartListenerAsync(udp ? "udp-listen" : "tcp-listen", "127.0.0.1", "9103");
+        string[] args = udp ? [mode, "5001", "9103"] : [mode, setup.NodeAddress, NodePort, "9103"];
+        var seen = udp ? "got escaped" : "accepted";
+
+        var native = await setup.NativeAsync(args);
+        Assert.Equal("ok", native["loopback"]);
+        await Eventually.UntilAsync(() => Count(nodeLoopback, seen) == 1, NodeShell.DefaultTimeout, "the native connection", nodeLoopback.Describe);
+
+        var attack = await setup.UnderAxAsync(["--ip", VirtualIps.Client], args);
+        if (!udp) Assert.Equal("ok", attack["connect"]);
+        Assert.Equal("ok", attack["unspec"]);
+        Assert.Equal("ECONNREFUSED", attack["loopback"]);
+        Assert.Equal(1, Count(nodeLoopback, seen));
+    }
 }
