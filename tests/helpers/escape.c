@@ -11,9 +11,12 @@
  *   escape setns PATH                    setns() into the network namespace at PATH
  *   escape packet IFACE                  an AF_PACKET socket, bound to IFACE
  *   escape sendto LPORT IP PORT TEXT     UDP bound to 0.0.0.0:LPORT (a node socket under ax), sendto IP:PORT
+ *   escape sendto-race LPORT IP PORT LOOPPORT N   N sendto's to IP:PORT while a second thread keeps switching the
+ *                                        address to 127.0.0.1:LOOPPORT: "sent S refused R"
  *   escape tcp-fastopen IP PORT          TCP bound to 0.0.0.0:0, sendto IP:PORT with MSG_FASTOPEN
  *   escape dissolve IP PORT LOOPPORT     TCP connected to IP:PORT, AF_UNSPEC, then connect 127.0.0.1:LOOPPORT (and send)
  *   escape dissolve-udp LPORT LOOPPORT   UDP bound to 0.0.0.0:LPORT, AF_UNSPEC, then connect 127.0.0.1:LOOPPORT (and send)
+ *   escape dissolve-bind IP PORT         TCP connected to IP:PORT, AF_UNSPEC, then bind 127.0.0.1:0
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +31,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netpacket/packet.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -290,6 +294,41 @@ static int send_to(const char *lport, const char *ip, const char *port, const ch
     return 0;
 }
 
+static struct sockaddr_in race_target;
+static struct sockaddr_in race_addresses[2];
+static volatile int racing = 1;
+
+/* Rewrites the destination under the sender's feet: whatever the agent checked, the kernel would read the other. */
+static void *flip(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; racing; i++)
+        __atomic_store_n(&race_target.sin_addr.s_addr, race_addresses[i & 1].sin_addr.s_addr, __ATOMIC_RELAXED),
+        __atomic_store_n(&race_target.sin_port, race_addresses[i & 1].sin_port, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static int sendto_race(const char *lport, const char *ip, const char *port, const char *loop_port, const char *count)
+{
+    int s = bound_socket(SOCK_DGRAM, atoi(lport));
+    race_addresses[0] = address(ip, port);
+    race_addresses[1] = address("127.0.0.1", loop_port);
+    race_target = race_addresses[0];
+    pthread_t t;
+    pthread_create(&t, NULL, flip, NULL);
+    long sent = 0, refused = 0;
+    for (long i = 0, n = atol(count); i < n; i++) {
+        if (sendto(s, "race", 4, 0, (struct sockaddr *)&race_target, sizeof race_target) == 4)
+            sent++;
+        else
+            refused++;
+    }
+    racing = 0;
+    pthread_join(t, NULL);
+    printf("sent %ld\nrefused %ld\n", sent, refused);
+    return 0;
+}
+
 static int tcp_fastopen(const char *ip, const char *port)
 {
     int s = bound_socket(SOCK_STREAM, 0);
@@ -325,6 +364,18 @@ static int dissolve_udp(const char *lport, const char *loop_port)
     return 0;
 }
 
+/* A server on the node's loopback made from a handed socket: bind it there. */
+static int dissolve_bind(const char *ip, const char *port)
+{
+    struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+    struct sockaddr_in sa = address(ip, port), loop = address("127.0.0.1", "0");
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    report("connect", result(connect(s, (struct sockaddr *)&sa, sizeof sa)));
+    report("unspec", result(connect(s, &unspec, sizeof unspec)));
+    report("bind-loopback", result(bind(s, (struct sockaddr *)&loop, sizeof loop)));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -337,9 +388,11 @@ int main(int argc, char **argv)
     if (strcmp(mode, "setns") == 0 && argc == 3) return enter_netns(argv[2]);
     if (strcmp(mode, "packet") == 0 && argc == 3) return packet(argv[2]);
     if (strcmp(mode, "sendto") == 0 && argc == 6) return send_to(argv[2], argv[3], argv[4], argv[5]);
+    if (strcmp(mode, "sendto-race") == 0 && argc == 7) return sendto_race(argv[2], argv[3], argv[4], argv[5], argv[6]);
     if (strcmp(mode, "tcp-fastopen") == 0 && argc == 4) return tcp_fastopen(argv[2], argv[3]);
     if (strcmp(mode, "dissolve") == 0 && argc == 5) return dissolve(argv[2], argv[3], argv[4]);
     if (strcmp(mode, "dissolve-udp") == 0 && argc == 4) return dissolve_udp(argv[2], argv[3]);
+    if (strcmp(mode, "dissolve-bind") == 0 && argc == 4) return dissolve_bind(argv[2], argv[3]);
     fprintf(stderr, "usage: see the comment at the top of escape.c\n");
     return 2;
 }

@@ -160,10 +160,15 @@ public sealed class ContainmentTests(ITestOutputHelper output)
         // A TCP Fast Open "sendto" on a bound node socket would be a connect past the agent.
         Assert.Equal("EOPNOTSUPP", (await setup.UnderAxAsync(zoneB, "tcp-fastopen", setup.NodeAddress, NodePort))["fastopen"]);
 
+        // A second thread rewriting the address between the agent's check and the send: the agent sends the bytes it read.
+        var race = await setup.UnderAxAsync(zoneB, "sendto-race", "5000", setup.NodeAddress, "9101", "9102", "300");
+        Assert.Equal(300, int.Parse(race["sent"]) + int.Parse(race["refused"]));
+
         await server.WaitForOutputAsync(o => o.Contains("got virtual"), NodeShell.DefaultTimeout, "the datagram sent to the virtual IP");
         await node.WaitForOutputAsync(o => o.Contains("got node"), NodeShell.DefaultTimeout, "the datagram sent to the node address");
         Assert.DoesNotContain("refused", server.StdOut);
         Assert.DoesNotContain("got loopback", nodeLoopback.StdOut);
+        Assert.DoesNotContain("got race", nodeLoopback.StdOut);
         Assert.Equal(0, Count(tcp, "accepted"));
     }
 
@@ -188,5 +193,18 @@ public sealed class ContainmentTests(ITestOutputHelper output)
         Assert.Equal("ok", attack["unspec"]);
         Assert.Equal("ECONNREFUSED", attack["loopback"]);
         Assert.Equal(1, Count(nodeLoopback, seen));
+    }
+
+    [Fact]
+    public async Task A_dissolved_node_socket_cannot_be_bound_to_the_nodes_loopback()
+    {
+        await using var setup = await StartAsync();
+        await setup.StartListenerAsync("tcp-listen", setup.NodeAddress, NodePort);
+
+        Assert.Equal("ok", (await setup.NativeAsync("dissolve-bind", setup.NodeAddress, NodePort))["bind-loopback"]);
+
+        var attack = await setup.UnderAxAsync(["--ip", VirtualIps.Client], "dissolve-bind", setup.NodeAddress, NodePort);
+        Assert.Equal("ok", attack["unspec"]);
+        Assert.Equal("EADDRNOTAVAIL", attack["bind-loopback"]); // a server on the node's loopback, past the agent, otherwise
     }
 }
