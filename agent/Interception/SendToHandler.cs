@@ -44,21 +44,16 @@ internal sealed class SendToHandler(ConnectTargetResolver resolver, ILogger logg
 
     private void SendDatagram(SyscallContext call, int fd, int original, SocketCalls.Kind kind, int flags)
     {
-        // The kernel's order of checks (udp_sendmsg): the length, MSG_OOB, then the address; the data is read last.
-        var length = (long)call.Arg(2);
-        if (length > MaxDatagram) { call.Fail(Libc.EMSGSIZE); return; }
-        if ((flags & MSG_OOB) != 0) { call.Fail(Libc.EOPNOTSUPP); return; }
+        // The kernel's order of checks: the address is copied in (EINVAL, EFAULT), then udp_sendmsg checks the length,
+        // MSG_OOB and the address; the data is read last.
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var addressLength = AddressArgument.Read(call, 4, 5, raw);
         if (addressLength < 0) { call.Fail(-addressLength); return; }
         raw = raw[..addressLength];
-        var family = SockAddr.Family(raw);
-        // The kernel would also take AF_UNSPEC as AF_INET here; the agent decides only addresses it can read as such.
-        if (family is not (Libc.AF_INET or Libc.AF_INET6) || (family == Libc.AF_INET6 && kind.Domain == Libc.AF_INET))
-        {
-            call.Fail(Libc.EAFNOSUPPORT);
-            return;
-        }
+        var length = (long)call.Arg(2);
+        if (length > MaxDatagram) { call.Fail(Libc.EMSGSIZE); return; }
+        if ((flags & MSG_OOB) != 0) { call.Fail(Libc.EOPNOTSUPP); return; }
+        if (AddressError(original, kind, raw) is var error and not 0) { call.Fail(error); return; }
         if (!SockAddr.TryDecode(raw, out var destination)) { call.Fail(Libc.EINVAL); return; }
 
         var resolved = resolver.Resolve(call.Session, destination, Transport.Udp, out var refusal);
@@ -88,6 +83,26 @@ internal sealed class SendToHandler(ConnectTargetResolver resolver, ILogger logg
         {
             ArrayPool<byte>.Shared.Return(data);
         }
+    }
+
+    /// <summary>
+    /// udp_sendmsg's and udpv6_sendmsg's answer to the destination's length and family, or 0 when it is an address the
+    /// agent can decide. The kernel would also take AF_UNSPEC as AF_INET; the agent answers EAFNOSUPPORT (EINVAL on v6).
+    /// </summary>
+    private static int AddressError(int original, SocketCalls.Kind kind, ReadOnlySpan<byte> raw)
+    {
+        var family = SockAddr.Family(raw);
+        if (kind.Domain == Libc.AF_INET)
+            return raw.Length < SockAddr.InetSize ? Libc.EINVAL : family != Libc.AF_INET ? Libc.EAFNOSUPPORT : 0;
+        if (raw.Length < 2) return Libc.EINVAL;
+        return family switch
+        {
+            Libc.AF_INET6 => raw.Length < 24 ? Libc.EINVAL : 0,
+            Libc.AF_INET when raw.Length < SockAddr.InetSize => Libc.EINVAL,
+            Libc.AF_INET => SocketCalls.TryGetInt(original, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, out var v6Only) && v6Only != 0
+                ? Libc.ENETUNREACH : 0,
+            _ => Libc.EINVAL,
+        };
     }
 
     /// <summary>

@@ -13,6 +13,7 @@
  *   escape sendto LPORT IP PORT TEXT     UDP bound to 0.0.0.0:LPORT (a node socket under ax), sendto IP:PORT
  *   escape sendto-race LPORT IP PORT LOOPPORT N   N sendto's to IP:PORT while a second thread keeps switching the
  *                                        address to 127.0.0.1:LOOPPORT: "sent S refused R"
+ *   escape sendto-bad LPORT IP PORT      bad sendto arguments on that UDP socket: one "CASE ERRNO" line each
  *   escape tcp-fastopen IP PORT          TCP bound to 0.0.0.0:0, sendto IP:PORT with MSG_FASTOPEN
  *   escape dissolve IP PORT LOOPPORT     TCP connected to IP:PORT, AF_UNSPEC, then connect 127.0.0.1:LOOPPORT (and send)
  *   escape dissolve-udp LPORT LOOPPORT   UDP bound to 0.0.0.0:LPORT, AF_UNSPEC, then connect 127.0.0.1:LOOPPORT (and send)
@@ -329,6 +330,22 @@ static int sendto_race(const char *lport, const char *ip, const char *port, cons
     return 0;
 }
 
+static int sendto_bad(const char *lport, const char *ip, const char *port)
+{
+    int s = bound_socket(SOCK_DGRAM, atoi(lport));
+    struct sockaddr_in sa = address(ip, port);
+    struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = sa.sin_port };
+    static char big[70000];
+    report("bad-short-address", result(sendto(s, "x", 1, 0, (struct sockaddr *)&sa, 8)));
+    report("bad-long-address", result(sendto(s, "x", 1, 0, (struct sockaddr *)&sa, 200)));
+    report("bad-family", result(sendto(s, "x", 1, 0, (struct sockaddr *)&v6, sizeof v6)));
+    report("bad-address-pointer", result(sendto(s, "x", 1, 0, (struct sockaddr *)8, sizeof sa)));
+    report("bad-data-pointer", result(sendto(s, (void *)8, 4, 0, (struct sockaddr *)&sa, sizeof sa)));
+    report("bad-size", result(sendto(s, big, sizeof big, 0, (struct sockaddr *)&sa, sizeof sa)));
+    report("bad-oob", result(sendto(s, "x", 1, MSG_OOB, (struct sockaddr *)&sa, sizeof sa)));
+    return 0;
+}
+
 static int tcp_fastopen(const char *ip, const char *port)
 {
     int s = bound_socket(SOCK_STREAM, 0);
@@ -389,6 +406,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "packet") == 0 && argc == 3) return packet(argv[2]);
     if (strcmp(mode, "sendto") == 0 && argc == 6) return send_to(argv[2], argv[3], argv[4], argv[5]);
     if (strcmp(mode, "sendto-race") == 0 && argc == 7) return sendto_race(argv[2], argv[3], argv[4], argv[5], argv[6]);
+    if (strcmp(mode, "sendto-bad") == 0 && argc == 5) return sendto_bad(argv[2], argv[3], argv[4]);
     if (strcmp(mode, "tcp-fastopen") == 0 && argc == 4) return tcp_fastopen(argv[2], argv[3]);
     if (strcmp(mode, "dissolve") == 0 && argc == 5) return dissolve(argv[2], argv[3], argv[4]);
     if (strcmp(mode, "dissolve-udp") == 0 && argc == 4) return dissolve_udp(argv[2], argv[3]);

@@ -207,4 +207,16 @@ public sealed class ContainmentTests(ITestOutputHelper output)
         Assert.Equal("ok", attack["unspec"]);
         Assert.Equal("EADDRNOTAVAIL", attack["bind-loopback"]); // a server on the node's loopback, past the agent, otherwise
     }
+
+    [Fact]
+    public async Task Bad_sendto_arguments_on_a_node_socket_get_the_kernels_errno()
+    {
+        await using var setup = await StartAsync();
+        await setup.StartListenerAsync("udp-listen", setup.NodeAddress, "9101");
+        var kernel = await setup.NativeAsync("sendto-bad", "5000", setup.NodeAddress, "9101");
+        var underAx = await setup.UnderAxAsync(["--ip", VirtualIps.Client], "sendto-bad", "5000", setup.NodeAddress, "9101");
+        Assert.Equal(7, kernel.Count);
+        Assert.All(kernel, k => Assert.NotEqual("ok", k.Value));
+        Assert.Equal(kernel, underAx);
+    }
 }
