@@ -219,4 +219,19 @@ public sealed class ContainmentTests(ITestOutputHelper output)
         Assert.All(kernel, k => Assert.NotEqual("ok", k.Value));
         Assert.Equal(kernel, underAx);
     }
+
+    [Fact]
+    public async Task An_app_sharing_the_nodes_namespace_keeps_the_loopback_it_shares()
+    {
+        await using var setup = await StartAsync();
+        var loopback = await setup.StartListenerAsync("udp-listen", "127.0.0.1", "9103");
+
+        // --new-netns=false: the node's loopback is the app's own, so nothing of the above applies.
+        string[] shared = ["--new-netns=false", "--ip", VirtualIps.Client];
+        var dissolved = await setup.UnderAxAsync(shared, "dissolve-udp", "5001", "9103");
+        Assert.Equal("ok", dissolved["loopback"]);
+        Assert.Equal("4", (await setup.UnderAxAsync(shared, "sendto", "5002", "127.0.0.1", "9103", "sent"))["sendto"]);
+        await loopback.WaitForOutputAsync(o => o.Contains("got escaped") && o.Contains("got sent"), NodeShell.DefaultTimeout,
+            "both datagrams on the node's loopback");
+    }
 }
