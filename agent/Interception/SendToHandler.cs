@@ -18,7 +18,6 @@ internal sealed class SendToHandler(ConnectTargetResolver resolver, ILogger logg
     private const int MaxDatagram = 65535;
     /// <summary>How long a blocking app's send may wait for room in the socket's buffer (the session waits with it).</summary>
     private const int BlockingWaitMs = 1000;
-    private const int MSG_OOB = 1;
 
     public void Handle(SyscallContext call)
     {
@@ -52,7 +51,7 @@ internal sealed class SendToHandler(ConnectTargetResolver resolver, ILogger logg
         raw = raw[..addressLength];
         var length = (long)call.Arg(2);
         if (length > MaxDatagram) { call.Fail(Libc.EMSGSIZE); return; }
-        if ((flags & MSG_OOB) != 0) { call.Fail(Libc.EOPNOTSUPP); return; }
+        if ((flags & Libc.MSG_OOB) != 0) { call.Fail(Libc.EOPNOTSUPP); return; }
         if (AddressError(original, kind, raw) is var error and not 0) { call.Fail(error); return; }
         if (!SockAddr.TryDecode(raw, out var destination)) { call.Fail(Libc.EINVAL); return; }
 
