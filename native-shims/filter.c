@@ -23,29 +23,82 @@
 #endif
 
 #define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
+/* The low and high 32-bit halves of argument i (little-endian: the low half comes first). */
+#define LOAD_ARG_LO(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i]))
+#define LOAD_ARG_HI(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i]) + 4)
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+#define RET_ERRNO(e) RET(SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
 /* If the accumulator equals nr, fall through to the next instruction
  * (the notify return); otherwise skip it. */
 #define TRAP(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), RET(SECCOMP_RET_USER_NOTIF)
+/* The same with an errno instead of the notification. */
+#define REFUSE(nr, e) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), RET_ERRNO(e)
 
-static struct sock_filter program[] = {
-    /* Calls made through another ABI (e.g. i386 int 0x80 on x86_64) are
-     * allowed: in new-netns mode they only reach the empty namespace. */
-    LOAD(arch),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AX_NATIVE_ARCH, 1, 0),
-    RET(SECCOMP_RET_ALLOW),
-    LOAD(nr),
+/* ioctl type '!' (bits 8-15 of the request): the seccomp user-notification ioctls, whatever their size
+ * and direction bits (the kernel matches ADDFD without them). The kernel takes the request as 32 bits. */
+#define SECCOMP_IOCTL_TYPE 0x2100u
+#define IOCTL_TYPE_MASK 0xff00u
+
 #if defined(__x86_64__)
-    /* x32 numbers alias the native calls under other numbers: refuse them
-     * instead of letting connect() slip through as an unknown number. */
-    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 1),
-    RET(SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+/* x32 numbers alias the native calls under other numbers: refuse them
+ * instead of letting connect() slip through as an unknown number. */
+#define REFUSE_X32 BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 1), RET_ERRNO(ENOSYS),
+#else
+#define REFUSE_X32
 #endif
-    TRAP(__NR_connect),
-    TRAP(__NR_bind),
-    TRAP(__NR_listen),
-    TRAP(__NR_getsockname),
-    TRAP(__NR_getpeername),
+
+/* What every app gets; other calls fall through to what follows (each block skips to the next). */
+#define COMMON_RULES \
+    /* Calls made through another ABI (i386 int 0x80 on x86_64) would reach handed node sockets past \
+     * the agent, under numbers we do not trap: refused as if that ABI did not exist. */ \
+    LOAD(arch), \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AX_NATIVE_ARCH, 1, 0), \
+    RET_ERRNO(ENOSYS), \
+    LOAD(nr), \
+    REFUSE_X32 \
+    TRAP(__NR_connect), \
+    TRAP(__NR_bind), \
+    TRAP(__NR_listen), \
+    TRAP(__NR_getsockname), \
+    TRAP(__NR_getpeername), \
+    /* io_uring runs connect/sendmsg inside the kernel where seccomp never looks (as container \
+     * runtimes' default profiles do, it does not exist for the app). */ \
+    REFUSE(__NR_io_uring_setup, ENOSYS), \
+    REFUSE(__NR_io_uring_enter, ENOSYS), \
+    REFUSE(__NR_io_uring_register, ENOSYS), \
+    /* The app must not answer its own trapped calls: the notify ioctls on a listener (the reclaim \
+     * copy the launcher leaves in it) are refused. */ \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 5), \
+    LOAD_ARG_LO(1), \
+    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, IOCTL_TYPE_MASK), \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_IOCTL_TYPE, 0, 1), \
+    RET_ERRNO(EPERM), \
+    RET(SECCOMP_RET_ALLOW), \
+    /* Nor install a filter with a listener of its own: of two filters returning USER_NOTIF the newer \
+     * one's listener gets the call, and could let it run unchecked. */ \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 4), \
+    LOAD_ARG_LO(1), \
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 0, 1), \
+    RET_ERRNO(EPERM), \
+    RET(SECCOMP_RET_ALLOW)
+
+/* An app in its own namespace: sendto with a destination (args[4], the address pointer, not NULL) is
+ * decided by the agent; send()/write() on connected sockets, TCP's data path, never trap. */
+static struct sock_filter contained_program[] = {
+    COMMON_RULES,
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendto, 0, 5),
+    LOAD_ARG_LO(4),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),
+    LOAD_ARG_HI(4),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
+    RET(SECCOMP_RET_USER_NOTIF),
+    RET(SECCOMP_RET_ALLOW),
+};
+
+/* An app in the node's namespace (--new-netns=false) reaches the node's network by itself anyway: the
+ * agent would let every sendto run, so none is trapped. */
+static struct sock_filter shared_namespace_program[] = {
+    COMMON_RULES,
     RET(SECCOMP_RET_ALLOW),
 };
 
@@ -60,12 +113,12 @@ static int have_sys_admin(void)
     return (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) != 0;
 }
 
-int ax_install_filter(void)
+int ax_install_filter(int own_namespace)
 {
-    struct sock_fprog prog = {
-        .len = (unsigned short)(sizeof program / sizeof program[0]),
-        .filter = program,
-    };
+    struct sock_fprog prog = own_namespace
+        ? (struct sock_fprog){ .len = sizeof contained_program / sizeof contained_program[0], .filter = contained_program }
+        : (struct sock_fprog){ .len = sizeof shared_namespace_program / sizeof shared_namespace_program[0],
+                               .filter = shared_namespace_program };
     if (!have_sys_admin() && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return -1;
     /* The kernel creates the listener close-on-exec, so it never reaches the app. */

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "run.h"
+#include "capabilities.h"
 #include "dns.h"
 #include "filter.h"
 #include "netns.h"
@@ -288,9 +289,13 @@ int ax_run(int nargs, char **args)
         return 1;
 
     /* (7) The filter. From here on we make no trapped calls ourselves. */
-    int listener = ax_install_filter();
+    int listener = ax_install_filter(plan.new_netns);
     if (listener < 0)
         ax_die(1, "cannot install the seccomp filter: %s", strerror(errno));
+    /* (7b) After the filter (installing it without no_new_privs needs CAP_SYS_ADMIN, and setuid programs
+     * in the app keep working without no_new_privs): an app in its own namespace must not leave it. */
+    if (plan.new_netns && ax_drop_escape_capabilities() != 0)
+        return 1;
 
     /* (8) Hand the listener to the agent. A copy stays in the application at a high fd
      * number (inherited across exec and fork) so that a restarted agent can take it back

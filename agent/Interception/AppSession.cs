@@ -20,6 +20,19 @@ internal sealed class AppSession(AppEntry app, int listenerFd)
     /// <summary>This session's slot in the in-flight journal.</summary>
     public int JournalSlot { get; init; } = -1;
 
+    private int _sharesNodeNamespace = -1; // unknown until first asked
+
+    /// <summary>
+    /// Whether the app runs in the node's network namespace (--new-netns=false), learnt once from the calling thread
+    /// (session thread only). An app in its own namespace cannot setns out of it: the launcher dropped CAP_SYS_ADMIN.
+    /// </summary>
+    public bool SharesNodeNamespace(int tid)
+    {
+        if (_sharesNodeNamespace < 0)
+            _sharesNodeNamespace = Native.NetworkNamespace.OfThread(tid) == Native.NetworkNamespace.Own ? 1 : 0;
+        return _sharesNodeNamespace == 1;
+    }
+
     /// <summary>Releases what the session thread kept open for the app (when the app has exited).</summary>
     public void ReleaseHandles()
     {

@@ -25,14 +25,14 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         raw = raw[..length];
 
         var family = SockAddr.Family(raw);
-        if (family is not (Libc.AF_INET or Libc.AF_INET6)) { call.Continue(); return; } // AF_UNIX, netlink, …
+        if (family is not (Libc.AF_INET or Libc.AF_INET6)) { ContinueInAppNamespace(call, original); return; } // AF_UNIX, netlink, …
         if (!SockAddr.TryDecode(raw, out var requested)) { call.Fail(Libc.EINVAL); return; }
         var address = ServiceTable.Normalize(requested.Address);
-        if (IPAddress.IsLoopback(address)) { call.Continue(); return; }
+        if (IPAddress.IsLoopback(address)) { ContinueInAppNamespace(call, original); return; }
 
         // inet6_bind wants the RFC 2133 length first (EINVAL), then its own family (EAFNOSUPPORT), like inet_bind.
         if (kind.Domain != family) { call.Fail(kind.Domain == Libc.AF_INET6 && raw.Length < 24 ? Libc.EINVAL : Libc.EAFNOSUPPORT); return; }
-        if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM)) { call.Continue(); return; }
+        if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM)) { ContinueInAppNamespace(call, original); return; }
         if (table.FindSocket(SocketCalls.Inode(original)) is not null) { call.Fail(Libc.EINVAL); return; } // already bound
         if (call.Recovering && SocketCalls.LocalEndPoint(original) is { Port: > 0 } bound
             && ServiceTable.Normalize(bound.Address).Equals(table.Node.Address))
@@ -47,7 +47,7 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         {
             // Virtual addresses are IPv4. An IPv6-only socket (redis and nginx open one beside their IPv4
             // one) stays in the app's own namespace, where it binds and listens but reaches nothing.
-            call.Continue();
+            ContinueInAppNamespace(call, original);
             return;
         }
 
@@ -55,7 +55,7 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         {
             // A UDP client picking any port (musl's resolver, busybox nslookup) is no server anyone can find: it stays
             // in the app's namespace, where 127.0.0.1:53 is the agent's DNS; a later connect swaps it as usual.
-            call.Continue();
+            ContinueInAppNamespace(call, original);
             return;
         }
         var nodeFd = sockets.CreateLike(original, kind);
@@ -113,6 +113,16 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         if (transport == Transport.Udp) table.AddServer(ServerFor(entry));
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: bind {Requested}/{Transport} -> node {Node}", app.Id, requested, transport, nodeEndPoint);
+    }
+
+    /// <summary>
+    /// Lets the kernel bind a socket of the app's own namespace. A node socket the table has no record of (connected,
+    /// accepted, dissolved) would be bound on the node's network or loopback, past the agent: refused.
+    /// </summary>
+    private static void ContinueInAppNamespace(SyscallContext call, int original)
+    {
+        if (NodeSockets.IsNodeSocket(call, original)) call.Fail(Libc.EADDRNOTAVAIL);
+        else call.Continue();
     }
 
     private static bool IsV6Only(int socketFd) =>

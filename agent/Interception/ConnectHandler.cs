@@ -50,8 +50,10 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         var address = ServiceTable.Normalize(destination.Address);
         if (IPAddress.IsLoopback(address) && !isNodeSocket)
         {
-            call.Continue(); // the app's private loopback
-            return;
+            // The app's private loopback, unless this is a node socket the table has no record of (connected to a
+            // non-virtual address, accepted, dissolved with AF_UNSPEC): that one would reach the node's loopback.
+            if (!NodeSockets.IsNodeSocket(call, original)) { call.Continue(); return; }
+            isNodeSocket = true;
         }
         var transport = kind.Type == Libc.SOCK_DGRAM ? Transport.Udp : Transport.Tcp;
         if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM))
@@ -74,9 +76,14 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
         }
 
         var resolved = resolver.Resolve(call.Session, destination, transport, out var refusal);
+        if (resolved is not null && NodeSockets.ReachesNodeLoopback(call, destination, resolved))
+        {
+            resolved = null;
+            refusal = Libc.ECONNREFUSED;
+        }
         if (resolved is null)
         {
-            logger.LogDebug("App {AppId}: connect to {Destination}/{Transport} refused: no server", call.Session.App.Id, destination, transport);
+            logger.LogDebug("App {AppId}: connect to {Destination}/{Transport} refused (errno {Errno})", call.Session.App.Id, destination, transport, refusal);
             call.Fail(refusal);
             return;
         }

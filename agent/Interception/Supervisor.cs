@@ -29,6 +29,7 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly BindHandler _bind;
     private readonly ListenHandler _listen;
     private readonly SocketNameHandler _names;
+    private readonly SendToHandler _sendTo;
     private volatile bool _stopping;
 
     /// <param name="resolver">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
@@ -45,6 +46,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
         _listen = new ListenHandler(table, logger);
         _names = new SocketNameHandler(table);
+        _sendTo = new SendToHandler(resolver, logger);
     }
 
     public int SessionCount => _sessions.Count;
@@ -154,6 +156,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         else if (call.Nr == SyscallNumbers.Listen) _listen.Handle(call);
         else if (call.Nr == SyscallNumbers.GetSockName) _names.Handle(call, peer: false);
         else if (call.Nr == SyscallNumbers.GetPeerName) _names.Handle(call, peer: true);
+        else if (call.Nr == SyscallNumbers.SendTo) _sendTo.Handle(call);
         else call.Continue(); // a filter from a newer launcher may trap more than we know
     }
 

@@ -71,6 +71,26 @@ internal static unsafe class SocketCalls
         fixed (byte* p = raw) return Libc.Connect(fd, p, raw.Length) == 0 ? 0 : Libc.Errno;
     }
 
+    /// <summary>sendto(2) of <paramref name="data"/> to an endpoint; the byte count, or -errno.</summary>
+    public static long SendTo(int fd, ReadOnlySpan<byte> data, int flags, IPEndPoint endPoint, int family)
+    {
+        Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
+        var len = SockAddr.Encode(endPoint, family, raw);
+        fixed (byte* p = data)
+        fixed (byte* a = raw)
+        {
+            var n = Libc.SendTo(fd, p, (nuint)data.Length, flags, a, len);
+            return n >= 0 ? n : -Libc.Errno;
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for the socket to accept more data.</summary>
+    public static bool WaitWritable(int fd, int timeoutMs)
+    {
+        var p = new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT };
+        return Libc.Poll(&p, 1, timeoutMs) == 1;
+    }
+
     public static IPEndPoint? LocalEndPoint(int fd) => Name(fd, peer: false);
 
     public static IPEndPoint? RemoteEndPoint(int fd) => Name(fd, peer: true);

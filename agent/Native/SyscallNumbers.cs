@@ -12,6 +12,7 @@ internal static class SyscallNumbers
     public static readonly int Connect = IsArm64 ? 203 : 42;
     public static readonly int GetSockName = IsArm64 ? 204 : 51;
     public static readonly int GetPeerName = IsArm64 ? 205 : 52;
+    public static readonly int SendTo = IsArm64 ? 206 : 44;
 
     public static readonly long Kcmp = IsArm64 ? 272 : 312;
 
