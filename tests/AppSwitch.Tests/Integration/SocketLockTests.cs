@@ -188,4 +188,41 @@ public sealed class SocketLockTests(ITestOutputHelper output)
         }
         Assert.False(Directory.Exists(cgroup), $"{cgroup} is left behind");
     }
+
+    [Fact]
+    public async Task Where_no_cgroup_can_be_made_the_agent_warns_once_and_runs_with_seccomp_only()
+    {
+        await using var network = TestNetwork.Create(1);
+        var node = network.Nodes[0];
+        // A cgroup that may have no children: the agent, started inside it, cannot make its own.
+        var limited = $"{node.SocketLockCgroup}-nochild";
+        var limitedPath = TestCgroups.PathOf(limited);
+        Directory.CreateDirectory(limitedPath);
+        RunningProcess? daemon = null;
+        try
+        {
+            File.WriteAllText(Path.Join(limitedPath, "cgroup.max.descendants"), "0");
+            var socketDir = network.Temp.NewSubdirectory("agent");
+            string[] ax = [RepoLayout.RequireAx(), "daemon", "--socket-dir", socketDir, "--node-interface", node.Interface, "--rest-port", "0"];
+            daemon = network.Own(RunningProcess.Start("sh", ["-c", "echo $$ > \"$0/cgroup.procs\" && exec ip \"$@\"", limitedPath, .. node.Exec(ax)]));
+            await Eventually.UntilAsync(() => daemon.StdErr.Contains("AppSwitch agent running") || daemon.HasExited, Timeout,
+                "the agent to start", daemon.Describe);
+            var warnings = daemon.StdErr.Split('\n').Where(l => l.Contains("socket lock")).ToList();
+            Assert.True(warnings.Count == 1 && warnings[0].Contains("warn:"), daemon.Describe());
+            Assert.Contains("socket lock off: cannot move the agent into the cgroup", warnings[0]);
+            Assert.EndsWith("apps are contained by seccomp only", warnings[0].TrimEnd());
+
+            var shell = new NodeShell(network, node, socketDir);
+            var root = RealPrograms.DocumentRoot(network.Temp, "www", ("index.html", "x"));
+            var server = shell.StartUnderAx(["--ip", VirtualIps.Server], RealPrograms.PythonHttpServer(root));
+            await shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
+            var curl = await shell.RunUnderAxAsync(["--ip", VirtualIps.Client], RealPrograms.CurlStatus($"http://{VirtualIps.Server}/"));
+            Assert.True(curl.StdOut == "200", curl.Describe() + "\n" + daemon.Describe());
+        }
+        finally
+        {
+            if (daemon is not null) await daemon.DisposeAsync();
+            await TestCgroups.RemoveAsync(limited);
+        }
+    }
 }
