@@ -58,13 +58,14 @@ public sealed class SocketLockTests(ITestOutputHelper output)
     }
 
     /// <summary>An app under ax hands its node sockets to a colluder outside ax; returns both processes once the colluder has them.</summary>
-    private static async Task<(RunningProcess Giver, RunningProcess Colluder)> HandOverAsync(Setup s, bool hold)
+    private static async Task<(RunningProcess Giver, RunningProcess Colluder)> HandOverAsync(Setup s, bool hold,
+        string appIp = VirtualIps.Client)
     {
         var path = Path.Combine(s.Network.Temp.Path, $"colluder-{TempDirectory.NewId()}.sock");
         string[] use = [s.Helper, "use", path, s.ServerAddress, TcpPort.ToString(), UdpPort.ToString(), .. hold ? new[] { "hold" } : []];
         var colluder = s.Node1.Start(use);
         await colluder.WaitForOutputAsync(o => o.Contains("waiting"), Timeout, "the colluder to listen");
-        var giver = s.Node1.StartUnderAx(["--ip", VirtualIps.Client], [s.Helper, "give", path, "5353"]);
+        var giver = s.Node1.StartUnderAx(["--ip", appIp], [s.Helper, "give", path, "5353"]);
         await colluder.WaitForOutputAsync(o => o.Contains("got udp"), Timeout, "the colluder to get the node sockets");
         // They are node sockets: bound to n1's address (the app itself sees its virtual view of them).
         Assert.Contains($"got tcp {s.Network.Nodes[0].Address}:", colluder.StdOut);
@@ -109,7 +110,8 @@ public sealed class SocketLockTests(ITestOutputHelper output)
         var restarted = await s.Agent.RestartAsync(s.Network);
         var cgroupLine = restarted.Output.Split('\n').Single(l => l.Contains("socket lock on:"));
         Assert.Contains($"cgroup /{s.Network.Nodes[0].SocketLockCgroup} ", cgroupLine);
-        var (_, second) = await HandOverAsync(s with { Agent = restarted, Node1 = new NodeShell(s.Network, restarted) }, hold: false);
+        var (_, second) = await HandOverAsync(s with { Agent = restarted, Node1 = new NodeShell(s.Network, restarted) }, hold: false,
+            appIp: VirtualIps.Other);
         AssertAll((await second.WaitForExitAsync(Timeout)).StdOut, "EPERM", restarted.Output);
         Assert.Empty(SeenBy(s.Server));
     }
