@@ -4,11 +4,12 @@
  *
  *   serve TCPPORT UDPPORT          a plain server: prints "listening", then "tcp PEER" per accepted connection
  *                                  and "udp PEER" per datagram
- *   give UNIXPATH UDPPORT          (under ax) binds TCP 0.0.0.0:0 and UDP 0.0.0.0:UDPPORT (node sockets), prints
- *                                  "local tcp ADDR" / "local udp ADDR", passes both fds by SCM_RIGHTS to the
- *                                  process listening on UNIXPATH and waits until it hangs up
+ *   give UNIXPATH UDPPORT IP PEERPORT  (under ax) binds TCP 0.0.0.0:0 and UDP 0.0.0.0:UDPPORT and connects a UDP
+ *                                  socket to IP:PEERPORT (node sockets), prints "local tcp ADDR" / "local udp ADDR",
+ *                                  passes the three fds by SCM_RIGHTS to the process listening on UNIXPATH and
+ *                                  waits until it hangs up
  *   use UNIXPATH IP TCPPORT UDPPORT [hold]  (outside ax) listens on UNIXPATH (printing "waiting"), takes the two
- *                                  fds of `give`, prints "got tcp ADDR" / "got udp ADDR" and attacks IP with them
+ *                                  fds of `give`, prints "got tcp|udp|udp-connected ADDR" and attacks IP with them
  *                                  (see attack()); with "hold", prints "holding" and waits for SIGUSR1 first
  *   own IP TCPPORT UDPPORT         the same attacks with sockets this process made itself (the kernel's reference)
  *   race IP PORT ITERATIONS        (under ax) thread A connects fd N to an AF_UNIX path (the agent lets it run);
@@ -79,8 +80,9 @@ static struct sockaddr_un unix_address(const char *path)
     return a;
 }
 
-/* TCP Fast Open (a connect inside sendto), connect, then UDP sendmsg with an address and connect. */
-static void attack(int tcp, int tcp2, int udp, const char *ip, int tcp_port, int udp_port)
+/* TCP Fast Open (a connect inside sendto), connect; UDP sendmsg with an address, connect; dissolving a connected
+ * UDP socket (AF_UNSPEC: its port was picked by connect, so it is unbound again) and binding it anew. */
+static void attack(int tcp, int tcp2, int udp, int udp_connected, const char *ip, int tcp_port, int udp_port)
 {
     struct sockaddr_in t = inet(ip, tcp_port), u = inet(ip, udp_port);
     printf("tcp-fastopen %s\n", result(sendto(tcp, "f", 1, MSG_FASTOPEN, (struct sockaddr *)&t, sizeof t)));
@@ -89,6 +91,18 @@ static void attack(int tcp, int tcp2, int udp, const char *ip, int tcp_port, int
     struct msghdr m = { .msg_name = &u, .msg_namelen = sizeof u, .msg_iov = &io, .msg_iovlen = 1 };
     printf("udp-sendmsg %s\n", result(sendmsg(udp, &m, 0)));
     printf("udp-connect %s\n", result(connect(udp, (struct sockaddr *)&u, sizeof u)));
+    struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+    printf("udp-dissolve %s\n", result(connect(udp_connected, &unspec, sizeof unspec)));
+    struct sockaddr_in any = inet("0.0.0.0", 0);
+    printf("udp-bind %s\n", result(bind(udp_connected, (struct sockaddr *)&any, sizeof any)));
+}
+
+static int connected_udp(const char *ip, int port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in peer = inet(ip, port);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&peer, sizeof peer) != 0) die("connect udp");
+    return fd;
 }
 
 static int serve(int tcp_port, int udp_port)
@@ -118,10 +132,10 @@ static int serve(int tcp_port, int udp_port)
     return 0;
 }
 
-static int give(const char *path, int udp_port)
+static int give(const char *path, int udp_port, const char *ip, int peer_port)
 {
     char n[64];
-    int fds[2] = { bound(SOCK_STREAM, 0), bound(SOCK_DGRAM, udp_port) };
+    int fds[3] = { bound(SOCK_STREAM, 0), bound(SOCK_DGRAM, udp_port), connected_udp(ip, peer_port) };
     printf("local tcp %s\n", name_of(fds[0], n, sizeof n));
     printf("local udp %s\n", name_of(fds[1], n, sizeof n));
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -160,29 +174,30 @@ static int use(const char *path, const char *ip, int tcp_port, int udp_port, int
     printf("waiting\n");
     int s = accept(l, NULL, NULL);
     if (s < 0) die("accept unix");
-    char control[CMSG_SPACE(2 * sizeof(int))], b;
+    char control[CMSG_SPACE(3 * sizeof(int))], b;
     struct iovec io = { .iov_base = &b, .iov_len = 1 };
     struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
     if (recvmsg(s, &m, 0) != 1) die("recvmsg SCM_RIGHTS");
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(2 * sizeof(int))) { fprintf(stderr, "error: no fds\n"); return 1; }
-    int fds[2]; char n[64];
+    if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(3 * sizeof(int))) { fprintf(stderr, "error: no fds\n"); return 1; }
+    int fds[3]; char n[64];
     memcpy(fds, CMSG_DATA(c), sizeof fds);
     printf("got tcp %s\n", name_of(fds[0], n, sizeof n));
     printf("got udp %s\n", name_of(fds[1], n, sizeof n));
+    printf("got udp-connected %s\n", name_of(fds[2], n, sizeof n));
     if (hold)
     {
         printf("holding\n");
         sigsuspend(&old);
     }
-    attack(fds[0], fds[0], fds[1], ip, tcp_port, udp_port);
+    attack(fds[0], fds[0], fds[1], fds[2], ip, tcp_port, udp_port);
     close(s);
     return 0;
 }
 
 static int own(const char *ip, int tcp_port, int udp_port)
 {
-    attack(bound(SOCK_STREAM, 0), bound(SOCK_STREAM, 0), bound(SOCK_DGRAM, 0), ip, tcp_port, udp_port);
+    attack(bound(SOCK_STREAM, 0), bound(SOCK_STREAM, 0), bound(SOCK_DGRAM, 0), connected_udp(ip, udp_port), ip, tcp_port, udp_port);
     return 0;
 }
 
@@ -264,7 +279,7 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc == 4 && !strcmp(argv[1], "serve")) return serve(atoi(argv[2]), atoi(argv[3]));
-    if (argc == 4 && !strcmp(argv[1], "give")) return give(argv[2], atoi(argv[3]));
+    if (argc == 6 && !strcmp(argv[1], "give")) return give(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
     if ((argc == 6 || (argc == 7 && !strcmp(argv[6], "hold"))) && !strcmp(argv[1], "use"))
         return use(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), argc == 7);
     if (argc == 5 && !strcmp(argv[1], "own")) return own(argv[2], atoi(argv[3]), atoi(argv[4]));

@@ -53,8 +53,10 @@ public sealed class SocketLockTests(ITestOutputHelper output)
 
     private static void AssertAll(string attackOutput, string expected, string context)
     {
-        foreach (var attack in new[] { "tcp-fastopen", "tcp-connect", "udp-sendmsg", "udp-connect" })
+        foreach (var attack in new[] { "tcp-fastopen", "tcp-connect", "udp-sendmsg", "udp-connect", "udp-bind" })
             Assert.True(attackOutput.Contains($"{attack} {expected}\n"), $"{attack}: expected {expected}\n{attackOutput}\n{context}");
+        // Dissolving stays allowed (the kernel handles AF_UNSPEC before the hook); it is what makes the rebind possible.
+        Assert.True(attackOutput.Contains("udp-dissolve ok\n"), attackOutput);
     }
 
     /// <summary>An app under ax hands its node sockets to a colluder outside ax; returns both processes once the colluder has them.</summary>
@@ -65,11 +67,12 @@ public sealed class SocketLockTests(ITestOutputHelper output)
         string[] use = [s.Helper, "use", path, s.ServerAddress, TcpPort.ToString(), UdpPort.ToString(), .. hold ? new[] { "hold" } : []];
         var colluder = s.Node1.Start(use);
         await colluder.WaitForOutputAsync(o => o.Contains("waiting"), Timeout, "the colluder to listen");
-        var giver = s.Node1.StartUnderAx(["--ip", appIp], [s.Helper, "give", path, "5353"]);
+        var giver = s.Node1.StartUnderAx(["--ip", appIp], [s.Helper, "give", path, "5353", s.ServerAddress, UdpPort.ToString()]);
         await colluder.WaitForOutputAsync(o => o.Contains("got udp"), Timeout, "the colluder to get the node sockets");
         // They are node sockets: bound to n1's address (the app itself sees its virtual view of them).
         Assert.Contains($"got tcp {s.Network.Nodes[0].Address}:", colluder.StdOut);
         Assert.Contains($"got udp {s.Network.Nodes[0].Address}:", colluder.StdOut);
+        Assert.Contains($"got udp-connected {s.Network.Nodes[0].Address}:", colluder.StdOut);
         return (giver, colluder);
     }
 
@@ -89,7 +92,10 @@ public sealed class SocketLockTests(ITestOutputHelper output)
         AssertAll(own.StdOut, "ok", own.Describe());
         await Eventually.UntilAsync(() => SeenBy(s.Server).Count(l => l.StartsWith("tcp")) == 2 && SeenBy(s.Server).Any(l => l.StartsWith("udp")),
             Timeout, "the server to see the colluder's own connections and datagram", s.Server.Describe);
-        var handed = new[] { $"tcp {Port(attack.StdOut, "got tcp")}", $"udp {Port(attack.StdOut, "got udp")}" };
+        var handed = new[]
+        {
+            $"tcp {Port(attack.StdOut, "got tcp ")}", $"udp {Port(attack.StdOut, "got udp ")}", $"udp {Port(attack.StdOut, "got udp-connected ")}",
+        };
         Assert.Empty(SeenBy(s.Server).Intersect(handed));
     }
 
