@@ -122,6 +122,20 @@ public sealed class SocketLockTests(ITestOutputHelper output)
         Assert.Empty(SeenBy(s.Server));
     }
 
+    [Fact]
+    public async Task Removing_the_cgroup_leaves_the_sockets_it_covered_locked()
+    {
+        await using var s = await StartAsync();
+        var (_, colluder) = await HandOverAsync(s, hold: true);
+        await colluder.WaitForOutputAsync(o => o.Contains("holding"), Timeout, "the colluder to hold the sockets");
+        await s.Agent.KillAsync();
+        // Sockets keep their cgroup's programs: rmdir (what the tests' cleanup does) opens no hole.
+        await TestCgroups.RemoveAsync(s.Network.Nodes[0].SocketLockCgroup);
+        colluder.Signal(Signals.SIGUSR1);
+        AssertAll((await colluder.WaitForExitAsync(Timeout)).StdOut, "EPERM", "");
+        Assert.Empty(SeenBy(s.Server));
+    }
+
     /// <summary>
     /// The race target is the racer's own virtual IP, which the agent refuses (nobody serves it); n2 also has that
     /// address and n1 a route to it, so a kernel connect of the node socket would reach n2's server.
