@@ -12,6 +12,9 @@
  *                                  fds of `give`, prints "got tcp|udp|udp-connected ADDR" and attacks IP with them
  *                                  (see attack()); with "hold", prints "holding" and waits for SIGUSR1 first
  *   own IP TCPPORT UDPPORT         the same attacks with sockets this process made itself (the kernel's reference)
+ *   self IP TCPPORT UDPPORT        (under ax) binds TCP and UDP 0.0.0.0:5354 (node sockets) and, past seccomp,
+ *                                  connects the first by io_uring ("uring-connect ERRNO") and sendmsg()s on the
+ *                                  second to a peer it never heard from ("udp-sendmsg ERRNO")
  *   race IP PORT ITERATIONS        (under ax) thread A connects fd N to an AF_UNIX path (the agent lets it run);
  *                                  thread B dup2()s a bound TCP node socket onto N and rewrites the address to
  *                                  IP:PORT meanwhile. Prints "local ADDR", then "race iterations I eperm E
@@ -23,6 +26,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/io_uring.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -32,7 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -80,11 +86,41 @@ static struct sockaddr_un unix_address(const char *path)
     return a;
 }
 
-/* TCP Fast Open (a connect inside sendto), connect; UDP sendmsg with an address, connect; dissolving a connected
- * UDP socket (AF_UNSPEC: its port was picked by connect, so it is unbound again) and binding it anew. */
-static void attack(int tcp, int tcp2, int udp, int udp_connected, const char *ip, int tcp_port, int udp_port)
+/* IORING_OP_CONNECT through a one-entry ring, with raw syscalls (no liburing): the connect seccomp never sees. */
+static int uring_connect(int fd, struct sockaddr_in *to)
+{
+    struct io_uring_params p = { 0 };
+    int ring = (int)syscall(__NR_io_uring_setup, 1, &p);
+    if (ring < 0) return -1;
+    size_t sq_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+    size_t cq_size = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+    char *sq = mmap(NULL, sq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+    char *cq = mmap(NULL, cq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+    struct io_uring_sqe *sqe = mmap(NULL, sizeof *sqe, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+    if (sq == MAP_FAILED || cq == MAP_FAILED || sqe == MAP_FAILED) die("mmap io_uring");
+    memset(sqe, 0, sizeof *sqe);
+    sqe->opcode = IORING_OP_CONNECT;
+    sqe->fd = fd;
+    sqe->addr = (unsigned long)to;
+    sqe->off = sizeof *to; /* addr2: the address length */
+    unsigned *tail = (unsigned *)(sq + p.sq_off.tail);
+    ((unsigned *)(sq + p.sq_off.array))[*tail & *(unsigned *)(sq + p.sq_off.ring_mask)] = 0;
+    __atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+    int rc = (int)syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0);
+    int res = rc < 0 ? -errno
+        : ((struct io_uring_cqe *)(cq + p.cq_off.cqes))[*(unsigned *)(cq + p.cq_off.head) & *(unsigned *)(cq + p.cq_off.ring_mask)].res;
+    close(ring);
+    if (res < 0) { errno = -res; return -1; }
+    return 0;
+}
+
+/* connect by io_uring, TCP Fast Open (a connect inside sendto), connect; UDP sendmsg with an address, connect;
+ * dissolving a connected UDP socket (AF_UNSPEC: its port was picked by connect, so it is unbound again) and
+ * binding it anew. */
+static void attack(int tcp_uring, int tcp, int tcp2, int udp, int udp_connected, const char *ip, int tcp_port, int udp_port)
 {
     struct sockaddr_in t = inet(ip, tcp_port), u = inet(ip, udp_port);
+    printf("uring-connect %s\n", result(uring_connect(tcp_uring, &t)));
     printf("tcp-fastopen %s\n", result(sendto(tcp, "f", 1, MSG_FASTOPEN, (struct sockaddr *)&t, sizeof t)));
     printf("tcp-connect %s\n", result(connect(tcp2, (struct sockaddr *)&t, sizeof t)));
     struct iovec io = { .iov_base = "u", .iov_len = 1 };
@@ -190,14 +226,26 @@ static int use(const char *path, const char *ip, int tcp_port, int udp_port, int
         printf("holding\n");
         sigsuspend(&old);
     }
-    attack(fds[0], fds[0], fds[1], fds[2], ip, tcp_port, udp_port);
+    attack(fds[0], fds[0], fds[0], fds[1], fds[2], ip, tcp_port, udp_port);
     close(s);
     return 0;
 }
 
 static int own(const char *ip, int tcp_port, int udp_port)
 {
-    attack(bound(SOCK_STREAM, 0), bound(SOCK_STREAM, 0), bound(SOCK_DGRAM, 0), connected_udp(ip, udp_port), ip, tcp_port, udp_port);
+    attack(bound(SOCK_STREAM, 0), bound(SOCK_STREAM, 0), bound(SOCK_STREAM, 0), bound(SOCK_DGRAM, 0), connected_udp(ip, udp_port),
+           ip, tcp_port, udp_port);
+    return 0;
+}
+
+static int self(const char *ip, int tcp_port, int udp_port)
+{
+    struct sockaddr_in t = inet(ip, tcp_port), u = inet(ip, udp_port);
+    int tcp = bound(SOCK_STREAM, 0), udp = bound(SOCK_DGRAM, 5354);
+    printf("uring-connect %s\n", result(uring_connect(tcp, &t)));
+    struct iovec io = { .iov_base = "s", .iov_len = 1 };
+    struct msghdr m = { .msg_name = &u, .msg_namelen = sizeof u, .msg_iov = &io, .msg_iovlen = 1 };
+    printf("udp-sendmsg %s\n", result(sendmsg(udp, &m, 0)));
     return 0;
 }
 
@@ -283,6 +331,7 @@ int main(int argc, char **argv)
     if ((argc == 6 || (argc == 7 && !strcmp(argv[6], "hold"))) && !strcmp(argv[1], "use"))
         return use(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), argc == 7);
     if (argc == 5 && !strcmp(argv[1], "own")) return own(argv[2], atoi(argv[3]), atoi(argv[4]));
+    if (argc == 5 && !strcmp(argv[1], "self")) return self(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc == 5 && !strcmp(argv[1], "race")) return race(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc == 5 && !strcmp(argv[1], "udp-answer")) return udp_answer(atoi(argv[2]), argv[3], atoi(argv[4]));
     fprintf(stderr, "usage: see the comment at the top of socket_lock_attack.c\n");
