@@ -99,15 +99,22 @@ public sealed class SocketLockTests(ITestOutputHelper output)
         Assert.Empty(SeenBy(s.Server).Intersect(handed));
     }
 
+    /// <summary>The helper's `self` mode under ax: io_uring connect and sendmsg on its own node sockets.</summary>
+    private async Task<CommandResult> AttackOwnNodeSocketsAsync(Setup s)
+    {
+        var self = await s.Node1.RunUnderAxAsync(["--ip", VirtualIps.Client],
+            [s.Helper, "self", s.ServerAddress, TcpPort.ToString(), UdpPort.ToString()]);
+        output.WriteLine(self.StdOut);
+        Assert.True(self.ExitCode == 0, self.Describe());
+        return self;
+    }
+
     [Fact]
     public async Task An_app_under_ax_cannot_use_its_own_node_sockets_past_seccomp()
     {
         // The attacks: io_uring's connect and sendmsg with an address are calls the filter does not trap.
         await using var s = await StartAsync();
-        var self = await s.Node1.RunUnderAxAsync(["--ip", VirtualIps.Client],
-            [s.Helper, "self", s.ServerAddress, TcpPort.ToString(), UdpPort.ToString()]);
-        Assert.True(self.ExitCode == 0, self.Describe());
-        output.WriteLine(self.StdOut);
+        var self = await AttackOwnNodeSocketsAsync(s);
         // ENOSYS when the filter refuses io_uring_setup (the containment part); never a connection.
         Assert.Matches("uring-connect (EPERM|ENOSYS)\n", self.StdOut);
         Assert.Contains("udp-sendmsg EPERM\n", self.StdOut);
@@ -119,9 +126,7 @@ public sealed class SocketLockTests(ITestOutputHelper output)
     {
         // The reference for the test above (while the filter lets io_uring_setup through).
         await using var s = await StartAsync("--socket-lock=false");
-        var self = await s.Node1.RunUnderAxAsync(["--ip", VirtualIps.Client],
-            [s.Helper, "self", s.ServerAddress, TcpPort.ToString(), UdpPort.ToString()]);
-        output.WriteLine(self.StdOut);
+        var self = await AttackOwnNodeSocketsAsync(s);
         if (self.StdOut.Contains("uring-connect ENOSYS")) return; // the filter closes io_uring: nothing to compare
         Assert.Contains("uring-connect ok\n", self.StdOut);
         Assert.Contains("udp-sendmsg ok\n", self.StdOut);
