@@ -10,7 +10,7 @@ namespace AppSwitch.Cli;
 /// </summary>
 internal static class CliApplication
 {
-    private const string UsageLine = "ax [--socket-dir DIR] COMMAND [ARGS...]";
+    private const string UsageLine = "ax [--socket-dir DIR] [--admin-socket-dir DIR] COMMAND [ARGS...]";
     private const string Description = """
         AppSwitch for .NET: applications on virtual IPs, their network calls handled by the node agent.
 
@@ -22,6 +22,7 @@ internal static class CliApplication
           create    create a virtual service: ax create vservice --ip VIP --backends IP,... --ports VPORT:APORT,... NAME
                     or Amalgam8 rules: ax create rule -f FILE|-
           delete    delete a virtual service or rules: ax delete vservice NAME | ax delete rule ID... (alias: del)
+          keys      the cluster's gossip keys: ax keys list | install KEY | use KEY | remove KEY
           version   print the version
         """;
 
@@ -30,7 +31,12 @@ internal static class CliApplication
         new("socket-dir")
         {
             ValueName = "DIR", EnvironmentVariable = SocketDirectory.EnvironmentVariable, DefaultValue = SocketDirectory.Default,
-            Help = "directory of the agent's sockets",
+            Help = "directory of the agent's launcher socket (ax run)",
+        },
+        new("admin-socket-dir")
+        {
+            ValueName = "DIR", EnvironmentVariable = AdminSocketDirectory.EnvironmentVariable, DefaultValue = AdminSocketDirectory.Default,
+            Help = "directory of the agent's admin API socket (get, create, delete)",
         },
     };
 
@@ -70,6 +76,7 @@ internal static class CliApplication
         var command = args[global.FirstPositionalIndex];
         var rest = args.Skip(global.FirstPositionalIndex + 1).ToList();
         var socketDir = global.GetString("socket-dir")!;
+        var adminDir = global.GetString("admin-socket-dir")!;
         switch (command)
         {
             case "help":
@@ -82,16 +89,21 @@ internal static class CliApplication
                 await stdout.WriteLineAsync(VersionCommand.Line());
                 return 0;
             case "get":
-                return await GetCommand.RunAsync(rest, socketDir, stdout, stderr);
+                return await GetCommand.RunAsync(rest, adminDir, stdout, stderr);
             case "create":
-                return await CreateCommand.RunAsync(rest, socketDir, stdout, stderr);
+                return await CreateCommand.RunAsync(rest, adminDir, stdout, stderr);
             case "delete" or "del":
-                return await DeleteCommand.RunAsync(rest, socketDir, stdout);
+                return await DeleteCommand.RunAsync(rest, adminDir, stdout);
+            case "keys":
+                return await KeysCommand.RunAsync(rest, adminDir, stdout, stderr);
             case "run":
                 throw new UsageException("'run' is handled by the ax launcher (out/bin/ax); run it through ax");
             case "daemon":
-                // A --socket-dir given before `daemon` is the agent's too.
-                var daemonArgs = global.SourceOf("socket-dir") == ValueSource.Flag ? ["--socket-dir", socketDir, .. rest] : rest;
+                // Directories given before `daemon` are the agent's too.
+                List<string> daemonArgs = [];
+                if (global.SourceOf("socket-dir") == ValueSource.Flag) daemonArgs.AddRange(["--socket-dir", socketDir]);
+                if (global.SourceOf("admin-socket-dir") == ValueSource.Flag) daemonArgs.AddRange(["--admin-socket-dir", adminDir]);
+                daemonArgs.AddRange(rest);
                 return DaemonCommand.Run(daemonArgs, environment, stderr);
             default:
                 throw new UsageException($"unknown command \"{command}\" (see ax --help)");

@@ -55,22 +55,28 @@ int main(int argc, char **argv)
     const char *argv0 = argc > 0 ? argv[0] : "ax";
     int i = 1;
 
-    /* Global --socket-dir before the subcommand: exported so that the CLI,
-     * the agent and `run` all see the same directory. */
+    /* Global --socket-dir / --admin-socket-dir before the subcommand: exported
+     * so that the CLI, the agent and `run` all see the same directories. */
     while (i < argc) {
-        const char *val;
-        if (strcmp(argv[i], "--socket-dir") == 0) {
+        const char *val, *var;
+        if (strcmp(argv[i], "--socket-dir") == 0 || strcmp(argv[i], "--admin-socket-dir") == 0) {
             if (i + 1 >= argc)
-                ax_die(2, "option --socket-dir needs a value");
+                ax_die(2, "option %s needs a value", argv[i]);
+            var = argv[i][2] == 'a' ? "AX_ADMIN_SOCKET_DIR" : "AX_SOCKET_DIR";
             val = argv[i + 1];
             i += 2;
         } else if (strncmp(argv[i], "--socket-dir=", 13) == 0) {
+            var = "AX_SOCKET_DIR";
             val = argv[i] + 13;
+            i += 1;
+        } else if (strncmp(argv[i], "--admin-socket-dir=", 19) == 0) {
+            var = "AX_ADMIN_SOCKET_DIR";
+            val = argv[i] + 19;
             i += 1;
         } else {
             break;
         }
-        if (setenv("AX_SOCKET_DIR", val, 1) != 0)
+        if (setenv(var, val, 1) != 0)
             ax_die(1, "out of memory");
     }
 

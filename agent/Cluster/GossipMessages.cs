@@ -16,6 +16,7 @@ internal enum MessageType : byte
     PushPull = 9,
     StateRequest = 10,
     StateResponse = 11,
+    KeyringNotice = 12,
 }
 
 internal abstract record GossipMessage
@@ -102,4 +103,14 @@ internal sealed record StateRequest(string Node, ulong Version) : GossipMessage
 internal sealed record StateResponse(string Node, ulong Version, byte[]? State) : GossipMessage
 {
     public override MessageType Type => MessageType.StateResponse;
+}
+
+/// <summary>
+/// <see cref="Node"/> holds this keyring (version <see cref="Version"/> made by <see cref="Origin"/>; the key at
+/// <see cref="PrimaryIndex"/> is its primary). Gossiped when a node's keyring changes and periodically: members take
+/// a newer keyring from it and count who holds which key. Travels only sealed with a key of the cluster.
+/// </summary>
+internal sealed record KeyringNotice(string Node, ulong Version, string Origin, byte PrimaryIndex, IReadOnlyList<byte[]> Keys) : GossipMessage
+{
+    public override MessageType Type => MessageType.KeyringNotice;
 }

@@ -24,6 +24,8 @@ public sealed class GossipNode : IAsyncDisposable
     private readonly UdpTransport _udp;
     private readonly StreamTransport _tcp;
     private readonly BroadcastQueue _broadcasts;
+    /// <summary>This node's keyring notice: gossiped in datagrams of its own (see <see cref="GossipRound"/>).</summary>
+    private readonly BroadcastQueue _keyringBroadcasts = new(16);
     private readonly AckRegistry _acks = new();
     private readonly Membership _membership;
     private readonly Channel<MemberEvent> _events;
@@ -31,6 +33,7 @@ public sealed class GossipNode : IAsyncDisposable
     private readonly HashSet<IPAddress> _localAddresses;
     private int _fetchesInFlight;
     private long _nextReconnectMs;
+    private long _nextKeyringAnnounceMs;
     private int _disposed;
 
     private GossipNode(GossipOptions options, ILogger logger, Socket listener, Socket udp, IPEndPoint advertised)
@@ -40,7 +43,9 @@ public sealed class GossipNode : IAsyncDisposable
         Counters = new GossipCounters();
         BoundPort = ((IPEndPoint)listener.LocalEndPoint!).Port;
         LocalEndPoint = advertised;
-        _gate = new MessageGate(new PacketEnvelope(options.ClusterName, options.EncryptionKey), Counters, logger);
+        var keyring = options.InitialKeyring;
+        var envelope = new PacketEnvelope(options.ClusterName, keyring?.Primary);
+        _gate = new MessageGate(envelope, Counters, logger);
         _udp = new UdpTransport(udp, _gate, Counters, options.DropPacket, logger);
         _tcp = new StreamTransport(listener, _gate, Counters, options, logger);
         _broadcasts = new BroadcastQueue(options.MaxBroadcastQueue);
@@ -50,7 +55,14 @@ public sealed class GossipNode : IAsyncDisposable
         _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger);
         _localAddresses = LocalAddresses(options.BindAddress, advertised.Address);
         _nextReconnectMs = Environment.TickCount64 + (long)options.ReconnectInterval.TotalMilliseconds;
+        Keyring = new GossipKeyring(options.NodeName, keyring, envelope, _keyringBroadcasts, LiveOtherMembers, options.KeyringChanged, logger);
     }
+
+    /// <summary>The keyring (disabled when the node started without a key): list, install, use, remove.</summary>
+    public GossipKeyring Keyring { get; }
+
+    private IReadOnlyList<string> LiveOtherMembers() =>
+        [.. _membership.Snapshot().Where(m => !m.IsLocal && m.Status is MemberStatus.Alive or MemberStatus.Suspect).Select(m => m.Name)];
 
     public string Name => _options.NodeName;
     public string ClusterName => _options.ClusterName;
@@ -83,7 +95,7 @@ public sealed class GossipNode : IAsyncDisposable
         var node = new GossipNode(options, logger, listener, udp, advertised);
         node.Start();
         logger.LogInformation("Gossip: node {Node} of cluster {Cluster} listening on {Bind}:{Port} (advertised {Advertised}){Encrypted}",
-            options.NodeName, options.ClusterName, options.BindAddress, port, advertised, options.EncryptionKey is null ? "" : ", encrypted");
+            options.NodeName, options.ClusterName, options.BindAddress, port, advertised, node.Keyring.Enabled ? ", encrypted" : "");
         return Task.FromResult(node);
     }
 
@@ -275,6 +287,9 @@ public sealed class GossipNode : IAsyncDisposable
             case Alive or Suspect or Dead or StateNotice:
                 _membership.Handle(message);
                 break;
+            case KeyringNotice notice:
+                Keyring.Handle(notice);
+                break;
             default:
                 _logger.LogDebug("Gossip: {Type} from {Peer} is not a datagram message", message.Type, from);
                 break;
@@ -340,7 +355,11 @@ public sealed class GossipNode : IAsyncDisposable
         return writer.ToArray();
     }
 
-    /// <summary>One gossip round: queued broadcasts to a few random members (fan-out).</summary>
+    /// <summary>
+    /// One gossip round: queued broadcasts to a few random members (fan-out). The keyring notice travels alone in
+    /// its datagram: an agent older than the keyring cannot decode it and drops that datagram only, never a compound
+    /// with probes or membership news (rolling upgrades keep failure detection intact).
+    /// </summary>
     private void GossipRound()
     {
         var targets = _membership.RandomPeers(_options.GossipNodes, PeerChoice.GossipTargets);
@@ -349,8 +368,8 @@ public sealed class GossipNode : IAsyncDisposable
         foreach (var target in targets)
         {
             var parts = _broadcasts.Take(budget, CompoundPartHeader, limit);
-            if (parts.Count == 0) break;
-            _udp.Send(target.Address, parts.Count == 1 ? parts[0] : Compose(null, parts));
+            if (parts.Count > 0) _udp.Send(target.Address, parts.Count == 1 ? parts[0] : Compose(null, parts));
+            foreach (var notice in _keyringBroadcasts.Take(budget, 0, limit, maxCount: 1)) _udp.Send(target.Address, notice);
         }
     }
 
@@ -453,12 +472,20 @@ public sealed class GossipNode : IAsyncDisposable
                     _acks.Expire(Environment.TickCount64);
                     StartFetches(stop);
                     MaybeReconnect(stop);
+                    MaybeAnnounceKeyring();
                     GossipRound();
                 }
                 catch (Exception e) when (!stop.IsCancellationRequested) { _logger.LogError(e, "Gossip: gossip round failed unexpectedly"); }
             }
         }
         catch (OperationCanceledException) { }
+    }
+
+    private void MaybeAnnounceKeyring()
+    {
+        if (!Keyring.Enabled || Environment.TickCount64 < _nextKeyringAnnounceMs || !_membership.HasOtherLiveMembers) return;
+        _nextKeyringAnnounceMs = Environment.TickCount64 + (long)_options.KeyringAnnounceInterval.TotalMilliseconds;
+        Keyring.Announce();
     }
 
     private async Task PushPullLoopAsync(CancellationToken stop)

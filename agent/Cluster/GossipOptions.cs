@@ -75,8 +75,22 @@ public sealed class GossipOptions
     public int MaxFrameSize { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>Optional AES-GCM key (16, 24 or 32 bytes; the agent uses 32). Every datagram and frame is sealed
-    /// with a random nonce; nodes without the key can neither join nor inject.</summary>
+    /// with a random nonce; nodes without the key can neither join nor inject. Seeds the keyring when
+    /// <see cref="Keyring"/> is not given.</summary>
     public byte[]? EncryptionKey { get; set; }
+
+    /// <summary>The keyring to start with (a saved one); wins over <see cref="EncryptionKey"/>. Changed at run time
+    /// through <see cref="GossipNode.Keyring"/>.</summary>
+    public KeyringState? Keyring { get; set; }
+
+    /// <summary>Called (on a gossip thread) with every new keyring version this node takes, to persist it.</summary>
+    public Action<KeyringState>? KeyringChanged { get; set; }
+
+    /// <summary>How often a node gossips which keys it holds (members that joined later learn it; `keys list` counts it).</summary>
+    public TimeSpan KeyringAnnounceInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The keyring this node starts with, or null for clear text.</summary>
+    internal KeyringState? InitialKeyring => Keyring ?? (EncryptionKey is null ? null : KeyringState.Seed(EncryptionKey, NodeName));
 
     /// <summary>Events kept for a slow reader; the oldest are dropped beyond this (counted).</summary>
     public int EventCapacity { get; set; } = 65536;
@@ -84,13 +98,14 @@ public sealed class GossipOptions
     /// <summary>Test hook: return true to drop a datagram (or refuse a TCP connection) to or from a peer.</summary>
     public Func<PacketDirection, IPEndPoint, bool>? DropPacket { get; set; }
 
-    /// <summary>Decodes a base64 key and checks its length (32 bytes, AES-256).</summary>
+    /// <summary>Decodes a base64 key and checks its length (16, 24 or 32 bytes: AES-128/192/256; 32 recommended).</summary>
     public static byte[] ParseKey(string base64)
     {
         byte[] key;
         try { key = Convert.FromBase64String(base64.Trim()); }
         catch (FormatException) { throw new ArgumentException("the gossip key is not valid base64"); }
-        if (key.Length != 32) throw new ArgumentException($"the gossip key must be 32 bytes (base64 of 32 bytes), not {key.Length}");
+        if (!KeyringState.IsValidKeyLength(key.Length))
+            throw new ArgumentException($"the gossip key must be base64 of 16, 24 or 32 bytes, not of {key.Length}");
         return key;
     }
 
@@ -113,6 +128,8 @@ public sealed class GossipOptions
         Check(InlineStateLimit >= 0 && InlineStateLimit <= MaxPacketSize - 450, "the inline state limit must leave room in a packet for headers");
         Check(MaxStateSize > 0 && MaxFrameSize >= MaxStateSize + 4096, "the frame size must exceed the state size");
         Check(EncryptionKey is null || EncryptionKey.Length is 16 or 24 or 32, "the encryption key must be 16, 24 or 32 bytes");
+        Check(Keyring?.Problem() is null, $"the keyring is invalid: {Keyring?.Problem()}");
+        Check(KeyringAnnounceInterval > TimeSpan.Zero, "the keyring announce interval must be positive");
         Check(EventCapacity >= 1 && MaxBroadcastQueue >= 16, "capacities out of range");
     }
 }

@@ -63,6 +63,11 @@ internal static class MessageCodec
                 w.U8(r.State is null ? (byte)0 : (byte)1);
                 if (r.State is not null) w.Blob(r.State);
                 break;
+            case KeyringNotice k:
+                if (k.Keys.Count is 0 or > KeyringState.MaxKeys) throw new ArgumentException("a keyring notice holds 1 to 16 keys");
+                w.Name(k.Node); w.U64(k.Version); w.Name(k.Origin); w.U8(k.PrimaryIndex); w.U8((byte)k.Keys.Count);
+                foreach (var key in k.Keys) w.Blob(key);
+                break;
             default: throw new ArgumentException($"cannot encode {message.GetType().Name}");
         }
     }
@@ -138,6 +143,20 @@ internal static class MessageCodec
                 string node = r.Name(); ulong version = r.U64();
                 byte[]? state = r.Flag() ? r.Blob(MaxStateBytes) : null;
                 return new StateResponse(node, version, state);
+            }
+            case MessageType.KeyringNotice:
+            {
+                string node = r.Name(); ulong version = r.U64(); string origin = r.Name(); byte primary = r.U8();
+                int count = r.U8();
+                if (count is 0 or > KeyringState.MaxKeys || primary >= count) throw new GossipDecodeException($"bad keyring notice ({count} keys, primary {primary})");
+                var keys = new List<byte[]>(count);
+                for (int i = 0; i < count; i++)
+                {
+                    var key = r.Blob(32);
+                    if (!KeyringState.IsValidKeyLength(key.Length)) throw new GossipDecodeException($"keyring key of {key.Length} bytes");
+                    keys.Add(key);
+                }
+                return new KeyringNotice(node, version, origin, primary, keys);
             }
             default: throw new GossipDecodeException($"unknown message type {(byte)type}");
         }

@@ -25,7 +25,8 @@ internal enum OpenStatus
 /// encrypted: [version=1][kind=1][nonce 12][AES-GCM([cluster len u8][cluster][message])][tag 16]
 /// </code>
 /// The first two bytes are the associated data of the encryption. The cluster name is checked after
-/// authentication, so a keyless node cannot even learn it.
+/// authentication, so a keyless node cannot even learn it. With a keyring (<see cref="UseKeys"/>) the primary key
+/// seals and every key is tried on open, primary first: the wire format does not change with rotation.
 /// </summary>
 internal sealed class PacketEnvelope : IDisposable
 {
@@ -34,20 +35,33 @@ internal sealed class PacketEnvelope : IDisposable
     public const int NonceSize = 12, TagSize = 16, HeaderSize = 2;
 
     private readonly byte[] _cluster;
-    private readonly AesGcm? _aes;
+    /// <summary>Primary first; null when the cluster is not encrypted. Replaced under the lock (AesGcm is not thread-safe).</summary>
+    private AesGcm[]? _ciphers;
     private readonly Lock _aesLock = new();
 
     public PacketEnvelope(string clusterName, byte[]? key)
     {
         _cluster = Encoding.UTF8.GetBytes(clusterName);
         if (_cluster.Length is 0 or > 255) throw new ArgumentException("cluster name must be 1 to 255 bytes");
-        if (key is not null) _aes = new AesGcm(key, TagSize);
+        if (key is not null) _ciphers = [new AesGcm(key, TagSize)];
     }
 
-    public bool Encrypted => _aes is not null;
+    public bool Encrypted => _ciphers is not null;
+
+    /// <summary>Seals with the first key from now on and opens with any of them. Only for an encrypted envelope:
+    /// a cluster does not switch between plain and encrypted while running.</summary>
+    public void UseKeys(IReadOnlyList<byte[]> primaryFirst)
+    {
+        if (_ciphers is null) throw new InvalidOperationException("the envelope is not encrypted");
+        if (primaryFirst.Count == 0) throw new ArgumentException("at least one key");
+        var next = primaryFirst.Select(k => new AesGcm(k, TagSize)).ToArray();
+        AesGcm[] old;
+        lock (_aesLock) (old, _ciphers) = (_ciphers, next);
+        foreach (var cipher in old) cipher.Dispose();
+    }
 
     /// <summary>Bytes the envelope adds to a message.</summary>
-    public int Overhead => HeaderSize + 1 + _cluster.Length + (_aes is null ? 0 : NonceSize + TagSize);
+    public int Overhead => HeaderSize + 1 + _cluster.Length + (_ciphers is null ? 0 : NonceSize + TagSize);
 
     /// <summary>Wraps a message; <paramref name="headroom"/> bytes are left free at the start (a frame length).</summary>
     public byte[] Seal(ReadOnlySpan<byte> message, int headroom = 0)
@@ -56,7 +70,7 @@ internal sealed class PacketEnvelope : IDisposable
         var packet = new byte[headroom + Overhead + message.Length];
         var header = packet.AsSpan(headroom, HeaderSize);
         header[0] = ProtocolVersion;
-        if (_aes is null)
+        if (_ciphers is null)
         {
             header[1] = KindPlain;
             WritePlain(packet.AsSpan(headroom + HeaderSize, plainLength), message);
@@ -68,7 +82,7 @@ internal sealed class PacketEnvelope : IDisposable
         var cipher = packet.AsSpan(headroom + HeaderSize + NonceSize, plainLength);
         var tag = packet.AsSpan(headroom + HeaderSize + NonceSize + plainLength, TagSize);
         WritePlain(cipher, message); // encrypted in place
-        lock (_aesLock) _aes.Encrypt(nonce, cipher, cipher, tag, header);
+        lock (_aesLock) _ciphers[0].Encrypt(nonce, cipher, cipher, tag, header);
         return packet;
     }
 
@@ -95,22 +109,16 @@ internal sealed class PacketEnvelope : IDisposable
         switch (span[1])
         {
             case KindPlain:
-                if (_aes is not null) return OpenStatus.NotEncrypted;
+                if (_ciphers is not null) return OpenStatus.NotEncrypted;
                 plain = packet.Slice(HeaderSize);
                 break;
             case KindEncrypted:
             {
-                if (_aes is null) return OpenStatus.KeyMissing;
+                if (_ciphers is null) return OpenStatus.KeyMissing;
                 int plainLength = span.Length - HeaderSize - NonceSize - TagSize;
                 if (plainLength < 2) return OpenStatus.Malformed;
                 var buffer = new byte[plainLength];
-                try
-                {
-                    lock (_aesLock)
-                        _aes.Decrypt(span.Slice(HeaderSize, NonceSize), span.Slice(HeaderSize + NonceSize, plainLength),
-                            span.Slice(HeaderSize + NonceSize + plainLength, TagSize), buffer, span[..HeaderSize]);
-                }
-                catch (CryptographicException) { return OpenStatus.AuthFailed; }
+                if (!TryDecrypt(span, plainLength, buffer)) return OpenStatus.AuthFailed;
                 plain = buffer;
                 break;
             }
@@ -129,5 +137,27 @@ internal sealed class PacketEnvelope : IDisposable
         return OpenStatus.Ok;
     }
 
-    public void Dispose() => _aes?.Dispose();
+    private bool TryDecrypt(ReadOnlySpan<byte> packet, int plainLength, byte[] buffer)
+    {
+        lock (_aesLock)
+        {
+            foreach (var cipher in _ciphers!)
+            {
+                try
+                {
+                    cipher.Decrypt(packet.Slice(HeaderSize, NonceSize), packet.Slice(HeaderSize + NonceSize, plainLength),
+                        packet.Slice(HeaderSize + NonceSize + plainLength, TagSize), buffer, packet[..HeaderSize]);
+                    return true;
+                }
+                catch (CryptographicException) { } // another key of the ring may have sealed it
+            }
+        }
+        return false;
+    }
+
+    public void Dispose()
+    {
+        lock (_aesLock)
+            foreach (var cipher in _ciphers ?? []) cipher.Dispose();
+    }
 }

@@ -11,11 +11,20 @@ public sealed record AgentOptions
     /// <summary>The address node sockets bind to and peers use (from --node-interface).</summary>
     public required IPAddress NodeAddress { get; init; }
     public required PortRanges Ports { get; init; }
-    /// <summary>TCP port of the REST API; 0 disables the TCP listener.</summary>
+    /// <summary>TCP port of the REST API (on the node address); 0 disables the TCP listener.</summary>
     public int RestPort { get; init; } = 6664;
+    /// <summary>File holding the bearer token the REST port requires (--api-token-file); null: the port serves health only.</summary>
+    public string? ApiTokenFile { get; init; }
+    /// <summary>PEM certificate and key of HTTPS on the REST port (--api-cert, --api-key); null: plain HTTP.</summary>
+    public string? ApiCertFile { get; init; }
+    public string? ApiKeyFile { get; init; }
+    /// <summary>PEM CA whose client certificates may use the REST port without a token (--api-client-ca; needs HTTPS).</summary>
+    public string? ApiClientCaFile { get; init; }
     public bool Clean { get; init; }
     public string Driver { get; init; } = "user";
     public required string SocketDir { get; init; }
+    /// <summary>Directory of api.sock, state.json and the in-flight journal (--admin-socket-dir); pods do not mount it.</summary>
+    public string AdminSocketDir { get; init; } = AppSwitch.Common.Paths.AdminSocketDirectory.Default;
     /// <summary>Group id that may use the sockets besides root (--socket-group); null: the agent's own group.</summary>
     public int? SocketGroup { get; init; }
     /// <summary>Cluster neighbours to join: addresses or host names, optionally with :port.</summary>
@@ -27,7 +36,7 @@ public sealed record AgentOptions
     public bool GossipAutoDiscover { get; init; }
     /// <summary>none or kubernetes (--discovery-adapter); parsed, not yet acted on.</summary>
     public string DiscoveryAdapter { get; init; } = "none";
-    /// <summary>none or kubernetes (--rules-adapter); parsed, not yet acted on.</summary>
+    /// <summary>none or kubernetes (--rules-adapter); with kubernetes, rules come from the RoutingRule CRD and REST rule writes are refused.</summary>
     public string RulesAdapter { get; init; } = "none";
     /// <summary>--kubeconfig, --kubernetes-url/-token/-namespace (see Kubernetes/Config/KubeConnectionResolver).</summary>
     public KubeSettings Kubernetes { get; init; } = new();
@@ -44,5 +53,7 @@ public sealed record AgentOptions
     public bool SocketLock { get; init; } = true;
     /// <summary>Name of the agent's cgroup v2 child (--socket-lock-cgroup).</summary>
     public string SocketLockCgroup { get; init; } = "appswitch-agent";
+    /// <summary>What apps may reach outside AppSwitch (--egress, --egress-allow); default: everything.</summary>
+    public Interception.EgressPolicy Egress { get; init; } = Interception.EgressPolicy.AllowAll;
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }

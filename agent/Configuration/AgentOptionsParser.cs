@@ -52,7 +52,27 @@ public sealed class AgentOptionsParser
             new("rest-port", OptionKind.Int)
             {
                 ValueName = "PORT", EnvironmentVariable = "AX_REST_PORT", DefaultValue = "6664",
-                Validate = OptionValues.Port(allowZero: true), Help = "TCP port of the REST API; 0 turns it off",
+                Validate = OptionValues.Port(allowZero: true),
+                Help = "TCP port of the REST API on the node address (health only without --api-token-file); 0 turns it off",
+            },
+            new("api-token-file")
+            {
+                ValueName = "FILE", EnvironmentVariable = "AX_API_TOKEN_FILE", Validate = Api.Access.ApiTokenFile.Explain,
+                Help = "bearer token the REST port requires for everything but /healthz (re-read when the file changes)",
+            },
+            new("api-cert")
+            {
+                ValueName = "FILE", EnvironmentVariable = "AX_API_CERT", Validate = CheckReadable,
+                Help = "PEM certificate: the REST port speaks HTTPS (with --api-key)",
+            },
+            new("api-key")
+            {
+                ValueName = "FILE", EnvironmentVariable = "AX_API_KEY", Validate = CheckReadable, Help = "PEM private key of --api-cert",
+            },
+            new("api-client-ca")
+            {
+                ValueName = "FILE", EnvironmentVariable = "AX_API_CLIENT_CA", Validate = CheckReadable,
+                Help = "PEM CA: clients with a certificate it signed may use the REST port without a token (needs --api-cert)",
             },
             new("clean", OptionKind.Bool)
             {
@@ -68,7 +88,13 @@ public sealed class AgentOptionsParser
             {
                 ValueName = "DIR", EnvironmentVariable = SocketDirectory.EnvironmentVariable,
                 DefaultValue = SocketDirectory.Default, Validate = CheckSocketDir,
-                Help = "directory of the launcher and API sockets",
+                Help = "directory of the launcher socket (ax.sock; the directory pods mount)",
+            },
+            new("admin-socket-dir")
+            {
+                ValueName = "DIR", EnvironmentVariable = AdminSocketDirectory.EnvironmentVariable,
+                DefaultValue = AdminSocketDirectory.Default, Validate = CheckSocketDir,
+                Help = "directory of the admin API socket (api.sock) and the agent's state; never mount it into pods",
             },
             new("socket-group")
             {
@@ -88,7 +114,7 @@ public sealed class AgentOptionsParser
             new("gossip-key")
             {
                 ValueName = "BASE64", EnvironmentVariable = "AX_GOSSIP_KEY", Validate = CheckGossipKey,
-                Help = "32-byte key (base64) encrypting and authenticating gossip (AES-GCM)",
+                Help = "key (base64 of 16, 24 or 32 bytes) encrypting and authenticating gossip (AES-GCM); seeds the keyring `ax keys` changes",
             },
             new("gossip-auto-discover", OptionKind.Bool)
             {
@@ -126,6 +152,17 @@ public sealed class AgentOptionsParser
                 ValueName = "NAME", EnvironmentVariable = "AX_SOCKET_LOCK_CGROUP", DefaultValue = "appswitch-agent",
                 Validate = CheckCgroupName, Help = "the agent's own cgroup v2 child (kept across restarts)",
             },
+            new("egress")
+            {
+                ValueName = "allow|deny", EnvironmentVariable = "AX_EGRESS", DefaultValue = "allow",
+                Validate = v => v is "allow" or "deny" ? null : "must be allow or deny",
+                Help = "whether apps may connect to addresses outside AppSwitch (not virtual); deny refuses them (ECONNREFUSED)",
+            },
+            new("egress-allow")
+            {
+                ValueName = "CIDR[:PORTS],...", EnvironmentVariable = "AX_EGRESS_ALLOW", Validate = CheckEgressAllow,
+                Help = "with --egress deny, what apps may still reach, e.g. 10.0.0.0/8:443,192.0.2.7,[2001:db8::/32]:8000-8100",
+            },
             new("log-level")
             {
                 ValueName = "LEVEL", EnvironmentVariable = "AX_LOG_LEVEL", DefaultValue = "info",
@@ -155,6 +192,12 @@ public sealed class AgentOptionsParser
         if (driver == "kernel")
             throw new UsageException("the kernel driver is not available in this build; use --driver user");
 
+        var (cert, certKey, clientCa) = (parsed.GetString("api-cert"), parsed.GetString("api-key"), parsed.GetString("api-client-ca"));
+        if ((cert is null) != (certKey is null))
+            throw new UsageException("--api-cert and --api-key go together (the REST port's HTTPS certificate and its key)");
+        if (clientCa is not null && cert is null)
+            throw new UsageException("--api-client-ca needs --api-cert and --api-key (client certificates need HTTPS)");
+
         var nodeInterface = parsed.GetString("node-interface");
         return new AgentOptions
         {
@@ -166,6 +209,11 @@ public sealed class AgentOptionsParser
             Clean = parsed.GetBool("clean"),
             Driver = driver,
             SocketDir = parsed.GetString("socket-dir")!,
+            AdminSocketDir = parsed.GetString("admin-socket-dir")!,
+            ApiTokenFile = parsed.GetString("api-token-file"),
+            ApiCertFile = cert,
+            ApiKeyFile = certKey,
+            ApiClientCaFile = clientCa,
             SocketGroup = parsed.GetString("socket-group") is { } group && SocketGroup.TryResolve(group, out var gid, out _) ? gid : null,
             LogLevel = ToLogLevel(parsed.GetString("log-level")!)!.Value,
             Neighbors = SplitList(parsed.GetString("neighbors")),
@@ -182,6 +230,7 @@ public sealed class AgentOptionsParser
             IpPool = Table.VirtualIpPool.Parse(parsed.GetString("ip-pool")!),
             SocketLock = parsed.GetBool("socket-lock"),
             SocketLockCgroup = parsed.GetString("socket-lock-cgroup")!,
+            Egress = ParseEgress(parsed.GetString("egress")!, parsed.GetString("egress-allow")),
         };
     }
 
@@ -200,6 +249,31 @@ public sealed class AgentOptionsParser
                 return $"'{neighbor}' is not an address, host name or host:port";
         }
         return null;
+    }
+
+    private static string? CheckEgressAllow(string value)
+    {
+        try
+        {
+            Interception.EgressPolicy.ParseAllowList(value);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private static Interception.EgressPolicy ParseEgress(string mode, string? allowList)
+    {
+        try
+        {
+            return Interception.EgressPolicy.Parse(mode, allowList);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     private static string? CheckGossipKey(string value)
@@ -256,11 +330,24 @@ public sealed class AgentOptionsParser
         }
     }
 
+    private static string? CheckReadable(string path)
+    {
+        try
+        {
+            using var _ = File.OpenRead(path);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot read {path}: {e.Message}";
+        }
+    }
+
     // sun_path holds 107 bytes plus the NUL; the longest name we put in the directory decides.
     private static string? CheckSocketDir(string value)
     {
         if (value.Length == 0) return "must not be empty";
-        var longest = Math.Max(SocketDirectory.ApiSocketName.Length, SocketDirectory.LauncherSocketName.Length);
+        var longest = Math.Max(AdminSocketDirectory.ApiSocketName.Length, SocketDirectory.LauncherSocketName.Length);
         return System.Text.Encoding.UTF8.GetByteCount(value) + 1 + longest > 107
             ? "too long for a Unix socket path"
             : null;

@@ -57,6 +57,11 @@ public static class KubernetesFlags
             ValueName = "NAME", EnvironmentVariable = "AX_KUBERNETES_POD_NAME",
             Help = "this pod's name: source service and tags come from its Service and labels",
         },
+        new("kubernetes-cgroup-root")
+        {
+            ValueName = "PATH", EnvironmentVariable = "AX_KUBERNETES_CGROUP_ROOT", DefaultValue = "/", Validate = CheckCgroupRoot,
+            Help = "the kubelet's --cgroup-root: pods' cgroups (kubepods…) are looked for below it to tell which pod an `ax run` runs in",
+        },
     ];
 
     /// <summary>Rewrites `--kubernetes_url[=v]` to `--kubernetes-url[=v]` (up to a `--`).</summary>
@@ -80,9 +85,13 @@ public static class KubernetesFlags
         Token = parsed.GetString("kubernetes-token"),
         Kubeconfig = parsed.GetString("kubeconfig"),
         Namespace = parsed.GetString("kubernetes-namespace") is AllNamespaces ? null : parsed.GetString("kubernetes-namespace"),
+        CgroupRoot = parsed.GetString("kubernetes-cgroup-root")!,
     };
 
     private static string? CheckAdapter(string value) => Adapters.Contains(value) ? null : "must be none or kubernetes";
+
+    private static string? CheckCgroupRoot(string value) =>
+        value.StartsWith('/') && !value.Split('/').Any(s => s is "." or "..") && !value.Contains('\0') ? null : "must be an absolute cgroup path (like /kubepods-root)";
 
     private static string? CheckUrl(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "https" or "http" ? null : "must be an http(s) URL";

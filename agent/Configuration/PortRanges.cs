@@ -25,6 +25,13 @@ public sealed class PortRanges
         throw new ArgumentOutOfRangeException(nameof(index));
     }
 
+    public bool Contains(int port)
+    {
+        foreach (var (low, high) in _ranges)
+            if (port >= low && port <= high) return true;
+        return false;
+    }
+
     /// <summary>Parses "a-b,c,…"; throws FormatException with a message naming the bad part.</summary>
     public static PortRanges Parse(string text)
     {

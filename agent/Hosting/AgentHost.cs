@@ -1,5 +1,5 @@
-using System.Net;
 using AppSwitch.Agent.Api;
+using AppSwitch.Agent.Api.Access;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.L7;
@@ -16,35 +16,52 @@ using Microsoft.Extensions.Hosting;
 namespace AppSwitch.Agent.Hosting;
 
 /// <summary>
-/// Builds and runs the agent: Kestrel on &lt;socket-dir&gt;/api.sock (and the REST port), the service table,
+/// Builds and runs the agent: Kestrel on &lt;admin-socket-dir&gt;/api.sock (and the REST port), the service table,
 /// the syscall supervisor and the launcher endpoint. Runs until SIGTERM/SIGINT.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class AgentHost
 {
-    /// <summary>Unix socket directory: root and its group only (the launcher socket inside decides who may run apps).</summary>
+    /// <summary>Socket and admin directories: root and its group only (the sockets inside check their peers too).</summary>
     private const UnixFileMode SocketDirMode =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
         UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
 
     public static async Task<int> RunAsync(AgentOptions options)
     {
-        var apiSocket = SocketDirectory.ApiSocket(options.SocketDir);
-        if ((Prepare(options.SocketDir, apiSocket) ?? SocketPermissions.SecureDirectory(options.SocketDir, options.SocketGroup)) is { } problem)
+        var apiSocket = AdminSocketDirectory.ApiSocket(options.AdminSocketDir);
+        if ((PrepareDirectory(options.SocketDir) ?? SocketPermissions.SecureDirectory(options.SocketDir, options.SocketGroup)
+             ?? PrepareDirectory(options.AdminSocketDir) ?? SocketPermissions.SecureDirectory(options.AdminSocketDir, options.SocketGroup)
+             ?? Claim(options.AdminSocketDir, apiSocket)) is { } problem)
         {
             Console.Error.WriteLine($"ax daemon: {problem}");
             return 1;
         }
 
+        RestPortTls? tls;
+        try
+        {
+            tls = options.ApiCertFile is { } cert ? RestPortTls.Load(cert, options.ApiKeyFile!, options.ApiClientCaFile) : null;
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"ax daemon: {e.Message}");
+            return 1;
+        }
+
         // Before any socket exists: node sockets carry the cgroup of the agent that made them.
         var socketLock = options.SocketLock ? SocketLockInstaller.Engage(options.SocketLockCgroup) : null;
-        await using var app = Build(options, apiSocket);
+        await using var app = Build(options, apiSocket, tls);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentHost).FullName!);
         if (socketLock is null) AgentHostLog.SocketLockDisabled(log);
         else if (socketLock.Engaged) AgentHostLog.SocketLockOn(log, socketLock.Detail);
         else AgentHostLog.SocketLockOff(log, socketLock.Detail);
         try
         {
+            foreach (var moved in LegacyStateLocation.MoveToAdminDirectory(options.SocketDir, options.AdminSocketDir))
+                AgentHostLog.MovedLegacyState(log, moved, options.SocketDir, options.AdminSocketDir);
+            // An older agent's api.sock in the pods' directory: gone once nobody answers on it.
+            if (options.SocketDir != options.AdminSocketDir) ApiSocketFile.TryClaim(Path.Combine(options.SocketDir, AdminSocketDirectory.ApiSocketName));
             try
             {
                 await app.StartAsync();
@@ -57,7 +74,7 @@ public static class AgentHost
             }
             SocketPermissions.SecureSocket(apiSocket, options);
             AgentHostLog.Started(log, options.NodeName, options.NodeAddress, options.Cluster, options.SocketDir,
-                options.RestPort > 0 ? options.RestPort.ToString() : "off", options.Ports);
+                options.AdminSocketDir, options.RestPort > 0 ? RestPortDescription(options) : "off", options.Ports);
             await app.WaitForShutdownAsync();
             AgentHostLog.Stopped(log);
             return 0;
@@ -68,16 +85,33 @@ public static class AgentHost
         }
     }
 
-    public static WebApplication Build(AgentOptions options, string apiSocket)
+    private static string RestPortDescription(AgentOptions options)
+    {
+        var scheme = options.ApiCertFile is null ? "http" : "https";
+        var credentials = new[] { options.ApiTokenFile is null ? null : "bearer token", options.ApiClientCaFile is null ? null : "client certificate" }
+            .OfType<string>().ToList();
+        return $"{scheme}://{options.NodeAddress}:{options.RestPort} " +
+               $"({(credentials.Count == 0 ? "health only: no --api-token-file or --api-client-ca" : string.Join(" or ", credentials))})";
+    }
+
+    internal static WebApplication Build(AgentOptions options, string apiSocket, RestPortTls? tls = null)
     {
         // The empty builder skips appsettings, user secrets and their reflection: the agent starts noticeably faster.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "appswitch-agent" });
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        builder.WebHost.UseKestrelCore();
+        if (tls is not null) builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.ListenUnixSocket(apiSocket, listen => listen.Protocols = HttpProtocols.Http1);
+            // The node address only: other interfaces (a pod network, a management LAN) have no business here.
+            // Bound before api.sock (Kestrel binds in this order): an answer on api.sock means the REST port is up too.
             if (options.RestPort > 0)
-                kestrel.Listen(IPAddress.Any, options.RestPort, listen => listen.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(options.NodeAddress, options.RestPort, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    if (tls is not null) listen.UseHttps(tls.Options());
+                });
+            kestrel.ListenUnixSocket(apiSocket, listen => listen.Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddRoutingCore();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
@@ -85,19 +119,27 @@ public static class AgentHost
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new NodeIdentity(options.NodeName, options.Cluster, options.NodeAddress));
-        builder.Services.AddSingleton<ServiceTable>();
+        builder.Services.AddSingleton(sp => new ServiceTable(sp.GetRequiredService<NodeIdentity>()) { Egress = options.Egress.ToString() });
         builder.Services.AddSingleton<ClusterReplicator>();
         builder.Services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<ClusterReplicator>());
         // DNS for apps: the launcher endpoint hands it sockets, the supervisor redirects node sockets to it.
         builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<ILoggerFactory>()));
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
-        builder.Services.AddSingleton(new StateFile(options.SocketDir));
-        builder.Services.AddSingleton(_ => new InflightJournal(options.SocketDir));
+        builder.Services.AddSingleton(new StateFile(options.AdminSocketDir));
+        builder.Services.AddSingleton(sp => KeyringFile.NextTo(sp.GetRequiredService<StateFile>()));
+        builder.Services.AddSingleton(_ => new InflightJournal(options.AdminSocketDir));
         // The HTTP relay starts before the supervisor: restored apps may connect through it at once.
         builder.Services.AddSingleton<HttpRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
-        builder.Services.AddSingleton(sp => new ConnectTargetResolver(sp.GetRequiredService<ServiceTable>(), new BackendPicker(),
-            sp.GetRequiredService<ILogger<Supervisor>>(), sp.GetRequiredService<DnsServer>().NodeEndPoint, sp.GetRequiredService<HttpRelay>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            var httpRelay = sp.GetRequiredService<HttpRelay>();
+            var directory = sp.GetRequiredService<INodeDirectory>();
+            return new ConnectTargetResolver(sp.GetRequiredService<ServiceTable>(), new BackendPicker(),
+                sp.GetRequiredService<ILogger<Supervisor>>(), sp.GetRequiredService<DnsServer>().NodeEndPoint, httpRelay,
+                new AgentEndPoints(sp.GetRequiredService<NodeIdentity>(), options.RestPort, options.GossipPort, () => httpRelay.EndPoint, directory.Nodes),
+                options.Egress);
+        });
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>(),
             sp.GetRequiredService<ConnectTargetResolver>(), sp.GetRequiredService<HttpRelay>()));
@@ -116,27 +158,42 @@ public static class AgentHost
 
         var app = builder.Build();
         app.UseMiddleware<ApiErrorMiddleware>();
+        app.UseMiddleware<ApiAccessMiddleware>();
         app.MapHealthEndpoint();
         app.MapTableEndpoints();
         app.MapVServiceEndpoints();
         app.MapRuleEndpoints();
         app.MapRegistryEndpoints();
+        app.MapKeyEndpoints();
         return app;
     }
 
-    /// <summary>Creates the socket directory when missing and claims api.sock; returns a one-line problem or null.</summary>
-    private static string? Prepare(string socketDir, string apiSocket)
+    /// <summary>Creates a directory of the agent (socket or admin) when missing; returns a one-line problem or null.</summary>
+    private static string? PrepareDirectory(string dir)
     {
         try
         {
-            if (!Directory.Exists(socketDir)) Directory.CreateDirectory(socketDir, SocketDirMode);
-            return ApiSocketFile.TryClaim(apiSocket)
-                ? null
-                : $"another agent is already serving {socketDir} (its API answers on {apiSocket})";
+            if (!Directory.Exists(dir)) Directory.CreateDirectory(dir, SocketDirMode);
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return $"cannot prepare the socket directory {socketDir}: {e.Message}";
+            return $"cannot prepare the directory {dir}: {e.Message}";
+        }
+    }
+
+    /// <summary>Claims api.sock in the admin directory; returns a one-line problem or null.</summary>
+    private static string? Claim(string adminDir, string apiSocket)
+    {
+        try
+        {
+            return ApiSocketFile.TryClaim(apiSocket)
+                ? null
+                : $"another agent is already serving {adminDir} (its API answers on {apiSocket})";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot claim {apiSocket}: {e.Message}";
         }
     }
 }

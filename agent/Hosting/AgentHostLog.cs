@@ -7,21 +7,25 @@ namespace AppSwitch.Agent.Hosting;
 internal static partial class AgentHostLog
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-        Message = "AppSwitch agent running: node {NodeName} address {NodeAddress} cluster {Cluster}, sockets in {SocketDir}, REST port {RestPort}, node ports {Ports}")]
-    public static partial void Started(ILogger logger, string nodeName, IPAddress nodeAddress, string cluster, string socketDir, string restPort, PortRanges ports);
+        Message = "AppSwitch agent running: node {NodeName} address {NodeAddress} cluster {Cluster}, launcher socket in {SocketDir}, admin API and state in {AdminSocketDir}, REST port {RestPort}, node ports {Ports}")]
+    public static partial void Started(ILogger logger, string nodeName, IPAddress nodeAddress, string cluster, string socketDir,
+        string adminSocketDir, string restPort, PortRanges ports);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "AppSwitch agent stopped")]
     public static partial void Stopped(ILogger logger);
 
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "moved {File} from {SocketDir} (pods mount it) to {AdminSocketDir}")]
+    public static partial void MovedLegacyState(ILogger logger, string file, string socketDir, string adminSocketDir);
+
     [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "cannot listen: {Reason}")]
     public static partial void ListenFailed(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "socket lock on: {Detail}; node sockets are connected and bound by the agent only")]
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "socket lock on: {Detail}; node sockets are connected and bound by the agent only")]
     public static partial void SocketLockOn(ILogger logger, string detail);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "socket lock off: {Reason}; apps are contained by seccomp only")]
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "socket lock off: {Reason}; apps are contained by seccomp only")]
     public static partial void SocketLockOff(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "socket lock disabled (--socket-lock=false); apps are contained by seccomp only")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "socket lock disabled (--socket-lock=false); apps are contained by seccomp only")]
     public static partial void SocketLockDisabled(ILogger logger);
 }

@@ -17,7 +17,7 @@ internal static class SocketPermissions
 
     /// <summary>Gives the socket directory its owners and mode; returns a one-line problem or null.</summary>
     public static string? SecureDirectory(string dir, int? group) =>
-        Apply(dir, DirectoryMode, group) is { } error ? $"cannot secure the socket directory {dir}: {error}" : null;
+        Apply(dir, DirectoryMode, group) is { } error ? $"cannot secure the directory {dir}: {error}" : null;
 
     /// <summary>Gives a socket the agent just bound its owners and mode; throws IOException with one line when it cannot.</summary>
     public static void SecureSocket(string path, AgentOptions options)

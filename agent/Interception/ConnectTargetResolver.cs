@@ -11,11 +11,15 @@ namespace AppSwitch.Agent.Interception;
 /// ip:port becomes the node address of one of its servers that shares a label with the client (chosen at random),
 /// or, when the servers' app is a named service with route rules, of the instance those rules choose; when
 /// those servers are `http` endpoints and a rule of the service needs request-level work, the agent's HTTP relay;
-/// other addresses go to the node's network.
+/// a server's node ip:port is decided as its virtual ip:port (that server or nothing); the agent's own ports are
+/// refused; other addresses go to the node's network if the egress policy allows them.
+/// Every refusal is ECONNREFUSED, as a closed port answers: the app learns nothing about what it may not reach.
 /// </summary>
 internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker picker, ILogger logger,
-    Func<Transport, IPEndPoint?>? dnsRedirect = null, HttpRelay? httpRelay = null)
+    Func<Transport, IPEndPoint?>? dnsRedirect = null, HttpRelay? httpRelay = null, AgentEndPoints? agentEndPoints = null,
+    EgressPolicy? egress = null)
 {
+    private readonly EgressPolicy _egress = egress ?? EgressPolicy.AllowAll;
     private readonly RouteRulePicker _routes = new(table);
     private readonly KubernetesTargetPicker _kubernetes = new(table);
     private const int DnsPort = 53;
@@ -30,11 +34,68 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             errno = 0;
             return new ConnectTarget(dns, null);
         }
+        var direct = new IPEndPoint(address, destination.Port);
+        if (agentEndPoints?.Find(direct, transport) is { } agentPort)
+        {
+            logger.LogDebug("App {AppId}: {Destination}/{Transport} is the agent's own {Port} port: refused", client.App.Id, direct, transport, agentPort);
+            errno = Libc.ECONNREFUSED;
+            return null;
+        }
         if (table.FindVService(address) is { } vservice) return ResolveVService(client.App, vservice, destination.Port, transport, out errno);
         if (!table.Kubernetes.IsEmpty && table.Kubernetes.IsClusterIp(address))
             return ResolveClusterIp(client.App, address, destination.Port, transport, out errno);
-        return ResolveDirect(client.App, new IPEndPoint(address, destination.Port), transport, out errno, out var relayRoute) is { } target
-            ? new ConnectTarget(target, null, relayRoute) : null;
+        if (table.ServerAtNode(address, destination.Port) is { } published && published.Transport == transport && !published.Virtual.Equals(direct))
+            return ResolveNodeEndPoint(client.App, published, direct, transport, out errno);
+        var target = ResolveDirect(client.App, direct, transport, out errno, out var relayRoute);
+        if (target is null) return null;
+        // ResolveDirect hands back the destination itself only when it is on the node's network (nothing virtual).
+        if (!ReferenceEquals(target, direct)) return new ConnectTarget(target, null, relayRoute);
+        if (transport == Transport.Tcp && Relay.RelayPlanner.RouteAt(table, direct) is { } relayed)
+            return ResolveRelayListener(client.App, relayed, direct, transport, out errno);
+        if (!_egress.Allows(address, destination.Port))
+        {
+            logger.LogDebug("App {AppId}: {Destination}/{Transport} is outside AppSwitch and the egress policy ({Egress}) refuses it",
+                client.App.Id, direct, transport, _egress);
+            errno = Libc.ECONNREFUSED;
+            return null;
+        }
+        return new ConnectTarget(target, null);
+    }
+
+    /// <summary>
+    /// A relay listener (an `--expose` or external vservice port of a node, meant for clients outside AppSwitch),
+    /// dialled by an app: decided as what the relay leads to, with the app's labels — the app's server's node endpoint,
+    /// or the vservice's vport — so the relay opens nothing to apps that their labels would not.
+    /// </summary>
+    private ConnectTarget? ResolveRelayListener(AppEntry client, Relay.RelayRoute relayed, IPEndPoint destination, Transport transport, out int errno)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("App {AppId}: {Destination} is a relay listener ({Route}): decided as its route", client.Id, destination, relayed);
+        switch (relayed)
+        {
+            case Relay.ExposeRoute expose when table.ServerOfApp(expose.NodeName, expose.AppId, expose.AppPort, transport) is { } server:
+                return ResolveNodeEndPoint(client, server, destination, transport, out errno);
+            case Relay.VServiceRoute route when table.AllVServices().FirstOrDefault(v => v.Name == route.Name
+                                                                              && (v.RemoteNode?.Name ?? table.Node.Name) == route.Owner) is { } vservice:
+                return ResolveVService(client, vservice, route.VPort, transport, out errno);
+            default:
+                errno = Libc.ECONNREFUSED; // the relay would reset it: nobody serves it now
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// A server's node ip:port, dialled directly: decided as a connect to its virtual ip:port (labels, route rules,
+    /// the HTTP relay) with that one server as the only candidate, so the node endpoint opens nothing the virtual
+    /// address would not.
+    /// </summary>
+    private ConnectTarget? ResolveNodeEndPoint(AppEntry client, ServerEntry server, IPEndPoint destination, Transport transport, out int errno)
+    {
+        var target = ResolveDirect(client, server.Virtual, transport, out errno, out var relayRoute, only: server);
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("App {AppId}: {Destination} is the node endpoint of server {Virtual} (app {Server}) -> {Target}",
+                client.Id, destination, server.Virtual, server.App.Id, target?.ToString() ?? "refused");
+        return target is null ? null : new ConnectTarget(target, null, relayRoute);
     }
 
     /// <summary>
@@ -78,12 +139,14 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     }
 
     /// <param name="client">The app connecting; null for a client outside AppSwitch, which may reach every server.</param>
-    private IPEndPoint? ResolveDirect(AppEntry? client, IPEndPoint destination, Transport transport, out int errno, out RelayRoute? relayRoute)
+    /// <param name="only">The one server that may be chosen (a connect to its node endpoint); null: any of the destination's.</param>
+    private IPEndPoint? ResolveDirect(AppEntry? client, IPEndPoint destination, Transport transport, out int errno, out RelayRoute? relayRoute,
+        ServerEntry? only = null)
     {
         errno = 0;
         relayRoute = null;
         var address = destination.Address;
-        var servers = table.ServersFor(address, destination.Port, transport);
+        var servers = only is null ? table.ServersFor(address, destination.Port, transport) : [only];
         if (servers.Count > 0)
         {
             // Amalgam8 route rules of the destination's service; without any rule this is one field read.
@@ -101,7 +164,7 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
                     return relayEndPoint;
                 }
                 var routed = _routes.Pick(client, service, destination.Port, transport,
-                    s => client is null || LabelAccess.Allows(client.Labels, s.App.Labels), out var rule);
+                    s => (only is null || s == only) && (client is null || LabelAccess.Allows(client.Labels, s.App.Labels)), out var rule);
                 if (rule is not null)
                 {
                     if (logger.IsEnabled(LogLevel.Debug))

@@ -14,10 +14,18 @@ public sealed class KubernetesRegistry
     public const string Owner = "kubernetes";
 
     private volatile KubernetesRegistryView _view = KubernetesRegistryView.Empty;
+    private TaskCompletionSource _replaced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsEmpty => _view.IsEmpty;
 
-    public void Replace(KubernetesRegistryView view) => _view = view;
+    public void Replace(KubernetesRegistryView view)
+    {
+        _view = view;
+        Interlocked.Exchange(ref _replaced, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>Completes at the next <see cref="Replace"/>: take it before looking, then wait for it.</summary>
+    public Task NextReplace => Volatile.Read(ref _replaced).Task;
 
     /// <summary>The Service port behind ClusterIP:port, or null when the address is no Service's.</summary>
     public KubeVirtualEndpoint? FindVirtual(IPAddress address, int port) =>
@@ -32,8 +40,17 @@ public sealed class KubernetesRegistry
     /// <summary>The pod's Service (any one when several select it) and its labels; null when the pod is unknown.</summary>
     public KubePodIdentity? IdentityOf(string podName) => _view.Pods.GetValueOrDefault(podName);
 
+    /// <summary>The pod's identity by its UID (pod names repeat across namespaces, UIDs do not).</summary>
+    public KubePodIdentity? IdentityOfUid(string podUid) => _view.PodIdentitiesByUid.GetValueOrDefault(podUid);
+
+    /// <summary>The watched pod with this UID (any pod, with or without a Service); null when none is known.</summary>
+    public KubePodRef? PodOfUid(string podUid) => _view.PodsByUid.GetValueOrDefault(podUid);
+
     public IReadOnlyList<ServiceInstanceRecord> Instances() => _view.Instances;
 }
 
 /// <summary>Who an app running as a pod is for route rules: its Service's name and its tags in label form.</summary>
 public sealed record KubePodIdentity(string Service, IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>A watched pod: its namespace and name.</summary>
+public sealed record KubePodRef(string Namespace, string Name);

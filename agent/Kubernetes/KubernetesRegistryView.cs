@@ -15,8 +15,11 @@ public sealed class KubernetesRegistryView
     public IReadOnlySet<IPAddress> ClusterIps { get; private init; } = new HashSet<IPAddress>();
     public IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> Names { get; private init; } = new Dictionary<string, IReadOnlyList<IPAddress>>();
     public IReadOnlyDictionary<string, KubePodIdentity> Pods { get; private init; } = new Dictionary<string, KubePodIdentity>();
+    public IReadOnlyDictionary<string, KubePodIdentity> PodIdentitiesByUid { get; private init; } = new Dictionary<string, KubePodIdentity>();
+    /// <summary>Every watched pod by UID: what a launcher's cgroup is matched against.</summary>
+    public IReadOnlyDictionary<string, KubePodRef> PodsByUid { get; private init; } = new Dictionary<string, KubePodRef>();
     public IReadOnlyList<ServiceInstanceRecord> Instances { get; private init; } = [];
-    public bool IsEmpty => Virtuals.Count == 0 && Instances.Count == 0 && Pods.Count == 0;
+    public bool IsEmpty => Virtuals.Count == 0 && Instances.Count == 0 && Pods.Count == 0 && PodsByUid.Count == 0;
 
     public static KubernetesRegistryView From(KubeClusterSnapshot snapshot, KubernetesServiceMapper mapper)
     {
@@ -33,12 +36,16 @@ public sealed class KubernetesRegistryView
                 if (!list.Contains(ip)) list.Add(ip);
             }
         }
+        var (byName, byUid) = PodIdentities(snapshot);
         return new KubernetesRegistryView
         {
             Virtuals = virtuals,
             ClusterIps = virtuals.Keys.Select(k => k.Item1).ToHashSet(),
             Names = names.ToDictionary(n => n.Key, n => (IReadOnlyList<IPAddress>)n.Value, StringComparer.OrdinalIgnoreCase),
-            Pods = PodIdentities(snapshot),
+            Pods = byName,
+            PodIdentitiesByUid = byUid,
+            PodsByUid = snapshot.Pods.Where(p => !string.IsNullOrEmpty(p.Metadata.Uid))
+                .GroupBy(p => p.Metadata.Uid!).ToDictionary(g => g.Key, g => new KubePodRef(g.First().Metadata.Namespace ?? "", g.First().Metadata.Name)),
             Instances = instances.Select(Record).ToList(),
         };
     }
@@ -53,15 +60,16 @@ public sealed class KubernetesRegistryView
     };
 
     /// <summary>
-    /// Pod name → the first Service (by namespace, name) whose selector its labels satisfy, and the pod's tags as an
+    /// Pod name (and UID) → the first Service (by namespace, name) whose selector its labels satisfy, and the pod's tags as an
     /// instance of it would have them (version, `kubernetes`, labels) in label form: `k=v` → k:v, `k` → k:"".
     /// </summary>
-    private static Dictionary<string, KubePodIdentity> PodIdentities(KubeClusterSnapshot snapshot)
+    private static (Dictionary<string, KubePodIdentity> ByName, Dictionary<string, KubePodIdentity> ByUid) PodIdentities(KubeClusterSnapshot snapshot)
     {
         var replicaSets = snapshot.ReplicaSets.ToDictionary(r => (r.Metadata.Namespace ?? "", r.Metadata.Name));
         var services = snapshot.Services.Where(s => s.Spec.Selector is { Count: > 0 })
             .OrderBy(s => s.Metadata.Namespace, StringComparer.Ordinal).ThenBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
         var pods = new Dictionary<string, KubePodIdentity>(StringComparer.Ordinal);
+        var byUid = new Dictionary<string, KubePodIdentity>(StringComparer.Ordinal);
         foreach (var pod in snapshot.Pods)
         {
             var labels = pod.Metadata.Labels ?? [];
@@ -75,8 +83,10 @@ public sealed class KubernetesRegistryView
                 var equals = tag.IndexOf('=');
                 asLabels.TryAdd(equals < 0 ? tag : tag[..equals], equals < 0 ? "" : tag[(equals + 1)..]);
             }
-            pods.TryAdd(pod.Metadata.Name, new KubePodIdentity(service.Metadata.Name, asLabels));
+            var identity = new KubePodIdentity(service.Metadata.Name, asLabels);
+            pods.TryAdd(pod.Metadata.Name, identity);
+            if (!string.IsNullOrEmpty(pod.Metadata.Uid)) byUid.TryAdd(pod.Metadata.Uid, identity);
         }
-        return pods;
+        return (pods, byUid);
     }
 }

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Kubernetes.Adapter;
+using AppSwitch.Agent.Kubernetes.PodIdentity;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.CommandLine;
@@ -22,6 +24,10 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(10);
     private Socket? _listener;
     private readonly HashSet<IPAddress> _reserved = [];
+    // Kubernetes mode only: the pod a launcher runs as is derived from its cgroup, not taken on its word.
+    private readonly PodIdentityVerifier? _pods = options.DiscoveryAdapter == KubernetesAdapter.Name
+        ? new PodIdentityVerifier(table.Kubernetes, options.Kubernetes.CgroupRoot, options.Kubernetes.Namespace)
+        : null;
 
     public string SocketPath { get; } = SocketDirectory.LauncherSocket(options.SocketDir);
 
@@ -76,7 +82,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
             if (!FdPassing.TryGetPeerCredentials((int)peer.Handle, out var cred))
                 throw new LauncherProtocolException("cannot read the launcher's credentials");
             pid = cred.Pid;
-            Handshake(connection, cred);
+            Handshake(connection, cred, (int)peer.Handle);
         }
         catch (LauncherProtocolException e)
         {
@@ -93,7 +99,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
         }
     }
 
-    private void Handshake(LauncherConnection connection, Libc.UCred cred)
+    private void Handshake(LauncherConnection connection, Libc.UCred cred, int socketFd)
     {
         var (type, payload) = connection.ReadFrame();
         if (type != FrameType.Run) throw new LauncherProtocolException($"expected a RUN frame, got type {(byte)type}");
@@ -117,6 +123,13 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
         if (plan.NewNetns && cred.Uid != 0)
         {
             connection.WriteError(1, "a new network namespace needs root; run as root or use --new-netns=false");
+            return;
+        }
+        var pod = _pods?.Verify(socketFd, cred.Pid, cred.Uid, plan.KubernetesPod) ?? new PodVerdict(plan.KubernetesPod, null, null);
+        if (pod.Refusal is { } refusal)
+        {
+            logger.LogWarning("Launcher (pid {Pid}, uid {Uid}) refused: {Reason}", cred.Pid, cred.Uid, refusal);
+            connection.WriteError(1, refusal);
             return;
         }
 
@@ -161,7 +174,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
             {
                 Id = appId, Name = plan.Name, VirtualIp = virtualIp, Labels = plan.Labels, Protocol = plan.Protocol, Pid = cred.Pid,
                 Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
-                DnsReclaimFds = dnsReclaimFds, KubernetesPod = plan.KubernetesPod,
+                DnsReclaimFds = dnsReclaimFds, KubernetesPod = pod.PodName, KubernetesPodUid = pod.PodUid,
             };
             table.AddApp(app);
             supervisor.Attach(app, listener);

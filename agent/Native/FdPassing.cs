@@ -15,6 +15,19 @@ internal static unsafe class FdPassing
         return ok;
     }
 
+    private const int SoPeerPidfd = 77; // Linux 6.5+
+
+    /// <summary>
+    /// A pidfd of the peer process as it was at connect time (SO_PEERPIDFD, Linux 6.5+): unlike the pid of
+    /// SO_PEERCRED it cannot come to name another process once the peer is gone. -errno on failure (ENOPROTOOPT: older kernel).
+    /// </summary>
+    public static int GetPeerPidfd(int socketFd)
+    {
+        var fd = -1;
+        var len = sizeof(int);
+        return Libc.GetSockOpt(socketFd, Libc.SOL_SOCKET, SoPeerPidfd, &fd, &len) == 0 ? fd : -Libc.Errno;
+    }
+
     /// <summary>
     /// Receives up to buffer.Length bytes and any fds sent with them (close-on-exec in the agent).
     /// Returns the byte count (0 at end of stream) or -errno; fds beyond <paramref name="maxFds"/> are closed.

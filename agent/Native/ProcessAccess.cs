@@ -110,16 +110,25 @@ internal static unsafe class ProcessAccess
 
     private const long KcmpFile = 0;
 
+    /// <summary>
+    /// The pid a pidfd of the agent names, from its fdinfo: -1 once the process has exited (its pid may then be
+    /// reused), 0 when it is outside the agent's pid namespace, null when the fd is no pidfd.
+    /// </summary>
+    public static int? PidOfPidfd(int pidfd) => ReadNumberField($"/proc/self/fdinfo/{pidfd}", "Pid:");
+
     /// <summary>The thread group (process) id of a thread, from /proc/TID/status; the tid itself when unknown.</summary>
-    public static int ThreadGroupOf(int tid)
+    public static int ThreadGroupOf(int tid) => ReadNumberField($"/proc/{tid}/status", "Tgid:") ?? tid;
+
+    /// <summary>The number after a `Name:` line's name in a proc file; null when the file or the line is missing.</summary>
+    private static int? ReadNumberField(string path, string name)
     {
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{tid}/status"))
-                if (line.StartsWith("Tgid:", StringComparison.Ordinal))
-                    return int.Parse(line.AsSpan(5).Trim());
+            foreach (var line in File.ReadLines(path))
+                if (line.StartsWith(name, StringComparison.Ordinal))
+                    return int.Parse(line.AsSpan(name.Length).Trim());
         }
         catch (IOException) { }
-        return tid;
+        return null;
     }
 }

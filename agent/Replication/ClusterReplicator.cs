@@ -1,5 +1,6 @@
 using AppSwitch.Agent.Cluster;
 using AppSwitch.Agent.Configuration;
+using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Model;
 using Microsoft.Extensions.Hosting;
@@ -12,7 +13,7 @@ namespace AppSwitch.Agent.Replication;
 /// change, and keeps a replica of every other member's entries in the service table — replaced by each newer
 /// version, removed when the member dies or leaves. Also the directory behind `ax get nodes`.
 /// </summary>
-public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, ILoggerFactory loggers)
+public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, KeyringFile keyringFile, ILoggerFactory loggers)
     : IHostedService, INodeDirectory, IAsyncDisposable
 {
     private static readonly TimeSpan PublishDelay = TimeSpan.FromMilliseconds(20);
@@ -37,7 +38,8 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         var gossipOptions = new GossipOptions
         {
             NodeName = options.NodeName, ClusterName = options.Cluster, BindAddress = options.NodeAddress,
-            BindPort = options.GossipPort, EncryptionKey = options.GossipKey,
+            BindPort = options.GossipPort,
+            Keyring = KeyringStartup.Choose(options, keyringFile, _logger), KeyringChanged = keyringFile.Save,
         };
         _gossip = await GossipNode.StartAsync(gossipOptions, loggers.CreateLogger<GossipNode>(), cancellationToken);
         Publish();
@@ -48,7 +50,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         if (options.Neighbors.Count > 0) _loops.Add(Task.Run(JoinAsync));
         _logger.LogInformation("Gossiping as {Node} in cluster {Cluster} on {Address}:{Port} ({Encryption}); neighbours: {Neighbors}",
             options.NodeName, options.Cluster, options.NodeAddress, _gossip.BoundPort,
-            options.GossipKey is null ? "clear text" : "AES-GCM", options.Neighbors.Count == 0 ? "none" : string.Join(",", options.Neighbors));
+            _gossip.Keyring.Enabled ? "AES-GCM" : "clear text", options.Neighbors.Count == 0 ? "none" : string.Join(",", options.Neighbors));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -84,7 +86,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         catch (OperationCanceledException) { }
     }
 
-    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), table.Rules.Own()));
+    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), table.Rules.Own(), table.Egress));
 
     private async Task JoinAsync()
     {
@@ -180,10 +182,15 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             _logger.LogInformation("Member {Member} is gone; its apps, servers, vservices and rules are removed", name);
     }
 
+    /// <summary>The gossip keyring; null when gossip is off (--gossip-port 0).</summary>
+    public GossipKeyring? Keyring => _gossip?.Keyring;
+
     public IReadOnlyList<NodeRecord> Nodes()
     {
         if (_gossip is null) return new SingleNodeDirectory(table).Nodes();
         var counts = table.RemoteCounts();
+        // Every member this node lists speaks its mode: sealed traffic is unreadable to clear-text nodes and back.
+        var encryption = _gossip.Keyring.Enabled ? NodeRecord.EncryptionOn : NodeRecord.EncryptionOff;
         return _gossip.Members().OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => new NodeRecord
         {
             Name = m.Name, Cluster = options.Cluster, Address = m.Address.Address.ToString(),
@@ -191,6 +198,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             Apps = m.IsLocal ? table.Apps().Count : counts.GetValueOrDefault(m.Name).Apps,
             Servers = m.IsLocal ? table.Servers().Count : counts.GetValueOrDefault(m.Name).Servers,
             Incarnation = (long)m.Incarnation, StateVersion = (long)m.StateVersion, GossipPort = m.Address.Port, Self = m.IsLocal,
+            Encryption = encryption,
         }).ToList();
     }
 
@@ -200,7 +208,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         var c = _gossip.Counters;
         return new ClusterStats
         {
-            Node = options.NodeName, Cluster = options.Cluster, Gossip = true, Encrypted = options.GossipKey is not null,
+            Node = options.NodeName, Cluster = options.Cluster, Gossip = true, Encrypted = _gossip.Keyring.Enabled,
             MessagesSent = c.MessagesSent, BytesSent = c.BytesSent, MessagesReceived = c.MessagesReceived, BytesReceived = c.BytesReceived,
             DecodeFailures = c.DecodeFailures, AuthFailures = c.AuthFailures, WrongCluster = c.WrongCluster, EventsDropped = c.EventsDropped,
         };

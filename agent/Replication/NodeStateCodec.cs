@@ -21,7 +21,7 @@ public static class NodeStateCodec
     public const int MaxBytes = 4 << 20;
 
     public static byte[] Encode(IEnumerable<AppEntry> apps, IEnumerable<ServerEntry> servers, IEnumerable<VServiceEntry>? vservices = null,
-        IReadOnlyList<Rule>? rules = null) =>
+        IReadOnlyList<Rule>? rules = null, string? egress = null) =>
         JsonSerializer.SerializeToUtf8Bytes(new PublishedState
         {
             Apps = apps.Select(a => new PublishedApp
@@ -29,6 +29,7 @@ public static class NodeStateCodec
                 Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid,
                 Protocol = a.Protocol == AppProtocol.Default ? null : a.Protocol, Command = a.Command.ToList(), Started = a.Started,
                 Expose = a.Expose.Count == 0 ? null : a.Expose.Select(m => m.ToString()).ToList(),
+                Egress = egress,
             }).ToList(),
             Servers = servers.Select(s => new PublishedServer
             {
@@ -71,7 +72,7 @@ public static class NodeStateCodec
             {
                 Id = a.Id, Name = a.Name ?? "", VirtualIp = a.Ip is null ? null : ParseAddress(a.Ip, from),
                 Labels = a.Labels ?? [], Pid = a.Pid, Protocol = AppProtocol.IsKnown(a.Protocol) ? a.Protocol!.ToLowerInvariant() : AppProtocol.Default, Command = a.Command ?? [], Started = a.Started, RemoteNode = from,
-                Expose = DecodeExpose(a.Expose, from),
+                Expose = DecodeExpose(a.Expose, from), RemoteEgress = a.Egress,
             };
         }
         var servers = new List<ServerEntry>();
@@ -148,6 +149,8 @@ internal sealed record PublishedApp
     public DateTimeOffset Started { get; init; }
     /// <summary>`--expose` mappings as written (added later: absent in older publications).</summary>
     public List<string>? Expose { get; init; }
+    /// <summary>The node's egress policy as `ax get apps` shows it (added later: absent in older publications).</summary>
+    public string? Egress { get; init; }
 }
 
 internal sealed record PublishedServer

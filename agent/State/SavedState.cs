@@ -35,6 +35,8 @@ public sealed record SavedApp
     public List<string> Expose { get; init; } = [];
     /// <summary>The pod the app runs as (`--kubernetes-pod-name`, POD_NAME); absent when none, and in older files.</summary>
     public string? KubernetesPod { get; init; }
+    /// <summary>The pod's UID when the agent derived it from the launcher's cgroup; absent otherwise, and in older files.</summary>
+    public string? KubernetesPodUid { get; init; }
 }
 
 public sealed record SavedSocket

@@ -57,6 +57,7 @@ public sealed class StateFile(string socketDir)
             Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid, Protocol = a.Protocol,
             KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd, DnsReclaimFds = a.DnsReclaimFds.Udp < 0 ? null : [a.DnsReclaimFds.Udp, a.DnsReclaimFds.Tcp], Command = a.Command.ToList(), Started = a.Started,
             Expose = a.Expose.Select(m => m.ToString()).ToList(), KubernetesPod = a.KubernetesPod,
+            KubernetesPodUid = a.KubernetesPodUid,
         }).ToList(),
         Sockets = table.Sockets().Select(s => new SavedSocket
         {
@@ -93,6 +94,7 @@ public sealed class StateFile(string socketDir)
             DnsReclaimFds = saved.DnsReclaimFds is [var udp, var tcp] ? (udp, tcp) : (-1, -1), Command = saved.Command, Started = saved.Started,
             Expose = saved.Expose.Count > 0 && Launcher.ExposeMapping.TryParseList(string.Join(',', saved.Expose), out var expose, out _) ? expose : [],
             KubernetesPod = string.IsNullOrEmpty(saved.KubernetesPod) ? null : saved.KubernetesPod,
+            KubernetesPodUid = string.IsNullOrEmpty(saved.KubernetesPodUid) ? null : saved.KubernetesPodUid,
         };
         foreach (var pid in saved.KnownPids) app.KnownPids.Add(pid);
         return app;

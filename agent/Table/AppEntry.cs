@@ -17,6 +17,8 @@ public sealed class AppEntry
     public string Protocol { get; init; } = Launcher.AppProtocol.Default;
     /// <summary>The pod this app runs as (`ax run --kubernetes-pod-name`, POD_NAME): its identity for route rules.</summary>
     public string? KubernetesPod { get; init; }
+    /// <summary>The pod's UID when the agent derived the pod from the launcher's cgroup (Kubernetes mode); null otherwise.</summary>
+    public string? KubernetesPodUid { get; init; }
     public int Pid { get; init; }
     public IReadOnlyList<string> Command { get; init; } = [];
     public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;
@@ -32,6 +34,9 @@ public sealed class AppEntry
 
     /// <summary>The node that runs the app when it is a replica of another node's entry; null for this node's apps.</summary>
     public RemoteNodeRef? RemoteNode { get; init; }
+
+    /// <summary>A replica's egress policy as its node published it (this node's apps follow <see cref="ServiceTable.Egress"/>).</summary>
+    public string? RemoteEgress { get; init; }
 
     /// <summary>App ports exposed at node ports for clients outside AppSwitch (`--expose`).</summary>
     public IReadOnlyList<Launcher.ExposeMapping> Expose { get; init; } = [];

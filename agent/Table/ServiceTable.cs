@@ -31,6 +31,9 @@ public sealed class ServiceTable(NodeIdentity node)
 
     public NodeIdentity Node => node;
 
+    /// <summary>This node's egress policy as `ax get apps` shows it for its apps (and publishes with them).</summary>
+    public string Egress { get; init; } = "allow";
+
     private Rules.RuleBook? _rules;
 
     /// <summary>The cluster's Amalgam8 rules; a change of this node's rules raises <see cref="Changed"/> (saved, published).</summary>
@@ -116,6 +119,17 @@ public sealed class ServiceTable(NodeIdentity node)
         if (_remoteVServices.Remove(nodeName, out var vservices))
             foreach (var vservice in vservices) UnindexVServiceLocked(vservice);
         return true;
+    }
+
+    /// <summary>The name of the node (this one or a member with a replica) whose own address this is, or null.</summary>
+    public string? NodeNameOf(IPAddress address)
+    {
+        address = Normalize(address);
+        if (address.Equals(node.Address)) return node.Name;
+        lock (_lock)
+            foreach (var (name, replica) in _remote)
+                if (replica.Address.Equals(address)) return name;
+        return null;
     }
 
     /// <summary>Counts of the replica of each other node (for `ax get nodes`).</summary>
@@ -414,6 +428,7 @@ public sealed class ServiceTable(NodeIdentity node)
                     AppId = x.App.Id, Name = x.App.Name, NodeId = x.Node, Cluster = node.Cluster,
                     AppIp = (x.App.VirtualIp ?? x.NodeAddress).ToString(), Labels = x.App.Labels, Pid = x.App.Pid,
                     Command = x.App.Command, Started = x.App.Started, Protocol = x.App.Protocol,
+                    Egress = x.App.RemoteNode is null ? Egress : x.App.RemoteEgress ?? "",
                 }).ToList();
     }
 

@@ -9,7 +9,7 @@ using AppSwitch.Common.Paths;
 namespace AppSwitch.Cli.Client;
 
 /// <summary>
-/// Talks HTTP/1.1 to the agent's REST API on &lt;socket-dir&gt;/api.sock. Every failure becomes a
+/// Talks HTTP/1.1 to the agent's admin API on &lt;admin-socket-dir&gt;/api.sock. Every failure becomes a
 /// <see cref="CliException"/> with the one line the user should see.
 /// </summary>
 internal sealed class DaemonClient : IDisposable
@@ -17,9 +17,10 @@ internal sealed class DaemonClient : IDisposable
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly HttpClient _http;
 
-    public DaemonClient(string socketDir)
+    public DaemonClient(string adminSocketDir)
     {
-        SocketPath = SocketDirectory.ApiSocket(socketDir);
+        AdminSocketDir = adminSocketDir;
+        SocketPath = AdminSocketDirectory.ApiSocket(adminSocketDir);
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -35,6 +36,7 @@ internal sealed class DaemonClient : IDisposable
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
     }
 
+    public string AdminSocketDir { get; }
     public string SocketPath { get; }
 
     public Task<List<T>> GetListAsync<T>(string path, JsonTypeInfo<List<T>> type, CancellationToken cancel = default) =>
@@ -83,6 +85,12 @@ internal sealed class DaemonClient : IDisposable
         {
             throw new CliException($"permission denied on {SocketPath} (run as root or as a member of its group)");
         }
+        catch (HttpRequestException) when (!Directory.Exists(AdminSocketDir))
+        {
+            // Inside a pod (it mounts only the socket directory) or a node without an agent.
+            throw new CliException($"no AppSwitch admin socket at {SocketPath} (the admin API is served only on the node; " +
+                                   $"use --admin-socket-dir or {AdminSocketDirectory.EnvironmentVariable} if the agent uses another directory)");
+        }
         catch (HttpRequestException)
         {
             throw new CliException($"cannot reach the AppSwitch daemon at {SocketPath} (is `ax daemon` running?)");
@@ -97,7 +105,9 @@ internal sealed class DaemonClient : IDisposable
         {
             var error = await ErrorTextAsync(response, cancel);
             // A refused change (bad definition, name taken, not found) is the user's to fix: its reason is the whole line.
-            if (request.Method != HttpMethod.Get && (int)response.StatusCode is >= 400 and < 500) throw new CliException(error);
+            // So is a refused caller (403: not root nor in the socket group), whatever the method.
+            if ((request.Method != HttpMethod.Get && (int)response.StatusCode is >= 400 and < 500) || response.StatusCode == HttpStatusCode.Forbidden)
+                throw new CliException(error);
             throw new CliException($"the daemon answered {(int)response.StatusCode} for {path}: {error}");
         }
     }

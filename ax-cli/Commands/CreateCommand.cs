@@ -44,20 +44,20 @@ internal static class CreateCommand
         },
         new("external", OptionKind.Bool) { Help = "also reachable on VPORT of every node's address, for clients outside AppSwitch" },
         new("source-ip") { ValueName = "IP", Validate = v => VServiceSyntax.CheckAddress("--source-ip", v), Help = "local address to connect from" },
-        new("socket-dir") { ValueName = "DIR", Help = "directory of the agent's sockets" },
+        new("admin-socket-dir") { ValueName = "DIR", Help = "directory of the agent's admin API socket" },
     };
 
     public static string Usage => Options.FormatUsage(UsageLine, Description);
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, string socketDir, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, string adminDir, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Count > 0 && args[0] is "rule" or "rules") return await RuleCommands.CreateAsync([.. args.Skip(1)], socketDir, Console.In, stdout, stderr);
+        if (args.Count > 0 && args[0] is "rule" or "rules") return await RuleCommands.CreateAsync([.. args.Skip(1)], adminDir, Console.In, stdout, stderr);
         var parsed = Options.Parse(args);
         if (parsed.HelpRequested) throw new HelpRequestedException(Usage);
         var name = VServiceArguments.Name(parsed, "create", UsageLine);
 
         var spec = SpecFrom(parsed, name);
-        using var client = new DaemonClient(parsed.GetString("socket-dir") ?? socketDir);
+        using var client = new DaemonClient(parsed.GetString("admin-socket-dir") ?? adminDir);
         var created = await client.PostAsync("/api/v1/vservices", spec, ApiJsonContext.Default.VServiceSpec, ApiJsonContext.Default.VServiceRecord);
         await stdout.WriteLineAsync($"Service '{created.Name}' created successfully with IP '{created.Ip}'.");
         return 0;

@@ -10,7 +10,7 @@ namespace AppSwitch.Cli.Commands;
 internal static class GetCommand
 {
     public const string UsageLine =
-        "ax get apps|servers|sockets|nodes|vservices|proxies|services|rules|routes|actions [-o json|yaml|wide] [--socket-dir DIR]";
+        "ax get apps|servers|sockets|nodes|vservices|proxies|services|rules|routes|actions [-o json|yaml|wide] [--admin-socket-dir DIR]";
     private const string Description = """
         Shows the cluster's applications, published servers and virtual services, this node's swapped sockets and
         relays, the cluster's nodes, or the Amalgam8 view: services (named apps' servers, grouped by tag set), rules,
@@ -26,13 +26,13 @@ internal static class GetCommand
             Validate = v => OutputFormats.Parse(v) is null ? $"must be {OutputFormats.Choices}" : null,
             Help = "json, yaml, or wide (more columns); default: a table",
         },
-        new("socket-dir") { ValueName = "DIR", Help = "directory of the agent's sockets" },
+        new("admin-socket-dir") { ValueName = "DIR", Help = "directory of the agent's admin API socket" },
     };
 
     public static string Usage => Options.FormatUsage(UsageLine, Description);
 
-    /// <param name="socketDir">From the global option, AX_SOCKET_DIR or the default; `get --socket-dir` overrides it.</param>
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, string socketDir, TextWriter stdout, TextWriter stderr)
+    /// <param name="adminDir">From the global option, AX_ADMIN_SOCKET_DIR or the default; `get --admin-socket-dir` overrides it.</param>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, string adminDir, TextWriter stdout, TextWriter stderr)
     {
         var parsed = Options.Parse(args);
         if (parsed.HelpRequested) throw new HelpRequestedException(Usage);
@@ -65,7 +65,7 @@ internal static class GetCommand
         Func<DaemonClient, Task> Lister<T>(string path, ResourceTable<T> table, JsonTypeInfo<List<T>> listJson, JsonTypeInfo<T> itemJson) =>
             async client => ListPrinter.Print(await client.GetListAsync($"/api/v1/{path}", listJson), format, table, itemJson, stdout, stderr);
 
-        using var client = new DaemonClient(parsed.GetString("socket-dir") ?? socketDir);
+        using var client = new DaemonClient(parsed.GetString("admin-socket-dir") ?? adminDir);
         await fetchAndPrint(client);
         return 0;
     }

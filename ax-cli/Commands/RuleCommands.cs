@@ -12,8 +12,8 @@ namespace AppSwitch.Cli.Commands;
 /// </summary>
 internal static class RuleCommands
 {
-    public const string CreateUsageLine = "ax create rule -f FILE|- [--socket-dir DIR]";
-    public const string DeleteUsageLine = "ax delete rule ID... [--socket-dir DIR]";
+    public const string CreateUsageLine = "ax create rule -f FILE|- [--admin-socket-dir DIR]";
+    public const string DeleteUsageLine = "ax delete rule ID... [--admin-socket-dir DIR]";
     private const string CreateDescription = """
         Creates the Amalgam8 route and action rules of a JSON or YAML document ({"rules": [...]}, a list of rules, or one
         rule); `-f -` reads standard input. A document with one bad rule creates nothing: every problem is printed as
@@ -24,15 +24,15 @@ internal static class RuleCommands
     private static readonly OptionSet CreateOptions = new()
     {
         new("filename") { ShortName = 'f', ValueName = "FILE", Help = "the rule document, or - for standard input" },
-        new("socket-dir") { ValueName = "DIR", Help = "directory of the agent's sockets" },
+        new("admin-socket-dir") { ValueName = "DIR", Help = "directory of the agent's admin API socket" },
     };
 
     private static readonly OptionSet DeleteOptions = new()
     {
-        new("socket-dir") { ValueName = "DIR", Help = "directory of the agent's sockets" },
+        new("admin-socket-dir") { ValueName = "DIR", Help = "directory of the agent's admin API socket" },
     };
 
-    public static async Task<int> CreateAsync(IReadOnlyList<string> args, string socketDir, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> CreateAsync(IReadOnlyList<string> args, string adminDir, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
         var parsed = CreateOptions.Parse(args);
         if (parsed.HelpRequested) throw new HelpRequestedException(CreateOptions.FormatUsage(CreateUsageLine, CreateDescription));
@@ -47,14 +47,14 @@ internal static class RuleCommands
             foreach (var problem in problems) await stderr.WriteLineAsync($"ax: {source}: {problem}");
             return 1;
         }
-        using var client = new DaemonClient(parsed.GetString("socket-dir") ?? socketDir);
+        using var client = new DaemonClient(parsed.GetString("admin-socket-dir") ?? adminDir);
         var created = await client.PostAsync("/v1/rules", new RuleList { Rules = [.. rules] }, ApiJsonContext.Default.RuleList,
             ApiJsonContext.Default.RuleIds);
         foreach (var id in created.Ids) await stdout.WriteLineAsync($"Rule '{id}' created successfully.");
         return 0;
     }
 
-    public static async Task<int> DeleteAsync(IReadOnlyList<string> args, string socketDir, TextWriter stdout)
+    public static async Task<int> DeleteAsync(IReadOnlyList<string> args, string adminDir, TextWriter stdout)
     {
         var parsed = DeleteOptions.Parse(args);
         if (parsed.HelpRequested) throw new HelpRequestedException(DeleteOptions.FormatUsage(DeleteUsageLine, DeleteDescription));
@@ -63,7 +63,7 @@ internal static class RuleCommands
             if (!RuleValidator.IsId(id)) throw new UsageException($"invalid rule id \"{id}\"");
 
         var query = string.Join("&", parsed.Positionals.Select(id => "id=" + Uri.EscapeDataString(id)));
-        using var client = new DaemonClient(parsed.GetString("socket-dir") ?? socketDir);
+        using var client = new DaemonClient(parsed.GetString("admin-socket-dir") ?? adminDir);
         var deleted = await client.DeleteAsync($"/v1/rules?{query}", ApiJsonContext.Default.RuleIds);
         foreach (var id in deleted.Ids) await stdout.WriteLineAsync($"Rule '{id}' deleted successfully.");
         return 0;

@@ -3,7 +3,7 @@ using AppSwitch.Common.Model;
 
 namespace AppSwitch.Cli.Output;
 
-/// <summary>`ax get apps`: NAME APPID NODEID CLUSTER APPIP DRIVER LABELS ZONES (wide: PID COMMAND).</summary>
+/// <summary>`ax get apps`: NAME APPID NODEID CLUSTER APPIP DRIVER LABELS ZONES (wide: PID EGRESS COMMAND).</summary>
 internal static class AppTable
 {
     public static readonly ResourceTable<AppRecord> Definition = new(
@@ -19,6 +19,7 @@ internal static class AppTable
         ],
         [
             new("PID", a => a.Pid > 0 ? a.Pid.ToString(CultureInfo.InvariantCulture) : ""),
+            new("EGRESS", a => a.Egress),
             new("COMMAND", a => CommandLineText.Join(a.Command)),
         ]);
 

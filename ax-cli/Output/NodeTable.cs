@@ -3,7 +3,7 @@ using AppSwitch.Common.Model;
 
 namespace AppSwitch.Cli.Output;
 
-/// <summary>`ax get nodes`: NAME CLUSTER ADDRESS STATE APPS SERVERS (wide: INCARNATION VERSION GOSSIPPORT).</summary>
+/// <summary>`ax get nodes`: NAME CLUSTER ADDRESS STATE APPS SERVERS (wide: INCARNATION VERSION GOSSIPPORT ENCRYPTION).</summary>
 internal static class NodeTable
 {
     public static readonly ResourceTable<NodeRecord> Definition = new(
@@ -19,5 +19,6 @@ internal static class NodeTable
             new("INCARNATION", n => n.Incarnation.ToString(CultureInfo.InvariantCulture)),
             new("VERSION", n => n.StateVersion.ToString(CultureInfo.InvariantCulture)),
             new("GOSSIPPORT", n => n.GossipPort.ToString(CultureInfo.InvariantCulture)),
+            new("ENCRYPTION", n => n.Encryption),
         ]);
 }

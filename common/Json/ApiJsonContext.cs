@@ -29,6 +29,9 @@ namespace AppSwitch.Common.Json;
 [JsonSerializable(typeof(ServiceInstanceList))]
 [JsonSerializable(typeof(ServiceNameList))]
 [JsonSerializable(typeof(ServiceDetail))]
+[JsonSerializable(typeof(KeyringRecord))]
+[JsonSerializable(typeof(KeyRequest))]
+[JsonSerializable(typeof(KeyChangeRecord))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>The body of every non-2xx REST answer.</summary>

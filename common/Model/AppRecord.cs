@@ -17,4 +17,6 @@ public sealed record AppRecord
     public DateTimeOffset Started { get; init; }
     /// <summary>The endpoint type of its servers as a service instance (`ax run --protocol`): tcp, udp, http or https.</summary>
     public string Protocol { get; init; } = "tcp";
+    /// <summary>The egress policy of the app's node (`ax daemon --egress`): allow, deny, or deny except the allowed; empty: unknown.</summary>
+    public string Egress { get; init; } = "";
 }

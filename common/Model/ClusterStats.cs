@@ -10,7 +10,7 @@ public sealed record ClusterStats
     public required string Cluster { get; init; }
     /// <summary>False when gossip is off (--gossip-port 0): every counter is zero.</summary>
     public bool Gossip { get; init; }
-    /// <summary>True when a --gossip-key is set (AES-GCM on every message).</summary>
+    /// <summary>True when the node has a gossip keyring (--gossip-key or a saved one): AES-GCM on every message.</summary>
     public bool Encrypted { get; init; }
     public long MessagesSent { get; init; }
     public long BytesSent { get; init; }

@@ -17,4 +17,9 @@ public sealed record NodeRecord
     public int GossipPort { get; init; }
     /// <summary>True for the node that answered.</summary>
     public bool Self { get; init; }
+    /// <summary>Gossip encryption as the answering node speaks it with this member: "on" (AES-GCM with the cluster's
+    /// keyring) or "off" (clear text: anyone reaching the gossip port can join).</summary>
+    public string Encryption { get; init; } = EncryptionOff;
+
+    public const string EncryptionOn = "on", EncryptionOff = "off";
 }

@@ -1,14 +1,15 @@
 namespace AppSwitch.Common.Paths;
 
-/// <summary>Where an agent's Unix sockets and state live; several agents on one machine use different directories.</summary>
+/// <summary>
+/// Where an agent's launcher socket lives (the directory pods mount); several agents on one machine use different
+/// directories. The admin API and the state are in <see cref="AdminSocketDirectory"/>.
+/// </summary>
 public static class SocketDirectory
 {
     public const string Default = "/var/run/appswitch";
     public const string EnvironmentVariable = "AX_SOCKET_DIR";
     /// <summary>The launcher endpoint (`ax run` talks to it).</summary>
     public const string LauncherSocketName = "ax.sock";
-    /// <summary>The REST API on a Unix socket (the C# CLI talks to it).</summary>
-    public const string ApiSocketName = "api.sock";
 
     public static string Resolve(string? flagValue) =>
         !string.IsNullOrEmpty(flagValue) ? flagValue
@@ -16,5 +17,4 @@ public static class SocketDirectory
         : Default;
 
     public static string LauncherSocket(string dir) => Path.Combine(dir, LauncherSocketName);
-    public static string ApiSocket(string dir) => Path.Combine(dir, ApiSocketName);
 }

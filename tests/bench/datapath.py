@@ -121,7 +121,7 @@ class Cluster:
     def on(self, node, *cmd, ax=False):
         # Each agent gets its own socket-lock cgroup (named after its namespace), removed in down().
         prefix = ["ip", "netns", "exec", self.ns(node), "env", f"AX_SOCKET_DIR={self.work / node / 'sock'}",
-                  f"AX_SOCKET_LOCK_CGROUP={self.ns(node)}"]
+                  f"AX_ADMIN_SOCKET_DIR={self.work / node / 'admin'}", f"AX_SOCKET_LOCK_CGROUP={self.ns(node)}"]
         return prefix + ([str(AX), "run", "--"] if ax else []) + [str(c) for c in cmd]
 
     def start(self, name, argv):

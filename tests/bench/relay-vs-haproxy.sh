@@ -50,17 +50,17 @@ for ns in "$NS1" "$NS2"; do
   # Many short connections: reuse TIME_WAIT ports instead of running out of them.
   ip netns exec "$ns" sysctl -q -w net.ipv4.tcp_tw_reuse=1
 done
-in_ns() { local ns=$1 dir=$2; shift 2; ip netns exec "$ns" env AX_SOCKET_DIR="$dir" "$@"; }
+in_ns() { local ns=$1 dir=$2; shift 2; ip netns exec "$ns" env AX_SOCKET_DIR="$dir" AX_ADMIN_SOCKET_DIR="$dir-admin" "$@"; }
 
 for i in 1 2; do
   ns=$TAG-n$i; dir=$WORK/sock$i
-  ip netns exec "$ns" env AX_SOCKET_DIR="$dir" AX_RELAY_COPY="$RELAY_COPY" "$AX" daemon --socket-dir "$dir" --node-interface eth0 --node-name "n$i" --rest-port 0 \
+  ip netns exec "$ns" env AX_SOCKET_DIR="$dir" AX_ADMIN_SOCKET_DIR="$dir-admin" AX_RELAY_COPY="$RELAY_COPY" "$AX" daemon --socket-dir "$dir" --node-interface eth0 --node-name "n$i" --rest-port 0 \
     --cluster axrelay --neighbors "$N1,$N2" >"$WORK/agent$i.log" 2>&1 &
   PIDS+=($!)
 done
 RELAY_PID=${PIDS[1]}   # ip netns exec, env and the ax launcher exec: this is n2's agent
 for i in 1 2; do
-  for _ in $(seq 100); do [ -S "$WORK/sock$i/ax.sock" ] && [ -S "$WORK/sock$i/api.sock" ] && break; sleep 0.1; done
+  for _ in $(seq 100); do [ -S "$WORK/sock$i/ax.sock" ] && [ -S "$WORK/sock$i-admin/api.sock" ] && break; sleep 0.1; done
   [ -S "$WORK/sock$i/ax.sock" ] || { cat "$WORK/agent$i.log" >&2; echo "bench: agent n$i did not start" >&2; exit 1; }
 done
 

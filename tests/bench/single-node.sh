@@ -30,9 +30,9 @@ ip -n "$NS" link set lo up; ip -n "$NS" link set eth0 up; ip -n "$PEER" link set
 # Tens of thousands of short connections leave their client ports in TIME_WAIT; without reuse the
 # ephemeral range fills up and connect() slows down, then fails (EADDRNOTAVAIL), for every mode.
 ip netns exec "$NS" sysctl -q -w net.ipv4.tcp_tw_reuse=1
-IN_NODE=(ip netns exec "$NS" env AX_SOCKET_DIR="$WORK/sock")
+IN_NODE=(ip netns exec "$NS" env AX_SOCKET_DIR="$WORK/sock" AX_ADMIN_SOCKET_DIR="$WORK/admin")
 
 "${IN_NODE[@]}" "$AX" daemon --socket-dir "$WORK/sock" --node-interface eth0 --rest-port 0 >"$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
-for _ in $(seq 100); do [ -S "$WORK/sock/ax.sock" ] && [ -S "$WORK/sock/api.sock" ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ -S "$WORK/sock/ax.sock" ] && [ -S "$WORK/admin/api.sock" ] && break; sleep 0.1; done
 [ -S "$WORK/sock/ax.sock" ] || { cat "$WORK/agent.log" >&2; echo "bench: agent did not start" >&2; exit 1; }

@@ -11,4 +11,6 @@ public sealed record KubeSettings
     public string? Kubeconfig { get; init; }
     /// <summary>--kubernetes-namespace: the namespace watched; null means every namespace ("all").</summary>
     public string? Namespace { get; init; } = "default";
+    /// <summary>--kubernetes-cgroup-root: the kubelet's --cgroup-root, below which pods' cgroups are.</summary>
+    public string CgroupRoot { get; init; } = "/";
 }

@@ -3,9 +3,9 @@ using AppSwitch.Common.Paths;
 namespace AppSwitch.Tests.Infrastructure;
 
 /// <summary>
-/// `out/bin/ax daemon` running inside a node's namespace with its own socket directory. Started
-/// means ready: api.sock answers GET /healthz. Disposing sends SIGTERM, then SIGKILL after a
-/// deadline, and removes the socket directory.
+/// `out/bin/ax daemon` running inside a node's namespace with its own socket and admin directories (under the
+/// test's temp directory) and its own REST token file. Started means ready: api.sock answers GET /healthz.
+/// Disposing sends SIGTERM, then SIGKILL after a deadline, and removes both directories.
 /// </summary>
 public sealed class AgentProcess : IAsyncDisposable
 {
@@ -19,9 +19,19 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public TestNode Node { get; }
     public string SocketDir { get; }
+    /// <summary>api.sock, state.json and the journal: &lt;socket dir&gt;-admin, a sibling pods would not mount.</summary>
+    public string AdminDir => AdminDirOf(SocketDir);
     public int RestPort { get; }
+    /// <summary>File of the REST port's bearer token (--api-token-file); tests may rewrite it (rotation).</summary>
+    public string TokenFile => SocketDir + "-token";
+    /// <summary>The token the agent was started with.</summary>
+    public string RestToken { get; private set; } = "";
     public string LauncherSocket => SocketDirectory.LauncherSocket(SocketDir);
-    public string ApiSocket => SocketDirectory.ApiSocket(SocketDir);
+    public string ApiSocket => AdminSocketDirectory.ApiSocket(AdminDir);
+    /// <summary>curl arguments that present <see cref="RestToken"/>.</summary>
+    public string[] CurlAuthorization => ["-H", $"Authorization: Bearer {RestToken}"];
+    /// <summary>Base URL of the REST port on the node address (it listens nowhere else).</summary>
+    public string RestUrl => $"http://{Node.Address}:{RestPort}";
     /// <summary>The daemon's stdout and stderr so far (for assertion messages).</summary>
     public string Output => $"--- agent stdout ---\n{_process.StdOut}\n--- agent stderr ---\n{_process.StdErr}";
     public bool HasExited => _process.HasExited;
@@ -30,6 +40,8 @@ public sealed class AgentProcess : IAsyncDisposable
     public int OpenFds => Directory.GetFiles($"/proc/{Pid}/fd").Length;
 
     private string[] _extraFlags = [];
+
+    public static string AdminDirOf(string socketDir) => socketDir + "-admin";
 
     private AgentProcess(TestNode node, string socketDir, int restPort, RunningProcess process)
     {
@@ -42,14 +54,18 @@ public sealed class AgentProcess : IAsyncDisposable
     /// <summary>Starts the daemon in <paramref name="node"/> and waits until its API answers.</summary>
     public static Task<AgentProcess> StartAsync(TestNetwork network, TestNode node,
         int restPort = DefaultRestPort, params string[] extraFlags) =>
-        StartInAsync(network, node, Path.Combine(network.Temp.Path, $"{node.Name}-{TempDirectory.NewId()}"), restPort, extraFlags);
+        StartInAsync(network, node, Path.Combine(network.Temp.Path, $"{node.Name}-{TempDirectory.NewId()}"), restPort, extraFlags, restToken: true);
+
+    /// <summary>An agent started without --api-token-file: its REST port serves health only.</summary>
+    public static Task<AgentProcess> StartWithoutRestTokenAsync(TestNetwork network, TestNode node) =>
+        StartInAsync(network, node, Path.Combine(network.Temp.Path, $"{node.Name}-{TempDirectory.NewId()}"), DefaultRestPort, [], restToken: false);
 
     /// <summary>
     /// A new agent in the same node and socket directory, as a DaemonSet rolling update starts one; it takes
     /// back the apps of the previous one. The previous process must have exited (see <see cref="KillAsync"/>).
     /// </summary>
     public Task<AgentProcess> RestartAsync(TestNetwork network, params string[] extraFlags) =>
-        StartInAsync(network, Node, SocketDir, RestPort, [.. _extraFlags, .. extraFlags]);
+        StartInAsync(network, Node, SocketDir, RestPort, [.. _extraFlags, .. extraFlags], restToken: RestToken.Length > 0);
 
     /// <summary>SIGKILL, as a crash or an OOM kill would end it; waits until it is gone.</summary>
     public async Task KillAsync()
@@ -59,14 +75,18 @@ public sealed class AgentProcess : IAsyncDisposable
     }
 
     private static async Task<AgentProcess> StartInAsync(TestNetwork network, TestNode node, string socketDir,
-        int restPort, string[] extraFlags)
+        int restPort, string[] extraFlags, bool restToken)
     {
         var ax = RepoLayout.RequireAx();
         Directory.CreateDirectory(socketDir);
+        var tokenFile = socketDir + "-token";
+        if (restToken && !File.Exists(tokenFile)) await File.WriteAllTextAsync(tokenFile, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)) + "\n");
         string[] daemon =
         [
             ax, "daemon",
             "--socket-dir", socketDir,
+            "--admin-socket-dir", AdminDirOf(socketDir),
+            .. restToken ? new[] { "--api-token-file", tokenFile } : [],
             "--rest-port", restPort.ToString(),
             "--node-interface", node.Interface,
             "--node-name", node.Name,
@@ -75,7 +95,10 @@ public sealed class AgentProcess : IAsyncDisposable
             .. extraFlags,
         ];
         var process = RunningProcess.Start("ip", node.Exec(daemon));
-        var agent = network.Own(new AgentProcess(node, socketDir, restPort, process) { _extraFlags = extraFlags });
+        var agent = network.Own(new AgentProcess(node, socketDir, restPort, process)
+        {
+            _extraFlags = extraFlags, RestToken = restToken ? (await File.ReadAllTextAsync(tokenFile)).Trim() : "",
+        });
         await agent.WaitUntilHealthyAsync();
         return agent;
     }
@@ -114,5 +137,7 @@ public sealed class AgentProcess : IAsyncDisposable
     {
         await _process.DisposeAsync();
         try { Directory.Delete(SocketDir, recursive: true); } catch (IOException) { }
+        try { Directory.Delete(AdminDir, recursive: true); } catch (IOException) { }
+        try { File.Delete(TokenFile); } catch (IOException) { }
     }
 }

@@ -4,8 +4,8 @@ using AppSwitch.Common.Paths;
 namespace AppSwitch.Tests.Infrastructure;
 
 /// <summary>
-/// Runs programs on a test node as a user would: inside the node's namespace, with AX_SOCKET_DIR
-/// pointing at that node's agent, optionally under `ax run`. Started programs belong to the
+/// Runs programs on a test node as a user would: inside the node's namespace, with AX_SOCKET_DIR and
+/// AX_ADMIN_SOCKET_DIR pointing at that node's agent, optionally under `ax run`. Started programs belong to the
 /// network and are stopped when it is disposed (or earlier, when the caller disposes them). They start
 /// in the network's temp directory, so nothing they write lands elsewhere.
 /// </summary>
@@ -24,7 +24,11 @@ public sealed class NodeShell
         _network = network;
         Node = node;
         SocketDir = socketDir;
-        _environment = new() { [SocketDirectory.EnvironmentVariable] = socketDir };
+        _environment = new()
+        {
+            [SocketDirectory.EnvironmentVariable] = socketDir,
+            [AdminSocketDirectory.EnvironmentVariable] = AgentProcess.AdminDirOf(socketDir),
+        };
     }
 
     public NodeShell(TestNetwork network, AgentProcess agent) : this(network, agent.Node, agent.SocketDir) { }
@@ -41,9 +45,18 @@ public sealed class NodeShell
     public RunningProcess StartUnderAx(string[] axOptions, string[] command) => Start(AxRun(axOptions, command));
 
     /// <summary>Runs <paramref name="command"/> in the node's namespace to completion.</summary>
-    public async Task<CommandResult> RunAsync(string[] command, TimeSpan? timeout = null)
+    public Task<CommandResult> RunAsync(string[] command, TimeSpan? timeout = null) => RunToExitAsync("ip", Node.Exec(command), timeout);
+
+    /// <summary>
+    /// Runs <paramref name="command"/> in the node's namespace from inside the cgroup directory <paramref name="cgroupDir"/>:
+    /// the shell moves itself there before `ip netns exec`, which mounts a sysfs of the namespace without the cgroup mounts.
+    /// </summary>
+    public Task<CommandResult> RunInCgroupAsync(string cgroupDir, string[] command, TimeSpan? timeout = null) =>
+        RunToExitAsync("sh", ["-c", "echo $$ > \"$1/cgroup.procs\" && shift && exec \"$@\"", "sh", cgroupDir, "ip", .. Node.Exec(command)], timeout);
+
+    private async Task<CommandResult> RunToExitAsync(string file, string[] args, TimeSpan? timeout)
     {
-        await using var process = RunningProcess.Start("ip", Node.Exec(command), _environment, _network.Temp.Path);
+        await using var process = RunningProcess.Start(file, args, _environment, _network.Temp.Path);
         return await process.WaitForExitAsync(timeout ?? DefaultTimeout);
     }
 

@@ -59,9 +59,12 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>As the key of <see cref="StartAgentAsync"/>: start that agent without `--gossip-key` (clear-text gossip).</summary>
+    public const string NoKey = "";
+
     /// <summary>The cluster flags of an agent: these neighbours, and this cluster's key and name unless told otherwise.</summary>
     public string[] GossipFlags(string? key = null, string? cluster = null) =>
-        ["--neighbors", Neighbors, "--gossip-key", key ?? Key, "--cluster", cluster ?? ClusterName, .. _agentFlags];
+        ["--neighbors", Neighbors, .. key == NoKey ? Array.Empty<string>() : ["--gossip-key", key ?? Key], "--cluster", cluster ?? ClusterName, .. _agentFlags];
 
     /// <summary>Starts an agent on <paramref name="node"/> with <see cref="GossipFlags"/>; a member's slot is updated.</summary>
     public async Task<AgentProcess> StartAgentAsync(TestNode node, string? key = null, string? cluster = null)

@@ -119,14 +119,21 @@ public sealed class BadFlagTests(ITestOutputHelper output)
             R("--log-level", "--log-level", "loud"),
             R("--socket-dir", "--socket-dir", ""),
             R("--socket-dir", "--socket-dir", "/" + new string('x', 120)),
+            R("--admin-socket-dir", "--admin-socket-dir", ""),
+            R("--api-token-file", "--api-token-file", "/nonexistent/token"),
+            R("--api-key", "--api-cert", "/etc/passwd"),
             R("--socket-group", "--socket-group", "axt-no-such-group"),
             R("--socket-group", "--socket-group", "4294967295"),
             R("--socket-group", "--socket-group", ""),
+            R("--egress", "--egress", "block"),
+            R("--egress-allow", "--egress", "deny", "--egress-allow", "10.0.0.1/8"),
+            R("--egress-allow needs --egress deny", "--egress-allow", "10.0.0.0/8"),
             R("unexpected argument \"positional\"", "positional"),
             R("flag --ports needs a value", "--ports"),
             new(["daemon-env"], "AX_REST_PORT", new() { ["AX_REST_PORT"] = "abc" }),
             new(["daemon-env"], "AX_SOCKET_GROUP", new() { ["AX_SOCKET_GROUP"] = "axt-no-such-group" }),
             new(["daemon-env"], "unknown flag --bogus", new() { ["AX_OPTS"] = "--bogus" }),
+            new(["daemon-env"], "AX_EGRESS_ALLOW", new() { ["AX_EGRESS"] = "deny", ["AX_EGRESS_ALLOW"] = "10.0.0.0/8:0" }),
         ];
         await CheckAllAsync(rows, row =>
         {

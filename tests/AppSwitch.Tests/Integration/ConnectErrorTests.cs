@@ -45,15 +45,38 @@ public sealed class ConnectErrorTests(ITestOutputHelper output)
     public async Task Connect_to_a_non_virtual_address_goes_to_the_node_network()
     {
         await using var node = await SingleNode.StartAsync(output);
-        // The node's own address: the agent's REST port answers there.
-        var health = await node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client],
-            RealPrograms.CurlStatus($"http://{node.Node.Address}:{node.Agent.RestPort}/healthz"));
-        Assert.True(health.ExitCode == 0 && health.StdOut == "200", health.Describe());
-
         // An address the node has no route to (test nodes have no default route): the node's errno, at once.
         var unreachable = await node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client],
             ["python3", "-c", PythonConnect, "198.19.255.1", "80"]);
         AssertConnectError(unreachable, "ENETUNREACH");
+    }
+
+    [Fact]
+    public async Task An_app_cannot_reach_the_agents_own_ports_on_its_node()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        var rest = node.Agent.RestPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // The reference: a process of the node itself, without ax, reaches the REST and gossip ports.
+        var direct = AgentPortAttack.Outcomes(await node.Shell.RunAsync(AgentPortAttack.Command(node.Node.Address, rest, readOnly: true)));
+        Assert.Equal(("200", "connected", "connected"), (direct["healthz"], direct["gossip-tcp"], direct["gossip-udp"]));
+
+        // The app under ax: on the node address and on the unspecified address (which the kernel takes as a local one),
+        // every attempt — reading health, creating and deleting rules, gossip over TCP and UDP — is refused.
+        foreach (var target in new[] { node.Node.Address, "0.0.0.0" })
+        {
+            var attack = AgentPortAttack.Outcomes(await node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client], AgentPortAttack.Command(target, rest)));
+            AgentPortAttack.AssertAllRefused(attack, target);
+        }
+        // The HTTP relay's port (ephemeral, on the node address; the agent logs it).
+        var relayPort = System.Text.RegularExpressions.Regex.Match(node.Agent.Output, @"HTTP relay listening on [0-9.]+:(\d+)").Groups[1].Value;
+        Assert.True(relayPort.Length > 0, "no HTTP relay port in the agent's log: " + node.Agent.Output);
+        var relay = await node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client], ["python3", "-c", PythonConnect, node.Node.Address, relayPort]);
+        AssertConnectError(relay, "ECONNREFUSED");
+        var rules = await node.Shell.AxAsync("get", "rules", "-o", "json");
+        Assert.True(rules.ExitCode == 0 && !rules.StdOut.Contains("hijack", StringComparison.Ordinal), rules.Describe());
+        Assert.Contains("is the agent's own REST port: refused", node.Agent.Output);
+        Assert.Contains("is the agent's own gossip port: refused", node.Agent.Output);
+        Assert.Contains("is the agent's own HTTP relay port: refused", node.Agent.Output);
     }
 
     /// <summary>A node whose virtual IP 198.18.0.1 is known (a server listens on port 80).</summary>

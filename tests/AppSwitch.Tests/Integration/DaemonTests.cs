@@ -31,7 +31,7 @@ public sealed class DaemonTests(ITestOutputHelper output)
     {
         await using var node = await SingleNode.StartAsync(output);
         var health = await node.Shell.RunAsync(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
-            $"http://127.0.0.1:{node.Agent.RestPort}/healthz"]);
+            $"{node.Agent.RestUrl}/healthz"]);
         Assert.True(health.ExitCode == 0 && health.StdOut == "200", health.Describe());
 
         var exit = await node.Agent.StopAsync();

@@ -12,12 +12,13 @@ namespace AppSwitch.Tests.Integration;
 public sealed class RestApiBadInputTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// Sends one raw request (chosen by name) to 127.0.0.1:PORT and prints the status line that came back,
+    /// Sends one raw request (chosen by name) to HOST:PORT and prints the status line that came back,
     /// "closed" when the agent closed without one, or "reset"; "timeout" (5 s without an answer) means it hung.
+    /// Requests carry the agent's bearer token, so what is tested is the parsing, not the refusal of strangers.
     /// </summary>
     private const string RawClient = """
         import random, socket, sys
-        port, case = int(sys.argv[1]), sys.argv[2]
+        host, port, case, token = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode()
         rnd = random.Random(7)
         payloads = {
             "garbage-line": b"GARBAGE\r\n\r\n",
@@ -33,12 +34,13 @@ public sealed class RestApiBadInputTests(ITestOutputHelper output)
             "wrong-types-post": b'POST /api/v1/servers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{"port":"eighty"}',
             "short-body": b"POST /api/v1/apps HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
         }
+        request = payloads[case].replace(b"Host: x\r\n", b"Host: x\r\nAuthorization: Bearer " + token + b"\r\n", 1)
         # No half-close: Kestrel takes a FIN as the client going away and drops the request unanswered.
-        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s = socket.create_connection((host, port), timeout=5)
         reply = b""
         try:
             try:
-                s.sendall(payloads[case])
+                s.sendall(request)
             except (ConnectionResetError, BrokenPipeError):
                 pass  # answered and closed before it read everything: the answer may still be there
             while b"\r\n" not in reply:
@@ -60,9 +62,9 @@ public sealed class RestApiBadInputTests(ITestOutputHelper output)
     /// <summary>Holds 50 idle connections open while asking /healthz on a new one: prints that status line.</summary>
     private const string IdleThenHealthz = """
         import socket, sys
-        port = int(sys.argv[1])
-        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(50)]
-        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        host, port = sys.argv[1], int(sys.argv[2])
+        idle = [socket.create_connection((host, port), timeout=10) for _ in range(50)]
+        s = socket.create_connection((host, port), timeout=10)
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         reply = b""
         while True:
@@ -91,7 +93,8 @@ public sealed class RestApiBadInputTests(ITestOutputHelper output)
     public async Task Garbage_on_the_rest_port_gets_an_error_or_a_hang_up_and_the_agent_still_answers(string kind, params string[] acceptable)
     {
         await using var node = await SingleNode.StartAsync(output);
-        var result = await node.Shell.RunAsync(["python3", "-c", RawClient, node.Agent.RestPort.ToString(), kind], TimeSpan.FromSeconds(20));
+        var result = await node.Shell.RunAsync(["python3", "-c", RawClient, node.Node.Address, node.Agent.RestPort.ToString(), kind,
+            node.Agent.RestToken], TimeSpan.FromSeconds(20));
         output.WriteLine($"{kind}: {result.StdOut.Trim()}");
         Assert.True(result.ExitCode == 0, result.Describe());
         var answer = result.StdOut.Trim();
@@ -116,7 +119,7 @@ public sealed class RestApiBadInputTests(ITestOutputHelper output)
         await using var node = await SingleNode.StartAsync(output);
         string[] curl = ["curl", "-sS", "-X", method, "-H", "Content-Type: application/json", "--data-binary", "{\"bad\":", "-w", "\n%{http_code} %{content_type}"];
         if (method == "GET") curl = ["curl", "-sS", "-w", "\n%{http_code} %{content_type}"];
-        var overTcp = await node.Shell.RunAsync([.. curl, $"http://127.0.0.1:{node.Agent.RestPort}{path}"]);
+        var overTcp = await node.Shell.RunAsync([.. curl, .. node.Agent.CurlAuthorization, $"{node.Agent.RestUrl}{path}"]);
         var overUnix = await node.Shell.RunAsync([.. curl, "--unix-socket", node.Agent.ApiSocket, $"http://agent{path}"]);
         foreach (var result in new[] { overTcp, overUnix })
         {
@@ -129,7 +132,8 @@ public sealed class RestApiBadInputTests(ITestOutputHelper output)
     public async Task Idle_connections_do_not_hold_up_other_requests()
     {
         await using var node = await SingleNode.StartAsync(output);
-        var result = await node.Shell.RunAsync(["python3", "-c", IdleThenHealthz, node.Agent.RestPort.ToString()], TimeSpan.FromSeconds(20));
+        var result = await node.Shell.RunAsync(["python3", "-c", IdleThenHealthz, node.Node.Address, node.Agent.RestPort.ToString()],
+            TimeSpan.FromSeconds(20));
         Assert.True(result.ExitCode == 0 && result.StdOut.Trim() == "HTTP/1.1 200 OK", result.Describe());
     }
 }

@@ -13,38 +13,10 @@ public sealed class RouteRuleTests(ITestOutputHelper output)
     private const string V1 = "198.18.1.1";
     private const string V2 = "198.18.1.2";
 
-    /// <summary>Answers every connection with its version and closes it.</summary>
-    private static readonly string[] VersionServer =
-    [
-        "python3", "-c", """
-        import socket, sys
-        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", int(sys.argv[2]))); s.listen(512)
-        while True:
-            c, _ = s.accept(); c.sendall(sys.argv[1].encode()); c.close()
-        """,
-    ];
-
-    /// <summary>Connects N times to ip:port and prints {"v1": n, "v2": m}.</summary>
-    private const string CountingClient = """
-        import socket, sys, json
-        counts = {}
-        for _ in range(int(sys.argv[3])):
-            c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-            answer = b""
-            while len(answer) < 2:
-                chunk = c.recv(16)
-                if not chunk: break
-                answer += chunk
-            c.close()
-            counts[answer.decode()] = counts.get(answer.decode(), 0) + 1
-        print(json.dumps(counts))
-        """;
-
     private static async Task<Dictionary<string, int>> CountAsync(SingleNode node, string[] axOptions, int connections,
         string ip = V1, int port = Port)
     {
-        var result = await node.Shell.RunUnderAxAsync(axOptions, ["python3", "-c", CountingClient, ip, port.ToString(), connections.ToString()],
+        var result = await node.Shell.RunUnderAxAsync(axOptions, VersionPrograms.CountingClient(ip, port, connections),
             TimeSpan.FromSeconds(180));
         Assert.True(result.ExitCode == 0, result.Describe());
         return JsonSerializer.Deserialize<Dictionary<string, int>>(result.StdOut)!;
@@ -57,7 +29,7 @@ public sealed class RouteRuleTests(ITestOutputHelper output)
         foreach (var (ip, version) in new[] { (V1, "v1"), (V2, "v2") })
         {
             var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "helloworld", "--labels", $"version={version},zone=default"],
-                [.. VersionServer, version, Port.ToString()]);
+                VersionPrograms.VersionServer(version, Port));
             await node.Shell.WaitForServerAsync($"{ip}:{Port}", server: server);
         }
 

@@ -140,10 +140,11 @@ public sealed class RuleTests(ITestOutputHelper output)
     public async Task Controller_and_registry_answer_on_the_rest_port_and_rules_survive_an_agent_restart()
     {
         await using var node = await SingleNode.StartAsync(output);
-        var rest = $"http://127.0.0.1:{node.Agent.RestPort}";
+        var rest = node.Agent.RestUrl;
         async Task<(int Status, string Body)> CurlAsync(string method, string path, string? body = null)
         {
-            string[] command = ["curl", "-sS", "-X", method, "-w", "\n%{http_code}", $"{rest}{path}", .. body is null ? [] : new[] { "--data-binary", body }];
+            string[] command = ["curl", "-sS", "-X", method, "-w", "\n%{http_code}", .. node.Agent.CurlAuthorization, $"{rest}{path}",
+                .. body is null ? [] : new[] { "--data-binary", body }];
             var result = await node.Shell.RunAsync(command);
             Assert.True(result.ExitCode == 0, result.Describe());
             var cut = result.StdOut.LastIndexOf('\n');

@@ -29,13 +29,15 @@ public sealed class SocketSecurityTests(ITestOutputHelper output)
         var seen = new Dictionary<string, string>
         {
             ["socket dir"] = await OwnerAndModeAsync(agent.SocketDir),
+            ["admin dir"] = await OwnerAndModeAsync(agent.AdminDir),
             [SocketDirectory.LauncherSocketName] = await OwnerAndModeAsync(agent.LauncherSocket),
-            [SocketDirectory.ApiSocketName] = await OwnerAndModeAsync(agent.ApiSocket),
+            [AdminSocketDirectory.ApiSocketName] = await OwnerAndModeAsync(agent.ApiSocket),
         };
         foreach (var (what, mode) in seen) output.WriteLine($"{what}: {mode}");
         Assert.Equal($"750 0 {gid}", seen["socket dir"]);
+        Assert.Equal($"750 0 {gid}", seen["admin dir"]);
         Assert.Equal($"660 0 {gid}", seen[SocketDirectory.LauncherSocketName]);
-        Assert.Equal($"660 0 {gid}", seen[SocketDirectory.ApiSocketName]);
+        Assert.Equal($"660 0 {gid}", seen[AdminSocketDirectory.ApiSocketName]);
     }
 
     [Fact]
@@ -90,8 +92,8 @@ public sealed class SocketSecurityTests(ITestOutputHelper output)
 
         var shell = new NodeShell(network, node, socketDir);
         var daemon = network.Own(shell.Start(RepoLayout.RequireAx(), "daemon", "--socket-dir", socketDir,
-            "--node-interface", node.Interface, "--node-name", node.Name));
-        var api = SocketDirectory.ApiSocket(socketDir);
+            "--node-interface", node.Interface, "--node-name", node.Name, "--rest-port", "0"));
+        var api = AdminSocketDirectory.ApiSocket(AgentProcess.AdminDirOf(socketDir));
         await Eventually.UntilAsync(async () =>
         {
             if (daemon.HasExited) throw new Xunit.Sdk.XunitException(daemon.Describe());

@@ -37,15 +37,19 @@ public class AgentOptionsParserTests
         Assert.False(options.Clean);
         Assert.Equal("user", options.Driver);
         Assert.Equal("/var/run/appswitch", options.SocketDir);
+        Assert.Equal("/run/appswitch-admin", options.AdminSocketDir);
+        Assert.Null(options.ApiTokenFile);
         Assert.Equal(LogLevel.Information, options.LogLevel);
     }
 
     [Fact]
     public void EveryFlagIsRead()
     {
+        using var token = new TokenFile("secret\n");
         var options = Parse([
             "--node-interface", "10.1.2.3", "--node-name", "n1", "--cluster=c1", "--ports", "7000,8000-8010",
             "--rest-port", "0", "--clean", "--driver", "user", "--socket-dir", "/tmp/ax", "--log-level", "debug",
+            "--admin-socket-dir", "/tmp/ax-admin", "--api-token-file", token.Path,
         ]);
         Assert.Equal(IPAddress.Parse("10.1.2.3"), options.NodeAddress);
         Assert.Equal("n1", options.NodeName);
@@ -54,6 +58,8 @@ public class AgentOptionsParserTests
         Assert.Equal(0, options.RestPort);
         Assert.True(options.Clean);
         Assert.Equal("/tmp/ax", options.SocketDir);
+        Assert.Equal("/tmp/ax-admin", options.AdminSocketDir);
+        Assert.Equal(token.Path, options.ApiTokenFile);
         Assert.Equal(LogLevel.Debug, options.LogLevel);
     }
 
@@ -64,6 +70,7 @@ public class AgentOptionsParserTests
         {
             ["AX_NODE_NAME"] = "env-node", ["AX_CLUSTER"] = "env-cluster", ["AX_REST_PORT"] = "7000",
             ["AX_CLEAN"] = "true", ["AX_PORTS"] = "5000-5001", ["AX_SOCKET_DIR"] = "/tmp/env",
+            ["AX_ADMIN_SOCKET_DIR"] = "/tmp/env-admin",
             ["AX_NODE_INTERFACE"] = "eth0", ["AX_LOG_LEVEL"] = "warning", ["AX_DRIVER"] = "user",
         };
         var fromEnv = Parse([], env);
@@ -73,6 +80,7 @@ public class AgentOptionsParserTests
         Assert.True(fromEnv.Clean);
         Assert.Equal(2, fromEnv.Ports.Count);
         Assert.Equal("/tmp/env", fromEnv.SocketDir);
+        Assert.Equal("/tmp/env-admin", fromEnv.AdminSocketDir);
         Assert.Equal(IPAddress.Parse("10.0.0.5"), fromEnv.NodeAddress);
         Assert.Equal(LogLevel.Warning, fromEnv.LogLevel);
 
@@ -128,6 +136,37 @@ public class AgentOptionsParserTests
     }
 
     [Fact]
+    public void AnUnreadableOrEmptyTokenFileIsRefusedAtStart()
+    {
+        Assert.StartsWith("invalid value \"/nonexistent/token\" for --api-token-file: cannot read /nonexistent/token: ",
+            Error(["--api-token-file", "/nonexistent/token"]));
+        using var empty = new TokenFile(" \n");
+        Assert.Equal($"invalid value \"{empty.Path}\" for --api-token-file: {empty.Path} holds no token (it is empty)",
+            Error(["--api-token-file", empty.Path]));
+    }
+
+    [Fact]
+    public void Tls_files_go_together()
+    {
+        using var pem = new TokenFile("not checked until the agent loads it");
+        Assert.Equal("--api-cert and --api-key go together (the REST port's HTTPS certificate and its key)",
+            Error(["--api-cert", pem.Path]));
+        Assert.Equal("--api-client-ca needs --api-cert and --api-key (client certificates need HTTPS)",
+            Error(["--api-client-ca", pem.Path]));
+        Assert.StartsWith("invalid value \"/nonexistent/ca.pem\" for --api-client-ca: cannot read /nonexistent/ca.pem",
+            Error(["--api-client-ca", "/nonexistent/ca.pem"]));
+        var options = Parse(["--api-cert", pem.Path, "--api-key", pem.Path, "--api-client-ca", pem.Path]);
+        Assert.Equal((pem.Path, pem.Path, pem.Path), (options.ApiCertFile, options.ApiKeyFile, options.ApiClientCaFile));
+    }
+
+    private sealed class TokenFile : IDisposable
+    {
+        public TokenFile(string content) => File.WriteAllText(Path, content);
+        public string Path { get; } = System.IO.Path.GetTempFileName();
+        public void Dispose() => File.Delete(Path);
+    }
+
+    [Fact]
     public void ASocketDirectoryTooLongForSunPathIsRefused() =>
         Assert.Contains("too long for a Unix socket path", Error(["--socket-dir", "/" + new string('d', 100)]));
 
@@ -137,7 +176,7 @@ public class AgentOptionsParserTests
         var help = Assert.Throws<HelpRequestedException>(() => Parse(["--help"]));
         Assert.Equal(0, help.ExitCode);
         Assert.StartsWith("Usage: ax daemon [options]\n", help.Message);
-        foreach (var flag in new[] { "--node-interface", "--node-name", "--cluster", "--ports", "--rest-port", "--clean", "--driver", "--socket-dir", "--log-level" })
+        foreach (var flag in new[] { "--node-interface", "--node-name", "--cluster", "--ports", "--rest-port", "--clean", "--driver", "--socket-dir", "--admin-socket-dir", "--api-token-file", "--log-level" })
             Assert.Contains(flag, help.Message);
         Assert.Contains("env AX_NODE_INTERFACE", help.Message);
     }

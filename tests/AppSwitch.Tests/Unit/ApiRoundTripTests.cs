@@ -21,7 +21,7 @@ public sealed class ApiRoundTripTests : IAsyncLifetime
     {
         Directory.CreateDirectory(_dir);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.ListenUnixSocket(SocketDirectory.ApiSocket(_dir)));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.ListenUnixSocket(AdminSocketDirectory.ApiSocket(_dir)));
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton(_table);
         _app = builder.Build();
@@ -38,7 +38,7 @@ public sealed class ApiRoundTripTests : IAsyncLifetime
     }
 
     private Task<(int Code, string Out, string Err)> Ax(params string[] args) =>
-        CliApplicationTests.RunAsync(["--socket-dir", _dir, .. args]);
+        CliApplicationTests.RunAsync(["--admin-socket-dir", _dir, .. args]);
 
     [Fact]
     public async Task AppsServersAndSocketsComeThroughTheApi()
@@ -96,7 +96,7 @@ public sealed class ApiRoundTripTests : IAsyncLifetime
             ConnectCallback = async (_, cancel) =>
             {
                 var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketDirectory.ApiSocket(_dir)), cancel);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(AdminSocketDirectory.ApiSocket(_dir)), cancel);
                 return new NetworkStream(socket, ownsSocket: true);
             },
         }) { BaseAddress = new Uri("http://agent") };

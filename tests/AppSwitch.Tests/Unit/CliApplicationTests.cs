@@ -23,7 +23,7 @@ public class CliApplicationTests
         var (code, stdout, stderr) = await RunAsync(args);
         Assert.Equal(0, code);
         Assert.Equal("", stderr);
-        Assert.StartsWith("Usage: ax [--socket-dir DIR] COMMAND [ARGS...]\n", stdout);
+        Assert.StartsWith("Usage: ax [--socket-dir DIR] [--admin-socket-dir DIR] COMMAND [ARGS...]\n", stdout);
         foreach (var command in new[] { "daemon", "run", "get", "version" }) Assert.Contains($"\n  {command} ", stdout);
     }
 
@@ -41,7 +41,7 @@ public class CliApplicationTests
     [InlineData("ax: unknown flag --frob\n", "get", "apps", "--frob")]
     [InlineData("ax: get needs a resource type: apps, servers, sockets, nodes, vservices, proxies, services, rules, routes, actions\n", "get")]
     [InlineData("ax: unknown resource type \"pods\" (have: apps, servers, sockets, nodes, vservices, proxies, services, rules, routes, actions)\n", "get", "pods")]
-    [InlineData("ax: unexpected argument \"web\" (usage: ax get apps|servers|sockets|nodes|vservices|proxies|services|rules|routes|actions [-o json|yaml|wide] [--socket-dir DIR])\n", "get", "apps", "web")]
+    [InlineData("ax: unexpected argument \"web\" (usage: ax get apps|servers|sockets|nodes|vservices|proxies|services|rules|routes|actions [-o json|yaml|wide] [--admin-socket-dir DIR])\n", "get", "apps", "web")]
     [InlineData("ax: invalid value \"xml\" for --output: must be json, yaml or wide\n", "get", "apps", "-o", "xml")]
     [InlineData("ax: flag -o needs a value\n", "get", "apps", "-o")]
     [InlineData("ax: 'run' is handled by the ax launcher (out/bin/ax); run it through ax\n", "run", "--ip", "198.18.0.1", "curl")]
@@ -65,10 +65,29 @@ public class CliApplicationTests
     [Fact]
     public async Task AnUnreachableDaemonIsOneLineAndExit1()
     {
+        var dir = Directory.CreateTempSubdirectory("ax-unit-").FullName;
+        try
+        {
+            var (code, stdout, stderr) = await RunAsync("--admin-socket-dir", dir, "get", "apps");
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            Assert.Equal($"ax: cannot reach the AppSwitch daemon at {dir}/api.sock (is `ax daemon` running?)\n", stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+
+    [Fact]
+    public async Task WithoutTheAdminDirectoryTheLineSaysTheAdminApiIsOnTheNode()
+    {
+        // As inside a pod: it mounts the socket directory, never the admin directory.
         var dir = Path.Combine(Path.GetTempPath(), "ax-unit-" + Guid.NewGuid().ToString("N")[..8]);
-        var (code, stdout, stderr) = await RunAsync("--socket-dir", dir, "get", "apps");
+        var (code, stdout, stderr) = await RunAsync("--admin-socket-dir", dir, "get", "apps");
         Assert.Equal(1, code);
         Assert.Equal("", stdout);
-        Assert.Equal($"ax: cannot reach the AppSwitch daemon at {dir}/api.sock (is `ax daemon` running?)\n", stderr);
+        Assert.Equal($"ax: no AppSwitch admin socket at {dir}/api.sock (the admin API is served only on the node; " +
+                     "use --admin-socket-dir or AX_ADMIN_SOCKET_DIR if the agent uses another directory)\n", stderr);
     }
 }

@@ -62,6 +62,7 @@ public class CliJsonYamlFormattingTests
           - daemon off;
           started: "2026-01-02T03:04:05+00:00"
           protocol: tcp
+          egress: deny except 10.0.0.0/8:443
 
         """,
         YamlWriter.FromJson(JsonListWriter.Format([CliTableFormattingTests.Web], ApiJsonContext.Default.AppRecord)));

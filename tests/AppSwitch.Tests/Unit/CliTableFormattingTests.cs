@@ -11,7 +11,7 @@ public class CliTableFormattingTests
         AppId = "0a1b2c3d", Name = "web", NodeId = "node1", Cluster = "appswitch", AppIp = "198.18.0.1",
         Labels = new Dictionary<string, string> { ["zone"] = "default", ["tier"] = "web" },
         Pid = 4242, Command = ["nginx", "-g", "daemon off;"],
-        Started = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero),
+        Started = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), Egress = "deny except 10.0.0.0/8:443",
     };
 
     internal static readonly AppRecord Client = new()
@@ -32,12 +32,12 @@ public class CliTableFormattingTests
     }
 
     [Fact]
-    public void WideAppsAddPidAndCommand()
+    public void WideAppsAddPidEgressAndCommand()
     {
         var text = AppTable.Definition.Format([Web], wide: true);
         Assert.Equal(
-            "NAME   APPID      NODEID   CLUSTER     APPIP        DRIVER   LABELS                  ZONES                       PID    COMMAND\n" +
-            "web    0a1b2c3d   node1    appswitch   198.18.0.1   user     tier=web,zone=default   [tier==web zone==default]   4242   nginx -g 'daemon off;'\n",
+            "NAME   APPID      NODEID   CLUSTER     APPIP        DRIVER   LABELS                  ZONES                       PID    EGRESS                       COMMAND\n" +
+            "web    0a1b2c3d   node1    appswitch   198.18.0.1   user     tier=web,zone=default   [tier==web zone==default]   4242   deny except 10.0.0.0/8:443   nginx -g 'daemon off;'\n",
             text);
     }
 

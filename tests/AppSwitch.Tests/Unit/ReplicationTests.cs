@@ -37,6 +37,22 @@ public class ReplicationTests
         Assert.Equal("10.77.0.12:40001", server.Node.ToString());
     }
 
+    [Fact]
+    public void Apps_show_the_egress_policy_of_their_own_node()
+    {
+        var (apps, servers) = OneServer("198.18.0.1", 40001);
+        var (replicaApps, replicaServers) = NodeStateCodec.Decode(NodeStateCodec.Encode(apps, servers, egress: "deny except 10.0.0.0/8:443"), NodeB);
+        var table = new ServiceTable(new NodeIdentity("node-a", "appswitch", IPAddress.Parse("10.77.0.11"))) { Egress = "deny" };
+        table.AddApp(new AppEntry { Id = "a0000001", Name = "local" });
+        table.ReplaceRemote(NodeB, replicaApps, replicaServers);
+        // A publication of an older agent carries no policy: shown as unknown (empty), not as this node's.
+        var (oldApps, _) = NodeStateCodec.Decode(Encoding.UTF8.GetBytes("{\"v\":1,\"apps\":[{\"id\":\"c0000001\"}]}"), new RemoteNodeRef("node-c", IPAddress.Parse("10.77.0.13")));
+        table.ReplaceRemote(new RemoteNodeRef("node-c", IPAddress.Parse("10.77.0.13")), oldApps, []);
+
+        var egress = table.AppRecords().ToDictionary(a => a.AppId, a => a.Egress);
+        Assert.Equal(("deny", "deny except 10.0.0.0/8:443", ""), (egress["a0000001"], egress["b0000001"], egress["c0000001"]));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("{")]

@@ -115,6 +115,15 @@ public static class KubeObjects
         }.ToJsonString();
     }
 
+    /// <summary>The object with another metadata.uid (and namespace): a pod whose UID a test's cgroup carries.</summary>
+    public static string With(string objectJson, string uid, string? @namespace = null)
+    {
+        var item = JsonNode.Parse(objectJson)!.AsObject();
+        item["metadata"]!["uid"] = uid;
+        if (@namespace is not null) item["metadata"]!["namespace"] = @namespace;
+        return item.ToJsonString();
+    }
+
     private static JsonObject Metadata(string name, string @namespace, IEnumerable<(string Key, string Value)>? labels = null,
         (string Kind, string Name)? owner = null, string? uid = null)
     {

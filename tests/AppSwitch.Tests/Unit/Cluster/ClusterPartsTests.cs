@@ -80,10 +80,12 @@ public class ClusterPartsTests
     }
 
     [Fact]
-    public void KeysAreBase64Of32Bytes()
+    public void KeysAreBase64Of16_24Or32Bytes()
     {
-        Assert.Equal(32, GossipOptions.ParseKey(Convert.ToBase64String(new byte[32])).Length);
-        Assert.Throws<ArgumentException>(() => GossipOptions.ParseKey(Convert.ToBase64String(new byte[16])));
+        foreach (var length in new[] { 16, 24, 32 })
+            Assert.Equal(length, GossipOptions.ParseKey(Convert.ToBase64String(new byte[length])).Length);
+        var wrongLength = Assert.Throws<ArgumentException>(() => GossipOptions.ParseKey(Convert.ToBase64String(new byte[20])));
+        Assert.Equal("the gossip key must be base64 of 16, 24 or 32 bytes, not of 20", wrongLength.Message);
         Assert.Throws<ArgumentException>(() => GossipOptions.ParseKey("not base64!"));
     }
 }

@@ -27,6 +27,7 @@ public class WireCodecTests
         yield return new StateRequest("node-c", 77);
         yield return new StateResponse("node-c", 78, [9, 9]);
         yield return new StateResponse("node-c", 0, null);
+        yield return new KeyringNotice("node-a", 3, "node-b", 1, [new byte[32], Enumerable.Repeat((byte)7, 16).ToArray()]);
     }
 
     private static void AssertDecodesOrRejects(ReadOnlySpan<byte> bytes)

@@ -153,13 +153,14 @@ public sealed class KubernetesAdapterUnitTests
         try
         {
             var table = new ServiceTable(new NodeIdentity("node-a", "appswitch", IPAddress.Parse("10.77.0.11")));
-            table.AddApp(new AppEntry { Id = "a1", KubernetesPod = V1Pod });
+            table.AddApp(new AppEntry { Id = "a1", KubernetesPod = V1Pod, KubernetesPodUid = "5f2c1a6e-8b3d-4c7a-9e10-2b4d6f8a0c1e" });
             table.AddApp(new AppEntry { Id = "a2" });
             var file = new AppSwitch.Agent.State.StateFile(dir.FullName);
             file.Save(table);
 
             var apps = file.Load()!.Apps.Select(AppSwitch.Agent.State.StateFile.ToEntry).OrderBy(a => a.Id).ToList();
             Assert.Equal([V1Pod, null], apps.Select(a => a.KubernetesPod));
+            Assert.Equal(["5f2c1a6e-8b3d-4c7a-9e10-2b4d6f8a0c1e", null], apps.Select(a => a.KubernetesPodUid)); // derived from its cgroup
         }
         finally
         {

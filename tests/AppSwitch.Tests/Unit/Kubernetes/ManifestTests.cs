@@ -47,11 +47,39 @@ public sealed class ManifestTests
     [Fact]
     public void The_host_s_usr_bin_and_var_run_appswitch_are_mounted()
     {
-        var hostPaths = PodSpec.Array("volumes").ToDictionary(v => v.Text("hostPath.path"), v => v.Text("name"));
+        var hostPaths = HostPathVolumes(PodSpec);
         var mounts = Container.Array("volumeMounts").ToDictionary(m => m.Text("name"), m => m.Text("mountPath"));
 
         Assert.Equal("/var/run/appswitch", mounts[hostPaths["/var/run/appswitch"]]);
         Assert.Equal("/host/usr/bin", mounts[hostPaths["/usr/bin"]]);
+    }
+
+    private static Dictionary<string, string> HostPathVolumes(JsonNode podSpec) =>
+        podSpec.Array("volumes").Where(v => v!["hostPath"] is not null).ToDictionary(v => v.Text("hostPath.path"), v => v.Text("name"));
+
+    [Fact]
+    public void The_admin_directory_is_mounted_by_the_daemonset_and_by_no_example_pod()
+    {
+        var mounts = Container.Array("volumeMounts").ToDictionary(m => m.Text("name"), m => m.Text("mountPath"));
+        Assert.Equal("/run/appswitch-admin", mounts[HostPathVolumes(PodSpec)["/run/appswitch-admin"]]);
+
+        foreach (var example in Directory.GetFiles(Path.Combine(Manifests.DeployDir, "examples"), "*.yaml"))
+        foreach (var document in Manifests.Load(example))
+        {
+            var text = document.ToJsonString();
+            Assert.DoesNotContain("appswitch-admin", text);
+        }
+    }
+
+    [Fact]
+    public void The_rest_token_comes_from_a_secret_the_agent_reads_as_its_token_file()
+    {
+        var tokenFile = Container.Array("env").Single(e => e.Text("name") == "AX_API_TOKEN_FILE").Text("value");
+        var secretVolume = PodSpec.Array("volumes").Single(v => v!["secret"] is not null);
+        Assert.Equal("appswitch-api-token", secretVolume.Text("secret.secretName"));
+        var mount = Container.Array("volumeMounts").Single(m => m.Text("name") == secretVolume.Text("name"));
+        Assert.Equal(Path.Combine(mount.Text("mountPath"), "token"), tokenFile);
+        Assert.Equal("true", mount.Text("readOnly"));
     }
 
     [Fact]
@@ -69,13 +97,30 @@ public sealed class ManifestTests
     [Fact]
     public void The_daemon_accepts_the_daemonset_s_arguments()
     {
-        var args = Container.Texts("args").ToArray();
-        var options = new AgentOptionsParser(new NodeAddressResolver(() => [new("eth0", true, false, [IPAddress.Parse("10.0.0.5")])]), () => "node-1")
-            .Parse(args, new Dictionary<string, string> { ["AX_NODE_INTERFACE"] = "10.0.0.5", ["AX_REST_PORT"] = "6664" });
+        var options = ParseDaemonSetArguments();
 
         Assert.Equal(("kubernetes", "kubernetes", true), (options.DiscoveryAdapter, options.RulesAdapter, options.GossipAutoDiscover));
         Assert.Equal(["spec.nodeName", "status.hostIP"],
-            Container.Array("env").Where(e => e!["valueFrom"] is not null).Select(e => e.Text("valueFrom.fieldRef.fieldPath")));
+            Container.Array("env").Where(e => e!["valueFrom"]?["fieldRef"] is not null).Select(e => e.Text("valueFrom.fieldRef.fieldPath")));
+    }
+
+    [Fact]
+    public void The_gossip_key_comes_from_the_appswitch_gossip_secret_and_the_daemon_takes_it_from_the_environment()
+    {
+        var keyEnv = Container.Array("env").Single(e => e.Text("name") == "AX_GOSSIP_KEY");
+        Assert.Equal(("appswitch-gossip", "key"), (keyEnv.Text("valueFrom.secretKeyRef.name"), keyEnv.Text("valueFrom.secretKeyRef.key")));
+
+        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n"; // as `base64` prints it
+        Assert.Equal(Convert.FromBase64String(key.Trim()), ParseDaemonSetArguments(("AX_GOSSIP_KEY", key)).GossipKey);
+    }
+
+    /// <summary>The container's args as `ax daemon` parses them on a node at 10.0.0.5, with the env the pod gets.</summary>
+    private static AgentOptions ParseDaemonSetArguments(params (string Name, string Value)[] moreEnvironment)
+    {
+        var environment = new Dictionary<string, string> { ["AX_NODE_INTERFACE"] = "10.0.0.5", ["AX_REST_PORT"] = "6664" };
+        foreach (var (name, value) in moreEnvironment) environment[name] = value;
+        return new AgentOptionsParser(new NodeAddressResolver(() => [new("eth0", true, false, [IPAddress.Parse("10.0.0.5")])]), () => "node-1")
+            .Parse(Container.Texts("args").ToArray(), environment);
     }
 
     [Fact]

@@ -1,0 +1,83 @@
+using AppSwitch.Common.Model;
+using AppSwitch.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+using static AppSwitch.Tests.Infrastructure.RealPrograms;
+
+namespace AppSwitch.Tests.Integration;
+
+/// <summary>
+/// `ax daemon --egress allow|deny --egress-allow CIDR[:PORTS]`: what an app may reach outside AppSwitch. The outside
+/// host is a second namespace of the test network running plain http servers (no agent there).
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class EgressTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Deny_refuses_outside_addresses_unless_allowed_and_apps_show_the_policy()
+    {
+        await using var network = TestNetwork.Create(2);
+        var outside = network.Nodes[1];
+        var root = DocumentRoot(network.Temp, "www", ("index.html", "outside"));
+        var outsideShell = new NodeShell(network, outside, Path.Combine(network.Temp.Path, "none"));
+        foreach (var port in new[] { 8080, 8081 })
+        {
+            var server = outsideShell.Start(PythonHttpServer(root, port, outside.Address));
+            // Reachable without ax from the first node: the reference for what the policy decides.
+            await Eventually.UntilAsync(async () => (await new NodeShell(network, network.Nodes[0], "/nonexistent")
+                    .RunAsync(CurlStatus($"http://{outside.Address}:{port}/"))).StdOut == "200",
+                TimeSpan.FromSeconds(30), $"the outside server on port {port}", server.Describe);
+        }
+
+        // allow (the default): as AppSwitch always did.
+        await CheckAsync(network, [], "allow", reach8080: true, reach8081: true);
+        // deny: refused as a closed port is (curl exit 7 "Failed to connect").
+        await CheckAsync(network, ["--egress", "deny"], "deny", reach8080: false, reach8081: false);
+        // deny with the server's /32 and one port allowed: that port only.
+        await CheckAsync(network, ["--egress", "deny", "--egress-allow", $"{outside.Address}/32:8080"],
+            $"deny except {outside.Address}/32:8080", reach8080: true, reach8081: false);
+    }
+
+    /// <summary>Connects an AF_INET6 socket to argv[1]:argv[2]; prints "connected" or the errno name.</summary>
+    private const string V6Connect = """
+        import errno, socket, sys
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        try:
+            s.connect((sys.argv[1], int(sys.argv[2])))
+            print("connected")
+        except OSError as e:
+            print(errno.errorcode.get(e.errno, e.errno))
+        """;
+
+    private async Task CheckAsync(TestNetwork network, string[] flags, string policy, bool reach8080, bool reach8081)
+    {
+        var agent = await AgentProcess.StartAsync(network, network.Nodes[0], AgentProcess.DefaultRestPort, flags);
+        try
+        {
+            var shell = new NodeShell(network, agent);
+            var idle = shell.StartUnderAx(["--name", "idle"], ["sleep", "600"]);
+            var app = await shell.WaitForAppAsync("idle", app: idle);
+            Assert.Equal(policy, app.Egress);
+            var wide = await shell.AxAsync("get", "apps", "-o", "wide");
+            Assert.True(wide.ExitCode == 0 && wide.StdOut.Contains("EGRESS", StringComparison.Ordinal)
+                && wide.StdOut.Contains(policy, StringComparison.Ordinal), wide.Describe());
+
+            foreach (var (port, reach) in new[] { (8080, reach8080), (8081, reach8081) })
+            {
+                var result = await shell.RunUnderAxAsync(["--ip", VirtualIps.Client], CurlStatus($"http://{network.Nodes[1].Address}:{port}/"));
+                if (reach) Assert.True(result.ExitCode == 0 && result.StdOut == "200", $"{policy}, port {port}: " + result.Describe());
+                else Assert.True(result.ExitCode == 7, $"{policy}, port {port}: expected curl exit 7 (refused): " + result.Describe());
+                // The same destination as a v4-mapped address on an IPv6 socket is decided the same way.
+                var mapped = await shell.RunUnderAxAsync([], ["python3", "-c", V6Connect, $"::ffff:{network.Nodes[1].Address}", port.ToString()]);
+                Assert.True(mapped.ExitCode == 0 && mapped.StdOut.Trim() == (reach ? "connected" : "ECONNREFUSED"), $"{policy}, v4-mapped port {port}: " + mapped.Describe());
+            }
+            if (!reach8081) Assert.Contains("the egress policy (" + policy + ") refuses it", agent.Output);
+            await idle.StopAsync(TimeSpan.FromSeconds(2));
+        }
+        finally
+        {
+            output.WriteLine(agent.Output);
+            await agent.StopAsync();
+        }
+    }
+}
