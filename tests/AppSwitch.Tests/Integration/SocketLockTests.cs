@@ -259,7 +259,8 @@ public sealed class SocketLockTests(ITestOutputHelper output)
         {
             File.WriteAllText(Path.Join(limitedPath, "cgroup.max.descendants"), "0");
             var socketDir = network.Temp.NewSubdirectory("agent");
-            string[] ax = [RepoLayout.RequireAx(), "daemon", "--socket-dir", socketDir, "--node-interface", node.Interface, "--rest-port", "0"];
+            string[] ax = [RepoLayout.RequireAx(), "daemon", "--socket-dir", socketDir, "--admin-socket-dir", AgentProcess.AdminDirOf(socketDir),
+                "--node-interface", node.Interface, "--rest-port", "0"];
             daemon = network.Own(RunningProcess.Start("sh", ["-c", "echo $$ > \"$0/cgroup.procs\" && exec ip \"$@\"", limitedPath, .. node.Exec(ax)]));
             await Eventually.UntilAsync(() => daemon.StdErr.Contains("AppSwitch agent running") || daemon.HasExited, Timeout,
                 "the agent to start", daemon.Describe);
