@@ -49,6 +49,10 @@ public sealed record AgentOptions
     public IReadOnlyList<IPEndPoint> DnsServers { get; init; } = [];
     /// <summary>The block named apps without --ip get their virtual IP from (--ip-pool).</summary>
     public Table.VirtualIpPool IpPool { get; init; } = Table.VirtualIpPool.Parse(Table.VirtualIpPool.Default);
+    /// <summary>Attach the socket lock's BPF programs to the agent's own cgroup (--socket-lock).</summary>
+    public bool SocketLock { get; init; } = true;
+    /// <summary>Name of the agent's cgroup v2 child (--socket-lock-cgroup).</summary>
+    public string SocketLockCgroup { get; init; } = "appswitch-agent";
     /// <summary>What apps may reach outside AppSwitch (--egress, --egress-allow); default: everything.</summary>
     public Interception.EgressPolicy Egress { get; init; } = Interception.EgressPolicy.AllowAll;
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;

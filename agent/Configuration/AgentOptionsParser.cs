@@ -142,6 +142,16 @@ public sealed class AgentOptionsParser
                 Validate = v => Table.VirtualIpPool.TryParse(v, out _, out var reason) ? null : reason,
                 Help = "virtual IPs for named apps started without --ip",
             },
+            new("socket-lock", OptionKind.Bool)
+            {
+                EnvironmentVariable = "AX_SOCKET_LOCK", DefaultValue = "true",
+                Help = "kernel backstop: BPF programs on the agent's cgroup let only the agent connect or bind node sockets",
+            },
+            new("socket-lock-cgroup")
+            {
+                ValueName = "NAME", EnvironmentVariable = "AX_SOCKET_LOCK_CGROUP", DefaultValue = "appswitch-agent",
+                Validate = CheckCgroupName, Help = "the agent's own cgroup v2 child (kept across restarts)",
+            },
             new("egress")
             {
                 ValueName = "allow|deny", EnvironmentVariable = "AX_EGRESS", DefaultValue = "allow",
@@ -218,6 +228,8 @@ public sealed class AgentOptionsParser
             DnsDomain = DnsSettings.NormalizeDomain(parsed.GetString("dns-domain")!),
             DnsServers = parsed.GetString("dns-servers") is { } servers ? DnsSettings.ParseServers(servers) : [],
             IpPool = Table.VirtualIpPool.Parse(parsed.GetString("ip-pool")!),
+            SocketLock = parsed.GetBool("socket-lock"),
+            SocketLockCgroup = parsed.GetString("socket-lock-cgroup")!,
             Egress = ParseEgress(parsed.GetString("egress")!, parsed.GetString("egress-allow")),
         };
     }
@@ -298,6 +310,12 @@ public sealed class AgentOptionsParser
         value.Length is > 0 and <= 253 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_')
             ? null
             : "use 1-253 letters, digits, '-', '.' or '_'";
+
+    /// <summary>One directory name under the agent's cgroup (no '/', not '.' or '..').</summary>
+    private static string? CheckCgroupName(string value) =>
+        value is not ("." or "..") && CheckName(value) is null && value.Length <= 255
+            ? null
+            : "use one cgroup directory name: 1-253 letters, digits, '-', '.' or '_'";
 
     private static string? CheckPorts(string value)
     {

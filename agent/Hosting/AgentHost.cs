@@ -6,6 +6,7 @@ using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Launcher;
 using AppSwitch.Agent.NameService;
 using AppSwitch.Agent.Replication;
+using AppSwitch.Agent.SocketLock;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Paths;
@@ -48,8 +49,13 @@ public static class AgentHost
             return 1;
         }
 
+        // Before any socket exists: node sockets carry the cgroup of the agent that made them.
+        var socketLock = options.SocketLock ? SocketLockInstaller.Engage(options.SocketLockCgroup) : null;
         await using var app = Build(options, apiSocket, tls);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentHost).FullName!);
+        if (socketLock is null) AgentHostLog.SocketLockDisabled(log);
+        else if (socketLock.Engaged) AgentHostLog.SocketLockOn(log, socketLock.Detail);
+        else AgentHostLog.SocketLockOff(log, socketLock.Detail);
         try
         {
             foreach (var moved in LegacyStateLocation.MoveToAdminDirectory(options.SocketDir, options.AdminSocketDir))

@@ -19,4 +19,13 @@ internal static partial class AgentHostLog
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "cannot listen: {Reason}")]
     public static partial void ListenFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "socket lock on: {Detail}; node sockets are connected and bound by the agent only")]
+    public static partial void SocketLockOn(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "socket lock off: {Reason}; apps are contained by seccomp only")]
+    public static partial void SocketLockOff(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "socket lock disabled (--socket-lock=false); apps are contained by seccomp only")]
+    public static partial void SocketLockDisabled(ILogger logger);
 }

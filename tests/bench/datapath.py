@@ -44,6 +44,23 @@ SERVICES = {
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def remove_cgroup(name):
+    """rmdir the agent's socket-lock cgroup under ours once its processes are gone (EBUSY until then)."""
+    mounts = [l.split(" - ")[0].split() for l in open("/proc/self/mountinfo") if " - cgroup2 " in l]
+    ours = next((l.strip()[3:] for l in open("/proc/self/cgroup") if l.startswith("0::")), None)
+    if not mounts or ours is None:
+        return
+    path = os.path.join(mounts[0][4] + ours.rstrip("/"), name)
+    deadline = time.monotonic() + 10
+    while os.path.isdir(path):
+        try:
+            os.rmdir(path)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class BenchError(Exception):
     pass
 
@@ -102,8 +119,9 @@ class Cluster:
         return f"{self.tag}-{node}"
 
     def on(self, node, *cmd, ax=False):
+        # Each agent gets its own socket-lock cgroup (named after its namespace), removed in down().
         prefix = ["ip", "netns", "exec", self.ns(node), "env", f"AX_SOCKET_DIR={self.work / node / 'sock'}",
-                  f"AX_ADMIN_SOCKET_DIR={self.work / node / 'admin'}"]
+                  f"AX_ADMIN_SOCKET_DIR={self.work / node / 'admin'}", f"AX_SOCKET_LOCK_CGROUP={self.ns(node)}"]
         return prefix + ([str(AX), "run", "--"] if ax else []) + [str(c) for c in cmd]
 
     def start(self, name, argv):
@@ -257,6 +275,7 @@ defaults
                     except ProcessLookupError:
                         pass
                 run("ip", "netns", "del", ns, check=False)
+            remove_cgroup(ns)
 
 
 class Meter:

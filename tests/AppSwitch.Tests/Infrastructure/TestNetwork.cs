@@ -85,6 +85,11 @@ public sealed class TestNetwork : IAsyncDisposable
             KillProcessesIn(ns);
             CommandRunner.Run("ip", "netns", "del", ns);
         }
+        foreach (var cgroup in TestCgroups.Named(NamespacePrefix))
+        {
+            if (TempDirectory.IsOwnedByLiveProcess(cgroup[NamespacePrefix.Length..].Split('-')[0])) continue;
+            try { Directory.Delete(TestCgroups.PathOf(cgroup)); } catch (IOException) { }
+        }
         foreach (var dir in Directory.EnumerateDirectories("/tmp", TempDirectory.Prefix + "*"))
         {
             var id = Path.GetFileName(dir)[TempDirectory.Prefix.Length..];
@@ -109,6 +114,8 @@ public sealed class TestNetwork : IAsyncDisposable
         }
         _namespaces.Clear();
         Temp.Dispose();
+        // Last: the agents must be gone (rmdir of a cgroup with a process fails).
+        foreach (var node in Nodes ?? []) await TestCgroups.RemoveAsync(node.SocketLockCgroup);
     }
 
     private void AddNamespace(string ns)

@@ -180,4 +180,22 @@ public class AgentOptionsParserTests
             Assert.Contains(flag, help.Message);
         Assert.Contains("env AX_NODE_INTERFACE", help.Message);
     }
+
+    [Fact]
+    public void TheSocketLockIsOnByDefaultInItsOwnCgroup()
+    {
+        var options = Parse([]);
+        Assert.True(options.SocketLock);
+        Assert.Equal("appswitch-agent", options.SocketLockCgroup);
+        var set = Parse(["--socket-lock=false"], new Dictionary<string, string> { ["AX_SOCKET_LOCK_CGROUP"] = "ax-node" });
+        Assert.False(set.SocketLock);
+        Assert.Equal("ax-node", set.SocketLockCgroup);
+    }
+
+    [Theory]
+    [InlineData("a/b")]
+    [InlineData("..")]
+    [InlineData("")]
+    public void ASocketLockCgroupIsOneDirectoryName(string name) =>
+        Assert.Contains("use one cgroup directory name", Error(["--socket-lock-cgroup", name]));
 }

@@ -1,0 +1,73 @@
+using AppSwitch.Agent.Native;
+
+namespace AppSwitch.Agent.SocketLock;
+
+/// <summary>What the agent got at start: the lock on a cgroup, or why not (seccomp containment only).</summary>
+public sealed record SocketLockState(bool Engaged, string Detail);
+
+/// <summary>
+/// The kernel backstop behind seccomp: the agent enters its own cgroup, then cgroup/connect4/6, bind4/6,
+/// sendmsg4/6 and recvmsg4/6 programs are attached to it (see <see cref="SocketLockPrograms"/>). Must run before
+/// the agent makes any socket. The programs are attached without a link, so they stay while the agent restarts;
+/// the next agent's attach (flags 0) replaces them in place.
+/// </summary>
+public static class SocketLockInstaller
+{
+    private const int PeersCapacity = 65536;
+
+    public static SocketLockState Engage(string cgroupName)
+    {
+        try
+        {
+            using var cgroup = AgentCgroup.Enter(cgroupName);
+            Attach(cgroup);
+            return new SocketLockState(true, $"cgroup {cgroup.Path} (id {cgroup.Id})");
+        }
+        catch (SocketLockUnavailableException e)
+        {
+            return new SocketLockState(false, e.Message);
+        }
+    }
+
+    private static void Attach(AgentCgroup cgroup)
+    {
+        var map = Bpf.CreateMap(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize,
+            PeersCapacity, "ax_lock_peers");
+        if (map < 0) throw new SocketLockUnavailableException($"cannot create the BPF peers map: errno {-map}");
+        var programs = new List<(int Fd, int AttachType)>();
+        try
+        {
+            // Load all, then attach all: a program the verifier refuses leaves the previous lock untouched.
+            var ownerOnly = SocketLockPrograms.OwnerOnly(cgroup.Id);
+            programs.Add((Load(ownerOnly, Bpf.AttachInet4Connect, "ax_connect4"), Bpf.AttachInet4Connect));
+            programs.Add((Load(ownerOnly, Bpf.AttachInet6Connect, "ax_connect6"), Bpf.AttachInet6Connect));
+            programs.Add((Load(ownerOnly, Bpf.AttachInet4Bind, "ax_bind4"), Bpf.AttachInet4Bind));
+            programs.Add((Load(ownerOnly, Bpf.AttachInet6Bind, "ax_bind6"), Bpf.AttachInet6Bind));
+            programs.Add((Load(SocketLockPrograms.SendGuard(false, cgroup.Id, map), Bpf.AttachUdp4Sendmsg, "ax_sendmsg4"), Bpf.AttachUdp4Sendmsg));
+            programs.Add((Load(SocketLockPrograms.SendGuard(true, cgroup.Id, map), Bpf.AttachUdp6Sendmsg, "ax_sendmsg6"), Bpf.AttachUdp6Sendmsg));
+            programs.Add((Load(SocketLockPrograms.PeerRecorder(false, map), Bpf.AttachUdp4Recvmsg, "ax_recvmsg4"), Bpf.AttachUdp4Recvmsg));
+            programs.Add((Load(SocketLockPrograms.PeerRecorder(true, map), Bpf.AttachUdp6Recvmsg, "ax_recvmsg6"), Bpf.AttachUdp6Recvmsg));
+
+            foreach (var (fd, attachType) in programs)
+            {
+                var r = Bpf.AttachToCgroup(cgroup.Fd, fd, attachType);
+                if (r < 0) throw new SocketLockUnavailableException($"cannot attach BPF program (attach type {attachType}) to the cgroup {cgroup.Path}: errno {-r}");
+            }
+        }
+        finally
+        {
+            // The cgroup holds the attached programs and they hold the map: the agent keeps no fd.
+            foreach (var (fd, _) in programs) Libc.Close(fd);
+            Libc.Close(map);
+        }
+    }
+
+    private static int Load(byte[] program, int attachType, string name)
+    {
+        var fd = Bpf.LoadProgram(Bpf.ProgTypeCgroupSockAddr, attachType, program, name, out var log);
+        if (fd < 0)
+            throw new SocketLockUnavailableException(
+                $"the kernel refused BPF program {name}: errno {-fd}{(log.Length > 0 ? $"; verifier: {log.ReplaceLineEndings(" | ")}" : "")}");
+        return fd;
+    }
+}

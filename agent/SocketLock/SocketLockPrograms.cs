@@ -1,0 +1,131 @@
+using AppSwitch.Agent.Native;
+using static AppSwitch.Agent.SocketLock.BpfEmitter;
+
+namespace AppSwitch.Agent.SocketLock;
+
+/// <summary>
+/// The BPF_PROG_TYPE_CGROUP_SOCK_ADDR programs attached to the agent's cgroup. They run for sockets of that cgroup
+/// (the agent's node sockets, wherever their fds went) and decide nothing about routing: only *who* may give a node
+/// socket a new address. connect/bind: the agent's own tasks. sendmsg with an address (UDP): the agent's tasks, the
+/// socket's connected peer, or a peer the socket has received from (recorded by the recvmsg programs).
+/// </summary>
+internal static class SocketLockPrograms
+{
+    // struct bpf_sock_addr (the program's context).
+    private const short CtxUserIp4 = 4, CtxUserIp6 = 8, CtxUserPort = 24, CtxSocket = 64;
+    // struct bpf_sock (ctx->sk).
+    private const short SockFamily = 4, SockDstPort = 48, SockDstIp4 = 52, SockDstIp6 = 56;
+
+    /// <summary>Peers map key: socket cookie (8), peer address as IPv6, IPv4 as ::ffff:a.b.c.d (16), port (4), zero (4).</summary>
+    public const int PeerKeySize = 32, PeerValueSize = 4;
+    private const short KeyAt = -32, ValueAt = -40;
+    private const int Allow = 1, Deny = 0;
+
+    /// <summary>connect4/6, bind4/6: only the agent's tasks.</summary>
+    public static byte[] OwnerOnly(ulong agentCgroupId)
+    {
+        var e = new BpfEmitter();
+        JumpIfAgent(e, agentCgroupId, "allow");
+        e.Return(Deny);
+        e.Label("allow");
+        e.Return(Allow);
+        return e.ToBytes();
+    }
+
+    /// <summary>sendmsg4/6 with an address: the agent's tasks, the connected peer, or a peer heard from.</summary>
+    public static byte[] SendGuard(bool ipv6, ulong agentCgroupId, int peersMapFd)
+    {
+        var e = new BpfEmitter();
+        e.MovReg(R6, R1);
+        JumpIfAgent(e, agentCgroupId, "allow");
+
+        e.Load(Size.Double, R7, R6, CtxSocket);
+        if (ipv6)
+        {
+            for (short i = 0; i < 16; i += 4) JumpUnlessSame(e, SockDstIp6 + i, CtxUserIp6 + i, "heard");
+        }
+        else
+        {
+            // A v6 socket's dst_ip4 is a placeholder (127.0.0.6) unless its peer is v4-mapped: compare v4 sockets only.
+            e.Load(Size.Word, R3, R7, SockFamily);
+            e.JumpIfNotEqualImm(R3, Libc.AF_INET, "heard");
+            JumpUnlessSame(e, SockDstIp4, CtxUserIp4, "heard");
+        }
+        e.Load(Size.Half, R3, R7, SockDstPort);
+        e.Load(Size.Word, R4, R6, CtxUserPort);
+        e.JumpIfEqual(R3, R4, "allow");
+
+        e.Label("heard");
+        WritePeerKey(e, ipv6);
+        e.LoadMap(R1, peersMapFd);
+        e.MovReg(R2, R10);
+        e.AddImm(R2, KeyAt);
+        e.Call(Bpf.HelperMapLookup);
+        e.JumpIfNotEqualImm(R0, 0, "allow");
+        e.Return(Deny);
+        e.Label("allow");
+        e.Return(Allow);
+        return e.ToBytes();
+    }
+
+    /// <summary>recvmsg4/6 with an address: remember (socket, sender); never changes the call.</summary>
+    public static byte[] PeerRecorder(bool ipv6, int peersMapFd)
+    {
+        var e = new BpfEmitter();
+        e.MovReg(R6, R1);
+        WritePeerKey(e, ipv6);
+        e.StoreImm(Size.Word, R10, ValueAt, 1);
+        e.LoadMap(R1, peersMapFd);
+        e.MovReg(R2, R10);
+        e.AddImm(R2, KeyAt);
+        e.MovReg(R3, R10);
+        e.AddImm(R3, ValueAt);
+        e.MovImm(R4, 0); // BPF_ANY
+        e.Call(Bpf.HelperMapUpdate);
+        e.Return(Allow); // recvmsg programs must return 1
+        return e.ToBytes();
+    }
+
+    private static void JumpIfAgent(BpfEmitter e, ulong agentCgroupId, string label)
+    {
+        e.Call(Bpf.HelperCurrentCgroupId);
+        e.LoadImm64(R1, agentCgroupId);
+        e.JumpIfEqual(R0, R1, label);
+    }
+
+    /// <summary>Jumps to <paramref name="label"/> when the socket's word at <paramref name="sockOffset"/> differs from the context's.</summary>
+    private static void JumpUnlessSame(BpfEmitter e, int sockOffset, int ctxOffset, string label)
+    {
+        e.Load(Size.Word, R3, R7, (short)sockOffset);
+        e.Load(Size.Word, R4, R6, (short)ctxOffset);
+        e.JumpIfNotEqual(R3, R4, label);
+    }
+
+    /// <summary>The peers key of (this socket, ctx's address) on the stack at <see cref="KeyAt"/>; ctx in r6.</summary>
+    private static void WritePeerKey(BpfEmitter e, bool ipv6)
+    {
+        e.MovReg(R1, R6);
+        e.Call(Bpf.HelperSocketCookie);
+        e.Store(Size.Double, R10, KeyAt, R0);
+        if (ipv6)
+        {
+            for (short i = 0; i < 16; i += 4)
+            {
+                e.Load(Size.Word, R3, R6, (short)(CtxUserIp6 + i));
+                e.Store(Size.Word, R10, (short)(KeyAt + 8 + i), R3);
+            }
+        }
+        else
+        {
+            // As a dual-stack socket's recvmsg6 reports it, so either family's hook finds the other's entries.
+            e.StoreImm(Size.Word, R10, KeyAt + 8, 0);
+            e.StoreImm(Size.Word, R10, KeyAt + 12, 0);
+            e.StoreImm(Size.Word, R10, KeyAt + 16, unchecked((int)0xFFFF0000)); // bytes 00 00 ff ff
+            e.Load(Size.Word, R3, R6, CtxUserIp4);
+            e.Store(Size.Word, R10, KeyAt + 20, R3);
+        }
+        e.Load(Size.Word, R3, R6, CtxUserPort);
+        e.Store(Size.Word, R10, KeyAt + 24, R3);
+        e.StoreImm(Size.Word, R10, KeyAt + 28, 0);
+    }
+}

@@ -1,0 +1,68 @@
+using AppSwitch.Agent.Native;
+using AppSwitch.Agent.SocketLock;
+using Xunit;
+
+namespace AppSwitch.Tests.Unit;
+
+/// <summary>The socket lock's eBPF: the emitter's encoding and the kernel verifier's verdict on every program (load only, no attach).</summary>
+public sealed class SocketLockProgramTests
+{
+    [Fact]
+    public void The_emitter_encodes_as_the_kernel_documents()
+    {
+        var e = new BpfEmitter();
+        e.JumpIfNotEqualImm(BpfEmitter.R1, 2, "out"); // jne r1, 2, +2 (over the two slots of the 64-bit load)
+        e.LoadImm64(BpfEmitter.R2, 0x1_0000_0002);
+        e.Label("out");
+        e.Return(1);
+        Assert.Equal(Convert.FromHexString(
+            "5501020002000000" + // BPF_JMP|BPF_JNE|BPF_K, dst r1, off 2, imm 2
+            "1802000002000000" + "0000000001000000" + // BPF_LD|BPF_DW|BPF_IMM r2: low word, then high word
+            "b700000001000000" + // r0 = 1 (BPF_ALU64|BPF_MOV|BPF_K)
+            "9500000000000000"), // exit
+            e.ToBytes());
+    }
+
+    [Fact]
+    public void A_jump_to_a_label_never_placed_is_a_programming_error()
+    {
+        var e = new BpfEmitter();
+        e.JumpIfEqual(BpfEmitter.R0, BpfEmitter.R1, "nowhere");
+        Assert.Throws<InvalidOperationException>(() => e.ToBytes());
+    }
+
+    [Fact]
+    public void The_verifier_accepts_every_program_for_its_hook()
+    {
+        var map = Bpf.CreateMap(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize, 16, "ax_test_peers");
+        Assert.True(map >= 0, $"map create: errno {-map}");
+        try
+        {
+            (byte[] Program, int Hook)[] programs =
+            [
+                (SocketLockPrograms.OwnerOnly(12345), Bpf.AttachInet4Connect),
+                (SocketLockPrograms.OwnerOnly(12345), Bpf.AttachInet6Bind),
+                (SocketLockPrograms.SendGuard(false, 12345, map), Bpf.AttachUdp4Sendmsg),
+                (SocketLockPrograms.SendGuard(true, 12345, map), Bpf.AttachUdp6Sendmsg),
+                (SocketLockPrograms.PeerRecorder(false, map), Bpf.AttachUdp4Recvmsg),
+                (SocketLockPrograms.PeerRecorder(true, map), Bpf.AttachUdp6Recvmsg),
+            ];
+            foreach (var (program, hook) in programs)
+            {
+                var fd = Bpf.LoadProgram(Bpf.ProgTypeCgroupSockAddr, hook, program, "ax_test", out var log);
+                Assert.True(fd >= 0, $"hook {hook}: errno {-fd}\n{log}");
+                Libc.Close(fd);
+            }
+        }
+        finally { Libc.Close(map); }
+    }
+
+    [Fact]
+    public void A_refused_program_comes_with_the_verifiers_reason()
+    {
+        // recvmsg programs must return 1: the owner-only program (may return 0) is refused there.
+        var fd = Bpf.LoadProgram(Bpf.ProgTypeCgroupSockAddr, Bpf.AttachUdp4Recvmsg, SocketLockPrograms.OwnerOnly(1), "ax_test", out var log);
+        Assert.True(fd < 0, "the kernel loaded a recvmsg program that can return 0");
+        Assert.Contains("R0", log);
+    }
+}
