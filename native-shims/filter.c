@@ -82,9 +82,10 @@
     RET_ERRNO(EPERM), \
     RET(SECCOMP_RET_ALLOW)
 
-/* An app in its own namespace: sendto with a destination (args[4], the address pointer, not NULL) is
- * decided by the agent; send()/write() on connected sockets, TCP's data path, never trap. */
-static struct sock_filter contained_program[] = {
+/* sendto with a destination (args[4], the address pointer, not NULL) is decided by the agent; send()/write()
+ * on connected sockets, TCP's data path, never trap. Also with --new-netns=false: the node sockets the agent
+ * made are locked to it in the kernel (the socket lock), so the agent must send what it decided itself. */
+static struct sock_filter program[] = {
     COMMON_RULES,
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendto, 0, 5),
     LOAD_ARG_LO(4),
@@ -92,13 +93,6 @@ static struct sock_filter contained_program[] = {
     LOAD_ARG_HI(4),
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
     RET(SECCOMP_RET_USER_NOTIF),
-    RET(SECCOMP_RET_ALLOW),
-};
-
-/* An app in the node's namespace (--new-netns=false) reaches the node's network by itself anyway: the
- * agent would let every sendto run, so none is trapped. */
-static struct sock_filter shared_namespace_program[] = {
-    COMMON_RULES,
     RET(SECCOMP_RET_ALLOW),
 };
 
@@ -113,12 +107,9 @@ static int have_sys_admin(void)
     return (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) != 0;
 }
 
-int ax_install_filter(int own_namespace)
+int ax_install_filter(void)
 {
-    struct sock_fprog prog = own_namespace
-        ? (struct sock_fprog){ .len = sizeof contained_program / sizeof contained_program[0], .filter = contained_program }
-        : (struct sock_fprog){ .len = sizeof shared_namespace_program / sizeof shared_namespace_program[0],
-                               .filter = shared_namespace_program };
+    struct sock_fprog prog = { .len = sizeof program / sizeof program[0], .filter = program };
     if (!have_sys_admin() && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return -1;
     /* The kernel creates the listener close-on-exec, so it never reaches the app. */

@@ -289,7 +289,7 @@ int ax_run(int nargs, char **args)
         return 1;
 
     /* (7) The filter. From here on we make no trapped calls ourselves. */
-    int listener = ax_install_filter(plan.new_netns);
+    int listener = ax_install_filter();
     if (listener < 0)
         ax_die(1, "cannot install the seccomp filter: %s", strerror(errno));
     /* (7b) After the filter (installing it without no_new_privs needs CAP_SYS_ADMIN, and setuid programs

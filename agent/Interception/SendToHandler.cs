@@ -10,7 +10,9 @@ namespace AppSwitch.Agent.Interception;
 /// sendto(fd, buf, len, flags, addr, addrlen) with a destination (the filter traps no other). A socket of the app's
 /// own namespace reaches only that namespace: the kernel runs the call. On a UDP node socket the destination is
 /// decided like a connect's (<see cref="ConnectTargetResolver.Resolve"/>) and the agent sends the datagram itself, to
-/// the target it chose, with the bytes it copied: the app cannot change them between the check and the send.
+/// the target it chose, with the bytes it copied: the app cannot change them between the check and the send. An app
+/// sharing the node's namespace (--new-netns=false) has only node sockets: its sendto is decided and sent the same way
+/// (the socket lock would refuse the kernel running it on a socket the agent made).
 /// </summary>
 internal sealed class SendToHandler(ConnectTargetResolver resolver, ILogger logger)
 {
@@ -25,7 +27,8 @@ internal sealed class SendToHandler(ConnectTargetResolver resolver, ILogger logg
         var original = call.BorrowFd(fd);
         if (original < 0) { call.Fail(-original); return; }
         if (!SocketCalls.TryGetKind(original, out var kind) || kind.Domain is not (Libc.AF_INET or Libc.AF_INET6)
-            || kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM) || !NodeSockets.IsNodeSocket(call, original))
+            || kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM)
+            || !(NodeSockets.IsNodeSocket(call, original) || call.Session.SharesNodeNamespace(call.Tid)))
         {
             call.Continue(); // not a socket, not IP, or the app's own: the kernel's answer, within the app's namespace
             return;
