@@ -57,8 +57,12 @@ internal sealed class SendToHandler(ConnectTargetResolver resolver, ILogger logg
         if ((flags & Libc.MSG_OOB) != 0) { call.Fail(Libc.EOPNOTSUPP); return; }
         if (AddressError(original, kind, raw) is var error and not 0) { call.Fail(error); return; }
         if (!SockAddr.TryDecode(raw, out var destination)) { call.Fail(Libc.EINVAL); return; }
+        var refusal = 0;
 
-        var resolved = resolver.Resolve(call.Session, destination, Transport.Udp, out var refusal);
+        // An app sharing the node's namespace owns its loopback (the node's resolver included), as its connects do.
+        var resolved = call.Session.SharesNodeNamespace(call.Tid) && IPAddress.IsLoopback(ServiceTable.Normalize(destination.Address))
+            ? new ConnectTarget(destination, null)
+            : resolver.Resolve(call.Session, destination, Transport.Udp, out refusal);
         if (resolved is not null && NodeSockets.ReachesNodeLoopback(call, destination, resolved))
         {
             resolved = null;
