@@ -39,6 +39,14 @@ cleanup() {
             ip netns del "$ns"
         fi
     done
+    # The agents' socket-lock cgroups (children of this shell's cgroup), once the agents killed above have left them.
+    local cgroup_root
+    cgroup_root=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)$(sed -n 's/^0:://p' /proc/self/cgroup)
+    for node in node1 node2; do
+        local dir="$cgroup_root/axt-$id-$node"
+        for _ in $(seq 50); do [ ! -d "$dir" ] || rmdir "$dir" 2>/dev/null || { sleep 0.1; continue; }; break; done
+        [ ! -d "$dir" ] || echo "demo: could not remove cgroup $dir" >&2
+    done
     if [ $status -ne 0 ]; then
         for node in node1 node2; do
             [ -s "$work/$node/daemon.log" ] || continue
@@ -52,7 +60,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # on NODE CMD…: run on a node, with that node's agent sockets
-on() { local node=$1; shift; ip netns exec "axt-$id-$node" env AX_SOCKET_DIR="$work/$node/sock" "$@"; }
+# (each agent also gets its own admin directory and socket-lock cgroup, so that two can share the machine)
+on() {
+    local node=$1; shift
+    ip netns exec "axt-$id-$node" env AX_SOCKET_DIR="$work/$node/sock" AX_ADMIN_SOCKET_DIR="$work/$node/admin" \
+        AX_SOCKET_LOCK_CGROUP="axt-$id-$node" "$@"
+}
 show() { local node=$1; shift; printf '\n%s$ %s\n' "$node" "$*"; on "$node" "$@"; }
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND…: poll until COMMAND succeeds
     local deadline=$((SECONDS + $1)) what=$2; shift 2
@@ -86,7 +99,7 @@ for node in node1 node2; do
     daemon_pid[$node]=$!
 done
 for node in node1 node2; do
-    wait_for 30 "$node's daemon" on "$node" curl -sf --unix-socket "$work/$node/sock/api.sock" http://localhost/healthz
+    wait_for 30 "$node's daemon" on "$node" curl -sf --unix-socket "$work/$node/admin/api.sock" http://localhost/healthz
 done
 both_alive() { [ "$(on node2 ax get nodes | grep -c ' alive ')" = 2 ]; }
 wait_for 30 "the two nodes to see each other" both_alive
