@@ -50,7 +50,7 @@ public static class AgentHost
         }
 
         // Before any socket exists: node sockets carry the cgroup of the agent that made them.
-        var socketLock = options.SocketLock ? SocketLockInstaller.Engage(options.SocketLockCgroup) : null;
+        var socketLock = options.SocketLock ? SocketLockInstaller.Engage(options.SocketLockCgroup, options.AdminSocketDir) : null;
         await using var app = Build(options, apiSocket, tls);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentHost).FullName!);
         if (socketLock is null) AgentHostLog.SocketLockDisabled(log);

@@ -4,16 +4,17 @@ using System.Text;
 namespace AppSwitch.Agent.Native;
 
 /// <summary>
-/// The bpf(2) commands the socket lock needs: create a map, load a program (with the verifier's log on failure)
-/// and attach it to a cgroup. Layouts of union bpf_attr as in linux/bpf.h; the attr is zero-filled.
+/// The bpf(2) commands the socket lock needs: create, find again (by id), describe and update a map, load a program
+/// (with the verifier's log on failure) and attach it to a cgroup. Layouts of union bpf_attr as in linux/bpf.h; the attr is zero-filled.
 /// </summary>
 internal static unsafe class Bpf
 {
     private static readonly long SysBpf = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 280 : 321;
     private const int AttrSize = 144;
-    private const int CmdMapCreate = 0, CmdProgLoad = 5, CmdProgAttach = 8;
+    private const int CmdMapCreate = 0, CmdMapUpdateElem = 2, CmdProgLoad = 5, CmdProgAttach = 8, CmdMapGetFdById = 14,
+        CmdObjGetInfoByFd = 15;
 
-    public const int MapTypeLruHash = 9;
+    public const int MapTypeHash = 1, MapTypeLruHash = 9;
     public const int ProgTypeCgroupSockAddr = 18;
     public const int AttachInet4Bind = 8, AttachInet6Bind = 9, AttachInet4Connect = 10, AttachInet6Connect = 11,
         AttachUdp4Sendmsg = 14, AttachUdp6Sendmsg = 15, AttachUdp4Recvmsg = 19, AttachUdp6Recvmsg = 20;
@@ -31,6 +32,52 @@ internal static unsafe class Bpf
         *(uint*)(attr + 12) = (uint)maxEntries;
         WriteName(attr + 28, name);
         return Call(CmdMapCreate, attr);
+    }
+
+    /// <summary>Sets key → value (BPF_ANY); returns 0 or -errno.</summary>
+    public static int UpdateElement(int mapFd, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        var attr = stackalloc byte[AttrSize];
+        new Span<byte>(attr, AttrSize).Clear();
+        fixed (byte* k = key)
+        fixed (byte* v = value)
+        {
+            *(uint*)(attr + 0) = (uint)mapFd;
+            *(ulong*)(attr + 8) = (ulong)k;
+            *(ulong*)(attr + 16) = (ulong)v;
+            var r = Call(CmdMapUpdateElem, attr);
+            return r < 0 ? r : 0;
+        }
+    }
+
+    /// <summary>An fd of the live map with this id (needs CAP_SYS_ADMIN), or -errno (ENOENT: gone).</summary>
+    public static int MapFdById(uint id)
+    {
+        var attr = stackalloc byte[AttrSize];
+        new Span<byte>(attr, AttrSize).Clear();
+        *(uint*)(attr + 0) = id;
+        return Call(CmdMapGetFdById, attr);
+    }
+
+    /// <summary>What struct bpf_map_info says of a map: its type, id, key and value sizes and name.</summary>
+    public readonly record struct MapInfo(int Type, uint Id, int KeySize, int ValueSize, string Name);
+
+    /// <summary>The map's info, or null when the kernel does not give it.</summary>
+    public static MapInfo? InfoOfMap(int mapFd)
+    {
+        const int infoSize = 40; // type, id, key_size, value_size, max_entries, map_flags, name[16]
+        var info = stackalloc byte[infoSize];
+        new Span<byte>(info, infoSize).Clear();
+        var attr = stackalloc byte[AttrSize];
+        new Span<byte>(attr, AttrSize).Clear();
+        *(uint*)(attr + 0) = (uint)mapFd;
+        *(uint*)(attr + 4) = infoSize;
+        *(ulong*)(attr + 8) = (ulong)info;
+        if (Call(CmdObjGetInfoByFd, attr) < 0) return null;
+        var name = new ReadOnlySpan<byte>(info + 24, 16);
+        var end = name.IndexOf((byte)0);
+        return new MapInfo(*(int*)info, *(uint*)(info + 4), *(int*)(info + 8), *(int*)(info + 12),
+            Encoding.ASCII.GetString(end < 0 ? name : name[..end]));
     }
 
     /// <summary>

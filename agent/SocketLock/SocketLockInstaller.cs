@@ -13,15 +13,15 @@ public sealed record SocketLockState(bool Engaged, string Detail);
 /// </summary>
 public static class SocketLockInstaller
 {
-    private const int PeersCapacity = 65536;
-
-    public static SocketLockState Engage(string cgroupName)
+    /// <param name="stateDir">Where the maps' ids are recorded for the next agent (the admin directory).</param>
+    public static SocketLockState Engage(string cgroupName, string stateDir)
     {
         try
         {
             using var cgroup = AgentCgroup.Enter(cgroupName);
-            Attach(cgroup);
-            return new SocketLockState(true, $"cgroup {cgroup.Path} (id {cgroup.Id})");
+            using var maps = SocketLockMaps.OpenOrCreate(stateDir, cgroup.Id);
+            Attach(cgroup, maps);
+            return new SocketLockState(true, $"cgroup {cgroup.Path} (id {cgroup.Id}){(maps.Inherited ? ", maps of the previous agent" : "")}");
         }
         catch (SocketLockUnavailableException e)
         {
@@ -29,22 +29,20 @@ public static class SocketLockInstaller
         }
     }
 
-    private static void Attach(AgentCgroup cgroup)
+    private static void Attach(AgentCgroup cgroup, SocketLockMaps maps)
     {
-        var map = Bpf.CreateMap(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize,
-            PeersCapacity, "ax_lock_peers");
-        if (map < 0) throw new SocketLockUnavailableException($"cannot create the BPF peers map: errno {-map}");
+        var (agents, map) = (maps.AgentsFd, maps.PeersFd);
         var programs = new List<(int Fd, int AttachType)>();
         try
         {
             // Load all, then attach all: a program the verifier refuses leaves the previous lock untouched.
-            var ownerOnly = SocketLockPrograms.OwnerOnly(cgroup.Id);
+            var ownerOnly = SocketLockPrograms.OwnerOnly(agents);
             programs.Add((Load(ownerOnly, Bpf.AttachInet4Connect, "ax_connect4"), Bpf.AttachInet4Connect));
             programs.Add((Load(ownerOnly, Bpf.AttachInet6Connect, "ax_connect6"), Bpf.AttachInet6Connect));
             programs.Add((Load(ownerOnly, Bpf.AttachInet4Bind, "ax_bind4"), Bpf.AttachInet4Bind));
             programs.Add((Load(ownerOnly, Bpf.AttachInet6Bind, "ax_bind6"), Bpf.AttachInet6Bind));
-            programs.Add((Load(SocketLockPrograms.SendGuard(false, cgroup.Id, map), Bpf.AttachUdp4Sendmsg, "ax_sendmsg4"), Bpf.AttachUdp4Sendmsg));
-            programs.Add((Load(SocketLockPrograms.SendGuard(true, cgroup.Id, map), Bpf.AttachUdp6Sendmsg, "ax_sendmsg6"), Bpf.AttachUdp6Sendmsg));
+            programs.Add((Load(SocketLockPrograms.SendGuard(false, agents, map), Bpf.AttachUdp4Sendmsg, "ax_sendmsg4"), Bpf.AttachUdp4Sendmsg));
+            programs.Add((Load(SocketLockPrograms.SendGuard(true, agents, map), Bpf.AttachUdp6Sendmsg, "ax_sendmsg6"), Bpf.AttachUdp6Sendmsg));
             programs.Add((Load(SocketLockPrograms.PeerRecorder(false, map), Bpf.AttachUdp4Recvmsg, "ax_recvmsg4"), Bpf.AttachUdp4Recvmsg));
             programs.Add((Load(SocketLockPrograms.PeerRecorder(true, map), Bpf.AttachUdp6Recvmsg, "ax_recvmsg6"), Bpf.AttachUdp6Recvmsg));
 
@@ -56,9 +54,8 @@ public static class SocketLockInstaller
         }
         finally
         {
-            // The cgroup holds the attached programs and they hold the map: the agent keeps no fd.
+            // The cgroup holds the attached programs and they hold the maps: the agent keeps no fd.
             foreach (var (fd, _) in programs) Libc.Close(fd);
-            Libc.Close(map);
         }
     }
 

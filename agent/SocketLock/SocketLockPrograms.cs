@@ -7,7 +7,9 @@ namespace AppSwitch.Agent.SocketLock;
 /// The BPF_PROG_TYPE_CGROUP_SOCK_ADDR programs attached to the agent's cgroup. They run for sockets of that cgroup
 /// (the agent's node sockets, wherever their fds went) and decide nothing about routing: only *who* may give a node
 /// socket a new address. connect/bind: the agent's own tasks. sendmsg with an address (UDP): the agent's tasks, the
-/// socket's connected peer, or a peer the socket has received from (recorded by the recvmsg programs).
+/// socket's connected peer, or a peer the socket has received from (recorded by the recvmsg programs). "The agent's
+/// tasks" are those of any cgroup in the agents map: every agent of the node adds its own, so a new agent started in
+/// another parent cgroup (a DaemonSet's new pod, a restarted container) still owns its predecessors' sockets.
 /// </summary>
 internal static class SocketLockPrograms
 {
@@ -18,14 +20,16 @@ internal static class SocketLockPrograms
 
     /// <summary>Peers map key: socket cookie (8), peer address as IPv6, IPv4 as ::ffff:a.b.c.d (16), port (4), zero (4).</summary>
     public const int PeerKeySize = 32, PeerValueSize = 4;
-    private const short KeyAt = -32, ValueAt = -40;
+    private const short KeyAt = -32, ValueAt = -40, CgroupIdAt = -48;
+    /// <summary>Agents map: cgroup id (8) → 1 (4).</summary>
+    public const int AgentKeySize = 8, AgentValueSize = 4;
     private const int Allow = 1, Deny = 0;
 
     /// <summary>connect4/6, bind4/6: only the agent's tasks.</summary>
-    public static byte[] OwnerOnly(ulong agentCgroupId)
+    public static byte[] OwnerOnly(int agentsMapFd)
     {
         var e = new BpfEmitter();
-        JumpIfAgent(e, agentCgroupId, "allow");
+        JumpIfAgent(e, agentsMapFd, "allow");
         e.Return(Deny);
         e.Label("allow");
         e.Return(Allow);
@@ -33,11 +37,11 @@ internal static class SocketLockPrograms
     }
 
     /// <summary>sendmsg4/6 with an address: the agent's tasks, the connected peer, or a peer heard from.</summary>
-    public static byte[] SendGuard(bool ipv6, ulong agentCgroupId, int peersMapFd)
+    public static byte[] SendGuard(bool ipv6, int agentsMapFd, int peersMapFd)
     {
         var e = new BpfEmitter();
         e.MovReg(R6, R1);
-        JumpIfAgent(e, agentCgroupId, "allow");
+        JumpIfAgent(e, agentsMapFd, "allow");
 
         e.Load(Size.Double, R7, R6, CtxSocket);
         if (ipv6)
@@ -86,11 +90,16 @@ internal static class SocketLockPrograms
         return e.ToBytes();
     }
 
-    private static void JumpIfAgent(BpfEmitter e, ulong agentCgroupId, string label)
+    /// <summary>Jumps to <paramref name="label"/> when the calling task's cgroup is in the agents map (clobbers r0-r5).</summary>
+    private static void JumpIfAgent(BpfEmitter e, int agentsMapFd, string label)
     {
         e.Call(Bpf.HelperCurrentCgroupId);
-        e.LoadImm64(R1, agentCgroupId);
-        e.JumpIfEqual(R0, R1, label);
+        e.Store(Size.Double, R10, CgroupIdAt, R0);
+        e.LoadMap(R1, agentsMapFd);
+        e.MovReg(R2, R10);
+        e.AddImm(R2, CgroupIdAt);
+        e.Call(Bpf.HelperMapLookup);
+        e.JumpIfNotEqualImm(R0, 0, label);
     }
 
     /// <summary>Jumps to <paramref name="label"/> when the socket's word at <paramref name="sockOffset"/> differs from the context's.</summary>

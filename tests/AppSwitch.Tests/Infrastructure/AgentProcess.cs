@@ -67,6 +67,13 @@ public sealed class AgentProcess : IAsyncDisposable
     public Task<AgentProcess> RestartAsync(TestNetwork network, params string[] extraFlags) =>
         StartInAsync(network, Node, SocketDir, RestPort, [.. _extraFlags, .. extraFlags], restToken: RestToken.Length > 0);
 
+    /// <summary>
+    /// <see cref="RestartAsync"/> from another cgroup (an existing directory), as a DaemonSet's new pod or a restarted
+    /// container starts: the agent's socket-lock cgroup is then made under that one.
+    /// </summary>
+    public Task<AgentProcess> RestartInCgroupAsync(TestNetwork network, string cgroupDir) =>
+        StartInAsync(network, Node, SocketDir, RestPort, _extraFlags, restToken: RestToken.Length > 0, cgroupDir);
+
     /// <summary>SIGKILL, as a crash or an OOM kill would end it; waits until it is gone.</summary>
     public async Task KillAsync()
     {
@@ -75,7 +82,7 @@ public sealed class AgentProcess : IAsyncDisposable
     }
 
     private static async Task<AgentProcess> StartInAsync(TestNetwork network, TestNode node, string socketDir,
-        int restPort, string[] extraFlags, bool restToken)
+        int restPort, string[] extraFlags, bool restToken, string? cgroupDir = null)
     {
         var ax = RepoLayout.RequireAx();
         Directory.CreateDirectory(socketDir);
@@ -94,7 +101,9 @@ public sealed class AgentProcess : IAsyncDisposable
             "--log-level", "debug",
             .. extraFlags,
         ];
-        var process = RunningProcess.Start("ip", node.Exec(daemon));
+        var process = cgroupDir is null
+            ? RunningProcess.Start("ip", node.Exec(daemon))
+            : RunningProcess.Start("sh", ["-c", "echo $$ > \"$1/cgroup.procs\" && shift && exec \"$@\"", "sh", cgroupDir, "ip", .. node.Exec(daemon)]);
         var agent = network.Own(new AgentProcess(node, socketDir, restPort, process)
         {
             _extraFlags = extraFlags, RestToken = restToken ? (await File.ReadAllTextAsync(tokenFile)).Trim() : "",

@@ -156,6 +156,63 @@ public sealed class SocketLockTests(ITestOutputHelper output)
         Assert.Empty(SeenBy(s.Server));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_new_agent_in_another_parent_cgroup_still_owns_the_node_sockets_of_the_previous_one(bool mapsRecorded)
+    {
+        // A DaemonSet's new pod (or a restarted container) starts the agent in another cgroup, so its socket-lock cgroup
+        // is another one; the previous agent's programs stay on the old cgroup for the sockets it made. The new agent
+        // adds itself to the maps the old programs use (found by the ids in the admin directory), so it can still
+        // connect an app's old node socket. Without that record it cannot: the reference that shows what is at stake.
+        await using var s = await StartAsync();
+        var go = Path.Combine(s.Network.Temp.Path, $"go-{TempDirectory.NewId()}");
+        var app = s.Node1.StartUnderAx(["--ip", VirtualIps.Client], ["python3", "-c", $$"""
+            import errno, os, socket, time
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.bind(("0.0.0.0", 5454))  # a node socket, made by the first agent
+            print("bound", flush=True)
+            while not os.path.exists("{{go}}"):
+                time.sleep(0.05)
+            try:
+                u.connect(("{{s.ServerAddress}}", {{UdpPort}}))
+                u.send(b"after the restart")
+                print("sent", flush=True)
+            except OSError as e:
+                print("error", errno.errorcode[e.errno], flush=True)
+            """]);
+        await app.WaitForOutputAsync(o => o.Contains("bound"), Timeout, "the app to bind");
+
+        await s.Agent.KillAsync();
+        if (!mapsRecorded) File.Delete(Path.Combine(s.Agent.AdminDir, "socket-lock-maps"));
+        var parent = $"{s.Network.Nodes[0].SocketLockCgroup}-pod2";
+        Directory.CreateDirectory(TestCgroups.PathOf(parent));
+        AgentProcess? restarted = null;
+        try
+        {
+            restarted = await s.Agent.RestartInCgroupAsync(s.Network, TestCgroups.PathOf(parent));
+            Assert.Contains($"cgroup /{parent}/{s.Network.Nodes[0].SocketLockCgroup} ", restarted.Output);
+            await File.WriteAllTextAsync(go, "");
+            var result = await app.WaitForExitAsync(Timeout);
+            if (mapsRecorded)
+            {
+                Assert.True(result.StdOut.Contains("sent\n"), result.Describe() + restarted.Output);
+                await Eventually.UntilAsync(() => SeenBy(s.Server).Any(l => l.StartsWith("udp")), Timeout, "the datagram", s.Server.Describe);
+            }
+            else
+            {
+                Assert.True(result.StdOut.Contains("error EPERM\n"), result.Describe() + restarted.Output);
+                Assert.Empty(SeenBy(s.Server));
+            }
+        }
+        finally
+        {
+            if (restarted is not null) await restarted.KillAsync();
+            await TestCgroups.RemoveAsync($"{parent}/{s.Network.Nodes[0].SocketLockCgroup}");
+            await TestCgroups.RemoveAsync(parent);
+        }
+    }
+
     [Fact]
     public async Task Removing_the_cgroup_leaves_the_sockets_it_covered_locked()
     {

@@ -36,14 +36,16 @@ public sealed class SocketLockProgramTests
     {
         var map = Bpf.CreateMap(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize, 16, "ax_test_peers");
         Assert.True(map >= 0, $"map create: errno {-map}");
+        var agents = Bpf.CreateMap(Bpf.MapTypeHash, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize, 4, "ax_test_agents");
+        Assert.True(agents >= 0, $"map create: errno {-agents}");
         try
         {
             (byte[] Program, int Hook)[] programs =
             [
-                (SocketLockPrograms.OwnerOnly(12345), Bpf.AttachInet4Connect),
-                (SocketLockPrograms.OwnerOnly(12345), Bpf.AttachInet6Bind),
-                (SocketLockPrograms.SendGuard(false, 12345, map), Bpf.AttachUdp4Sendmsg),
-                (SocketLockPrograms.SendGuard(true, 12345, map), Bpf.AttachUdp6Sendmsg),
+                (SocketLockPrograms.OwnerOnly(agents), Bpf.AttachInet4Connect),
+                (SocketLockPrograms.OwnerOnly(agents), Bpf.AttachInet6Bind),
+                (SocketLockPrograms.SendGuard(false, agents, map), Bpf.AttachUdp4Sendmsg),
+                (SocketLockPrograms.SendGuard(true, agents, map), Bpf.AttachUdp6Sendmsg),
                 (SocketLockPrograms.PeerRecorder(false, map), Bpf.AttachUdp4Recvmsg),
                 (SocketLockPrograms.PeerRecorder(true, map), Bpf.AttachUdp6Recvmsg),
             ];
@@ -54,14 +56,21 @@ public sealed class SocketLockProgramTests
                 Libc.Close(fd);
             }
         }
-        finally { Libc.Close(map); }
+        finally
+        {
+            Libc.Close(map);
+            Libc.Close(agents);
+        }
     }
 
     [Fact]
     public void A_refused_program_comes_with_the_verifiers_reason()
     {
         // recvmsg programs must return 1: the owner-only program (may return 0) is refused there.
-        var fd = Bpf.LoadProgram(Bpf.ProgTypeCgroupSockAddr, Bpf.AttachUdp4Recvmsg, SocketLockPrograms.OwnerOnly(1), "ax_test", out var log);
+        var agents = Bpf.CreateMap(Bpf.MapTypeHash, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize, 4, "ax_test_agents");
+        Assert.True(agents >= 0, $"map create: errno {-agents}");
+        var fd = Bpf.LoadProgram(Bpf.ProgTypeCgroupSockAddr, Bpf.AttachUdp4Recvmsg, SocketLockPrograms.OwnerOnly(agents), "ax_test", out var log);
+        Libc.Close(agents);
         Assert.True(fd < 0, "the kernel loaded a recvmsg program that can return 0");
         Assert.Contains("R0", log);
     }

@@ -1,0 +1,108 @@
+using System.Globalization;
+using AppSwitch.Agent.Native;
+
+namespace AppSwitch.Agent.SocketLock;
+
+/// <summary>
+/// The socket lock's two maps, shared by every agent generation of a node: the agents map (cgroup ids whose tasks own
+/// node sockets) and the peers map (who each UDP socket heard from). A new agent finds its predecessor's maps again by
+/// the ids recorded in the admin directory and adds its own cgroup: the predecessor's programs, still attached for the
+/// sockets it made, then let the new agent connect and bind those sockets too, even from another parent cgroup, and
+/// UDP servers keep the peers they heard from. The maps live while any program using them does.
+/// </summary>
+internal sealed class SocketLockMaps : IDisposable
+{
+    public const string FileName = "socket-lock-maps";
+    private const int AgentsCapacity = 1024, PeersCapacity = 65536;
+    private const string AgentsName = "ax_lock_agents", PeersName = "ax_lock_peers";
+
+    public int AgentsFd { get; }
+    public int PeersFd { get; }
+    /// <summary>True when the maps were an earlier agent's (found by their recorded ids).</summary>
+    public bool Inherited { get; }
+
+    private SocketLockMaps(int agents, int peers, bool inherited) => (AgentsFd, PeersFd, Inherited) = (agents, peers, inherited);
+
+    public void Dispose()
+    {
+        Libc.Close(AgentsFd);
+        Libc.Close(PeersFd);
+    }
+
+    /// <summary>The recorded maps when they still exist and are ours, else new ones; <paramref name="agentCgroupId"/> added.</summary>
+    public static SocketLockMaps OpenOrCreate(string stateDir, ulong agentCgroupId)
+    {
+        var path = Path.Join(stateDir, FileName);
+        var recorded = Read(path);
+        var agents = Find(recorded.Agents, AgentsName, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize);
+        var peers = agents < 0 ? -1 : Find(recorded.Peers, PeersName, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize);
+        var inherited = agents >= 0 && peers >= 0;
+        if (!inherited)
+        {
+            if (agents >= 0) Libc.Close(agents);
+            agents = Create(Bpf.MapTypeHash, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize, AgentsCapacity, AgentsName);
+            peers = Create(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize, PeersCapacity, PeersName);
+        }
+        var maps = new SocketLockMaps(agents, peers, inherited);
+        try
+        {
+            var r = Bpf.UpdateElement(agents, BitConverter.GetBytes(agentCgroupId), BitConverter.GetBytes(1));
+            if (r < 0) throw new SocketLockUnavailableException($"cannot add the agent's cgroup to the BPF agents map: errno {-r}");
+            Write(path, Bpf.InfoOfMap(agents)?.Id ?? 0, Bpf.InfoOfMap(peers)?.Id ?? 0);
+            return maps;
+        }
+        catch
+        {
+            maps.Dispose();
+            throw;
+        }
+    }
+
+    private static int Create(int type, int keySize, int valueSize, int capacity, string name)
+    {
+        var fd = Bpf.CreateMap(type, keySize, valueSize, capacity, name);
+        if (fd < 0) throw new SocketLockUnavailableException($"cannot create the BPF map {name}: errno {-fd}");
+        return fd;
+    }
+
+    /// <summary>An fd of the live map with this id if it is the one we made (name and shape; ids restart at boot).</summary>
+    private static int Find(uint id, string name, int keySize, int valueSize)
+    {
+        if (id == 0) return -1;
+        var fd = Bpf.MapFdById(id);
+        if (fd < 0) return -1;
+        if (Bpf.InfoOfMap(fd) is { } info && info.Name == name && info.KeySize == keySize && info.ValueSize == valueSize) return fd;
+        Libc.Close(fd);
+        return -1;
+    }
+
+    private static (uint Agents, uint Peers) Read(string path)
+    {
+        try
+        {
+            uint agents = 0, peers = 0;
+            foreach (var line in File.ReadLines(path))
+            {
+                var parts = line.Split(' ', 2);
+                if (parts.Length != 2 || !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id)) continue;
+                if (parts[0] == "agents") agents = id;
+                else if (parts[0] == "peers") peers = id;
+            }
+            return (agents, peers);
+        }
+        catch (IOException) { return (0, 0); } // none yet (FileNotFoundException and DirectoryNotFoundException are IOExceptions)
+    }
+
+    /// <summary>Records the ids; a failure only costs the next agent its inheritance (it makes new maps).</summary>
+    private static void Write(string path, uint agents, uint peers)
+    {
+        try
+        {
+            var temporary = path + ".tmp";
+            File.WriteAllText(temporary, $"agents {agents}\npeers {peers}\n");
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}
