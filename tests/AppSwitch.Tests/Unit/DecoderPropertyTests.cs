@@ -185,10 +185,13 @@ public class DecoderPropertyTests
             select (byte[])[(byte)family, (byte)(family >> 8), .. rest]);
         Holds(raws, raw =>
         {
-            if (!SockAddr.TryDecode(raw, out var endPoint)) return;
-            var family = SockAddr.Family(raw);
-            Assert.True(family == Libc.AF_INET ? raw.Length >= SockAddr.InetSize : family == Libc.AF_INET6 && raw.Length >= 24);
+            // Both ways: a decoder that refuses everything must fail too. sockaddr_in is 16 bytes, sockaddr_in6 24 (RFC 2553).
+            var family = raw.Length < 2 ? -1 : raw[0] | raw[1] << 8;
+            var valid = family == Libc.AF_INET && raw.Length >= 16 || family == Libc.AF_INET6 && raw.Length >= 24;
+            Assert.Equal(valid, SockAddr.TryDecode(raw, out var endPoint));
+            if (!valid) return;
             Assert.Equal(family == Libc.AF_INET ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6, endPoint.AddressFamily);
+            Assert.Equal(raw[2] << 8 | raw[3], endPoint.Port);
         }, runs: 5000);
     }
 

@@ -29,6 +29,7 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
     private readonly List<StoredEvent> _history = new();
     private readonly List<Watcher> _watchers = new();
     private readonly ConcurrentDictionary<string, int> _requests = new();
+    private readonly List<(string Key, string Token)> _tokens = [];
     private readonly HashSet<string> _forbidden = new();
     private readonly TestCertificates _certificates;
     private readonly WebApplication _app;
@@ -159,6 +160,12 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
     /// <summary>How many list (or watch) requests reached a collection: `list /api/v1/pods`, `watch /api/v1/pods`.</summary>
     public int Requests(string verb, string collection) => _requests.GetValueOrDefault($"{verb} {collection}");
 
+    /// <summary>The bearer tokens list (or watch) requests of a collection carried, in order ("" without one).</summary>
+    public IReadOnlyList<string> Tokens(string verb, string collection)
+    {
+        lock (_gate) return [.. _tokens.Where(t => t.Key == $"{verb} {collection}").Select(t => t.Token)];
+    }
+
     /// <summary>An object as stored now (a copy), or null.</summary>
     public JsonObject? Get(string collection, string @namespace, string name)
     {
@@ -230,6 +237,8 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
         var watch = context.Request.Query["watch"] is [("1" or "true")];
         var verb = watch ? "watch" : "list";
         _requests.AddOrUpdate($"{verb} {collection}", 1, (_, n) => n + 1);
+        var authorization = context.Request.Headers.Authorization.ToString();
+        lock (_gate) _tokens.Add(($"{verb} {collection}", authorization.StartsWith("Bearer ") ? authorization[7..] : ""));
 
         if (context.Request.Headers.Authorization.ToString() != $"Bearer {Token}")
         {

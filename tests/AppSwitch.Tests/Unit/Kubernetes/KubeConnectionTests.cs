@@ -62,7 +62,7 @@ public sealed class KubeConnectionTests : IAsyncLifetime
         File.SetLastWriteTimeUtc(Path.Combine(dir, "token"), DateTime.UtcNow.AddSeconds(5));
 
         await client.ListAsync(KubeResources.Pods, "default", CancellationToken.None);
-        Assert.Equal(2, _server.Requests("list", KubeObjects.Pods));
+        Assert.Equal(["fake-token", "rotated-token"], _server.Tokens("list", KubeObjects.Pods));
     }
 
     [Fact]
