@@ -2,7 +2,7 @@ namespace AppSwitch.Agent.Api;
 
 /// <summary>
 /// Gives every error answer a JSON body `{"error":"…"}`: routing's bare 404 (no such path) and 405 (path exists,
-/// method does not), and 500 for an exception an endpoint did not handle.
+/// method does not), 400/408 for a body Kestrel could not read, and 500 for an exception an endpoint did not handle.
 /// </summary>
 internal sealed partial class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMiddleware> log)
 {
@@ -11,6 +11,12 @@ internal sealed partial class ApiErrorMiddleware(RequestDelegate next, ILogger<A
         try
         {
             await next(context);
+        }
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            // A body Kestrel could not read (bad chunking, cut short, too slow): the client's error, with its status.
+            await JsonResponses.WriteErrorAsync(context, e.StatusCode, e.Message);
+            return;
         }
         catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
