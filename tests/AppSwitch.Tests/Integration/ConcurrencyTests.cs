@@ -115,13 +115,12 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
 
         var fast = await node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client], CurlStatus($"http://{VirtualIps.Server}/"));
         Assert.True(fast.ExitCode == 0 && fast.StdOut == "200", fast.Describe());
+        Assert.False(slow.HasExited, "the slow connect was not pending while the other client ran: " + slow.Describe());
         Assert.True(fast.Elapsed < TimeSpan.FromSeconds(1.5), $"a client took {fast.Elapsed.TotalMilliseconds:F0} ms while another app's connect was pending");
 
         var slowResult = await slow.WaitForExitAsync(TimeSpan.FromSeconds(30));
         var parts = slowResult.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Split(' ');
         Assert.True(parts[0] == "EHOSTUNREACH", "the slow connect should fail as the node's network fails it: " + slowResult.Describe());
-        Assert.True(double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) > fast.Elapsed.TotalSeconds,
-            "the slow connect was not pending while the other client ran: " + slowResult.Describe());
     }
 
     [Fact]

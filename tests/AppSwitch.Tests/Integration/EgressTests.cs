@@ -38,17 +38,6 @@ public sealed class EgressTests(ITestOutputHelper output)
             $"deny except {outside.Address}/32:8080", reach8080: true, reach8081: false);
     }
 
-    /// <summary>Connects an AF_INET6 socket to argv[1]:argv[2]; prints "connected" or the errno name.</summary>
-    private const string V6Connect = """
-        import errno, socket, sys
-        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        try:
-            s.connect((sys.argv[1], int(sys.argv[2])))
-            print("connected")
-        except OSError as e:
-            print(errno.errorcode.get(e.errno, e.errno))
-        """;
-
     private async Task CheckAsync(TestNetwork network, string[] flags, string policy, bool reach8080, bool reach8081)
     {
         var agent = await AgentProcess.StartAsync(network, network.Nodes[0], AgentProcess.DefaultRestPort, flags);
@@ -66,10 +55,11 @@ public sealed class EgressTests(ITestOutputHelper output)
             {
                 var result = await shell.RunUnderAxAsync(["--ip", VirtualIps.Client], CurlStatus($"http://{network.Nodes[1].Address}:{port}/"));
                 if (reach) Assert.True(result.ExitCode == 0 && result.StdOut == "200", $"{policy}, port {port}: " + result.Describe());
-                else Assert.True(result.ExitCode == 7, $"{policy}, port {port}: expected curl exit 7 (refused): " + result.Describe());
+                else ConnectProbe.AssertOutcome(await shell.RunUnderAxAsync(["--ip", VirtualIps.Client],
+                    ConnectProbe.Command(network.Nodes[1].Address, port)), "ECONNREFUSED");
                 // The same destination as a v4-mapped address on an IPv6 socket is decided the same way.
-                var mapped = await shell.RunUnderAxAsync([], ["python3", "-c", V6Connect, $"::ffff:{network.Nodes[1].Address}", port.ToString()]);
-                Assert.True(mapped.ExitCode == 0 && mapped.StdOut.Trim() == (reach ? "connected" : "ECONNREFUSED"), $"{policy}, v4-mapped port {port}: " + mapped.Describe());
+                ConnectProbe.AssertOutcome(await shell.RunUnderAxAsync([], ConnectProbe.Command($"::ffff:{network.Nodes[1].Address}", port)),
+                    reach ? "connected" : "ECONNREFUSED");
             }
             if (!reach8081) Assert.Contains("the egress policy (" + policy + ") refuses it", agent.Output);
             await idle.StopAsync(TimeSpan.FromSeconds(2));
