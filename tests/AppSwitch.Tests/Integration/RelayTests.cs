@@ -52,8 +52,7 @@ public sealed class RelayTests(ITestOutputHelper output)
         await Eventually.UntilAsync(async () => (await cluster.Shell(1).GetAsync<ProxyRecord>()).Count == 0
                                                 && (await cluster.Shell(2).GetAsync<ProxyRecord>()).Count == 0,
             TimeSpan.FromSeconds(20), "the relays of the exited app to go", () => cluster.Logs());
-        var closed = await cluster.Shell(1).RunAsync(CurlStatus($"http://{n2}:8082/"));
-        Assert.True(closed.ExitCode == 7, closed.Describe()); // connection refused
+        ConnectProbe.AssertOutcome(await cluster.Shell(1).RunAsync(ConnectProbe.Command(n2, 8082)), "ECONNREFUSED");
     }
 
     [Fact]
