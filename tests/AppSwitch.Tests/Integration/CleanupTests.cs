@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AppSwitch.Common.Model;
 using AppSwitch.Tests.Infrastructure;
 using Xunit;
@@ -7,32 +6,22 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 
 namespace AppSwitch.Tests.Integration;
 
-/// <summary>When an app exits, its entries leave the service table within a second.</summary>
+/// <summary>When an app exits, its entries leave the service table.</summary>
 [Collection(IntegrationCollection.Name)]
 public sealed class CleanupTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task Server_entry_is_gone_within_one_second_after_the_server_exits()
+    public async Task Server_entry_and_app_are_gone_after_the_server_is_killed()
     {
         await using var node = await SingleNode.StartAsync(output);
         var root = DocumentRoot(node.Network.Temp, "www", ("index.html", "x"));
         var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], PythonHttpServer(root));
         var entry = await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
 
-        var clock = Stopwatch.StartNew();
         Assert.True(server.Signal(Signals.SIGKILL), "could not kill the server");
-        TimeSpan? gone = null;
-        var polls = 0;
-        while (clock.Elapsed < TimeSpan.FromSeconds(5))
-        {
-            var servers = await node.Shell.GetAsync<ServerRecord>();
-            polls++;
-            if (!servers.Any(s => s.AppId == entry.AppId)) { gone = clock.Elapsed; break; }
-        }
-        output.WriteLine($"entry gone after {gone?.TotalMilliseconds:F0} ms ({polls} polls of `ax get servers -o json`)");
-        Assert.True(gone != null, $"the server entry of app {entry.AppId} was still listed 5 s after the server was killed\n{node.Diagnostics()}");
-        Assert.True(gone < TimeSpan.FromSeconds(1),
-            $"the server entry went away only after {gone.Value.TotalMilliseconds:F0} ms (limit 1000 ms, {polls} polls)");
+        // The property is "gone"; how fast is the bench's business. 10 s only guards against a hang.
+        await Eventually.UntilAsync(async () => !(await node.Shell.GetAsync<ServerRecord>()).Any(s => s.AppId == entry.AppId),
+            TimeSpan.FromSeconds(10), $"the server entry of app {entry.AppId} to go after the server was killed", node.Diagnostics);
 
         var apps = await node.Shell.GetAsync<AppRecord>();
         Assert.DoesNotContain(apps, a => a.AppId == entry.AppId);

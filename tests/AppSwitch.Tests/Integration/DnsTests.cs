@@ -111,8 +111,8 @@ public sealed class DnsTests(ITestOutputHelper output)
             "s.settimeout(5); answer = s.recv(512)\n" +
             "print(struct.unpack('>H', answer[6:8])[0], socket.inet_ntoa(answer[-4:]))\n";
         var result = await node.Shell.RunUnderAxAsync([], ["python3", "-c", client]);
+        // One answer carrying the virtual IP of "web": only the agent's DNS knows that name.
         Assert.True(result.ExitCode == 0 && result.StdOut.Trim() == $"1 {ip}", result.Describe() + node.Diagnostics());
-        Assert.Contains("connect 127.0.0.1:53 -> 127.0.0.1:", node.Agent.Output);
     }
 
     [Fact]

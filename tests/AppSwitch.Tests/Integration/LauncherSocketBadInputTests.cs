@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using AppSwitch.Tests.Infrastructure;
@@ -282,19 +281,17 @@ public sealed class LauncherSocketBadInputTests(ITestOutputHelper output)
     {
         const int silent = 20;
         await using var node = await StartAsync();
-        var clock = Stopwatch.StartNew();
         var peers = Enumerable.Range(0, silent).Select(_ => Connect(node)).ToList();
         try
         {
-            // Meanwhile a real launcher is served at once.
-            var curl = await AssertAgentStillServesAsync(node);
-            Assert.True(curl.Elapsed < TimeSpan.FromSeconds(3), $"`ax run` took {curl.Elapsed.TotalMilliseconds:F0} ms beside {silent} silent peers");
+            // Meanwhile a real launcher is served: it finishes while every silent peer is still waiting (no answer, not closed).
+            await AssertAgentStillServesAsync(node);
+            Assert.True(peers.All(p => !p.Poll(0, SelectMode.SelectRead)),
+                $"{peers.Count(p => p.Poll(0, SelectMode.SelectRead))} of {silent} silent peers were answered before the `ax run` beside them finished");
 
+            // Then each gets the timeout's ERROR (the sockets' receive timeout is the anti-hang bound).
             var answers = await Task.WhenAll(peers.Select(p => Task.Run(() => ExpectErrorThenClose(p))));
-            var waited = clock.Elapsed;
-            output.WriteLine($"{silent} silent peers dropped after {waited.TotalSeconds:F1} s");
             Assert.All(answers, a => Assert.Equal("timed out waiting for the launcher", a.Message));
-            Assert.InRange(waited, TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(14));
         }
         finally
         {

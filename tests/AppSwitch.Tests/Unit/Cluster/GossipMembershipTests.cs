@@ -99,9 +99,6 @@ public class GossipMembershipTests(ITestOutputHelper output)
         var took = await Eventually.UntilAsync(() => a.View("c")!.Status == MemberStatus.Dead && b.View("c")!.Status == MemberStatus.Dead,
             Deadline, "c declared dead", () => TestCluster.Describe([a, b]));
         output.WriteLine($"crash detected by both in {took.TotalMilliseconds:F0} ms");
-        // Expected: probed within 2 probe intervals, suspected at the end of that interval, dead after the
-        // suspicion timeout (4 × 200 ms at N = 3), plus a gossip round: ~1.5 s. Bound with room for a slow CI.
-        Assert.True(took < TimeSpan.FromSeconds(5), $"failure detection took {took}");
         foreach (var m in new[] { a, b })
         {
             Assert.Equal(0, m.View("c")!.State.Length);

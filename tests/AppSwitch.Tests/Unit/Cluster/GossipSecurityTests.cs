@@ -27,18 +27,28 @@ public class GossipSecurityTests
         await udp.SendAsync(packet, new IPEndPoint(IPAddress.Loopback, target.Node.BoundPort));
     }
 
+    /// <summary>The outsider's join is refused (seen by <paramref name="refused"/>, eventually) and never completes:
+    /// it is still retrying when cancelled.</summary>
+    private static async Task AssertJoinRefusedAsync(TestMember outsider, TestMember target, Func<bool> refused, string what)
+    {
+        using var give = new CancellationTokenSource();
+        var join = outsider.Node.JoinAsync([target.Address], give.Token);
+        await Eventually.UntilAsync(refused, Deadline, what, () => target.Node.Counters.ToString());
+        give.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => join);
+    }
+
     [Fact]
     public async Task ANodeOfAnotherClusterIsRefused()
     {
         await using var cluster = new TestCluster();
         var a = await cluster.StartAsync("a");
         var stranger = await cluster.StartAsync(TestCluster.FastOptions("stranger", cluster: "elsewhere"));
-        using var give = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stranger.Node.JoinAsync([a.Address], give.Token));
-        Assert.True(a.Node.Counters.WrongCluster >= 2, a.Node.Counters.ToString()); // join retried, each refused
+        await AssertJoinRefusedAsync(stranger, a, () => a.Node.Counters.WrongCluster >= 1, "the stranger's join counted as another cluster's");
 
+        var wrongCluster = a.Node.Counters.WrongCluster;
         await InjectAliveAsync(a, "elsewhere", null, "intruder");
-        await Eventually.UntilAsync(() => a.Node.Counters.WrongCluster >= 3, Deadline, "the datagram refused");
+        await Eventually.UntilAsync(() => a.Node.Counters.WrongCluster > wrongCluster, Deadline, "the datagram refused");
         Assert.Null(a.View("stranger"));
         Assert.Null(a.View("intruder"));
         Assert.Single(stranger.Node.Members());
@@ -60,15 +70,14 @@ public class GossipSecurityTests
         var noKey = await cluster.StartAsync(TestCluster.FastOptions("no-key"));
         foreach (var outsider in new[] { wrongKey, noKey })
         {
-            using var give = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => outsider.Node.JoinAsync([a.Address], give.Token));
+            var before = a.Node.Counters.AuthFailures;
+            await AssertJoinRefusedAsync(outsider, a, () => a.Node.Counters.AuthFailures > before, $"{outsider.Name}'s join counted as an auth failure");
             Assert.Single(outsider.Node.Members());
         }
         // a never answers a node it refused: the keyless one received nothing at all (an encrypted answer would count
         // there as an auth failure, a plain one would be a member).
         Assert.True(noKey.Node.Counters.MessagesReceived == 0, noKey.Node.Counters.ToString());
         long failures = a.Node.Counters.AuthFailures;
-        Assert.True(failures >= 4, a.Node.Counters.ToString());
 
         await InjectAliveAsync(a, "test", null, "intruder-plain");
         await InjectAliveAsync(a, "test", Key(3), "intruder-sealed");

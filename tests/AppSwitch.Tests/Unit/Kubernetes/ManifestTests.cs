@@ -133,11 +133,11 @@ public sealed class ManifestTests
             select (Resource: apiGroup.Length == 0 ? resource : $"{resource}.{apiGroup}", Verbs: string.Join(",", rule.Texts("verbs").Order())))
             .ToDictionary(g => g.Resource, g => g.Verbs);
 
+        // The README's list ("RBAC is read-only (get, list, watch) on services, endpoints, …"), not the code's table.
         var watched = new[]
         {
-            KubeResources.Services.RbacName, KubeResources.Endpoints.RbacName, KubeResources.EndpointSlices.RbacName, KubeResources.Pods.RbacName,
-            KubeResources.ReplicationControllers.RbacName, KubeResources.ReplicaSets.RbacName, KubeResources.Deployments.RbacName,
-            KubeResources.StatefulSets.RbacName, KubeResources.DaemonSets.RbacName, KubeResources.Nodes.RbacName, KubeResources.RoutingRules.RbacName,
+            "services", "endpoints", "endpointslices.discovery.k8s.io", "pods", "replicationcontrollers", "nodes",
+            "replicasets.apps", "deployments.apps", "statefulsets.apps", "daemonsets.apps", "routingrules.amalgam8.io",
         };
         var expected = watched.ToDictionary(r => r, _ => "get,list,watch");
         expected["routingrules/status.amalgam8.io"] = "patch,update";

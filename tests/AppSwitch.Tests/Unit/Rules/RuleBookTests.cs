@@ -37,11 +37,13 @@ public sealed class RuleBookTests
     }
 
     [Fact]
-    public void A_node_holds_a_bounded_number_of_rules()
+    public void A_node_holds_at_most_1000_rules_of_its_own()
     {
-        Assert.Equal(RuleStoreOutcome.Done, _book.Create([.. Enumerable.Range(0, RuleBook.MaxOwnRules).Select(i => Route($"r{i}"))], out _, out _));
+        const int readmeLimit = 1000; // README, REST: "a node holds at most 1 000 rules of its own"
+        Assert.Equal(RuleStoreOutcome.Done, _book.Create([.. Enumerable.Range(0, readmeLimit).Select(i => Route($"r{i}"))], out _, out _));
         Assert.Equal(RuleStoreOutcome.Conflict, _book.Create([Route("one-more")], out _, out var problem));
-        Assert.Equal($"this node would hold {RuleBook.MaxOwnRules + 1} rules, over {RuleBook.MaxOwnRules} (they travel in its gossip state)", problem);
+        Assert.Equal("this node would hold 1001 rules, over 1000 (they travel in its gossip state)", problem);
+        Assert.Equal(readmeLimit, _book.Own().Count);
     }
 
     [Fact]
