@@ -1,0 +1,142 @@
+using AppSwitch.Common.Model;
+using AppSwitch.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+using static AppSwitch.Tests.Infrastructure.RealPrograms;
+
+namespace AppSwitch.Tests.Integration;
+
+/// <summary>
+/// Issue 15 point 4: promises of the README that no other test would notice breaking, each checked as a user
+/// sees it. The README sentence is quoted above each test.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class ReadmePromiseTests(ITestOutputHelper output)
+{
+    /// <summary>Prints the errno name of a blocking TCP connect to argv[1]:argv[2] ("connected" on success).</summary>
+    private const string PythonConnect = """
+        import errno, socket, sys
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(10)
+        try:
+            s.connect((sys.argv[1], int(sys.argv[2])))
+            print("connected")
+        except OSError as e:
+            print(errno.errorcode.get(e.errno, e.errno))
+        """;
+
+    private static async Task<string> ConnectAsync(NodeShell shell, string[] axOptions, string ip, int port)
+    {
+        var result = await shell.RunUnderAxAsync(axOptions, ["python3", "-c", PythonConnect, ip, port.ToString()]);
+        Assert.True(result.ExitCode == 0, result.Describe());
+        return result.StdOut.Trim();
+    }
+
+    // "Loopback binds stay private to the app."
+    [Fact]
+    public async Task A_loopback_bind_is_reachable_inside_the_app_and_not_published_as_a_server()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        // The app listens on 127.0.0.1:8080, reaches it itself, then stays up.
+        const string app = """
+            import signal, socket
+            s = socket.socket(); s.bind(("127.0.0.1", 8080)); s.listen()
+            c = socket.create_connection(("127.0.0.1", 8080)); a, _ = s.accept(); c.send(b"own")
+            print(a.recv(3).decode(), flush=True)
+            signal.pause()
+            """;
+        await using var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], ["python3", "-c", app]);
+        await server.WaitForOutputAsync(o => o.Contains("own"), NodeShell.DefaultTimeout, "the app to reach its own loopback listener");
+
+        Assert.DoesNotContain(await node.Shell.GetAsync<ServerRecord>(), s => s.ServiceAddr.EndsWith(":8080", StringComparison.Ordinal));
+        Assert.Equal("ECONNREFUSED", await ConnectAsync(node.Shell, ["--ip", VirtualIps.Client], VirtualIps.Server, 8080));
+    }
+
+    // "A connect to VIP:VPORT goes to one backend on APORT. A backend that is an app's virtual IP is reached exactly
+    // as a direct connect to it would be (labels included)."
+    [Fact]
+    public async Task A_vservice_backend_obeys_its_labels()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        var root = DocumentRoot(node.Network.Temp, "www", ("index.html", "prod"));
+        await using var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server, "--labels", "zone=prod"], PythonHttpServer(root));
+        await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
+        const string vip = "198.18.9.1";
+        var create = await node.Shell.AxAsync("create", "vservice", "--ip", vip, "--backends", VirtualIps.Server, "--ports", "8080:80", "front");
+        Assert.True(create.ExitCode == 0, create.Describe());
+        try
+        {
+            var prod = await node.Shell.RunUnderAxAsync(["--labels", "zone=prod"], CurlBodyAndStatus($"http://{vip}:8080/"));
+            Assert.True(prod.ExitCode == 0 && prod.StdOut == "prod\n200", prod.Describe());
+            Assert.Equal("ECONNREFUSED", await ConnectAsync(node.Shell, [], vip, 8080));
+            Assert.Equal("ECONNREFUSED", await ConnectAsync(node.Shell, ["--labels", "zone=test"], vip, 8080));
+        }
+        finally
+        {
+            await node.Shell.AxAsync("delete", "vservice", "front");
+        }
+    }
+
+    // "With --new-netns=false the application stays in the current namespace; interception still resolves virtual IPs."
+    [Fact]
+    public async Task An_app_in_the_nodes_namespace_still_reaches_a_virtual_ip()
+    {
+        await using var node = await SingleNode.StartWithHttpServerAsync(output, "shared");
+        var curl = await node.Shell.RunUnderAxAsync(["--new-netns=false"], CurlBodyAndStatus($"http://{VirtualIps.Server}/"));
+        Assert.True(curl.ExitCode == 0 && curl.StdOut == "shared\n200", curl.Describe());
+    }
+
+    // "--gossip-port (default 7946): …; 0 turns gossip off (a cluster of one)."
+    [Fact]
+    public async Task Gossip_port_0_binds_no_gossip_socket_and_the_node_is_a_cluster_of_one()
+    {
+        await using var node = await SingleNode.StartWithHttpServerAsync(output, "alone");
+        await using var off = await SingleNode.StartAsync(output, "--gossip-port", "0");
+        foreach (var n in new[] { node, off })
+        {
+            var sockets = await n.Shell.RunAsync(["ss", "-Hlntu", "sport = :7946"]);
+            Assert.True(sockets.ExitCode == 0, sockets.Describe());
+            // The reference: an agent with the default port listens there (UDP and TCP).
+            Assert.True(n == off ? sockets.StdOut.Trim() == "" : sockets.StdOut.Contains("udp") && sockets.StdOut.Contains("tcp"),
+                (n == off ? "--gossip-port 0: " : "default: ") + sockets.Describe());
+        }
+
+        var nodes = await off.Shell.AxAsync("get", "nodes", "-o", "json");
+        Assert.True(nodes.ExitCode == 0, nodes.Describe());
+        var self = Assert.Single(AxList<NodeRecord>.Parse(nodes.StdOut).Items);
+        Assert.True(self.Self && self.State == "alive", nodes.StdOut);
+        // Apps work as on any node.
+        var root = DocumentRoot(off.Network.Temp, "www", ("index.html", "alone"));
+        await using var server = off.Shell.StartUnderAx(["--ip", VirtualIps.Server], PythonHttpServer(root));
+        await off.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
+        var curl = await off.Shell.RunUnderAxAsync([], CurlBodyAndStatus($"http://{VirtualIps.Server}/"));
+        Assert.True(curl.ExitCode == 0 && curl.StdOut == "alone\n200", curl.Describe());
+    }
+
+    // "other names are forwarded to --dns-servers … no answer in 2 s from any of them is SERVFAIL" (and the forwarder
+    // asks them one after the other).
+    [Fact]
+    public async Task A_black_holed_forwarder_is_servfail_before_the_clients_timeout_and_the_next_forwarder_answers()
+    {
+        const string sink = "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 5354)); print('ready', flush=True)\nwhile True: s.recv(512)";
+        var dnsQuery = Path.Combine(RepoLayout.HelpersDir, "dns_query.py");
+        var stubServer = Path.Combine(RepoLayout.HelpersDir, "dns_stub_server.py");
+
+        // dns_query.py gives up after 5 s: SERVFAIL must come before that (the README's 2 s, loosely).
+        await using (var alone = await SingleNode.StartAsync(output, "--dns-servers", "127.0.0.1:5354"))
+        {
+            await using var hole = alone.Shell.Start("python3", "-c", sink);
+            await hole.WaitForOutputAsync(o => o.Contains("ready"), NodeShell.DefaultTimeout, "the black hole to listen");
+            var query = await alone.Shell.RunUnderAxAsync([], ["python3", dnsQuery, "outside.example"]);
+            Assert.True(query.ExitCode == 0 && query.StdOut.Trim() == "SERVFAIL", query.Describe());
+        }
+
+        await using var node = await SingleNode.StartAsync(output, "--dns-servers", "127.0.0.1:5354,127.0.0.1:5353");
+        await using var blackHole = node.Shell.Start("python3", "-c", sink);
+        await blackHole.WaitForOutputAsync(o => o.Contains("ready"), NodeShell.DefaultTimeout, "the black hole to listen");
+        await using var upstream = node.Shell.Start("python3", stubServer, "--port", "5353", "outside.example", "198.18.9.9");
+        await upstream.WaitForOutputAsync(o => o.Contains("ready"), NodeShell.DefaultTimeout, "the stub DNS server to listen");
+        var answered = await node.Shell.RunUnderAxAsync([], ["python3", dnsQuery, "outside.example"]);
+        Assert.True(answered.ExitCode == 0 && answered.StdOut.Trim() == "NOERROR 198.18.9.9", answered.Describe());
+    }
+}
