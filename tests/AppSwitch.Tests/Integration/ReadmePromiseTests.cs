@@ -137,4 +137,137 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
         var answered = await node.Shell.RunUnderAxAsync([], ["python3", dnsQuery, "outside.example"]);
         Assert.True(answered.ExitCode == 0 && answered.StdOut.Trim() == "NOERROR 198.18.9.9", answered.Describe());
     }
+
+    // "The relay adds Via: 1.1 appswitch … to its own answers (502 instance unreachable or bad answer, 503 no instance, …)"
+    [Fact]
+    public async Task The_relay_answers_502_for_an_instance_that_does_not_speak_http_and_503_when_no_instance_fits()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        // An `http` instance that answers every request with a line that is not HTTP, then closes.
+        const string junk = """
+            import socket
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 9080)); s.listen()
+            while True:
+                c, _ = s.accept(); c.recv(65536); c.sendall(b"this is not http\r\n\r\n"); c.close()
+            """;
+        const string ip = "198.18.2.1";
+        await using var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "front", "--labels", "version=v1,zone=default", "--protocol", "http"],
+            ["python3", "-c", junk]);
+        await node.Shell.WaitForServerAsync($"{ip}:9080", server: server);
+        await CreateFrontRulesAsync(node);
+
+        foreach (var (header, status) in new[] { ("X-Case: bad", "502"), ("X-Case: none", "503") })
+        {
+            var curl = await node.Shell.RunUnderAxAsync([], ["curl", "-sS", "-o", "/dev/null", "-D", "-", "--max-time", "20", "-H", header, $"http://{ip}:9080/"]);
+            Assert.True(curl.ExitCode == 0, curl.Describe());
+            var lines = curl.StdOut.Split("\r\n");
+            Assert.True(lines[0].StartsWith($"HTTP/1.1 {status} ", StringComparison.Ordinal) && lines.Contains("Via: 1.1 appswitch"),
+                header + "\n" + curl.Describe());
+        }
+    }
+
+    /// <summary>Rules that put connections to service `front` through the HTTP relay: requests with `X-Case: none`
+    /// to a version no instance has, the others to v1.</summary>
+    private static async Task CreateFrontRulesAsync(SingleNode node)
+    {
+        const string rules = """
+            rules:
+            - id: front-v1
+              priority: 1
+              destination: front
+              route:
+                backends:
+                - tags: [version=v1]
+            - id: front-none
+              priority: 2
+              destination: front
+              match:
+                headers:
+                  X-Case: "^none$"
+              route:
+                backends:
+                - tags: [version=v9]
+            """;
+        var created = await node.Shell.AxAsync("create", "rule", "-f", node.Network.Temp.WriteFile($"front-rules-{Guid.NewGuid():N}.yaml", rules));
+        Assert.True(created.ExitCode == 0, created.Describe());
+    }
+
+    // "A relayed connection ends at the agent, so unlike direct sockets it does not survive an agent restart (the app
+    // sees the connection closed; its next connection goes to the new relay)."
+    [Fact]
+    public async Task A_relayed_connection_closes_when_the_agent_restarts_and_the_next_one_goes_through_the_new_relay()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        // A keep-alive HTTP/1.1 server that answers with the Via field it got (only the relay adds one).
+        const string web = """
+            from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+            class H(BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+                def log_message(self, *a): pass
+                def do_GET(self):
+                    body = ("via=" + self.headers.get("Via", "-")).encode()
+                    self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+            ThreadingHTTPServer(("0.0.0.0", 9080), H).serve_forever()
+            """;
+        const string ip = "198.18.2.1";
+        await using var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "front", "--labels", "version=v1,zone=default", "--protocol", "http"],
+            ["python3", "-c", web]);
+        await node.Shell.WaitForServerAsync($"{ip}:9080", server: server);
+        await CreateFrontRulesAsync(node);
+
+        // One request, then (when the file appears) a second on the same connection, then one on a new connection.
+        const string client = """
+            import http.client, os, sys, time
+            ip, go = sys.argv[1], sys.argv[2]
+            c = http.client.HTTPConnection(ip, 9080, timeout=20)
+            c.request("GET", "/"); print("first", c.getresponse().read().decode(), flush=True)
+            while not os.path.exists(go): time.sleep(0.05)
+            try:
+                c.request("GET", "/"); print("same", c.getresponse().read().decode(), flush=True)
+            except (http.client.HTTPException, OSError) as e:
+                print("closed", type(e).__name__, flush=True)
+            n = http.client.HTTPConnection(ip, 9080, timeout=20)
+            n.request("GET", "/"); print("next", n.getresponse().read().decode(), flush=True)
+            """;
+        var go = Path.Combine(node.Network.Temp.Path, "go");
+        await using var app = node.Shell.StartUnderAx([], ["python3", "-c", client, ip, go]);
+        await app.WaitForOutputAsync(o => o.Contains("first via=1.1 appswitch"), NodeShell.DefaultTimeout, "the first request through the relay");
+
+        await node.Agent.KillAsync();
+        await using var restarted = await node.Agent.RestartAsync(node.Network);
+        File.WriteAllText(go, "");
+        var result = await app.WaitForExitAsync(NodeShell.DefaultTimeout);
+        Assert.True(result.ExitCode == 0 && result.StdOut.Contains("\nclosed ") && result.StdOut.Contains("\nnext via=1.1 appswitch"),
+            result.Describe() + restarted.Output);
+    }
+
+    // "a new agent republishes the servers whose sockets still exist and drops apps that died meanwhile."
+    [Fact]
+    public async Task A_restarted_agent_drops_an_app_that_died_while_no_agent_ran_and_keeps_the_live_one()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        var servers = new List<RunningProcess>();
+        foreach (var ip in new[] { VirtualIps.Server, VirtualIps.Other })
+        {
+            var root = DocumentRoot(node.Network.Temp, ip, ("index.html", ip));
+            servers.Add(node.Shell.StartUnderAx(["--ip", ip], PythonHttpServer(root)));
+            await node.Shell.WaitForServerAsync($"{ip}:80", server: servers[^1]);
+        }
+        await using var live = servers[0];
+        await using var dying = servers[1];
+
+        await node.Agent.KillAsync();
+        dying.Signal(9);
+        await dying.WaitForExitAsync(NodeShell.DefaultTimeout);
+        await using var restarted = await node.Agent.RestartAsync(node.Network);
+        var shell = new NodeShell(node.Network, restarted);
+
+        await shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: live);
+        Assert.Equal([VirtualIps.Server], (await shell.GetAsync<AppRecord>()).Select(a => a.AppIp));
+        Assert.DoesNotContain(await shell.GetAsync<ServerRecord>(), s => s.ServiceAddr.StartsWith(VirtualIps.Other + ":", StringComparison.Ordinal));
+        var curl = await shell.RunUnderAxAsync([], CurlBodyAndStatus($"http://{VirtualIps.Server}/"));
+        Assert.True(curl.ExitCode == 0 && curl.StdOut == $"{VirtualIps.Server}\n200", curl.Describe());
+        // Its address is no app's any more: it goes to the node's network, where test nodes have no route.
+        Assert.Equal("ENETUNREACH", await ConnectAsync(shell, [], VirtualIps.Other, 80));
+    }
 }
