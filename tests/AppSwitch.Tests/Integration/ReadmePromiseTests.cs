@@ -270,4 +270,56 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
         // Its address is no app's any more: it goes to the node's network, where test nodes have no route.
         Assert.Equal("ENETUNREACH", await ConnectAsync(shell, [], VirtualIps.Other, 80));
     }
+
+    // "This holds across nodes (labels replicate with the apps)." and "A rule belongs to the node where it was created
+    // (like a vservice): … goes away with its node." ("… it disappears with its node when that node dies or leaves.")
+    [Fact]
+    public async Task Labels_hold_on_another_node_and_a_rule_and_a_vservice_leave_with_their_node()
+    {
+        await using var network = TestNetwork.Create(2);
+        string[] flags = ["--neighbors", string.Join(",", network.Nodes.Select(n => n.Address)), "--cluster", "axtest", "--gossip-key", ThreeNodeCluster.NewKey()];
+        var agents = await Task.WhenAll(network.Nodes.Select(n => AgentProcess.StartAsync(network, n, AgentProcess.DefaultRestPort, flags)));
+        try
+        {
+            var owner = new NodeShell(network, agents[0]);
+            var other = new NodeShell(network, agents[1]);
+            var root = DocumentRoot(network.Temp, "www", ("index.html", "prod"));
+            await using var server = owner.StartUnderAx(["--ip", VirtualIps.Server, "--labels", "zone=prod"], PythonHttpServer(root));
+            await owner.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
+            await other.WaitForServerAsync($"{VirtualIps.Server}:80");
+
+            var prod = await other.RunUnderAxAsync(["--labels", "zone=prod"], CurlBodyAndStatus($"http://{VirtualIps.Server}/"));
+            Assert.True(prod.ExitCode == 0 && prod.StdOut == "prod\n200", prod.Describe());
+            Assert.Equal("ECONNREFUSED", await ConnectAsync(other, [], VirtualIps.Server, 80));
+            Assert.Equal("ECONNREFUSED", await ConnectAsync(other, ["--labels", "zone=test"], VirtualIps.Server, 80));
+
+            const string rule = "rules:\n- id: owned-by-n1\n  destination: web\n  route:\n    backends:\n    - tags: [version=v1]\n";
+            var created = await owner.AxAsync("create", "rule", "-f", network.Temp.WriteFile("owned.yaml", rule));
+            Assert.True(created.ExitCode == 0, created.Describe());
+            var vservice = await owner.AxAsync("create", "vservice", "--ip", "198.18.9.1", "--backends", VirtualIps.Server, "--ports", "80:80", "owned");
+            Assert.True(vservice.ExitCode == 0, vservice.Describe());
+            await Eventually.UntilAsync(async () => await ListsAsync(other, "rules", "owned-by-n1") && await ListsAsync(other, "vservices", "\"owned\""),
+                TimeSpan.FromSeconds(30), "n2 to learn n1's rule and vservice", () => agents[1].Output);
+
+            Assert.Equal(0, await agents[0].StopAsync()); // SIGTERM: n1 leaves
+            await Eventually.UntilAsync(async () => !await ListsAsync(other, "rules", "owned-by-n1") && !await ListsAsync(other, "vservices", "\"owned\""),
+                TimeSpan.FromSeconds(30), "n2 to drop the rule and the vservice of n1, which left", () => agents[1].Output);
+        }
+        finally
+        {
+            foreach (var agent in agents)
+            {
+                output.WriteLine(agent.Output);
+                await agent.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Whether `ax get RESOURCE -o json` on <paramref name="shell"/>'s node contains <paramref name="text"/>.</summary>
+    private static async Task<bool> ListsAsync(NodeShell shell, string resource, string text)
+    {
+        var listed = await shell.AxAsync("get", resource, "-o", "json");
+        Assert.True(listed.ExitCode == 0, listed.Describe());
+        return listed.StdOut.Contains(text, StringComparison.Ordinal);
+    }
 }
