@@ -166,6 +166,18 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>A keep-alive HTTP/1.1 server that answers with the Via field it got (only the relay adds one).</summary>
+    private const string ViaEchoServer = """
+        from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def log_message(self, *a): pass
+            def do_GET(self):
+                body = ("via=" + self.headers.get("Via", "-")).encode()
+                self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+        ThreadingHTTPServer(("0.0.0.0", 9080), H).serve_forever()
+        """;
+
     /// <summary>Rules that put connections to service `front` through the HTTP relay: requests with `X-Case: none`
     /// to a version no instance has, the others to v1.</summary>
     private static async Task CreateFrontRulesAsync(SingleNode node)
@@ -198,20 +210,9 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
     public async Task A_relayed_connection_closes_when_the_agent_restarts_and_the_next_one_goes_through_the_new_relay()
     {
         await using var node = await SingleNode.StartAsync(output);
-        // A keep-alive HTTP/1.1 server that answers with the Via field it got (only the relay adds one).
-        const string web = """
-            from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
-            class H(BaseHTTPRequestHandler):
-                protocol_version = "HTTP/1.1"
-                def log_message(self, *a): pass
-                def do_GET(self):
-                    body = ("via=" + self.headers.get("Via", "-")).encode()
-                    self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-            ThreadingHTTPServer(("0.0.0.0", 9080), H).serve_forever()
-            """;
         const string ip = "198.18.2.1";
         await using var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "front", "--labels", "version=v1,zone=default", "--protocol", "http"],
-            ["python3", "-c", web]);
+            ["python3", "-c", ViaEchoServer]);
         await node.Shell.WaitForServerAsync($"{ip}:9080", server: server);
         await CreateFrontRulesAsync(node);
 
@@ -321,5 +322,32 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
         var listed = await shell.AxAsync("get", resource, "-o", "json");
         Assert.True(listed.ExitCode == 0, listed.Describe());
         return listed.StdOut.Contains(text, StringComparison.Ordinal);
+    }
+
+    // "Clients outside AppSwitch (through --expose or external vservices) get the L4 part of the rules only."
+    [Fact]
+    public async Task A_client_outside_AppSwitch_gets_no_request_level_rules()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        const string ip = "198.18.2.1";
+        await using var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "front", "--labels", "version=v1,zone=default", "--protocol", "http"],
+            ["python3", "-c", ViaEchoServer]);
+        await node.Shell.WaitForServerAsync($"{ip}:9080", server: server);
+        await CreateFrontRulesAsync(node);
+        var created = await node.Shell.AxAsync("create", "vservice", "--external", "--ip", "198.18.9.1", "--backends", ip, "--ports", "8081:9080", "ext");
+        Assert.True(created.ExitCode == 0, created.Describe());
+
+        // The reference: an app sending `X-Case: none` gets the relay's 503.
+        var app = await node.Shell.RunUnderAxAsync([], ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Case: none", $"http://{ip}:9080/"]);
+        Assert.True(app.ExitCode == 0 && app.StdOut == "503", app.Describe());
+        // A plain curl on the node, through the external vservice: straight to the instance, no relay.
+        var url = $"http://{node.Node.Address}:8081/";
+        CommandResult? outside = null;
+        await Eventually.UntilAsync(async () =>
+        {
+            outside = await node.Shell.RunAsync(["curl", "-sS", "--max-time", "10", "-H", "X-Case: none", "-w", "\n%{http_code}", url]);
+            return outside.ExitCode == 0;
+        }, NodeShell.DefaultTimeout, $"the external vservice's relay at {url}", () => outside?.Describe() ?? "");
+        Assert.Equal("via=-\n200", outside!.StdOut);
     }
 }
