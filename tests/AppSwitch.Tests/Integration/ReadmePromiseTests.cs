@@ -90,7 +90,7 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
     [Fact]
     public async Task Gossip_port_0_binds_no_gossip_socket_and_the_node_is_a_cluster_of_one()
     {
-        await using var node = await SingleNode.StartWithHttpServerAsync(output, "alone");
+        await using var node = await SingleNode.StartAsync(output);
         await using var off = await SingleNode.StartAsync(output, "--gossip-port", "0");
         // The reference: an agent with the default port listens there (UDP and TCP).
         var gossip = await node.Shell.RunAsync(["ss", "-Hlntu", "sport = :7946"]);
@@ -153,12 +153,12 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
         const string ip = "198.18.2.1";
         await using var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "front", "--labels", "version=v1,zone=default", "--protocol", "http"],
             ["python3", "-c", junk]);
-        await node.Shell.WaitForServerAsync($"{ip}:9080", server: server);
+        await node.Shell.WaitForServerAsync($"{FrontIp}:9080", server: server);
         await CreateFrontRulesAsync(node);
 
         foreach (var (header, status) in new[] { ("X-Case: bad", "502"), ("X-Case: none", "503") })
         {
-            var curl = await node.Shell.RunUnderAxAsync([], ["curl", "-sS", "-o", "/dev/null", "-D", "-", "--max-time", "20", "-H", header, $"http://{ip}:9080/"]);
+            var curl = await node.Shell.RunUnderAxAsync([], ["curl", "-sS", "-o", "/dev/null", "-D", "-", "--max-time", "20", "-H", header, $"http://{FrontIp}:9080/"]);
             Assert.True(curl.ExitCode == 0, curl.Describe());
             var lines = curl.StdOut.Split("\r\n");
             Assert.True(lines[0].StartsWith($"HTTP/1.1 {status} ", StringComparison.Ordinal) && lines.Contains("Via: 1.1 appswitch"),
@@ -177,6 +177,19 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
                 self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
         ThreadingHTTPServer(("0.0.0.0", 9080), H).serve_forever()
         """;
+
+    private const string FrontIp = "198.18.2.1";
+
+    /// <summary>Service `front`: one `http` instance (v1) of <see cref="ViaEchoServer"/> at <see cref="FrontIp"/>:9080, and
+    /// <see cref="CreateFrontRulesAsync"/>'s rules.</summary>
+    private static async Task<RunningProcess> StartFrontAsync(SingleNode node)
+    {
+        var server = node.Shell.StartUnderAx(["--ip", FrontIp, "--name", "front", "--labels", "version=v1,zone=default", "--protocol", "http"],
+            ["python3", "-c", ViaEchoServer]);
+        await node.Shell.WaitForServerAsync($"{FrontIp}:9080", server: server);
+        await CreateFrontRulesAsync(node);
+        return server;
+    }
 
     /// <summary>Rules that put connections to service `front` through the HTTP relay: requests with `X-Case: none`
     /// to a version no instance has, the others to v1.</summary>
@@ -210,11 +223,7 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
     public async Task A_relayed_connection_closes_when_the_agent_restarts_and_the_next_one_goes_through_the_new_relay()
     {
         await using var node = await SingleNode.StartAsync(output);
-        const string ip = "198.18.2.1";
-        await using var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "front", "--labels", "version=v1,zone=default", "--protocol", "http"],
-            ["python3", "-c", ViaEchoServer]);
-        await node.Shell.WaitForServerAsync($"{ip}:9080", server: server);
-        await CreateFrontRulesAsync(node);
+        await using var server = await StartFrontAsync(node);
 
         // One request, then (when the file appears) a second on the same connection, then one on a new connection.
         const string client = """
@@ -231,7 +240,7 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
             n.request("GET", "/"); print("next", n.getresponse().read().decode(), flush=True)
             """;
         var go = Path.Combine(node.Network.Temp.Path, "go");
-        await using var app = node.Shell.StartUnderAx([], ["python3", "-c", client, ip, go]);
+        await using var app = node.Shell.StartUnderAx([], ["python3", "-c", client, FrontIp, go]);
         await app.WaitForOutputAsync(o => o.Contains("first via=1.1 appswitch"), NodeShell.DefaultTimeout, "the first request through the relay");
 
         await node.Agent.KillAsync();
@@ -329,16 +338,12 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
     public async Task A_client_outside_AppSwitch_gets_no_request_level_rules()
     {
         await using var node = await SingleNode.StartAsync(output);
-        const string ip = "198.18.2.1";
-        await using var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "front", "--labels", "version=v1,zone=default", "--protocol", "http"],
-            ["python3", "-c", ViaEchoServer]);
-        await node.Shell.WaitForServerAsync($"{ip}:9080", server: server);
-        await CreateFrontRulesAsync(node);
-        var created = await node.Shell.AxAsync("create", "vservice", "--external", "--ip", "198.18.9.1", "--backends", ip, "--ports", "8081:9080", "ext");
+        await using var server = await StartFrontAsync(node);
+        var created = await node.Shell.AxAsync("create", "vservice", "--external", "--ip", "198.18.9.1", "--backends", FrontIp, "--ports", "8081:9080", "ext");
         Assert.True(created.ExitCode == 0, created.Describe());
 
         // The reference: an app sending `X-Case: none` gets the relay's 503.
-        var app = await node.Shell.RunUnderAxAsync([], ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Case: none", $"http://{ip}:9080/"]);
+        var app = await node.Shell.RunUnderAxAsync([], ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Case: none", $"http://{FrontIp}:9080/"]);
         Assert.True(app.ExitCode == 0 && app.StdOut == "503", app.Describe());
         // A plain curl on the node, through the external vservice: straight to the instance, no relay.
         var url = $"http://{node.Node.Address}:8081/";
