@@ -61,11 +61,14 @@ trap 'exit 130' INT TERM
 
 # on NODE CMD…: run on a node, with that node's agent sockets
 # (each agent also gets its own admin directory and socket-lock cgroup, so that two can share the machine)
-on() {
-    local node=$1; shift
-    ip netns exec "axt-$id-$node" env AX_SOCKET_DIR="$work/$node/sock" AX_ADMIN_SOCKET_DIR="$work/$node/admin" \
-        AX_SOCKET_LOCK_CGROUP="axt-$id-$node" "$@"
+node_prefix() {
+    prefix=(ip netns exec "axt-$id-$1" env AX_SOCKET_DIR="$work/$1/sock" AX_ADMIN_SOCKET_DIR="$work/$1/admin"
+            AX_SOCKET_LOCK_CGROUP="axt-$id-$1")
 }
+on() { local node=$1; shift; local prefix; node_prefix "$node"; "${prefix[@]}" "$@"; }
+# spawn NODE CMD…: the same in the background; $spawned is the pid of CMD itself (ip execs env execs CMD), not of a
+# subshell, so that stop() reaches it.
+spawn() { local node=$1; shift; local prefix; node_prefix "$node"; "${prefix[@]}" "$@" & spawned=$!; }
 show() { local node=$1; shift; printf '\n%s$ %s\n' "$node" "$*"; on "$node" "$@"; }
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND…: poll until COMMAND succeeds
     local deadline=$((SECONDS + $1)) what=$2; shift 2
@@ -94,9 +97,9 @@ done
 for node in node1 node2; do
     mkdir -p "$work/$node/sock"
     echo "== $node: ax daemon --node-interface eth0 --node-name $node --neighbors 10.77.0.11,10.77.0.12"
-    on "$node" ax daemon --node-interface eth0 --node-name "$node" --neighbors 10.77.0.11,10.77.0.12 \
-        >"$work/$node/daemon.log" 2>&1 &
-    daemon_pid[$node]=$!
+    spawn "$node" ax daemon --node-interface eth0 --node-name "$node" --neighbors 10.77.0.11,10.77.0.12 \
+        >"$work/$node/daemon.log" 2>&1
+    daemon_pid[$node]=$spawned
 done
 for node in node1 node2; do
     wait_for 30 "$node's daemon" on "$node" curl -sf --unix-socket "$work/$node/admin/api.sock" http://localhost/healthz
@@ -124,8 +127,8 @@ CONF
 echo "served by nginx on node1 through a virtual IP" >"$work/www/index.html"
 
 printf '\n%s$ %s\n' node1 "ax run --ip 198.18.0.1 -- nginx -g 'daemon off;' -c $work/nginx/nginx.conf &"
-on node1 ax run --ip 198.18.0.1 -- nginx -g 'daemon off;' -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
-nginx_pid=$!
+spawn node1 ax run --ip 198.18.0.1 -- nginx -g 'daemon off;' -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf"
+nginx_pid=$spawned
 server_on_node2() { on node2 ax get servers | grep -q '198\.18\.0\.1:80 '; }
 wait_for 30 "nginx's server entry 198.18.0.1:80 to reach node2" server_on_node2
 
