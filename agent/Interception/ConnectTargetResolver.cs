@@ -35,12 +35,6 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             return new ConnectTarget(dns, null);
         }
         var direct = new IPEndPoint(address, destination.Port);
-        if (agentEndPoints?.Find(direct, transport) is { } agentPort)
-        {
-            logger.LogDebug("App {AppId}: {Destination}/{Transport} is the agent's own {Port} port: refused", client.App.Id, direct, transport, agentPort);
-            errno = Libc.ECONNREFUSED;
-            return null;
-        }
         if (table.FindVService(address) is { } vservice) return ResolveVService(client.App, vservice, destination.Port, transport, out errno);
         if (!table.Kubernetes.IsEmpty && table.Kubernetes.IsClusterIp(address))
             return ResolveClusterIp(client.App, address, destination.Port, transport, out errno);
@@ -50,6 +44,13 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
         if (target is null) return null;
         // ResolveDirect hands back the destination itself only when it is on the node's network (nothing virtual).
         if (!ReferenceEquals(target, direct)) return new ConnectTarget(target, null, relayRoute);
+        // The agent's own ports are node addresses, never virtual ones: checked only here, off the virtual IPs' path.
+        if (agentEndPoints?.Find(direct, transport) is { } agentPort)
+        {
+            logger.LogDebug("App {AppId}: {Destination}/{Transport} is the agent's own {Port} port: refused", client.App.Id, direct, transport, agentPort);
+            errno = Libc.ECONNREFUSED;
+            return null;
+        }
         if (transport == Transport.Tcp && Relay.RelayPlanner.RouteAt(table, direct) is { } relayed)
             return ResolveRelayListener(client.App, relayed, direct, transport, out errno);
         if (!_egress.Allows(address, destination.Port))
