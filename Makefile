@@ -64,7 +64,7 @@ bench-cluster: deps
 
 # The README's quoted speeds (listing, leave, failure detection, partition and heal, DNS SERVFAIL, agent restart)
 # on three node namespaces: median/p90/max of RUNS (default 5) and whether each holds; exit 1 when one does not.
-# Not part of `make test` or CI (timings on a shared machine). ~5 min.
+# Not part of `make test` or CI (timings on a shared machine). ~3 min.
 bench-promises: build
 	python3 tests/bench/promises.py
 
