@@ -62,9 +62,9 @@ bench-deps:
 bench-cluster: deps
 	bash tests/bench/cluster-vs-serf.sh
 
-# The README's quoted speeds (listing, leave, failure detection, partition and heal, DNS SERVFAIL, agent restart)
-# on three node namespaces: median/p90/max of RUNS (default 5) and whether each holds; exit 1 when one does not.
-# Not part of `make test` or CI (timings on a shared machine). ~3 min.
+# The README's quoted speeds (listing, leave, failure detection, partition and heal, DNS SERVFAIL, relay retry,
+# agent restart) on three node namespaces: median/p90/max of RUNS (default 5) and whether each holds; exit 1 when
+# one does not. Not part of `make test` or CI (timings on a shared machine). ~3 min.
 bench-promises: build
 	python3 tests/bench/promises.py
 

@@ -34,6 +34,8 @@ SERVICE_VIP = "198.18.0.1"        # n3's server (failure detection, leave, parti
 RESTART_VIP_LOCAL = "198.18.0.2"  # n1's server, reached from n1 across a restart of n1's agent
 RESTART_VIP_REMOTE = "198.18.0.3" # n2's server, reached from n1 across a restart of n1's agent
 LISTED_VIP_BASE = "198.18.0."     # + 10 + repetition: the server whose listing is timed
+EXPOSED_VIP = "198.18.0.4"        # n2's server exposed on n1's HOSTPORT (the relay retry)
+HOSTPORT = 18080
 BLACK_HOLE = ("127.0.0.1", 5354)  # a UDP socket in n1's namespace that reads questions and never answers
 DNS_HELPERS = ROOT / "tests" / "helpers"
 
@@ -169,8 +171,8 @@ class ThreeNodes(Cluster):
 
     # ---- apps under `ax run` ----
 
-    def start_app(self, node, name, vip, program):
-        options = ["--ip", vip] if vip else []
+    def start_app(self, node, name, vip, program, *options):
+        options = (["--ip", vip] if vip else []) + list(options)
         self.apps[name] = self.start(name, self.on(node, AX, "run", *options, "--", "python3", "-c", program))
         return self.apps[name]
 
@@ -335,6 +337,34 @@ def restart(cluster, runs, results):
         cluster.stop(f"restart-server-{kind}")
 
 
+def relay_retry(cluster, runs, results):
+    """"A node whose HOSTPORT is taken … keeps running and retries every 2 s": from freeing the port until n1's relay
+    for n2's exposed app listens on it."""
+    listener = f"{cluster.node_ip['n1']}:{HOSTPORT}"
+
+    def relay_state(observer):
+        return next((r["state"] for r in cluster.api(observer, "/api/v1/proxies") if r["listener"] == listener), None)
+
+    occupy = f"""import socket
+s = socket.socket(); s.bind(("{cluster.node_ip['n1']}", {HOSTPORT})); s.listen(); print("ready", flush=True)
+while True: s.accept()[0].close()
+"""
+    for rep in range(runs):
+        occupier = cluster.start(f"occupier-{rep}", cluster.on("n1", "python3", "-c", occupy))
+        wait_until("the port to be taken", lambda: "ready" in (cluster.work / f"occupier-{rep}.log").read_text())
+        cluster.start_app("n2", "exposed", EXPOSED_VIP, ACCEPT_AND_CLOSE, "--expose", f"{SERVER_PORT}:{listener}")
+        first_true_on_each(["n1"], lambda o: (relay_state(o) or "").startswith("failed"), time.monotonic(),
+                           ANTI_HANG_SECONDS, f"n1 to report {listener} taken")
+        freed = time.monotonic()
+        os.killpg(occupier.pid, signal.SIGKILL)
+        occupier.wait(timeout=30)
+        results["relay_retry"].append(first_true_on_each(
+            ["n1"], lambda o: relay_state(o) == "listening", freed, ANTI_HANG_SECONDS, f"n1's relay on {listener}"))
+        cluster.stop("exposed")
+        first_true_on_each(["n1"], lambda o: relay_state(o) is None, time.monotonic(), ANTI_HANG_SECONDS,
+                           "the relay to go with its app")
+
+
 # name → (what is promised, the README's words, the statistic checked, its limit)
 PROMISES = {
     "server_listed": ("a new server listed on the other nodes", "well under a second (~0.2–0.4 s)", "median", 0.5),
@@ -344,6 +374,7 @@ PROMISES = {
     "partition_dead_others": ("partition: the cut node dead + entries gone on the others", "~6 s", "median", 7.0),
     "partition_dead_isolated": ("partition: the others dead + entries gone on the cut node", "~7 s", "median", 8.0),
     "partition_heal": ("partition: healed after the link returns", "within 30 s", "max", 30.0),
+    "relay_retry": ("a taken HOSTPORT freed: the relay listens after", "retries every 2 s", "max", 2.5),
     "dns_servfail": ("black-holed forwarder: SERVFAIL", "no answer in 2 s", "max", 2.5),
     "restart_local_connection": ("restart: new connection to a server on its node, after ready", "~10–30 ms", "median", 0.1),
     "restart_failed_connects": ("restart: failed connects of a client looping through (same node)", "none", "max", 0),
@@ -351,7 +382,7 @@ PROMISES = {
     "restart_remote_unreachable": ("restart: a server on another node unreachable (ENETUNREACH) for", "~2–3 s", "median", 4.0),
 }
 MEASURE = [("listing", server_listed_and_app_gone), ("dns", dns_servfail), ("leave", leave_and_crash),
-           ("partition", partition), ("restart", restart)]
+           ("partition", partition), ("relay", relay_retry), ("restart", restart)]
 
 
 def percentile(values, p):
