@@ -25,13 +25,13 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     private const int DnsPort = 53;
 
     /// <summary>Where to connect, or null with the errno to return (ECONNREFUSED: nobody serves it for this client).</summary>
-    public ConnectTarget? Resolve(AppSession client, IPEndPoint destination, Transport transport, out int errno)
+    public ConnectTarget? Resolve(AppSession client, IPEndPoint destination, Transport transport, out Errno errno)
     {
         var address = ServiceTable.Normalize(destination.Address);
         // Only node sockets get here with a loopback address: the app's 127.0.0.1:53 is the agent's DNS.
         if (IPAddress.IsLoopback(address) && destination.Port == DnsPort && dnsRedirect?.Invoke(transport) is { } dns)
         {
-            errno = 0;
+            errno = Errno.None;
             return new ConnectTarget(dns, null);
         }
         var direct = new IPEndPoint(address, destination.Port);
@@ -48,7 +48,7 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
         if (agentEndPoints?.Find(direct, transport) is { } agentPort)
         {
             logger.LogDebug("App {AppId}: {Destination}/{Transport} is the agent's own {Port} port: refused", client.App.Id, direct, transport, agentPort);
-            errno = Libc.ECONNREFUSED;
+            errno = Errno.ECONNREFUSED;
             return null;
         }
         if (transport == Transport.Tcp && Relay.RelayPlanner.RouteAt(table, direct) is { } relayed)
@@ -57,7 +57,7 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
         {
             logger.LogDebug("App {AppId}: {Destination}/{Transport} is outside AppSwitch and the egress policy ({Egress}) refuses it",
                 client.App.Id, direct, transport, _egress);
-            errno = Libc.ECONNREFUSED;
+            errno = Errno.ECONNREFUSED;
             return null;
         }
         return new ConnectTarget(target, null);
@@ -68,7 +68,7 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     /// dialled by an app: decided as what the relay leads to, with the app's labels — the app's server's node endpoint,
     /// or the vservice's vport — so the relay opens nothing to apps that their labels would not.
     /// </summary>
-    private ConnectTarget? ResolveRelayListener(AppEntry client, Relay.RelayRoute relayed, IPEndPoint destination, Transport transport, out int errno)
+    private ConnectTarget? ResolveRelayListener(AppEntry client, Relay.RelayRoute relayed, IPEndPoint destination, Transport transport, out Errno errno)
     {
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: {Destination} is a relay listener ({Route}): decided as its route", client.Id, destination, relayed);
@@ -80,7 +80,7 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
                                                                               && (v.RemoteNode?.Name ?? table.Node.Name) == route.Owner) is { } vservice:
                 return ResolveVService(client, vservice, route.VPort, transport, out errno);
             default:
-                errno = Libc.ECONNREFUSED; // the relay would reset it: nobody serves it now
+                errno = Errno.ECONNREFUSED; // the relay would reset it: nobody serves it now
                 return null;
         }
     }
@@ -90,7 +90,7 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     /// the HTTP relay) with that one server as the only candidate, so the node endpoint opens nothing the virtual
     /// address would not.
     /// </summary>
-    private ConnectTarget? ResolveNodeEndPoint(AppEntry client, ServerEntry server, IPEndPoint destination, Transport transport, out int errno)
+    private ConnectTarget? ResolveNodeEndPoint(AppEntry client, ServerEntry server, IPEndPoint destination, Transport transport, out Errno errno)
     {
         var target = ResolveDirect(client, server.Virtual, transport, out errno, out var relayRoute, only: server);
         if (logger.IsEnabled(LogLevel.Debug))
@@ -103,16 +103,16 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     /// Where a connection from outside AppSwitch (a relay's client, which has no labels) to a vservice's vport goes:
     /// the same backend choice and resolution as for an app, every server being reachable.
     /// </summary>
-    public ConnectTarget? ResolveForOutsider(VServiceEntry vservice, int port, Transport transport, out int errno) =>
+    public ConnectTarget? ResolveForOutsider(VServiceEntry vservice, int port, Transport transport, out Errno errno) =>
         ResolveVService(null, vservice, port, transport, out errno);
 
     /// <summary>A backend in turn, then resolved exactly as a direct connect to backend:aport (labels included).</summary>
-    private ConnectTarget? ResolveVService(AppEntry? client, VServiceEntry vservice, int port, Transport transport, out int errno)
+    private ConnectTarget? ResolveVService(AppEntry? client, VServiceEntry vservice, int port, Transport transport, out Errno errno)
     {
         if (!vservice.Ports.TryGetValue(port, out var aport))
         {
             logger.LogDebug("App {AppId}: vservice {VService} has no port {Port}", client?.Id ?? "(outside)", vservice.Name, port);
-            errno = Libc.ECONNREFUSED; // as a closed port would answer
+            errno = Errno.ECONNREFUSED; // as a closed port would answer
             return null;
         }
         var backend = new IPEndPoint(picker.Pick(vservice), aport);
@@ -124,9 +124,9 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     }
 
     /// <summary>A Kubernetes Service's ClusterIP:port → a ready endpoint (pod ip:port) on the node's network.</summary>
-    private ConnectTarget? ResolveClusterIp(AppEntry client, IPAddress address, int port, Transport transport, out int errno)
+    private ConnectTarget? ResolveClusterIp(AppEntry client, IPAddress address, int port, Transport transport, out Errno errno)
     {
-        errno = 0;
+        errno = Errno.None;
         var service = table.Kubernetes.FindVirtual(address, port);
         IPEndPoint? target = null;
         Common.Rules.Rule? rule = null;
@@ -135,16 +135,16 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: {Address}:{Port} is Kubernetes service {Service}; rule {Rule} -> {Target}", client.Id, address, port,
                 service?.Service ?? "(no such port)", rule?.Id ?? "none", target?.ToString() ?? "refused");
-        if (target is null) errno = Libc.ECONNREFUSED;
+        if (target is null) errno = Errno.ECONNREFUSED;
         return target is null ? null : new ConnectTarget(target, null);
     }
 
     /// <param name="client">The app connecting; null for a client outside AppSwitch, which may reach every server.</param>
     /// <param name="only">The one server that may be chosen (a connect to its node endpoint); null: any of the destination's.</param>
-    private IPEndPoint? ResolveDirect(AppEntry? client, IPEndPoint destination, Transport transport, out int errno, out RelayRoute? relayRoute,
+    private IPEndPoint? ResolveDirect(AppEntry? client, IPEndPoint destination, Transport transport, out Errno errno, out RelayRoute? relayRoute,
         ServerEntry? only = null)
     {
-        errno = 0;
+        errno = Errno.None;
         relayRoute = null;
         var address = destination.Address;
         var servers = only is null ? table.ServersFor(address, destination.Port, transport) : [only];
@@ -172,7 +172,7 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
                         logger.LogDebug("App {AppId}: {Destination} is service {Service}; rule {Rule} -> {Target}", client?.Id ?? "(outside)", destination,
                             service, rule.Id, routed?.Virtual.ToString() ?? "refused (no instance of its backends)");
                     if (routed is not null) return routed.Node;
-                    errno = Libc.ECONNREFUSED;
+                    errno = Errno.ECONNREFUSED;
                     return null;
                 }
             }
@@ -181,12 +181,12 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             if (logger.IsEnabled(LogLevel.Debug))
                 logger.LogDebug("App {AppId} (labels {Labels}) may not reach {Destination}: none of its {Count} servers shares a label",
                     client!.Id, string.Join(",", client.Labels.Select(l => $"{l.Key}={l.Value}")), destination, servers.Count);
-            errno = Libc.ECONNREFUSED; // as if nobody listened: the client learns nothing about other zones
+            errno = Errno.ECONNREFUSED; // as if nobody listened: the client learns nothing about other zones
             return null;
         }
         if (table.IsVirtual(address))
         {
-            errno = Libc.ECONNREFUSED;
+            errno = Errno.ECONNREFUSED;
             return null;
         }
         return destination; // not virtual: the node's own network
