@@ -1,3 +1,4 @@
+using System.Net;
 using AppSwitch.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -124,13 +125,14 @@ public sealed class NodeEndpointTests(ITestOutputHelper output)
 
     private static async Task AssertDecidedAsVirtualAsync(NodeShell shell, string nodeEndPoint)
     {
-        foreach (var url in new[] { $"http://{VirtualIps.Server}/", $"http://{nodeEndPoint}/" })
+        foreach (var endPoint in new[] { IPEndPoint.Parse($"{VirtualIps.Server}:80"), IPEndPoint.Parse(nodeEndPoint) })
         {
-            var allowed = await shell.RunUnderAxAsync(["--ip", VirtualIps.Client, "--labels", "zone=prod"], CurlStatus(url));
-            Assert.True(allowed.ExitCode == 0 && allowed.StdOut == "200", url + ": " + allowed.Describe());
-            // curl exit 7: "Failed to connect", as a closed port answers.
-            var refused = await shell.RunUnderAxAsync(["--ip", VirtualIps.Client, "--labels", "zone=test"], CurlStatus(url));
-            Assert.True(refused.ExitCode == 7, url + ": " + refused.Describe());
+            var (host, port) = (endPoint.Address.ToString(), endPoint.Port);
+            var allowed = await shell.RunUnderAxAsync(["--ip", VirtualIps.Client, "--labels", "zone=prod"], CurlStatus($"http://{host}:{port}/"));
+            Assert.True(allowed.ExitCode == 0 && allowed.StdOut == "200", $"{host}:{port}: " + allowed.Describe());
+            // Refused as a closed port answers: ECONNREFUSED.
+            var refused = await shell.RunUnderAxAsync(["--ip", VirtualIps.Client, "--labels", "zone=test"], ConnectProbe.Command(host, port));
+            ConnectProbe.AssertOutcome(refused, "ECONNREFUSED");
         }
     }
 }
