@@ -22,7 +22,6 @@ public sealed class NodeEndpointTests(ITestOutputHelper output)
         // The reference: the node endpoint is a live server the kernel would connect anyone to.
         var direct = await node.Shell.RunAsync(CurlStatus($"http://{nodeEndPoint}/"));
         Assert.True(direct.ExitCode == 0 && direct.StdOut == "200", direct.Describe());
-        Assert.Contains($"is the node endpoint of server {VirtualIps.Server}:80", node.Agent.Output);
     }
 
     [Fact]
@@ -48,7 +47,6 @@ public sealed class NodeEndpointTests(ITestOutputHelper output)
             await Eventually.UntilAsync(async () => (await clientShell.RunAsync(CurlStatus($"http://{relay}/"))).StdOut == "200",
                 TimeSpan.FromSeconds(30), $"n2's relay at {relay} to serve a plain curl", () => agents[1].Output);
             await AssertDecidedAsVirtualAsync(clientShell, relay);
-            Assert.Contains($"{relay} is a relay listener", agents[1].Output);
 
             // The other member's agent ports: its REST port and its gossip port (TCP and UDP) on its address.
             var attack = AgentPortAttack.Outcomes(await clientShell.RunUnderAxAsync(["--ip", VirtualIps.Client],

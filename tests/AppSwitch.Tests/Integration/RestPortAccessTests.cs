@@ -71,7 +71,7 @@ public sealed class RestPortAccessTests(ITestOutputHelper output)
         var shell = new NodeShell(network, agent);
         var rules = await shell.AxAsync("get", "rules", "-o", "json");
         Assert.True(rules.ExitCode == 0 && !rules.StdOut.Contains("reroute"), rules.Describe());
-        // Four wrong tokens from one host: one warning, not four (a flood must not flood the node's log).
+        // Four wrong tokens from one host: one warning, not four (a flood must not flood the node's log: the log is what is tested).
         var warnings = agent.Output.Split('\n').Count(l => l.Contains($"on the REST port from {network.Nodes[1].Address}: invalid bearer token"));
         Assert.True(warnings == 1, agent.Output);
 
