@@ -7,8 +7,8 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>
-/// README (Kubernetes): "The agent keeps retrying (capped exponential backoff with jitter) and picks up fixed RBAC or a
-/// new token by itself." An agent whose API server refuses every list (403) still serves apps; once the RBAC is fixed
+/// README (Kubernetes): "The agent keeps retrying (capped exponential backoff with jitter, at most 30 s apart), serves
+/// apps meanwhile, and picks up fixed RBAC or a new token by itself (no restart)." An agent whose API server refuses every list (403) still serves apps; once the RBAC is fixed
 /// it mirrors the Services and RoutingRules without a restart.
 /// </summary>
 public sealed partial class KubernetesAdapterTests
