@@ -67,13 +67,14 @@ public sealed class ConnectErrorTests(ITestOutputHelper output)
             var attack = AgentPortAttack.Outcomes(await node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client], AgentPortAttack.Command(target, rest)));
             AgentPortAttack.AssertAllRefused(attack, target);
         }
-        // The HTTP relay's port (ephemeral, on the node address; the agent logs it).
+        // The HTTP relay's port (ephemeral, on the node address; published only in the agent's log).
         var relayPort = System.Text.RegularExpressions.Regex.Match(node.Agent.Output, @"HTTP relay listening on [0-9.]+:(\d+)").Groups[1].Value;
         Assert.True(relayPort.Length > 0, "no HTTP relay port in the agent's log: " + node.Agent.Output);
         var relay = await node.Shell.RunUnderAxAsync(["--ip", VirtualIps.Client], ["python3", "-c", PythonConnect, node.Node.Address, relayPort]);
         AssertConnectError(relay, "ECONNREFUSED");
         var rules = await node.Shell.AxAsync("get", "rules", "-o", "json");
         Assert.True(rules.ExitCode == 0 && !rules.StdOut.Contains("hijack", StringComparison.Ordinal), rules.Describe());
+        // README: "gets ECONNREFUSED and a debug log line (… is the agent's own …)": the line is part of the promise.
         Assert.Contains("is the agent's own REST port: refused", node.Agent.Output);
         Assert.Contains("is the agent's own gossip port: refused", node.Agent.Output);
         Assert.Contains("is the agent's own HTTP relay port: refused", node.Agent.Output);

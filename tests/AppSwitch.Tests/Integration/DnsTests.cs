@@ -185,7 +185,7 @@ public sealed class DnsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Bad_dns_packets_are_logged_and_the_server_goes_on()
+    public async Task Bad_dns_packets_do_not_stop_the_server()
     {
         await using var node = await StartNodeAsync(output);
         var ip = await StartNamedServerAsync(node, "web", "x");
@@ -198,7 +198,6 @@ public sealed class DnsTests(ITestOutputHelper output)
         Assert.True(sent.ExitCode == 0, sent.Describe());
 
         Assert.Equal($"NOERROR {ip}", await QueryAsync(node.Shell, "web"));
-        Assert.Contains("bad DNS message", node.Agent.Output);
     }
 
     [Fact]

@@ -61,7 +61,6 @@ public sealed class EgressTests(ITestOutputHelper output)
                 ConnectProbe.AssertOutcome(await shell.RunUnderAxAsync([], ConnectProbe.Command($"::ffff:{network.Nodes[1].Address}", port)),
                     reach ? "connected" : "ECONNREFUSED");
             }
-            if (!reach8081) Assert.Contains("the egress policy (" + policy + ") refuses it", agent.Output);
             await idle.StopAsync(TimeSpan.FromSeconds(2));
         }
         finally

@@ -85,6 +85,7 @@ public sealed partial class KeyRotationTests(ITestOutputHelper output)
         var last = await KeysAsync(cluster.Shell(0));
         Assert.True(last is { Members: 3, Keys: [{ Primary: true, Members: 3 }] } && last.Keys[0].Key == newKey, Describe(last));
         await cluster.AwaitAllAliveAsync(TimeSpan.FromSeconds(5));
+        // A member suspected and back within the rotation leaves no other trace than these log lines.
         var trouble = cluster.Agents.SelectMany(a => MembershipTrouble().Matches(a.Output).Select(m => $"{a.Node.Name}: {m.Value}")).ToList();
         Assert.True(trouble.Count == 0, "membership changed during the rotation: " + string.Join("; ", trouble));
 
@@ -104,7 +105,7 @@ public sealed partial class KeyRotationTests(ITestOutputHelper output)
         await n2.StopAsync();
         cluster.Agents[1] = await n2.RestartAsync(cluster.Network);
         await cluster.AwaitAllAliveAsync();
-        Assert.Contains("--gossip-key is not in the saved keyring", cluster.Agents[1].Output);
+        Assert.Contains("--gossip-key is not in the saved keyring", cluster.Agents[1].Output); // README: "… is logged"
         var afterRestart = await KeysAsync(cluster.Shell(1));
         Assert.True(afterRestart.Keys is [{ Primary: true }] && afterRestart.Keys[0].Key == newKey, Describe(afterRestart));
     }
@@ -118,6 +119,7 @@ public sealed partial class KeyRotationTests(ITestOutputHelper output)
         foreach (var agent in cluster.Agents) before += (await ThreeNodeCluster.StatsAsync(agent)).AuthFailures;
         var keyless = await cluster.StartAgentAsync(cluster.Network.Nodes[3], key: ThreeNodeCluster.NoKey);
 
+        // README: "the agent logs `Gossip is NOT encrypted …`" at every start without a key: the warning is the promise.
         Assert.Contains("Gossip is NOT encrypted: anyone who can send UDP/TCP to port 7946 can join cluster axtest", keyless.Output);
         Assert.DoesNotContain(cluster.Agents, a => a.Output.Contains("Gossip is NOT encrypted"));
         await AwaitAuthFailuresAsync(cluster, before);

@@ -60,8 +60,13 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
             "helloworld gone from `ax get services`", node.Agent.Output.ToString);
         Assert.Equal(new Dictionary<string, int> { ["refused"] = 3 }, await CountAsync(node, [], 3, ClusterIp));
         node.Api.Delete(KubeObjects.Services, "default", "helloworld");
-        await Eventually.UntilAsync(async () => (await node.Shell.RunUnderAxAsync([], ["getent", "hosts", "helloworld.default"])).ExitCode != 0,
-            NodeShell.DefaultTimeout, "helloworld.default no longer resolving", node.Agent.Output.ToString);
+        // No longer the agent's name: answered as a name it never had (forwarded: SERVFAIL from the test's dead
+        // forwarder), not with the ClusterIP.
+        var never = await DnsAnswerAsync(node, "neverwas.default");
+        Assert.DoesNotContain(ClusterIp, never);
+        var answer = "";
+        await Eventually.UntilAsync(async () => (answer = await DnsAnswerAsync(node, "helloworld.default")) == never,
+            NodeShell.DefaultTimeout, $"helloworld.default answered as an unknown name ({never})", () => answer + node.Agent.Output);
     }
 
     [Fact]
@@ -146,6 +151,14 @@ public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
             await Eventually.UntilAsync(async () => (await shell.AxAsync("get", "rules")).StdOut.Contains("hw-all"), NodeShell.DefaultTimeout,
                 $"{agent.Node.Name} listing RoutingRule hw-all", () => agent.Output);
         }
+    }
+
+    /// <summary>The agent's DNS answer to an app (dns_query.py: "RCODE [addresses]").</summary>
+    private static async Task<string> DnsAnswerAsync(KubernetesTestbed node, string name)
+    {
+        var result = await node.Shell.RunUnderAxAsync([], ["python3", Path.Combine(RepoLayout.HelpersDir, "dns_query.py"), name]);
+        Assert.True(result.ExitCode == 0, result.Describe());
+        return result.StdOut.Trim();
     }
 
     private static async Task<string> ServicesAsync(KubernetesTestbed node)

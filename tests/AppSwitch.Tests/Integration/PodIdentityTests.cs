@@ -66,7 +66,7 @@ public sealed class PodIdentityTests(ITestOutputHelper output)
             Assert.True(refused.ExitCode == 1 && refused.StdOut.Length == 0 && refused.StdErr.Trim() == expected, refused.Describe());
         }
         Assert.Empty(await node.Shell.GetAsync<AppRecord>()); // nothing registered (the clients above have all exited)
-        Assert.Contains($"refused: pod name \"{TesterPod}\"", node.Agent.Output);
+        Assert.Contains($"refused: pod name \"{TesterPod}\"", node.Agent.Output); // README: "the agent logs the refusal"
 
         // A pod the API server does not list (yet): refused after a short wait, with what the agent watches.
         var unknownUid = Guid.NewGuid().ToString();

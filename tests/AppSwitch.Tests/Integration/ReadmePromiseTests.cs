@@ -116,7 +116,15 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
     [Fact]
     public async Task A_black_holed_forwarder_is_servfail_before_the_clients_timeout_and_the_next_forwarder_answers()
     {
-        const string sink = "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 5354)); print('ready', flush=True)\nwhile True: s.recv(512)";
+        // A black hole on UDP and TCP: datagrams are read and dropped; TCP connections are completed by the kernel (in
+        // the backlog) and never read nor answered.
+        const string sink = """
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 5354))
+            t = socket.socket(); t.bind(('127.0.0.1', 5354)); t.listen()
+            print('ready', flush=True)
+            while True: s.recv(512)
+            """;
         var dnsQuery = Path.Combine(RepoLayout.HelpersDir, "dns_query.py");
         var stubServer = Path.Combine(RepoLayout.HelpersDir, "dns_stub_server.py");
 
@@ -127,6 +135,8 @@ public sealed class ReadmePromiseTests(ITestOutputHelper output)
             await hole.WaitForOutputAsync(o => o.Contains("ready"), NodeShell.DefaultTimeout, "the black hole to listen");
             var query = await alone.Shell.RunUnderAxAsync([], ["python3", dnsQuery, "outside.example"]);
             Assert.True(query.ExitCode == 0 && query.StdOut.Trim() == "SERVFAIL", query.Describe());
+            var overTcp = await alone.Shell.RunUnderAxAsync([], ["python3", dnsQuery, "--tcp", "outside.example"]);
+            Assert.True(overTcp.ExitCode == 0 && overTcp.StdOut.Trim() == "SERVFAIL", overTcp.Describe());
         }
 
         await using var node = await SingleNode.StartAsync(output, "--dns-servers", "127.0.0.1:5354,127.0.0.1:5353");

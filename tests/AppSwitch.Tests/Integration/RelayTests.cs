@@ -81,6 +81,8 @@ public sealed class RelayTests(ITestOutputHelper output)
                 .Any(p => p.Listener == $"{n3}:8090" && p.State == "failed: address in use"),
             TimeSpan.FromSeconds(10), "node 3 to show its relay on 8090 failed", () => cluster.Logs());
         Assert.True(await cluster.Agents[2].IsHealthyAsync(), cluster.Logs());
+        // README: "A node whose HOSTPORT is taken logs it": the log line is part of the promise. ("once" is not
+        // checked: no observable says a retry happened before the squatter goes.)
         Assert.Contains("cannot listen on " + n3 + ":8090: address in use", cluster.Agents[2].Output);
 
         // The port is freed: the relay takes it on its next try.

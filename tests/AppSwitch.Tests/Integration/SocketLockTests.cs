@@ -80,6 +80,7 @@ public sealed class SocketLockTests(ITestOutputHelper output)
     public async Task A_colluder_outside_ax_cannot_connect_or_send_with_node_sockets_an_app_passes_it()
     {
         await using var s = await StartAsync();
+        // The premise (the EPERMs below are the lock's, not seccomp's): the agent's one line saying the lock is on.
         Assert.Contains("socket lock on: cgroup /", s.Agent.Output);
 
         var (_, colluder) = await HandOverAsync(s, hold: false);
@@ -257,7 +258,7 @@ public sealed class SocketLockTests(ITestOutputHelper output)
     {
         // The reference for the test above: the attack is real, and only the lock stops it.
         await using var s = await StartAsync("--socket-lock=false");
-        Assert.Contains("socket lock disabled", s.Agent.Output);
+        Assert.Contains("socket lock disabled", s.Agent.Output); // the premise, as the agent states it at start
         var (race, _) = await RaceAsync(s);
         output.WriteLine(race.StdOut);
         Assert.Contains(" breached 1", race.StdOut);

@@ -152,6 +152,12 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
         lock (_gate) _forbidden.Add(collection);
     }
 
+    /// <summary>Undoes <see cref="Forbid"/>: the RBAC rule was fixed.</summary>
+    public void Allow(string collection)
+    {
+        lock (_gate) _forbidden.Remove(collection);
+    }
+
     public int OpenWatches(string collection)
     {
         lock (_gate) return _watchers.Count(w => w.Collection == collection);

@@ -34,7 +34,12 @@ public sealed class KubernetesTestbed : IAsyncDisposable
     public static Task<KubernetesTestbed> StartAsync(ITestOutputHelper? output, params string[] agentFlags) =>
         StartAsync(output, 1, agentFlags);
 
-    public static async Task<KubernetesTestbed> StartAsync(ITestOutputHelper? output, int nodeCount, params string[] agentFlags)
+    public static Task<KubernetesTestbed> StartAsync(ITestOutputHelper? output, int nodeCount, params string[] agentFlags) =>
+        StartAsync(output, nodeCount, _ => { }, agentFlags);
+
+    /// <summary>As above; <paramref name="beforeAgents"/> sets the API server up before any agent asks it (e.g. forbids a collection).</summary>
+    public static async Task<KubernetesTestbed> StartAsync(ITestOutputHelper? output, int nodeCount, Action<FakeKubeApiServer> beforeAgents,
+        params string[] agentFlags)
     {
         var network = TestNetwork.Create(nodeCount);
         FakeKubeApiServer? api = null;
@@ -42,6 +47,7 @@ public sealed class KubernetesTestbed : IAsyncDisposable
         {
             var socket = Path.Combine(network.Temp.Path, "kube-api.sock");
             api = await FakeKubeApiServer.StartAsync(socket);
+            beforeAgents(api);
             foreach (var node in network.Nodes)
                 network.Own(RunningProcess.Start("ip", node.Exec("socat", $"TCP-LISTEN:{ApiPort},bind=127.0.0.1,fork,reuseaddr", $"UNIX-CONNECT:{socket}")));
             network.Temp.WriteFile("kube/ca.pem", api.AuthorityPem);
