@@ -14,7 +14,8 @@ namespace AppSwitch.Agent.L7;
 /// connection's <see cref="RelayRoute"/> before connecting it here, and the relay looks it up on accept. Anything
 /// that connects without a registration is closed. Each connection is served asynchronously (no thread of its own).
 /// </summary>
-public sealed class HttpRelay(NodeIdentity node, ServiceTable table, Configuration.AgentOptions options, ILogger<HttpRelay> logger) : IHostedService, IAsyncDisposable
+public sealed class HttpRelay(NodeIdentity node, ServiceTable table, Configuration.AgentOptions options, ILogger<HttpRelay> logger)
+    : IHostedService, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<IPEndPoint, RelayRoute> _expected = new();
     private readonly CancellationTokenSource _stopping = new();

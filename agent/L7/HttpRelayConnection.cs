@@ -153,8 +153,8 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
             }
             catch (Exception e) when (e is SocketException || (e is OperationCanceledException && _idle.Expired))
             {
-                var failure = new RelayFailureException(RelayFailure.UpstreamUnreachable, (e as SocketException)?.SocketErrorCode.ToString() ?? "connect timed out",
-                    backend.Node, e);
+                var problem = (e as SocketException)?.SocketErrorCode.ToString() ?? "connect timed out";
+                var failure = new RelayFailureException(RelayFailure.UpstreamUnreachable, problem, backend.Node, e);
                 if (attempt >= retries || router.Repick(route, plan.Route) is not { } next) throw failure;
                 Report(failure, $"retrying ({attempt + 1}/{retries})");
                 _idle.Renew();

@@ -11,5 +11,5 @@ internal sealed class RelayFailureException(RelayFailure failure, string detail,
     : Exception(detail, inner)
 {
     public RelayFailure Failure => failure;
-    public IPEndPoint? Instance { get; init; } = instance;
+    public IPEndPoint? Instance => instance;
 }

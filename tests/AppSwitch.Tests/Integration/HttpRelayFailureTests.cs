@@ -124,7 +124,8 @@ public sealed class HttpRelayFailureTests(ITestOutputHelper output)
 
         // 10 of 100 body bytes, then nothing: 408 and closed after the idle timeout. The server, busy with that one
         // request, takes the next only once the relay closed its upstream connection.
-        Assert.Equal("HTTP/1.1 408 Request Timeout 20 408 Request Timeout", await SendAsync(node, @"POST /ok HTTP/1.1\r\nHost: f\r\nContent-Length: 100\r\n\r\n0123456789"));
+        Assert.Equal("HTTP/1.1 408 Request Timeout 20 408 Request Timeout",
+            await SendAsync(node, @"POST /ok HTTP/1.1\r\nHost: f\r\nContent-Length: 100\r\n\r\n0123456789"));
         Assert.Equal("HTTP/1.1 200 OK 4 ok 1", await SendAsync(node, @"GET /ok HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n"));
         Assert.Contains("client failed (client-stalled", node.Diagnostics());
 

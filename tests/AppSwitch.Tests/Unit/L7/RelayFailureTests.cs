@@ -32,8 +32,11 @@ public sealed class RelayFailureTests
         counters.Count(RelayFailure.UpstreamStalled, instance);
         counters.Count(RelayFailure.UpstreamClosed, instance);
         counters.Count(RelayFailure.ClientStalled, null);
-        Assert.Equal(new Dictionary<string, long> { ["client-stalled"] = 1, ["upstream-closed"] = 1, ["upstream-stalled"] = 1, ["upstream@10.0.0.2:40001"] = 2 },
-            counters.Snapshot());
+        var expected = new Dictionary<string, long>
+        {
+            ["client-stalled"] = 1, ["upstream-closed"] = 1, ["upstream-stalled"] = 1, ["upstream@10.0.0.2:40001"] = 2,
+        };
+        Assert.Equal(expected, counters.Snapshot());
     }
 
     [Fact]
