@@ -126,7 +126,11 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
         foreach (var (key, value) in plan.Traces)
             logger.LogInformation("HTTP relay trace {Key}={Value}: app {AppId} {Method} {Target} to {Service}", key, value, route.Client.Id,
                 request.Method, request.Target, route.Service);
-        if (plan.Delay > TimeSpan.Zero) await DelayAtLeastAsync(plan.Delay, stopping);
+        if (plan.Delay > TimeSpan.Zero)
+        {
+            _idle.Pause(); // a delay longer than the idle timeout must not count against the next step
+            await DelayAtLeastAsync(plan.Delay, stopping);
+        }
         if (plan.AbortCode is { } abort)
         {
             var close = !_keepAlive || framing.HasBody;

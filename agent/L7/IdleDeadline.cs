@@ -38,6 +38,12 @@ internal sealed class IdleDeadline : IDisposable
         return _source.Token;
     }
 
+    /// <summary>Stops the clock while the relay itself waits (a rule's delay): nobody is idle then.</summary>
+    public void Pause()
+    {
+        if (!_source.IsCancellationRequested) _source.CancelAfter(System.Threading.Timeout.InfiniteTimeSpan);
+    }
+
     /// <summary>A fresh deadline after an expiry, for the relay's own last answer (the old token stays cancelled).</summary>
     public void Renew()
     {

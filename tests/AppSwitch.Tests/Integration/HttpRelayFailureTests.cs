@@ -79,7 +79,7 @@ public sealed class HttpRelayFailureTests(ITestOutputHelper output)
                 ["python3", "-c", OneAtATimeServer]);
             await node.Shell.WaitForServerAsync($"{Ip}:{Port}", server: server);
             // A header rule puts every connection to `front` through the relay; X-Case: none routes to a version nobody has,
-            // /timeout has a 1 s http_req_timeout (under the idle timeout).
+            // /timeout has a 1 s http_req_timeout (under the idle timeout), X-Case: delay a 3 s delay (over it).
             var rules = node.Network.Temp.WriteFile("front-rules.yaml", """
                 rules:
                 - id: front-v1
@@ -95,6 +95,10 @@ public sealed class HttpRelayFailureTests(ITestOutputHelper output)
                   priority: 3
                   destination: front
                   route: {backends: [{tags: [version=v1]}], uri: {prefix: /timeout}, http_req_timeout: 1}
+                - id: front-delay
+                  destination: front
+                  match: {headers: {X-Case: "^delay$"}}
+                  actions: [{action: delay, probability: 1, duration: 3, tags: [version=v1]}]
                 """);
             var created = await node.Shell.AxAsync("create", "rule", "-f", rules);
             Assert.True(created.ExitCode == 0, created.Describe());
@@ -131,6 +135,8 @@ public sealed class HttpRelayFailureTests(ITestOutputHelper output)
 
         // A keep-alive connection that sends nothing after its answer is closed by the relay (the client reads EOF).
         Assert.Equal("HTTP/1.1 200 OK 4 ok 2", await SendAsync(node, @"GET /ok HTTP/1.1\r\nHost: f\r\n\r\n"));
+        // The relay's own wait (a rule's delay over the idle timeout) is nobody's idleness.
+        Assert.Equal("HTTP/1.1 200 OK 4 ok 3", await SendAsync(node, @"GET /ok HTTP/1.1\r\nHost: f\r\nX-Case: delay\r\nConnection: close\r\n\r\n"));
 
         var failures = await FailuresAsync(node);
         Assert.Equal(new Dictionary<string, long> { ["client-stalled"] = 1, ["client-idle"] = 1 }, failures);
