@@ -163,6 +163,11 @@ public sealed class AgentOptionsParser
                 ValueName = "CIDR[:PORTS],...", EnvironmentVariable = "AX_EGRESS_ALLOW", Validate = CheckEgressAllow,
                 Help = "with --egress deny, what apps may still reach, e.g. 10.0.0.0/8:443,192.0.2.7,[2001:db8::/32]:8000-8100",
             },
+            new("http-relay-idle-timeout")
+            {
+                ValueName = "DURATION", EnvironmentVariable = "AX_HTTP_RELAY_IDLE_TIMEOUT", DefaultValue = "60s", Validate = OptionValues.CheckDuration,
+                Help = "close a connection through the HTTP relay that moves nothing either way this long (408/504 if no answer began); 0: never",
+            },
             new("log-level")
             {
                 ValueName = "LEVEL", EnvironmentVariable = "AX_LOG_LEVEL", DefaultValue = "info",
@@ -231,6 +236,7 @@ public sealed class AgentOptionsParser
             SocketLock = parsed.GetBool("socket-lock"),
             SocketLockCgroup = parsed.GetString("socket-lock-cgroup")!,
             Egress = ParseEgress(parsed.GetString("egress")!, parsed.GetString("egress-allow")),
+            HttpRelayIdleTimeout = OptionValues.ParseDuration(parsed.GetString("http-relay-idle-timeout")!),
         };
     }
 

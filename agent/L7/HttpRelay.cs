@@ -14,7 +14,8 @@ namespace AppSwitch.Agent.L7;
 /// connection's <see cref="RelayRoute"/> before connecting it here, and the relay looks it up on accept. Anything
 /// that connects without a registration is closed. Each connection is served asynchronously (no thread of its own).
 /// </summary>
-public sealed class HttpRelay(NodeIdentity node, ServiceTable table, ILogger<HttpRelay> logger) : IHostedService, IAsyncDisposable
+public sealed class HttpRelay(NodeIdentity node, ServiceTable table, Configuration.AgentOptions options, ILogger<HttpRelay> logger)
+    : IHostedService, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<IPEndPoint, RelayRoute> _expected = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -37,6 +38,12 @@ public sealed class HttpRelay(NodeIdentity node, ServiceTable table, ILogger<Htt
     /// <summary>Requests relayed (or answered by an abort) since start.</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
+    /// <summary>How long a relayed connection may make no progress in either direction (--http-relay-idle-timeout; zero: forever).</summary>
+    public TimeSpan IdleTimeout => options.HttpRelayIdleTimeout;
+
+    /// <summary>Failures since start, by cause and by upstream instance.</summary>
+    internal RelayFailureCounters Failures { get; } = new();
+
     internal void Expect(IPEndPoint clientLocal, RelayRoute route) => _expected[Key(clientLocal)] = route;
 
     internal void Forget(IPEndPoint clientLocal) => _expected.TryRemove(Key(clientLocal), out _);
@@ -58,7 +65,7 @@ public sealed class HttpRelay(NodeIdentity node, ServiceTable table, ILogger<Htt
             Id = "http-relay", Proto = "http", Listener = endPoint.ToString(),
             Dialers = $"per request by rules ({Requests} requests); services: {(services.Count == 0 ? "none" : string.Join(",", services))}",
             State = "listening", NodeId = node.Name, Connections = Connections, Active = Interlocked.Read(ref _active),
-            Refused = Interlocked.Read(ref _refused),
+            Refused = Interlocked.Read(ref _refused), Failures = Failures.Snapshot(),
         };
     }
 

@@ -9,6 +9,8 @@ namespace AppSwitch.Agent.L7;
 /// One app connection through the relay: reads requests one after another (keep-alive and pipelining come from
 /// reading the next head from the same pipe), plans each with the destination's rules, streams it to the chosen
 /// instance over a pooled upstream connection and streams the response back. Bodies are never held whole.
+/// Every read and write runs under the relay's idle timeout; every failure is a <see cref="RelayFailureException"/>
+/// handled in one place (<see cref="FailAsync"/>), which logs, counts and answers it as <see cref="RelayFailures"/> says.
 /// </summary>
 internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayRoute route, RequestRouter router, UpstreamPool pool,
     ILogger logger)
@@ -18,22 +20,37 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
     // Writes to the app: a response head and a small body leave in one send (the body copier flushes per batch).
     private BufferedStream _toClient = null!;
     private PipeReader _reader = null!;
+    private IdleDeadline _idle = null!;
+    // The request in progress: whether the connection could carry another one after a failure, and whether the app
+    // has had the start of a final response (then no status can be sent any more).
+    private bool _keepAlive;
+    private bool _requestComplete;
+    private bool _responseStarted;
 
     public async Task RunAsync(CancellationToken stopping)
     {
         _reader = PipeReader.Create(_client, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
         _toClient = new BufferedStream(_client, 16 * 1024);
+        _idle = new IdleDeadline(relay.IdleTimeout, stopping);
         try
         {
-            while (await RelayOneAsync(stopping)) { }
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await RelayOneAsync(stopping);
+                }
+                catch (RelayFailureException failure)
+                {
+                    more = await FailAsync(failure);
+                }
+                if (!more) break;
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             logger.LogDebug("HTTP relay: app {AppId} to {Service}: connection ended: {Problem}", route.Client.Id, route.Service, e.Message);
-        }
-        catch (HttpRelayException e)
-        {
-            logger.LogInformation("HTTP relay: app {AppId} to {Service}: {Problem}; connection closed", route.Client.Id, route.Service, e.Message);
         }
         catch (Exception e)
         {
@@ -41,52 +58,86 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
         }
         finally
         {
+            _idle.Dispose();
             await _reader.CompleteAsync();
             await _client.DisposeAsync();
             relay.ConnectionEnded();
         }
     }
 
+    /// <summary>
+    /// The one error path: logs the failure with its side (and instance), counts it, answers its status while no
+    /// response has started; true when the connection can carry the next request.
+    /// </summary>
+    private async Task<bool> FailAsync(RelayFailureException failure)
+    {
+        var kind = RelayFailures.Of(failure.Failure);
+        var answer = _responseStarted ? null : kind.Status;
+        var keep = answer is not null && kind.KeepsConnection && _keepAlive && _requestComplete;
+        Report(failure, answer is { } status ? $"answered {status}{(keep ? "" : ", connection closed")}" : "connection closed");
+        if (answer is null) return false;
+        _idle.Renew(); // an expired deadline still leaves the app a full timeout to take the answer
+        try
+        {
+            await RespondAsync(answer.Value, close: !keep);
+        }
+        catch (RelayFailureException) // the app is gone or does not read: nothing more to tell it
+        {
+            return false;
+        }
+        return keep;
+    }
+
+    /// <summary>Logs and counts a failure; <paramref name="outcome"/> says what the relay does about it.</summary>
+    private void Report(RelayFailureException failure, string outcome)
+    {
+        var kind = RelayFailures.Of(failure.Failure);
+        relay.Failures.Count(failure.Failure, failure.Instance);
+        logger.Log(kind.Level, "HTTP relay: app {AppId} to {Service}: {Side} failed ({Failure}: {Text}: {Problem}) instance {Instance}; {Outcome}",
+            route.Client.Id, route.Service, kind.Side == RelaySide.Client ? "client" : "upstream", kind.Name, kind.Text, failure.Message,
+            failure.Instance?.ToString() ?? "-", outcome);
+    }
+
     /// <summary>Relays one request and its response; false when the connection is to be closed.</summary>
     private async Task<bool> RelayOneAsync(CancellationToken stopping)
     {
-        var head = await HttpHeadReader.ReadAsync(_reader, request: true, stopping);
+        (_keepAlive, _requestComplete, _responseStarted) = (false, false, false);
+        if (!await NextRequestArrivesAsync()) return false;
+        var head = await RelayIo.StepAsync(_idle, RelayPeer.Client, token => HttpHeadReader.ReadAsync(_reader, request: true, token));
         switch (head.Status)
         {
             case HttpHeadReader.HeadStatus.End:
                 return false;
             case HttpHeadReader.HeadStatus.TooLarge:
-                logger.LogWarning("HTTP relay: app {AppId} to {Service}: request refused (431): {Problem}", route.Client.Id, route.Service, head.Problem);
-                await RespondAsync(431, close: true, stopping);
-                return false;
+                throw new RelayFailureException(RelayFailure.ClientHeadTooLarge, head.Problem!);
             case HttpHeadReader.HeadStatus.Malformed:
-                logger.LogWarning("HTTP relay: app {AppId} to {Service}: request refused (400): {Problem}", route.Client.Id, route.Service, head.Problem);
-                await RespondAsync(400, close: true, stopping);
-                return false;
+                throw new RelayFailureException(RelayFailure.ClientHeadMalformed, head.Problem!);
         }
         var request = head.Head!;
         relay.CountRequest();
         if (BodyFraming.ForRequest(request, out var framingProblem) is not { } framing)
-        {
-            logger.LogWarning("HTTP relay: app {AppId} to {Service}: request refused (400): {Problem}", route.Client.Id, route.Service, framingProblem);
-            await RespondAsync(400, close: true, stopping);
-            return false;
-        }
-        var keepAlive = request.RequestVersion == "HTTP/1.1" ? !request.HasToken("Connection", "close") : request.HasToken("Connection", "keep-alive");
+            throw new RelayFailureException(RelayFailure.ClientFramingInvalid, framingProblem!);
+        _keepAlive = request.RequestVersion == "HTTP/1.1" ? !request.HasToken("Connection", "close") : request.HasToken("Connection", "keep-alive");
+        // The body was not read yet: with one on the way the connection cannot carry another request until it is.
+        _requestComplete = !framing.HasBody;
         var expectsContinue = request.HasToken("Expect", "100-continue");
 
         var plan = router.Plan(route, request);
         foreach (var (key, value) in plan.Traces)
             logger.LogInformation("HTTP relay trace {Key}={Value}: app {AppId} {Method} {Target} to {Service}", key, value, route.Client.Id,
                 request.Method, request.Target, route.Service);
-        if (plan.Delay > TimeSpan.Zero) await DelayAtLeastAsync(plan.Delay, stopping);
-        if (plan.AbortCode is not null || plan.Backend is null)
+        if (plan.Delay > TimeSpan.Zero)
         {
-            // The body was not read: with one on the way the connection cannot carry another request.
-            var close = !keepAlive || framing.HasBody;
-            await RespondAsync(plan.AbortCode ?? 503, close, stopping);
+            _idle.Pause(); // a delay longer than the idle timeout must not count against the next step
+            await DelayAtLeastAsync(plan.Delay, stopping);
+        }
+        if (plan.AbortCode is { } abort)
+        {
+            var close = !_keepAlive || framing.HasBody;
+            await RespondAsync(abort, close);
             return !close;
         }
+        if (plan.Backend is null) throw new RelayFailureException(RelayFailure.NoInstance, $"no instance fits the route for {request.Method} {request.Target}");
 
         request.Second = plan.Target;
         request.RemoveHopByHop();
@@ -102,17 +153,19 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
             UpstreamConnection upstream;
             try
             {
-                upstream = await pool.GetAsync(backend.Node, fresh, stopping);
+                upstream = await pool.GetAsync(backend.Node, fresh, _idle.Waiting(RelaySide.Upstream));
             }
-            catch (SocketException e)
+            catch (Exception e) when (e is SocketException || (e is OperationCanceledException && _idle.Expired))
             {
-                logger.LogInformation("HTTP relay: {Service} instance {Backend}: connect failed ({Error}){Retry}", route.Service, backend.Node,
-                    e.SocketErrorCode, attempt < retries ? "; retrying" : "");
-                if (attempt < retries && router.Repick(route, plan.Route) is { } next) { backend = next; continue; }
-                await RespondAsync(502, close: !keepAlive || framing.HasBody, stopping);
-                return keepAlive && !framing.HasBody;
+                var problem = (e as SocketException)?.SocketErrorCode.ToString() ?? "connect timed out";
+                var failure = new RelayFailureException(RelayFailure.UpstreamUnreachable, problem, backend.Node, e);
+                if (attempt >= retries || router.Repick(route, plan.Route) is not { } next) throw failure;
+                Report(failure, $"retrying ({attempt + 1}/{retries})");
+                _idle.Renew();
+                backend = next;
+                continue;
             }
-            var outcome = await ExchangeAsync(upstream, requestBytes, request.Method, framing, expectsContinue, keepAlive, plan.Timeout,
+            var outcome = await ExchangeAsync(upstream, requestBytes, request.Method, framing, expectsContinue, plan.Timeout,
                 retryOn5xx: attempt < retries, stopping);
             if (outcome == Outcome.Reconnect)
             {
@@ -133,85 +186,68 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
         }
     }
 
+    /// <summary>
+    /// Waits for the first byte of the next request: false when the app closed the connection; an app that sends
+    /// nothing for the idle timeout is <see cref="RelayFailure.ClientIdle"/> (nothing is lost: no request began).
+    /// </summary>
+    private async Task<bool> NextRequestArrivesAsync()
+    {
+        ReadResult read;
+        try
+        {
+            read = await _reader.ReadAsync(_idle.Waiting(RelaySide.Client));
+        }
+        catch (OperationCanceledException e) when (_idle.Expired)
+        {
+            throw new RelayFailureException(RelayFailure.ClientIdle, $"no request for {_idle.Timeout.TotalSeconds:0.###} s", inner: e);
+        }
+        // Nothing consumed or examined: the head reader sees the same bytes at once.
+        _reader.AdvanceTo(read.Buffer.Start);
+        return !(read.IsCompleted && read.Buffer.IsEmpty);
+    }
+
     private enum Outcome { KeepOpen, Close, Retry, Reconnect }
 
     private async Task<Outcome> ExchangeAsync(UpstreamConnection upstream, byte[] requestHead, string method, BodyFraming framing,
-        bool expectsContinue, bool keepAlive, TimeSpan? timeout, bool retryOn5xx, CancellationToken stopping)
+        bool expectsContinue, TimeSpan? timeout, bool retryOn5xx, CancellationToken stopping)
     {
         var reusable = false;
+        var instance = RelayPeer.Upstream(upstream.Backend);
         // Nothing of the request is lost if a pooled connection turns out closed before the body is sent.
         var canReconnect = upstream.Reused && !framing.HasBody;
         try
         {
             try
             {
-                await upstream.Stream.WriteAsync(requestHead, stopping);
+                await RelayIo.StepAsync(_idle, instance, token => upstream.Stream.WriteAsync(requestHead, token));
             }
-            catch (IOException) when (canReconnect)
+            catch (RelayFailureException e) when (canReconnect && e.Failure == RelayFailure.UpstreamClosed)
             {
                 return Outcome.Reconnect;
             }
             if (framing.HasBody)
             {
-                if (expectsContinue) await SendAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), stopping);
-                await BodyCopier.CopyAsync(_reader, upstream.Stream, framing, stopping);
+                if (expectsContinue) await SendAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray());
+                await BodyCopier.CopyAsync(new BodyRoute(_reader, RelayPeer.Client, upstream.Stream, instance, _idle), framing);
+                _requestComplete = true;
             }
 
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            if (timeout is { } limit) deadline.CancelAfter(limit);
-            HttpHead response;
-            while (true)
-            {
-                HttpHeadReader.Result head;
-                try
-                {
-                    head = await HttpHeadReader.ReadAsync(upstream.Reader, request: false, deadline.Token);
-                }
-                catch (IOException e)
-                {
-                    if (canReconnect) return Outcome.Reconnect;
-                    head = new HttpHeadReader.Result(HttpHeadReader.HeadStatus.Malformed, null, e.Message);
-                }
-                catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-                {
-                    logger.LogInformation("HTTP relay: {Service} instance {Backend}: no response within {Timeout} s (504)", route.Service,
-                        upstream.Backend, timeout!.Value.TotalSeconds);
-                    await RespondAsync(504, close: !keepAlive, stopping);
-                    return keepAlive ? Outcome.KeepOpen : Outcome.Close;
-                }
-                if (head.Status == HttpHeadReader.HeadStatus.End && canReconnect) return Outcome.Reconnect;
-                if (head.Status != HttpHeadReader.HeadStatus.Ok)
-                {
-                    logger.LogInformation("HTTP relay: {Service} instance {Backend}: bad or no response ({Problem}) (502)", route.Service,
-                        upstream.Backend, head.Problem ?? "closed");
-                    await RespondAsync(502, close: !keepAlive, stopping);
-                    return keepAlive ? Outcome.KeepOpen : Outcome.Close;
-                }
-                response = head.Head!;
-                if (response.StatusCode is >= 100 and < 200 && response.StatusCode != 101)
-                {
-                    if (response.StatusCode != 100) await SendAsync(response.Encode(), stopping); // 103 Early Hints and such
-                    continue;
-                }
-                break;
-            }
+            var response = await ReadResponseHeadAsync(upstream, instance, timeout, canReconnect, stopping);
+            if (response is null) return Outcome.Reconnect;
             if (BodyFraming.ForResponse(response, method, out var problem) is not { } responseFraming)
-            {
-                logger.LogInformation("HTTP relay: {Service} instance {Backend}: {Problem} (502)", route.Service, upstream.Backend, problem);
-                await RespondAsync(502, close: true, stopping);
-                return Outcome.Close;
-            }
+                throw new RelayFailureException(RelayFailure.UpstreamFramingInvalid, problem!, upstream.Backend);
             if (retryOn5xx && response.StatusCode >= 500) return Outcome.Retry; // the connection is dropped with its unread body
 
             var upstreamKeepsOpen = response.ResponseVersion == "HTTP/1.1" ? !response.HasToken("Connection", "close")
                 : response.HasToken("Connection", "keep-alive");
-            var close = !keepAlive || responseFraming.Kind == BodyKind.UntilClose;
+            var close = !_keepAlive || responseFraming.Kind == BodyKind.UntilClose;
             response.RemoveHopByHop();
             response.First = "HTTP/1.1";
             if (close) response.Fields.Add(new("Connection", "close"));
-            await _toClient.WriteAsync(response.Encode(), stopping);
-            await BodyCopier.CopyAsync(upstream.Reader, _toClient, responseFraming, stopping);
-            await _toClient.FlushAsync(stopping);
+            _responseStarted = true;
+            await RelayIo.StepAsync(_idle, RelayPeer.Client, token => _toClient.WriteAsync(response.Encode(), token));
+            await BodyCopier.CopyAsync(new BodyRoute(upstream.Reader, instance, _toClient, RelayPeer.Client, _idle), responseFraming);
+            await RelayIo.StepAsync(_idle, RelayPeer.Client, token => new ValueTask(_toClient.FlushAsync(token)));
             reusable = upstreamKeepsOpen && responseFraming.Kind != BodyKind.UntilClose;
             return close ? Outcome.Close : Outcome.KeepOpen;
         }
@@ -219,6 +255,42 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
         {
             if (reusable) await pool.ReturnAsync(upstream); // checked when taken: it may close while idle
             else await upstream.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The final response head (interim 1xx ones are passed on, 100 dropped), within the rule's timeout if it has
+    /// one; null when a pooled connection turned out closed before any answer (the request is sent again).
+    /// </summary>
+    private async Task<HttpHead?> ReadResponseHeadAsync(UpstreamConnection upstream, RelayPeer instance, TimeSpan? timeout, bool canReconnect,
+        CancellationToken stopping)
+    {
+        while (true)
+        {
+            HttpHeadReader.Result head;
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_idle.Waiting(RelaySide.Upstream));
+            if (timeout is { } limit) deadline.CancelAfter(limit);
+            try
+            {
+                head = await RelayIo.StepAsync(_idle, instance, _ => HttpHeadReader.ReadAsync(upstream.Reader, request: false, deadline.Token));
+            }
+            catch (RelayFailureException e) when (canReconnect && e.Failure == RelayFailure.UpstreamClosed)
+            {
+                return null;
+            }
+            catch (OperationCanceledException e) when (!stopping.IsCancellationRequested && !_idle.Expired)
+            {
+                throw new RelayFailureException(RelayFailure.UpstreamTimeout, $"no response head within {timeout!.Value.TotalSeconds} s",
+                    upstream.Backend, e);
+            }
+            if (head.Status == HttpHeadReader.HeadStatus.End && canReconnect) return null;
+            if (head.Status == HttpHeadReader.HeadStatus.End)
+                throw new RelayFailureException(RelayFailure.UpstreamClosed, "closed before answering", upstream.Backend);
+            if (head.Status != HttpHeadReader.HeadStatus.Ok)
+                throw new RelayFailureException(RelayFailure.UpstreamHeadMalformed, head.Problem ?? "no head", upstream.Backend);
+            var response = head.Head!;
+            if (response.StatusCode is < 100 or >= 200 || response.StatusCode == 101) return response;
+            if (response.StatusCode != 100) await SendAsync(response.Encode()); // 103 Early Hints and such
         }
     }
 
@@ -233,24 +305,26 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayR
     private static bool IsIdempotent(string method) => method is "GET" or "HEAD" or "OPTIONS" or "PUT" or "DELETE" or "TRACE";
 
     /// <summary>An answer of the relay's own (abort, refusal, gateway errors), with a one-line body naming the status.</summary>
-    private async Task RespondAsync(int status, bool close, CancellationToken cancel)
+    private async Task RespondAsync(int status, bool close)
     {
         var reason = Reason(status);
         var body = $"{status} {reason}\n";
         var text = $"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nVia: {Via}\r\n"
                    + (close ? "Connection: close\r\n" : "") + "\r\n" + body;
-        await SendAsync(Encoding.Latin1.GetBytes(text), cancel);
+        _responseStarted = true;
+        await SendAsync(Encoding.Latin1.GetBytes(text));
     }
 
-    private async Task SendAsync(byte[] bytes, CancellationToken cancel)
-    {
-        await _toClient.WriteAsync(bytes, cancel);
-        await _toClient.FlushAsync(cancel);
-    }
+    private async Task SendAsync(byte[] bytes) =>
+        await RelayIo.StepAsync(_idle, RelayPeer.Client, async token =>
+        {
+            await _toClient.WriteAsync(bytes, token);
+            await _toClient.FlushAsync(token);
+        });
 
     private static string Reason(int status) => status switch
     {
-        400 => "Bad Request", 403 => "Forbidden", 404 => "Not Found", 429 => "Too Many Requests",
+        400 => "Bad Request", 403 => "Forbidden", 404 => "Not Found", 408 => "Request Timeout", 429 => "Too Many Requests",
         431 => "Request Header Fields Too Large", 500 => "Internal Server Error", 502 => "Bad Gateway",
         503 => "Service Unavailable", 504 => "Gateway Timeout",
         _ => status < 400 ? "OK" : "Error",

@@ -20,5 +20,6 @@ internal static class ProxyTable
             new("REFUSED", p => p.Refused.ToString(CultureInfo.InvariantCulture)),
             new("BYTESIN", p => p.BytesIn.ToString(CultureInfo.InvariantCulture)),
             new("BYTESOUT", p => p.BytesOut.ToString(CultureInfo.InvariantCulture)),
+            new("FAILURES", p => p.Failures is not { Count: > 0 } failures ? "-" : string.Join(",", failures.Select(f => $"{f.Key}={f.Value}"))),
         ]);
 }

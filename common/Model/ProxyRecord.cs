@@ -21,4 +21,7 @@ public sealed record ProxyRecord
     public long BytesIn { get; init; }
     /// <summary>Bytes from the target back to clients.</summary>
     public long BytesOut { get; init; }
+    /// <summary>The HTTP relay's failures since start: count per cause (client-stalled, upstream-unreachable …) and per
+    /// failing upstream instance (upstream@IP:PORT); null for TCP relays.</summary>
+    public Dictionary<string, long>? Failures { get; init; }
 }

@@ -92,6 +92,15 @@ public class AgentOptionsParserTests
     }
 
     [Fact]
+    public void TheHttpRelayIdleTimeoutIsOneMinuteUnlessSetByFlagOrEnvironment()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(60), Parse([]).HttpRelayIdleTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), Parse(["--http-relay-idle-timeout", "1500ms"]).HttpRelayIdleTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(2), Parse([], new Dictionary<string, string> { ["AX_HTTP_RELAY_IDLE_TIMEOUT"] = "2m" }).HttpRelayIdleTimeout);
+        Assert.Equal(TimeSpan.Zero, Parse(["--http-relay-idle-timeout", "0"]).HttpRelayIdleTimeout);
+    }
+
+    [Fact]
     public void AxOptsAddsOptionsThatTheCommandLineOverrides()
     {
         var env = new Dictionary<string, string> { ["AX_OPTS"] = "  --cluster  from-opts\t--rest-port 9000 " };
@@ -122,6 +131,10 @@ public class AgentOptionsParserTests
     [InlineData("invalid value \"loud\" for --log-level: must be trace, debug, info, warning or error", "--log-level", "loud")]
     [InlineData("invalid value \"a b\" for --node-name: use 1-253 letters, digits, '-', '.' or '_'", "--node-name", "a b")]
     [InlineData("unknown flag --neighbours", "--neighbours", "10.0.0.1")]
+    [InlineData("invalid value \"60\" for --http-relay-idle-timeout: '60' has no unit ms, s, m or h (e.g. 60s)", "--http-relay-idle-timeout", "60")]
+    [InlineData("invalid value \"-5s\" for --http-relay-idle-timeout: '-5s' is not a duration (a whole number with ms, s, m or h, e.g. 60s)",
+        "--http-relay-idle-timeout=-5s")]
+    [InlineData("invalid value \"25h\" for --http-relay-idle-timeout: '25h' is longer than 24h", "--http-relay-idle-timeout", "25h")]
     [InlineData("flag --cluster needs a value", "--cluster")]
     [InlineData("unexpected argument \"extra\" (ax daemon takes only options)", "extra")]
     public void BadValuesAreNamed(string message, params string[] args) => Assert.Equal(message, Error(args));

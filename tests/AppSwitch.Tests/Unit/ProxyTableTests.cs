@@ -27,7 +27,16 @@ public class ProxyTableTests
     {
         var text = ProxyTable.Definition.Format([Relay with { State = "failed: address in use" }], wide: true);
         var lines = text.Split('\n');
-        Assert.EndsWith("STATE                    CONNECTIONS   ACTIVE   REFUSED   BYTESIN   BYTESOUT", lines[0]);
-        Assert.EndsWith("failed: address in use   12            1        2         300       4096", lines[1]);
+        Assert.EndsWith("STATE                    CONNECTIONS   ACTIVE   REFUSED   BYTESIN   BYTESOUT   FAILURES", lines[0]);
+        Assert.EndsWith("failed: address in use   12            1        2         300       4096       -", lines[1]);
+    }
+
+    [Fact]
+    public void WideHttpRelayShowsItsFailuresByCause()
+    {
+        var relay = Relay with { Id = "http-relay", Proto = "http", Failures = new() { ["client-stalled"] = 2, ["upstream@10.77.0.11:40000"] = 1 } };
+        var lines = ProxyTable.Definition.Format([relay], wide: true).Split('\n');
+        Assert.EndsWith("FAILURES", lines[0]);
+        Assert.EndsWith("4096       client-stalled=2,upstream@10.77.0.11:40000=1", lines[1]);
     }
 }

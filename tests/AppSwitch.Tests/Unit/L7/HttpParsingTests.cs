@@ -101,20 +101,24 @@ public sealed class HttpParsingTests
         const string body = "5;ext=1\r\nhello\r\n10\r\n0123456789abcdef\r\n0\r\nTrailer: t\r\n\r\n";
         var reader = Reader(body + "GET /next HTTP/1.1\r\n\r\n");
         var copy = new MemoryStream();
-        await BodyCopier.CopyAsync(reader, copy, new BodyFraming(BodyKind.Chunked, 0), CancellationToken.None);
+        using var idle = new IdleDeadline(TimeSpan.Zero, CancellationToken.None);
+        await BodyCopier.CopyAsync(new BodyRoute(reader, RelayPeer.Client, copy, RelayPeer.Client, idle), new BodyFraming(BodyKind.Chunked, 0));
         Assert.Equal(body, Encoding.Latin1.GetString(copy.ToArray()));
         Assert.Equal("/next", (await HttpHeadReader.ReadAsync(reader, true, CancellationToken.None)).Head!.Target);
     }
 
     [Theory]
-    [InlineData("zz\r\n", "bad chunk size")]
-    [InlineData("5\r\nhello!\r\n0\r\n\r\n", "longer than its size")]
-    [InlineData("5\r\nhel", "ended")]
-    public async Task Bad_chunked_bodies_stop_the_connection(string body, string reason)
+    [InlineData("zz\r\n", "bad chunk size", "UpstreamBodyMalformed")]
+    [InlineData("5\r\nhello!\r\n0\r\n\r\n", "longer than its size", "UpstreamBodyMalformed")]
+    [InlineData("5\r\nhel", "ended", "UpstreamClosed")]
+    public async Task Bad_chunked_bodies_stop_the_connection_as_a_failure_of_their_sender(string body, string reason, string failure)
     {
-        var error = await Assert.ThrowsAsync<HttpRelayException>(() =>
-            BodyCopier.CopyAsync(Reader(body), new MemoryStream(), new BodyFraming(BodyKind.Chunked, 0), CancellationToken.None));
+        using var idle = new IdleDeadline(TimeSpan.Zero, CancellationToken.None);
+        var instance = RelayPeer.Upstream(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9));
+        var error = await Assert.ThrowsAsync<RelayFailureException>(() =>
+            BodyCopier.CopyAsync(new BodyRoute(Reader(body), instance, new MemoryStream(), RelayPeer.Client, idle), new BodyFraming(BodyKind.Chunked, 0)));
         Assert.Contains(reason, error.Message);
+        Assert.Equal((Enum.Parse<RelayFailure>(failure), instance.Instance), (error.Failure, error.Instance));
     }
 
     [Fact]
