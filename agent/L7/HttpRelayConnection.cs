@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using AppSwitch.Agent.Routing;
 
 namespace AppSwitch.Agent.L7;
 
@@ -10,7 +11,7 @@ namespace AppSwitch.Agent.L7;
 /// reading the next head from the same pipe), plans each with the destination's rules, streams it to the chosen
 /// instance over a pooled upstream connection and streams the response back. Bodies are never held whole.
 /// </summary>
-internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayRoute route, RequestRouter router, UpstreamPool pool,
+internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRelayRoute route, RequestRouter router, UpstreamPool pool,
     ILogger logger)
 {
     private const string Via = "1.1 appswitch";

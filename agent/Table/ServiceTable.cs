@@ -48,7 +48,35 @@ public sealed class ServiceTable(NodeIdentity node)
 
     public event Action? Changed;
 
+    /// <summary>
+    /// Raised after any change a routing decision reads (apps, servers, vservices, of this node or a replica), on the
+    /// changing thread, outside the lock: routing snapshots are rebuilt from <see cref="Image"/> when next read.
+    /// </summary>
+    public event Action? RoutingChanged;
+
     private void OnChanged() => Changed?.Invoke();
+
+    private void OnRoutingChanged() => RoutingChanged?.Invoke();
+
+    /// <summary>Everything routing decisions read, copied under one lock (see <see cref="TableImage"/>).</summary>
+    public TableImage Image()
+    {
+        lock (_lock)
+        {
+            var apps = new List<AppEntry>(_apps.Values);
+            var servers = new List<ServerEntry>(_serversByInode.Values);
+            var vservices = new List<VServiceEntry>(_vservices.Values);
+            var remoteNodes = new List<(string, IPAddress)>(_remote.Count);
+            foreach (var (name, replica) in _remote)
+            {
+                apps.AddRange(replica.Apps);
+                servers.AddRange(replica.Servers);
+                remoteNodes.Add((name, replica.Address));
+                if (_remoteVServices.TryGetValue(name, out var replicas)) vservices.AddRange(replicas);
+            }
+            return new TableImage(node, apps, servers, vservices, remoteNodes);
+        }
+    }
 
     /// <summary>Tells listeners that an entry's contents changed in place (e.g. an app's known pids).</summary>
     public void Touch() => OnChanged();
@@ -60,6 +88,7 @@ public sealed class ServiceTable(NodeIdentity node)
             _apps[app.Id] = app;
             UseVirtualIpLocked(app, +1);
         }
+        OnRoutingChanged();
         OnChanged();
     }
 
@@ -75,6 +104,7 @@ public sealed class ServiceTable(NodeIdentity node)
             foreach (var socket in _sockets.Values.Where(s => s.App == app).ToList()) _sockets.Remove(socket.Inode);
             foreach (var (inode, _) in _peers.Where(p => p.Value.App == app).ToList()) _peers.Remove(inode);
         }
+        OnRoutingChanged();
         OnChanged();
         return true;
     }
@@ -103,12 +133,16 @@ public sealed class ServiceTable(NodeIdentity node)
             // A VIP claimed on two nodes at once (a race between creations) keeps the entry indexed first.
             foreach (var vservice in vservices ?? []) _vservicesByIp.TryAdd(vservice.VirtualIp, vservice);
         }
+        OnRoutingChanged();
     }
 
     /// <summary>Forgets a node that died or left: its apps and servers disappear.</summary>
     public bool RemoveRemote(string nodeName)
     {
-        lock (_lock) return RemoveRemoteLocked(nodeName);
+        bool removed;
+        lock (_lock) removed = RemoveRemoteLocked(nodeName);
+        if (removed) OnRoutingChanged();
+        return removed;
     }
 
     private bool RemoveRemoteLocked(string nodeName)
@@ -156,6 +190,7 @@ public sealed class ServiceTable(NodeIdentity node)
             _serversByInode[server.Inode] = server;
             IndexServerLocked(server);
         }
+        OnRoutingChanged();
         OnChanged();
     }
 
@@ -165,6 +200,7 @@ public sealed class ServiceTable(NodeIdentity node)
         {
             if (_serversByInode.TryGetValue(inode, out var server)) RemoveServerLocked(server);
         }
+        OnRoutingChanged();
         OnChanged();
     }
 
@@ -255,6 +291,7 @@ public sealed class ServiceTable(NodeIdentity node)
             _vservices[vservice.Name] = vservice;
             _vservicesByIp[vservice.VirtualIp] = vservice;
         }
+        OnRoutingChanged();
         OnChanged();
         return true;
     }
@@ -285,6 +322,7 @@ public sealed class ServiceTable(NodeIdentity node)
             }
             UnindexVServiceLocked(vservice);
         }
+        OnRoutingChanged();
         OnChanged();
         return VServiceRemoval.Removed;
     }
