@@ -11,6 +11,7 @@ client per build is not counted (the first thousands of trapped calls run slower
   sudo tests/bench/connect_cpu.py --tree /work/wt-base --tree . --rounds 5 --connects 20000
 """
 import argparse
+import os
 import shutil
 import signal
 import statistics
@@ -59,6 +60,7 @@ def main():
     try:
         for tree in trees:
             work = Path(tempfile.mkdtemp(prefix="axt-", dir="/tmp"))
+            (work / "owner.pid").write_text(str(os.getpid()))  # keeps a concurrent test run's clean-up away from it
             works.append(work)
             cluster = ConnectCluster(work, ["ax"], ax=tree / "out" / "bin" / "ax")
             clusters.append(cluster)
