@@ -1,5 +1,4 @@
 using System.Net;
-using AppSwitch.Agent.L7;
 
 namespace AppSwitch.Agent.Routing;
 

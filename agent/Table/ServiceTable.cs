@@ -155,17 +155,6 @@ public sealed class ServiceTable(NodeIdentity node)
         return true;
     }
 
-    /// <summary>The name of the node (this one or a member with a replica) whose own address this is, or null.</summary>
-    public string? NodeNameOf(IPAddress address)
-    {
-        address = Normalize(address);
-        if (address.Equals(node.Address)) return node.Name;
-        lock (_lock)
-            foreach (var (name, replica) in _remote)
-                if (replica.Address.Equals(address)) return name;
-        return null;
-    }
-
     /// <summary>Counts of the replica of each other node (for `ax get nodes`).</summary>
     public IReadOnlyDictionary<string, (int Apps, int Servers)> RemoteCounts()
     {
@@ -369,18 +358,6 @@ public sealed class ServiceTable(NodeIdentity node)
                 ? list.ToArray() : [];
     }
 
-    /// <summary>Every node's servers of apps named <paramref name="service"/> on a port: a service's instances (route rules).</summary>
-    public IReadOnlyList<ServerEntry> ServersOfService(string service, int port, Transport transport)
-    {
-        var found = new List<ServerEntry>();
-        lock (_lock)
-            foreach (var ((_, serverPort, serverTransport), list) in _serversByVirtual)
-                if (serverPort == port && serverTransport == transport)
-                    foreach (var server in list)
-                        if (server.App.Name == service) found.Add(server);
-        return found;
-    }
-
     /// <summary>The server whose real node socket is at ip:port (to translate accepted sockets' local addresses).</summary>
     public ServerEntry? ServerAtNode(IPAddress address, int port)
     {
@@ -390,12 +367,6 @@ public sealed class ServiceTable(NodeIdentity node)
     public IReadOnlyList<ServerEntry> Servers()
     {
         lock (_lock) return _serversByInode.Values.ToArray();
-    }
-
-    /// <summary>The other nodes' apps (replicas), for the relays their expose mappings need here.</summary>
-    public IReadOnlyList<AppEntry> RemoteApps()
-    {
-        lock (_lock) return _remote.Values.SelectMany(r => r.Apps).ToArray();
     }
 
     /// <summary>Every node's vservices, this node's own and the replicas (for the relays of external ones).</summary>

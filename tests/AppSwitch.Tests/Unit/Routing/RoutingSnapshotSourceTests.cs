@@ -34,7 +34,7 @@ public sealed class RoutingSnapshotSourceTests
     public async Task A_reader_racing_a_writer_never_sees_half_an_update_nor_goes_back_in_time()
     {
         const int count = 8;
-        const int generations = 400;
+        const int generations = 3000;
         var source = new RoutingSnapshotSource(_table);
         PublishGeneration(0, count);
         var published = 0; // the last generation whose ReplaceRemote returned
