@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent test demo bench bench-single bench-relay bench-http-relay bench-deps bench-cluster install uninstall clean
+.PHONY: all deps build native cli agent test demo bench bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises install uninstall clean
 
 all: build
 
@@ -61,6 +61,12 @@ bench-deps:
 # Our gossip vs Serf's agents at N=100 (and ours at 300) on 127.0.0.1: join, failure detection, bytes/s per member.
 bench-cluster: deps
 	bash tests/bench/cluster-vs-serf.sh
+
+# The README's quoted speeds (listing, leave, failure detection, partition and heal, DNS SERVFAIL, relay retry,
+# agent restart) on three node namespaces: median/p90/max of RUNS (default 5) and whether each holds; exit 1 when
+# one does not. Not part of `make test` or CI (timings on a shared machine). ~3 min.
+bench-promises: build
+	python3 tests/bench/promises.py
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/appswitch

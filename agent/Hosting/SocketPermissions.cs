@@ -30,13 +30,10 @@ internal static class SocketPermissions
     {
         // Owner first, then mode: chown may clear set-id bits, and nothing here should keep them anyway.
         var gid = group ?? Libc.GetEGid();
-        if (Libc.LChown(path, Libc.GetEUid(), gid) != 0)
-        {
-            var errno = Libc.Errno;
-            return errno == Libc.EPERM && group is not null
-                ? $"cannot give it to group {gid}: {new System.ComponentModel.Win32Exception(errno).Message}"
-                : new System.ComponentModel.Win32Exception(errno).Message;
-        }
-        return Libc.Chmod(path, mode) == 0 ? null : new System.ComponentModel.Win32Exception(Libc.Errno).Message;
+        if (FileCalls.ChangeOwner(path, Libc.GetEUid(), gid) is { IsError: true } chown)
+            return chown.Error == Errno.EPERM && group is not null
+                ? $"cannot give it to group {gid}: {FileCalls.Describe(chown.Error)}"
+                : FileCalls.Describe(chown.Error);
+        return FileCalls.ChangeMode(path, mode) is { IsError: true } chmod ? FileCalls.Describe(chmod.Error) : null;
     }
 }

@@ -16,24 +16,23 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
     {
         var fd = call.FdArg(0);
         // The kernel's order of checks: the socket (EBADF, ENOTSOCK), then the address (EFAULT, EINVAL).
-        var original = call.BorrowFd(fd);
-        if (original < 0) { call.Fail(-original); return; }
-        if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Libc.ENOTSOCK); return; }
+        if (!call.TryBorrowFd(fd, out var original)) return;
+        if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Errno.ENOTSOCK); return; }
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var length = AddressArgument.Read(call, 1, 2, raw);
-        if (length < 0) { call.Fail(-length); return; }
-        raw = raw[..length];
+        if (length.IsError) { call.Fail(length.Error); return; }
+        raw = raw[..(int)length.Value];
 
         var family = SockAddr.Family(raw);
-        if (family is not (Libc.AF_INET or Libc.AF_INET6)) { ContinueInAppNamespace(call, original); return; } // AF_UNIX, netlink, …
-        if (!SockAddr.TryDecode(raw, out var requested)) { call.Fail(Libc.EINVAL); return; }
+        if (family is not (AF.INET or AF.INET6)) { ContinueInAppNamespace(call, original); return; } // AF_UNIX, netlink, …
+        if (!SockAddr.TryDecode(raw, out var requested)) { call.Fail(Errno.EINVAL); return; }
         var address = ServiceTable.Normalize(requested.Address);
         if (IPAddress.IsLoopback(address)) { ContinueInAppNamespace(call, original); return; }
 
         // inet6_bind wants the RFC 2133 length first (EINVAL), then its own family (EAFNOSUPPORT), like inet_bind.
-        if (kind.Domain != family) { call.Fail(kind.Domain == Libc.AF_INET6 && raw.Length < 24 ? Libc.EINVAL : Libc.EAFNOSUPPORT); return; }
-        if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM)) { ContinueInAppNamespace(call, original); return; }
-        if (table.FindSocket(SocketCalls.Inode(original)) is not null) { call.Fail(Libc.EINVAL); return; } // already bound
+        if (kind.Domain != family) { call.Fail(kind.Domain == AF.INET6 && raw.Length < 24 ? Errno.EINVAL : Errno.EAFNOSUPPORT); return; }
+        if (kind.Type is not (SOCK.STREAM or SOCK.DGRAM)) { ContinueInAppNamespace(call, original); return; }
+        if (table.FindSocket(SocketCalls.Inode(original)) is not null) { call.Fail(Errno.EINVAL); return; } // already bound
         if (call.Recovering && SocketCalls.LocalEndPoint(original) is { Port: > 0 } bound
             && ServiceTable.Normalize(bound.Address).Equals(table.Node.Address))
         {
@@ -51,24 +50,24 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
             return;
         }
 
-        if (wildcard && requested.Port == 0 && kind.Type == Libc.SOCK_DGRAM)
+        if (wildcard && requested.Port == 0 && kind.Type == SOCK.DGRAM)
         {
             // A UDP client picking any port (musl's resolver, busybox nslookup) is no server anyone can find: it stays
             // in the app's namespace, where 127.0.0.1:53 is the agent's DNS; a later connect swaps it as usual.
             ContinueInAppNamespace(call, original);
             return;
         }
-        var nodeFd = sockets.CreateLike(original, kind);
-        if (nodeFd < 0) { call.Fail(-nodeFd); return; }
+        using var nodeSocket = OwnedFd.From(sockets.CreateLike(original, kind), out var createError);
+        if (nodeSocket is null) { call.Fail(createError); return; }
+        var nodeFd = nodeSocket.Fd;
         var nodeEndPoint = BindNodeSocket(call.Session.App, nodeFd, kind, requested.Port, out var bindError);
-        if (nodeEndPoint is null) { Libc.Close(nodeFd); call.Fail(bindError); return; }
+        if (nodeEndPoint is null) { call.Fail(bindError); return; }
 
         var inode = SocketCalls.Inode(nodeFd);
         var appFd = call.DescribeFd(fd, original);
         if (!appFd.NonBlocking) SocketCalls.MakeFreshSocketBlocking(nodeFd);
-        var installed = call.Install(nodeFd, fd, appFd.CloseOnExec);
-        Libc.Close(nodeFd);
-        if (installed != 0) { if (installed != Libc.ENOENT) call.Fail(installed); return; }
+        var installed = call.Install(nodeFd, fd, appFd.CloseOnExec); // the app gets a copy: ours closes at the end
+        if (installed.IsError) { if (installed.Error != Errno.ENOENT) call.Fail(installed.Error); return; }
 
         Publish(call, kind, requested, address, nodeEndPoint, inode);
         call.Succeed();
@@ -78,7 +77,7 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
     /// Binds the node socket at the exposed node port when the app exposes the requested port (so that clients
     /// outside AppSwitch reach it there, with no relay), else at a port from `--ports`. Returns the node endpoint.
     /// </summary>
-    private IPEndPoint? BindNodeSocket(AppEntry app, int nodeFd, SocketCalls.Kind kind, int requestedPort, out int errno)
+    private IPEndPoint? BindNodeSocket(AppEntry app, int nodeFd, SocketCalls.Kind kind, int requestedPort, out Errno errno)
     {
         var expose = requestedPort == 0 ? null : app.Expose.FirstOrDefault(m => m.AppPort == requestedPort && m.BindsOnOwnNode(table.Node.Address));
         if (expose is null)
@@ -87,8 +86,8 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
             return ports.Bind(nodeFd, kind.Domain, key, out errno);
         }
         var everywhere = IPAddress.Any.Equals(expose.HostAddress);
-        errno = SocketCalls.Bind(nodeFd, new IPEndPoint(everywhere ? IPAddress.Any : table.Node.Address, expose.HostPort), kind.Domain);
-        if (errno != 0) return null;
+        errno = SocketCalls.Bind(nodeFd, new IPEndPoint(everywhere ? IPAddress.Any : table.Node.Address, expose.HostPort), kind.Domain).Error;
+        if (errno != Errno.None) return null;
         logger.LogInformation("App {AppId}: port {Port} exposed at {Host}:{HostPort}", app.Id, requestedPort,
             everywhere ? "0.0.0.0" : table.Node.Address.ToString(), expose.HostPort);
         return new IPEndPoint(table.Node.Address, expose.HostPort);
@@ -101,11 +100,11 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         var wildcard = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
         var virtualPort = requested.Port != 0 ? requested.Port : nodeEndPoint.Port;
         var serviceAddress = wildcard || address.Equals(app.VirtualIp) ? app.VirtualIp ?? table.Node.Address : address;
-        var transport = kind.Type == Libc.SOCK_DGRAM ? Transport.Udp : Transport.Tcp;
+        var transport = kind.Type == SOCK.DGRAM ? Transport.Udp : Transport.Tcp;
         var entry = new SocketEntry
         {
             App = app, Inode = inode, Transport = transport,
-            Family = kind.Domain == Libc.AF_INET6 ? System.Net.Sockets.AddressFamily.InterNetworkV6 : System.Net.Sockets.AddressFamily.InterNetwork,
+            Family = kind.Domain == AF.INET6 ? System.Net.Sockets.AddressFamily.InterNetworkV6 : System.Net.Sockets.AddressFamily.InterNetwork,
             VirtualLocal = new IPEndPoint(wildcard ? requested.Address : address, virtualPort),
             Service = new IPEndPoint(serviceAddress, virtualPort), NodeLocal = nodeEndPoint, State = SocketState.Bound,
         };
@@ -121,12 +120,12 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
     /// </summary>
     private static void ContinueInAppNamespace(SyscallContext call, int original)
     {
-        if (NodeSockets.IsNodeSocket(call, original)) call.Fail(Libc.EADDRNOTAVAIL);
+        if (NodeSockets.IsNodeSocket(call, original)) call.Fail(Errno.EADDRNOTAVAIL);
         else call.Continue();
     }
 
     private static bool IsV6Only(int socketFd) =>
-        SocketCalls.TryGetInt(socketFd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, out var v6Only) && v6Only != 0;
+        SocketCalls.TryGetInt(socketFd, IPPROTO.IPV6, IPV6.V6ONLY, out var v6Only) && v6Only != 0;
 
     public static ServerEntry ServerFor(SocketEntry socket) => new()
     {

@@ -18,34 +18,33 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
     {
         var fd = call.FdArg(0);
         // The kernel's order of checks: the fd (EBADF), then the address (EFAULT, EINVAL), then the socket (ENOTSOCK).
-        var original = call.BorrowFd(fd);
-        if (original < 0) { call.Fail(-original); return; }
+        if (!call.TryBorrowFd(fd, out var original)) return;
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var length = AddressArgument.Read(call, 1, 2, raw);
-        if (length < 0) { call.Fail(-length); return; }
-        raw = raw[..length];
-        if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Libc.ENOTSOCK); return; }
+        if (length.IsError) { call.Fail(length.Error); return; }
+        raw = raw[..(int)length.Value];
+        if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Errno.ENOTSOCK); return; }
         var appFd = call.DescribeFd(fd, original);
         // A node socket already: bound by the agent, or a UDP socket the agent connected (UDP may connect again).
         var isNodeSocket = table.FindSocket(appFd.Inode) is not null || table.FindPeer(appFd.Inode) is not null;
 
         var family = SockAddr.Family(raw);
-        if (family is not (Libc.AF_INET or Libc.AF_INET6) || kind.Domain is not (Libc.AF_INET or Libc.AF_INET6))
+        if (family is not (AF.INET or AF.INET6) || kind.Domain is not (AF.INET or AF.INET6))
         {
             // AF_UNIX, AF_UNSPEC (UDP disconnect) …: on a socket of the app's own namespace the kernel may run it;
             // on a node socket we run it ourselves with the bytes we checked (no time-of-check/time-of-use gap).
             if (!isNodeSocket) call.Continue();
-            else Answer(call, SocketCalls.ConnectRaw(original, raw));
+            else call.Answer(SocketCalls.ConnectRaw(original, raw));
             return;
         }
-        if (family != kind.Domain && FamilyMismatch(original, kind, raw.Length) is var mismatch and not 0)
+        if (family != kind.Domain && FamilyMismatch(original, kind, raw.Length) is var mismatch and not Errno.None)
         {
             call.Fail(mismatch);
             return;
         }
         if (!SockAddr.TryDecode(raw, out var destination))
         {
-            call.Fail(Libc.EINVAL);
+            call.Fail(Errno.EINVAL);
             return;
         }
         var address = ServiceTable.Normalize(destination.Address);
@@ -56,23 +55,23 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             if (!NodeSockets.IsNodeSocket(call, original)) { call.Continue(); return; }
             isNodeSocket = true;
         }
-        var transport = kind.Type == Libc.SOCK_DGRAM ? Transport.Udp : Transport.Tcp;
-        if (kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM))
+        var transport = kind.Type == SOCK.DGRAM ? Transport.Udp : Transport.Tcp;
+        if (kind.Type is not (SOCK.STREAM or SOCK.DGRAM))
         {
             call.Continue(); // raw and other sockets reach only the app's empty namespace
             return;
         }
-        if (transport == Transport.Tcp && SocketCalls.TcpState(original) is var state && state >= 0 && state != SocketCalls.TcpStateClose)
+        if (transport == Transport.Tcp && SocketCalls.TcpState(original) is { } state && state != SocketCalls.TcpStateClose)
         {
             if (call.Recovering && state is SocketCalls.TcpStateEstablished or SocketCalls.TcpStateSynSent)
             {
                 // The previous agent swapped the node socket in but died before answering.
-                if (state == SocketCalls.TcpStateEstablished) call.Succeed(); else call.Fail(Libc.EINPROGRESS);
+                if (state == SocketCalls.TcpStateEstablished) call.Succeed(); else call.Fail(Errno.EINPROGRESS);
                 return;
             }
             // Connecting, connected or listening already (hiredis calls connect again to learn the outcome of
             // a non-blocking one): the kernel's answer on that very socket — EALREADY, EISCONN — is the right one.
-            Answer(call, SocketCalls.ConnectRaw(original, raw));
+            call.Answer(SocketCalls.ConnectRaw(original, raw));
             return;
         }
 
@@ -81,7 +80,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         if (resolved is null)
         {
             logger.LogDebug("App {AppId}: connect to {Destination}/{Transport} refused", call.Session.App.Id, destination, transport);
-            call.Fail(Libc.ECONNREFUSED); // every refusal looks like a closed port
+            call.Fail(Errno.ECONNREFUSED); // every refusal looks like a closed port
             return;
         }
         if (logger.IsEnabled(LogLevel.Debug))
@@ -103,19 +102,21 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         var target = resolved.EndPoint;
         if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(original), call.Session.App, virtualPeer);
         if (resolved.Relay is { } route && !ExpectAtRelay(call, original, kind, route)) return;
-        if (appNonBlocking) { Answer(call, SocketCalls.Connect(original, target, kind.Domain)); return; }
+        if (appNonBlocking) { call.Answer(SocketCalls.Connect(original, target, kind.Domain)); return; }
         SocketCalls.SetNonBlocking(original, true);
         var rc = SocketCalls.Connect(original, target, kind.Domain);
-        if (rc != Libc.EINPROGRESS)
+        if (rc.Error != Errno.EINPROGRESS)
         {
             SocketCalls.SetNonBlocking(original, false);
-            Answer(call, rc);
+            call.Answer(rc);
             return;
         }
-        var nodeFd = Libc.Fcntl(original, Libc.F_DUPFD_CLOEXEC, 0);
+        // The borrowed fd closes with the call: the pending connect waits on a duplicate of its own.
+        var duplicate = FileCalls.Duplicate(original);
+        if (duplicate.IsError) { SocketCalls.SetNonBlocking(original, false); call.Fail(duplicate.Error); return; }
         pending.Add(new PendingConnect
         {
-            Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeFd, TargetFd = -1,
+            Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = duplicate.Fd, TargetFd = -1,
             Notification = call.Notification,
         });
     }
@@ -124,67 +125,59 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
     /// The app's own socket (in its empty namespace): a node socket like it is connected and put in its place.
     /// What only the app's next trapped call needs (its peer's record, the spare socket for the next connect) is
     /// done after the answer: this thread serves that next call, and the app runs meanwhile.
+    /// The node socket is the agent's on every path (ADDFD gives the app a copy) but the one that hands it to a
+    /// pending connect.
     /// </summary>
     private void ConnectNew(SyscallContext call, int fd, int original, SocketCalls.Kind kind, ConnectTarget resolved,
         ProcessAccess.FdInfo appFd, IPEndPoint? virtualPeer)
     {
         var target = resolved.EndPoint;
         var appNonBlocking = appFd.NonBlocking;
-        var nodeFd = sockets.CreateLike(original, kind, call.Session.Spare);
-        if (nodeFd < 0) { call.Fail(-nodeFd); return; }
-        if (resolved.Source is { } source && SocketCalls.Bind(nodeFd, new IPEndPoint(source, 0), kind.Domain) is var bound and not 0)
+        using var nodeSocket = OwnedFd.From(sockets.CreateLike(original, kind, call.Session.Spare), out var createError);
+        if (nodeSocket is null) { call.Fail(createError); return; }
+        var nodeFd = nodeSocket.Fd;
+        if (resolved.Source is { } source && SocketCalls.Bind(nodeFd, new IPEndPoint(source, 0), kind.Domain) is { IsError: true } bound)
         {
             // A vservice's --source-ip that is not (or no longer) a local address: the app gets bind's errno.
-            logger.LogDebug("App {AppId}: cannot bind the node socket to source {Source}: errno {Errno}", call.Session.App.Id, source, bound);
-            Libc.Close(nodeFd);
-            call.Fail(bound);
+            logger.LogDebug("App {AppId}: cannot bind the node socket to source {Source}: {Errno}", call.Session.App.Id, source, bound.Error);
+            call.Fail(bound.Error);
             return;
         }
-        if (resolved.Relay is { } route && !ExpectAtRelay(call, nodeFd, kind, route))
-        {
-            Libc.Close(nodeFd);
-            return;
-        }
+        if (resolved.Relay is { } route && !ExpectAtRelay(call, nodeFd, kind, route)) return;
         var rc = SocketCalls.Connect(nodeFd, target, kind.Domain);
         // Connections on a node's own network usually finish inside connect(); a blocking app's that does not is
         // finished asynchronously (the session never waits on the network).
-        var stillConnecting = false;
-        if (rc == Libc.EINPROGRESS && !appNonBlocking)
+        if (rc.Error == Errno.EINPROGRESS && !appNonBlocking)
         {
             rc = SocketCalls.ConnectOutcomeNow(nodeFd);
-            stillConnecting = rc < 0;
-        }
-        var failed = !stillConnecting && rc is not (0 or Libc.EINPROGRESS);
-        if (stillConnecting)
-        {
-            // Recorded before the wait: the sweeper drops it with the socket if the connect fails.
-            if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
-            pending.Add(new PendingConnect
+            if (rc.Error == Errno.EINPROGRESS)
             {
-                Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeFd,
-                TargetFd = fd, CloseOnExec = appFd.CloseOnExec, Notification = call.Notification,
-            });
-            return;
+                // Recorded before the wait: the sweeper drops it with the socket if the connect fails.
+                if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
+                pending.Add(new PendingConnect
+                {
+                    Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeSocket.Release(),
+                    TargetFd = fd, CloseOnExec = appFd.CloseOnExec, Notification = call.Notification,
+                });
+                return;
+            }
         }
-        if (failed)
+        if (rc.IsError && rc.Error != Errno.EINPROGRESS) // a non-blocking app's connect in progress is its answer
         {
             ForgetAtRelay(resolved, nodeFd);
-            Libc.Close(nodeFd);
-            call.Fail(rc);
+            call.Fail(rc.Error);
             return;
         }
         if (!appNonBlocking) SocketCalls.MakeFreshSocketBlocking(nodeFd); // as the app's was
         var installed = call.Install(nodeFd, fd, appFd.CloseOnExec);
-        if (installed != 0)
+        if (installed.IsError)
         {
-            Libc.Close(nodeFd);
-            if (installed != Libc.ENOENT) call.Fail(installed); // ENOENT: the call was interrupted, nobody to answer
+            if (installed.Error != Errno.ENOENT) call.Fail(installed.Error); // ENOENT: the call was interrupted, nobody to answer
             return;
         }
-        Answer(call, rc);
+        call.Answer(rc);
         // A non-blocking connect still in progress that fails is swept with its socket like any closed one.
         if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
-        Libc.Close(nodeFd);
         sockets.RefillSpare(call.Session.Spare, kind);
     }
 
@@ -203,36 +196,31 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         var local = SocketCalls.LocalEndPoint(nodeFd);
         if (local is null || local.Port == 0)
         {
-            if (SocketCalls.Bind(nodeFd, new IPEndPoint(table.Node.Address, 0), kind.Domain) is var bound and not 0)
+            if (SocketCalls.Bind(nodeFd, new IPEndPoint(table.Node.Address, 0), kind.Domain) is { IsError: true } bound)
             {
-                logger.LogDebug("App {AppId}: cannot bind the node socket for the HTTP relay: errno {Errno}", call.Session.App.Id, bound);
-                call.Fail(bound);
+                logger.LogDebug("App {AppId}: cannot bind the node socket for the HTTP relay: {Errno}", call.Session.App.Id, bound.Error);
+                call.Fail(bound.Error);
                 return false;
             }
             local = SocketCalls.LocalEndPoint(nodeFd);
         }
-        if (local is null) { call.Fail(Libc.EINVAL); return false; }
+        if (local is null) { call.Fail(Errno.EINVAL); return false; }
         relay.Expect(local, route);
         return true;
     }
 
     /// <summary>
-    /// The kernel's answer to an address of the other family, or 0 where it goes ahead: an AF_INET6 UDP socket
+    /// The kernel's answer to an address of the other family, or <see cref="Errno.None"/> where it goes ahead: an AF_INET6 UDP socket
     /// (not v6-only) connects to an AF_INET address as v4-mapped; an AF_INET6 TCP socket wants at least the
     /// RFC 2133 length (EINVAL) and then its own family (EAFNOSUPPORT); an AF_INET socket wants AF_INET.
     /// </summary>
-    private static int FamilyMismatch(int original, SocketCalls.Kind kind, int length)
+    private static Errno FamilyMismatch(int original, SocketCalls.Kind kind, int length)
     {
-        if (kind.Domain != Libc.AF_INET6) return Libc.EAFNOSUPPORT;
-        if (kind.Type == Libc.SOCK_DGRAM)
-            return SocketCalls.TryGetInt(original, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, out var v6Only) && v6Only != 0
-                ? Libc.EAFNOSUPPORT
-                : 0;
-        return kind.Type == Libc.SOCK_STREAM && length < 24 ? Libc.EINVAL : Libc.EAFNOSUPPORT;
-    }
-
-    private static void Answer(SyscallContext call, int errno)
-    {
-        if (errno == 0) call.Succeed(); else call.Fail(errno);
+        if (kind.Domain != AF.INET6) return Errno.EAFNOSUPPORT;
+        if (kind.Type == SOCK.DGRAM)
+            return SocketCalls.TryGetInt(original, IPPROTO.IPV6, IPV6.V6ONLY, out var v6Only) && v6Only != 0
+                ? Errno.EAFNOSUPPORT
+                : Errno.None;
+        return kind.Type == SOCK.STREAM && length < 24 ? Errno.EINVAL : Errno.EAFNOSUPPORT;
     }
 }

@@ -11,12 +11,11 @@ internal sealed class ListenHandler(ServiceTable table, ILogger logger)
     {
         var fd = call.FdArg(0);
         var backlog = (int)call.Arg(1);
-        var original = call.BorrowFd(fd);
-        if (original < 0) { call.Fail(-original); return; }
+        if (!call.TryBorrowFd(fd, out var original)) return;
         var socket = table.FindSocket(SocketCalls.Inode(original));
         if (socket is null) { call.Continue(); return; } // loopback or unbound: private to the app's namespace
 
-        if (Libc.Listen(original, backlog) != 0) { call.Fail(Libc.Errno); return; }
+        if (SocketCalls.Listen(original, backlog) is { IsError: true } failed) { call.Fail(failed.Error); return; }
         socket.State = SocketState.Listening;
         socket.Backlog = backlog;
         table.AddServer(BindHandler.ServerFor(socket));

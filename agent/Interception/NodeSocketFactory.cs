@@ -14,15 +14,15 @@ internal sealed class NodeSocketFactory
 
     private static readonly Option[] CopiedOptions =
     [
-        new(Libc.SOL_SOCKET, Libc.SO_REUSEADDR), new(Libc.SOL_SOCKET, Libc.SO_REUSEPORT),
-        new(Libc.SOL_SOCKET, Libc.SO_KEEPALIVE), new(Libc.SOL_SOCKET, Libc.SO_BROADCAST, DatagramOnly: true), // no effect on TCP
-        new(Libc.SOL_SOCKET, Libc.SO_RCVBUF), new(Libc.SOL_SOCKET, Libc.SO_SNDBUF),
-        new(Libc.SOL_SOCKET, Libc.SO_LINGER, Size: 8),
-        new(Libc.IPPROTO_TCP, Libc.TCP_NODELAY, TcpOnly: true), new(Libc.IPPROTO_TCP, Libc.TCP_KEEPIDLE, TcpOnly: true),
-        new(Libc.IPPROTO_TCP, Libc.TCP_KEEPINTVL, TcpOnly: true), new(Libc.IPPROTO_TCP, Libc.TCP_KEEPCNT, TcpOnly: true),
-        new(Libc.IPPROTO_TCP, Libc.TCP_USER_TIMEOUT, TcpOnly: true),
-        new(Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, Inet6Only: true), new(Libc.IPPROTO_IPV6, Libc.IPV6_TCLASS, Inet6Only: true),
-        new(Libc.IPPROTO_IP, Libc.IP_TOS, InetOnly: true),
+        new(SOL.SOCKET, SO.REUSEADDR), new(SOL.SOCKET, SO.REUSEPORT),
+        new(SOL.SOCKET, SO.KEEPALIVE), new(SOL.SOCKET, SO.BROADCAST, DatagramOnly: true), // no effect on TCP
+        new(SOL.SOCKET, SO.RCVBUF), new(SOL.SOCKET, SO.SNDBUF),
+        new(SOL.SOCKET, SO.LINGER, Size: 8),
+        new(IPPROTO.TCP, TCP.NODELAY, TcpOnly: true), new(IPPROTO.TCP, TCP.KEEPIDLE, TcpOnly: true),
+        new(IPPROTO.TCP, TCP.KEEPINTVL, TcpOnly: true), new(IPPROTO.TCP, TCP.KEEPCNT, TcpOnly: true),
+        new(IPPROTO.TCP, TCP.USER_TIMEOUT, TcpOnly: true),
+        new(IPPROTO.IPV6, IPV6.V6ONLY, Inet6Only: true), new(IPPROTO.IPV6, IPV6.TCLASS, Inet6Only: true),
+        new(IPPROTO.IP, IP.TOS, InetOnly: true),
     ];
 
     private const int MaxOptionSize = 8;
@@ -32,9 +32,9 @@ internal sealed class NodeSocketFactory
 
     /// <summary>
     /// A new non-blocking node socket mirroring <paramref name="original"/> (the session's spare when it has one
-    /// of that kind: only options in which the two differ are set then); -errno on failure.
+    /// of that kind: only options in which the two differ are set then): its fd, which the caller owns.
     /// </summary>
-    public int CreateLike(int original, SocketCalls.Kind kind, SpareSocket? spare = null)
+    public SysResult CreateLike(int original, SocketCalls.Kind kind, SpareSocket? spare = null)
     {
         var defaults = _defaults.GetOrAdd(kind, ReadDefaults);
         // The app's value of each option (MaxOptionSize bytes a slot; length 0: not read or not applicable).
@@ -44,7 +44,8 @@ internal sealed class NodeSocketFactory
         {
             var option = CopiedOptions[i];
             if (!Applies(option, kind)) continue;
-            lengths[i] = Math.Max(0, SocketCalls.GetRaw(original, option.Level, option.Name, values.Slice(i * MaxOptionSize, option.Size)));
+            var read = SocketCalls.GetRaw(original, option.Level, option.Name, values.Slice(i * MaxOptionSize, option.Size));
+            lengths[i] = read.IsError ? 0 : (int)read.Value;
         }
         ReadOnlySpan<byte> Value(Span<byte> all, Span<int> lens, int i) => all.Slice(i * MaxOptionSize, lens[i]);
 
@@ -59,8 +60,12 @@ internal sealed class NodeSocketFactory
                     (fd, preset) = (-1, null);
                     break;
                 }
-        if (fd < 0) fd = SocketCalls.Create(kind);
-        if (fd < 0) return fd;
+        if (fd < 0)
+        {
+            var created = SocketCalls.Create(kind);
+            if (created.IsError) return created;
+            fd = created.Fd;
+        }
 
         var profileHolds = spare?.Profile is not null;
         for (var i = 0; i < CopiedOptions.Length; i++)
@@ -81,15 +86,16 @@ internal sealed class NodeSocketFactory
                 if (lengths[i] > 0 && !Value(values, lengths, i).SequenceEqual(defaults[i])) profile[i] = Value(values, lengths, i).ToArray();
             spare.Profile = profile;
         }
-        return fd;
+        return SysResult.Ok(fd);
     }
 
     /// <summary>After a connect was answered: a spare of <paramref name="kind"/> for the app's next one, with its last values.</summary>
     public void RefillSpare(SpareSocket spare, SocketCalls.Kind kind)
     {
         if (spare.Holds(kind)) return;
-        var fd = SocketCalls.Create(kind);
-        if (fd < 0) return;
+        var created = SocketCalls.Create(kind);
+        if (created.IsError) return; // the next connect makes its socket itself
+        var fd = created.Fd;
         var profile = spare.Profile;
         if (profile is not null)
             for (var i = 0; i < CopiedOptions.Length; i++)
@@ -100,29 +106,30 @@ internal sealed class NodeSocketFactory
     private static void Set(int fd, Option option, ReadOnlySpan<byte> value)
     {
         // The kernel reports buffer sizes doubled (bookkeeping overhead); set what the app set.
-        if (option is { Level: Libc.SOL_SOCKET, Name: Libc.SO_RCVBUF or Libc.SO_SNDBUF })
+        if (option is { Level: SOL.SOCKET, Name: SO.RCVBUF or SO.SNDBUF })
             SocketCalls.SetInt(fd, option.Level, option.Name, BitConverter.ToInt32(value) / 2);
         else
             SocketCalls.SetRaw(fd, option.Level, option.Name, value);
     }
 
     private static bool Applies(Option option, SocketCalls.Kind kind) =>
-        (!option.TcpOnly || (kind.Type == Libc.SOCK_STREAM && kind.Protocol is 0 or Libc.IPPROTO_TCP))
-        && (!option.DatagramOnly || kind.Type == Libc.SOCK_DGRAM)
-        && (!option.Inet6Only || kind.Domain == Libc.AF_INET6)
-        && (!option.InetOnly || kind.Domain == Libc.AF_INET);
+        (!option.TcpOnly || (kind.Type == SOCK.STREAM && kind.Protocol is 0 or IPPROTO.TCP))
+        && (!option.DatagramOnly || kind.Type == SOCK.DGRAM)
+        && (!option.Inet6Only || kind.Domain == AF.INET6)
+        && (!option.InetOnly || kind.Domain == AF.INET);
 
     private static byte[][] ReadDefaults(SocketCalls.Kind kind)
     {
-        var fd = SocketCalls.Create(kind);
+        using var fresh = OwnedFd.From(SocketCalls.Create(kind), out _);
         var result = new byte[CopiedOptions.Length][];
         Span<byte> value = stackalloc byte[8];
         for (var i = 0; i < CopiedOptions.Length; i++)
         {
-            var len = fd >= 0 && Applies(CopiedOptions[i], kind) ? SocketCalls.GetRaw(fd, CopiedOptions[i].Level, CopiedOptions[i].Name, value[..CopiedOptions[i].Size]) : -1;
-            result[i] = len > 0 ? value[..len].ToArray() : [];
+            var read = fresh is not null && Applies(CopiedOptions[i], kind)
+                ? SocketCalls.GetRaw(fresh.Fd, CopiedOptions[i].Level, CopiedOptions[i].Name, value[..CopiedOptions[i].Size])
+                : Errno.EBADF;
+            result[i] = read is { IsError: false, Value: > 0 } ? value[..(int)read.Value].ToArray() : [];
         }
-        if (fd >= 0) Libc.Close(fd);
         return result;
     }
 }

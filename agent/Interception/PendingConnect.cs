@@ -24,15 +24,15 @@ internal sealed class PendingConnect
     /// <summary>Finishes the call with the connect's outcome; always releases NodeFd.</summary>
     public void Complete()
     {
-        var error = SocketCalls.TryGetInt(NodeFd, Libc.SOL_SOCKET, Libc.SO_ERROR, out var soError) ? soError : Libc.Errno;
+        var outcome = SocketCalls.PendingError(NodeFd);
         SocketCalls.SetNonBlocking(NodeFd, false); // the application's socket was blocking
-        if (error != 0)
+        if (outcome.IsError)
         {
-            Seccomp.Respond(Listener, NotificationId, 0, error);
+            Seccomp.Fail(Listener, NotificationId, outcome.Error);
         }
-        else if (TargetFd < 0 || Seccomp.InstallFd(Listener, NotificationId, NodeFd, TargetFd, CloseOnExec) == 0)
+        else if (TargetFd < 0 || !Seccomp.InstallFd(Listener, NotificationId, NodeFd, TargetFd, CloseOnExec).IsError)
         {
-            Seccomp.Respond(Listener, NotificationId, 0, 0);
+            Seccomp.Succeed(Listener, NotificationId, 0);
         }
         // else: the call was interrupted (ENOENT); nothing was installed and the socket is closed below.
         Libc.Close(NodeFd);

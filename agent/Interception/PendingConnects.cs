@@ -23,8 +23,8 @@ internal sealed class PendingConnects : IDisposable
     public PendingConnects(InflightJournal journal)
     {
         _journal = journal;
-        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        _epoll.Add(_wakeFd, Libc.EPOLLIN, WakeToken);
+        _wakeFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
+        _epoll.Add(_wakeFd, EPOLL.IN, WakeToken);
         _thread = new Thread(Run, 256 * 1024) { Name = "connect-completion", IsBackground = true };
         _thread.Start();
     }
@@ -44,11 +44,11 @@ internal sealed class PendingConnects : IDisposable
             id = ++_nextId;
             _pending[id] = connect;
         }
-        var rc = _epoll.Add(connect.NodeFd, Libc.EPOLLOUT | Libc.EPOLLONESHOT, id);
-        if (rc == 0) return;
+        var rc = _epoll.Add(connect.NodeFd, EPOLL.OUT | EPOLL.ONESHOT, id);
+        if (!rc.IsError) return;
         if (Take(id) is { } failed)
         {
-            Seccomp.Respond(failed.Listener, failed.NotificationId, 0, rc);
+            Seccomp.Fail(failed.Listener, failed.NotificationId, rc.Error);
             failed.Abandon();
             _journal.Release(failed.JournalSlot);
         }
@@ -109,11 +109,10 @@ internal sealed class PendingConnects : IDisposable
         }
     }
 
-    public unsafe void Dispose()
+    public void Dispose()
     {
         _stopping = true;
-        ulong one = 1;
-        Libc.Write(_wakeFd, &one, sizeof(ulong));
+        FileCalls.Signal(_wakeFd);
         _thread.Join(TimeSpan.FromSeconds(2));
         _epoll.Dispose();
         Libc.Close(_wakeFd);

@@ -23,12 +23,12 @@ internal sealed class PortAllocator(PortRanges ports, IPAddress nodeAddress)
     public readonly record struct RebindKey(string AppId, int SocketType, int RequestedPort);
 
     /// <summary>Binds fd; returns the node endpoint, or null with the errno (EADDRINUSE when the range is exhausted).</summary>
-    public IPEndPoint? Bind(int fd, int family, RebindKey? key, out int errno)
+    public IPEndPoint? Bind(int fd, int family, RebindKey? key, out Errno errno)
     {
         if (key is { } k && _previousPorts.TryGetValue(k, out var previous)
-            && SocketCalls.Bind(fd, new IPEndPoint(nodeAddress, previous), family) == 0)
+            && !SocketCalls.Bind(fd, new IPEndPoint(nodeAddress, previous), family).IsError)
         {
-            errno = 0;
+            errno = Errno.None;
             return new IPEndPoint(nodeAddress, previous);
         }
         var bound = BindInRange(fd, family, out errno);
@@ -40,17 +40,17 @@ internal sealed class PortAllocator(PortRanges ports, IPAddress nodeAddress)
         return bound;
     }
 
-    private IPEndPoint? BindInRange(int fd, int family, out int errno)
+    private IPEndPoint? BindInRange(int fd, int family, out Errno errno)
     {
         var attempts = Math.Min(ports.Count, MaxAttempts);
-        errno = Libc.EADDRINUSE;
+        errno = Errno.EADDRINUSE;
         for (var i = 0; i < attempts; i++)
         {
             var index = (int)((uint)Interlocked.Increment(ref _cursor) % (uint)ports.Count);
             var endPoint = new IPEndPoint(nodeAddress, ports.PortAt(index));
             var rc = SocketCalls.Bind(fd, endPoint, family);
-            if (rc == 0) return endPoint;
-            if (rc != Libc.EADDRINUSE && rc != Libc.EACCES) { errno = rc; return null; }
+            if (!rc.IsError) return endPoint;
+            if (rc.Error is not (Errno.EADDRINUSE or Errno.EACCES)) { errno = rc.Error; return null; }
         }
         return null;
     }

@@ -25,20 +25,19 @@ internal sealed class SendToHandler(IConnectRouter router, ILogger logger)
     public void Handle(SyscallContext call)
     {
         var fd = call.FdArg(0);
-        var original = call.BorrowFd(fd);
-        if (original < 0) { call.Fail(-original); return; }
-        if (!SocketCalls.TryGetKind(original, out var kind) || kind.Domain is not (Libc.AF_INET or Libc.AF_INET6)
-            || kind.Type is not (Libc.SOCK_STREAM or Libc.SOCK_DGRAM)
+        if (!call.TryBorrowFd(fd, out var original)) return;
+        if (!SocketCalls.TryGetKind(original, out var kind) || kind.Domain is not (AF.INET or AF.INET6)
+            || kind.Type is not (SOCK.STREAM or SOCK.DGRAM)
             || !(NodeSockets.IsNodeSocket(call, original) || call.Session.SharesNodeNamespace(call.Tid)))
         {
             call.Continue(); // not a socket, not IP, or the app's own: the kernel's answer, within the app's namespace
             return;
         }
         var flags = (int)call.Arg(3);
-        if (kind.Type == Libc.SOCK_STREAM)
+        if (kind.Type == SOCK.STREAM)
         {
             // TCP ignores the address, except for a Fast Open connect, which would connect the node socket past the agent.
-            if ((flags & Libc.MSG_FASTOPEN) != 0) call.Fail(Libc.EOPNOTSUPP);
+            if ((flags & MSG.FASTOPEN) != 0) call.Fail(Errno.EOPNOTSUPP);
             else call.Continue();
             return;
         }
@@ -51,13 +50,13 @@ internal sealed class SendToHandler(IConnectRouter router, ILogger logger)
         // MSG_OOB and the address; the data is read last.
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var addressLength = AddressArgument.Read(call, 4, 5, raw);
-        if (addressLength < 0) { call.Fail(-addressLength); return; }
-        raw = raw[..addressLength];
+        if (addressLength.IsError) { call.Fail(addressLength.Error); return; }
+        raw = raw[..(int)addressLength.Value];
         var length = (long)call.Arg(2);
-        if (length > MaxDatagram) { call.Fail(Libc.EMSGSIZE); return; }
-        if ((flags & Libc.MSG_OOB) != 0) { call.Fail(Libc.EOPNOTSUPP); return; }
-        if (AddressError(original, kind, raw) is var error and not 0) { call.Fail(error); return; }
-        if (!SockAddr.TryDecode(raw, out var destination)) { call.Fail(Libc.EINVAL); return; }
+        if (length > MaxDatagram) { call.Fail(Errno.EMSGSIZE); return; }
+        if ((flags & MSG.OOB) != 0) { call.Fail(Errno.EOPNOTSUPP); return; }
+        if (AddressError(original, kind, raw) is var error and not Errno.None) { call.Fail(error); return; }
+        if (!SockAddr.TryDecode(raw, out var destination)) { call.Fail(Errno.EINVAL); return; }
 
         // An app sharing the node's namespace owns its loopback (the node's resolver included), as its connects do.
         var resolved = call.Session.SharesNodeNamespace(call.Tid) && IPAddress.IsLoopback(ServiceTable.Normalize(destination.Address))
@@ -67,7 +66,7 @@ internal sealed class SendToHandler(IConnectRouter router, ILogger logger)
         if (resolved is null)
         {
             logger.LogDebug("App {AppId}: sendto {Destination} refused", call.Session.App.Id, destination);
-            call.Fail(Libc.ECONNREFUSED); // every refusal looks like a closed port
+            call.Fail(Errno.ECONNREFUSED); // every refusal looks like a closed port
             return;
         }
         if (logger.IsEnabled(LogLevel.Debug))
@@ -77,9 +76,9 @@ internal sealed class SendToHandler(IConnectRouter router, ILogger logger)
         try
         {
             var read = call.ReadMemory(call.Arg(1), data.AsSpan(0, (int)length));
-            if (read != 0) { call.Fail(read); return; }
+            if (read.IsError) { call.Fail(read.Error); return; }
             var sent = Send(call, fd, original, kind, flags, data.AsSpan(0, (int)length), resolved.EndPoint);
-            if (sent >= 0) call.Succeed(sent); else call.Fail((int)-sent);
+            if (sent.IsError) call.Fail(sent.Error); else call.Succeed(sent.Value);
         }
         finally
         {
@@ -88,22 +87,22 @@ internal sealed class SendToHandler(IConnectRouter router, ILogger logger)
     }
 
     /// <summary>
-    /// udp_sendmsg's and udpv6_sendmsg's answer to the destination's length and family, or 0 when it is an address the
-    /// agent can decide. The kernel would also take AF_UNSPEC as AF_INET; the agent answers EAFNOSUPPORT (EINVAL on v6).
+    /// udp_sendmsg's and udpv6_sendmsg's answer to the destination's length and family, or none when it is an address the
+    /// agent can decide (<see cref="Errno.None"/>). The kernel would also take AF_UNSPEC as AF_INET; the agent answers EAFNOSUPPORT (EINVAL on v6).
     /// </summary>
-    private static int AddressError(int original, SocketCalls.Kind kind, ReadOnlySpan<byte> raw)
+    private static Errno AddressError(int original, SocketCalls.Kind kind, ReadOnlySpan<byte> raw)
     {
         var family = SockAddr.Family(raw);
-        if (kind.Domain == Libc.AF_INET)
-            return raw.Length < SockAddr.InetSize ? Libc.EINVAL : family != Libc.AF_INET ? Libc.EAFNOSUPPORT : 0;
-        if (raw.Length < 2) return Libc.EINVAL;
+        if (kind.Domain == AF.INET)
+            return raw.Length < SockAddr.InetSize ? Errno.EINVAL : family != AF.INET ? Errno.EAFNOSUPPORT : Errno.None;
+        if (raw.Length < 2) return Errno.EINVAL;
         return family switch
         {
-            Libc.AF_INET6 => raw.Length < 24 ? Libc.EINVAL : 0,
-            Libc.AF_INET when raw.Length < SockAddr.InetSize => Libc.EINVAL,
-            Libc.AF_INET => SocketCalls.TryGetInt(original, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, out var v6Only) && v6Only != 0
-                ? Libc.ENETUNREACH : 0,
-            _ => Libc.EINVAL,
+            AF.INET6 => raw.Length < 24 ? Errno.EINVAL : Errno.None,
+            AF.INET when raw.Length < SockAddr.InetSize => Errno.EINVAL,
+            AF.INET => SocketCalls.TryGetInt(original, IPPROTO.IPV6, IPV6.V6ONLY, out var v6Only) && v6Only != 0
+                ? Errno.ENETUNREACH : Errno.None,
+            _ => Errno.EINVAL,
         };
     }
 
@@ -111,12 +110,12 @@ internal sealed class SendToHandler(IConnectRouter router, ILogger logger)
     /// Sends without ever blocking the session for long: a full buffer is EAGAIN for a non-blocking socket (or
     /// MSG_DONTWAIT), as the app expects; a blocking one waits a little for room first.
     /// </summary>
-    private static long Send(SyscallContext call, int fd, int original, SocketCalls.Kind kind, int flags, ReadOnlySpan<byte> data, IPEndPoint target)
+    private static SysResult Send(SyscallContext call, int fd, int original, SocketCalls.Kind kind, int flags, ReadOnlySpan<byte> data, IPEndPoint target)
     {
-        var sent = SocketCalls.SendTo(original, data, flags | Libc.MSG_DONTWAIT, target, kind.Domain);
-        if (sent != -Libc.EAGAIN || (flags & Libc.MSG_DONTWAIT) != 0 || call.DescribeFd(fd, original).NonBlocking) return sent;
+        var sent = SocketCalls.SendTo(original, data, flags | MSG.DONTWAIT, target, kind.Domain);
+        if (sent.Error != Errno.EAGAIN || (flags & MSG.DONTWAIT) != 0 || call.DescribeFd(fd, original).NonBlocking) return sent;
         return SocketCalls.WaitWritable(original, BlockingWaitMs)
-            ? SocketCalls.SendTo(original, data, flags | Libc.MSG_DONTWAIT, target, kind.Domain)
+            ? SocketCalls.SendTo(original, data, flags | MSG.DONTWAIT, target, kind.Domain)
             : sent;
     }
 }

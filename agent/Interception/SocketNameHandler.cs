@@ -13,9 +13,8 @@ internal sealed class SocketNameHandler(ServiceTable table)
     public void Handle(SyscallContext call, bool peer)
     {
         var fd = call.FdArg(0);
-        var original = call.BorrowFd(fd);
-        if (original < 0) { call.Fail(-original); return; }
-        if (!SocketCalls.TryGetKind(original, out var kind) || kind.Domain is not (Libc.AF_INET or Libc.AF_INET6))
+        if (!call.TryBorrowFd(fd, out var original)) return;
+        if (!SocketCalls.TryGetKind(original, out var kind) || kind.Domain is not (AF.INET or AF.INET6))
         {
             call.Continue();
             return;
@@ -24,17 +23,17 @@ internal sealed class SocketNameHandler(ServiceTable table)
         if (answer is null) { call.Continue(); return; }
 
         Span<byte> lengthBytes = stackalloc byte[4];
-        var rc = call.ReadMemory(call.Arg(2), lengthBytes);
-        if (rc != 0) { call.Fail(rc == Libc.ESRCH ? Libc.EFAULT : rc); return; }
+        var read = call.ReadMemory(call.Arg(2), lengthBytes);
+        if (read.IsError) { call.Fail(read.Error == Errno.ESRCH ? Errno.EFAULT : read.Error); return; }
         var capacity = BitConverter.ToInt32(lengthBytes);
-        if (capacity < 0) { call.Fail(Libc.EINVAL); return; }
+        if (capacity < 0) { call.Fail(Errno.EINVAL); return; }
 
         Span<byte> encoded = stackalloc byte[SockAddr.MaxSize];
         var size = SockAddr.Encode(answer, kind.Domain, encoded);
-        if (call.WriteMemory(call.Arg(1), encoded[..Math.Min(size, capacity)]) != 0
-            || call.WriteMemory(call.Arg(2), BitConverter.GetBytes(size)) != 0)
+        if (call.WriteMemory(call.Arg(1), encoded[..Math.Min(size, capacity)]).IsError
+            || call.WriteMemory(call.Arg(2), BitConverter.GetBytes(size)).IsError)
         {
-            call.Fail(Libc.EFAULT);
+            call.Fail(Errno.EFAULT);
             return;
         }
         call.Succeed();

@@ -41,7 +41,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         _logger = logger;
         _journal = journal;
         _pending = new PendingConnects(journal);
-        _stopFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
         _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, logger);
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
@@ -67,11 +67,10 @@ public sealed class Supervisor : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public unsafe Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
-        ulong one = 1;
-        Libc.Write(_stopFd, &one, sizeof(ulong)); // wakes every session thread
+        FileCalls.Signal(_stopFd); // wakes every session thread
         return Task.CompletedTask;
     }
 
@@ -88,18 +87,18 @@ public sealed class Supervisor : IHostedService, IDisposable
         var fds = stackalloc Libc.PollFd[Fixed + ThreadHandles.MaxThreads];
         while (!_stopping)
         {
-            fds[0] = new Libc.PollFd { Fd = session.ListenerFd, Events = Libc.POLLIN };
-            fds[1] = new Libc.PollFd { Fd = _stopFd, Events = Libc.POLLIN };
+            fds[0] = new Libc.PollFd { Fd = session.ListenerFd, Events = POLL.IN };
+            fds[1] = new Libc.PollFd { Fd = _stopFd, Events = POLL.IN };
             // Also the pidfds of the app's threads the session keeps handles for: one is readable once its thread exited.
             var count = Fixed + session.Handles.PollFds(new Span<Libc.PollFd>(fds + Fixed, ThreadHandles.MaxThreads));
-            if (Libc.Poll(fds, (ulong)count, -1) < 0)
+            if (FileCalls.Poll(fds, count, -1) is { IsError: true } failed)
             {
-                if (Libc.Errno == Libc.EINTR) continue;
-                _logger.LogError("App {AppId}: poll on its listener failed: errno {Errno}", session.App.Id, Libc.Errno);
+                if (failed.Error == Errno.EINTR) continue;
+                _logger.LogError("App {AppId}: poll on its listener failed: {Errno}", session.App.Id, failed.Error);
                 break;
             }
-            if ((fds[0].REvents & Libc.POLLIN) != 0) ServeOne(session);
-            else if ((fds[0].REvents & (Libc.POLLHUP | Libc.POLLERR | Libc.POLLNVAL)) != 0) break;
+            if ((fds[0].REvents & POLL.IN) != 0) ServeOne(session);
+            else if ((fds[0].REvents & (POLL.HUP | POLL.ERR | POLL.NVAL)) != 0) break;
             for (var i = Fixed; i < count; i++)
             {
                 if (fds[i].REvents == 0) continue;
@@ -112,8 +111,8 @@ public sealed class Supervisor : IHostedService, IDisposable
 
     private void ServeOne(AppSession session)
     {
-        var rc = Seccomp.Receive(session.ListenerFd, out var notification);
-        if (rc != 0) return; // ENOENT: the caller died between the wake-up and the receive
+        var received = Seccomp.Receive(session.ListenerFd, out var notification);
+        if (received.IsError) return; // ENOENT: the caller died between the wake-up and the receive
         Handle(session, notification, recovering: false);
     }
 
@@ -131,7 +130,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         {
             // One bad call must not take the application's network down with it.
             _logger.LogError(e, "App {AppId}: handling syscall {Nr} failed", session.App.Id, call.Nr);
-            call.Fail(Libc.ENOMEM);
+            call.Fail(Errno.ENOMEM);
         }
         _journal.Clear(session.JournalSlot);
     }

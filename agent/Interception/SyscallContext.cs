@@ -41,23 +41,32 @@ internal sealed class SyscallContext : IDisposable
     public int FdArg(int index) => (int)Arg(index);
 
     /// <summary>Reads the caller's memory, then checks the call is still live (the pid cannot have been reused).</summary>
-    public int ReadMemory(ulong address, Span<byte> buffer)
+    public SysResult ReadMemory(ulong address, Span<byte> buffer)
     {
-        var rc = ProcessAccess.ReadMemory(Tid, address, buffer);
-        if (rc != 0) return rc;
-        return IsValid() ? 0 : Libc.ESRCH;
+        var read = ProcessAccess.ReadMemory(Tid, address, buffer);
+        if (read.IsError) return read;
+        return IsValid() ? SysResult.Success : Errno.ESRCH;
     }
 
-    public int WriteMemory(ulong address, ReadOnlySpan<byte> buffer) => ProcessAccess.WriteMemory(Tid, address, buffer);
+    public SysResult WriteMemory(ulong address, ReadOnlySpan<byte> buffer) => ProcessAccess.WriteMemory(Tid, address, buffer);
 
     public bool IsValid() => Seccomp.IsValid(_listener, Id);
 
-    /// <summary>A duplicate of the caller's fd, owned by this context (closed with it); -errno on failure.</summary>
-    public int BorrowFd(int targetFd)
+    /// <summary>A duplicate of the caller's fd, owned by this context (closed with it): its fd number.</summary>
+    public SysResult BorrowFd(int targetFd)
     {
         var fd = Session.Handles.GetFd(Tid, targetFd);
-        if (fd >= 0) _borrowedFds.Add(fd);
+        if (!fd.IsError) _borrowedFds.Add(fd.Fd);
         return fd;
+    }
+
+    /// <summary>Borrows the caller's fd (see <see cref="BorrowFd"/>); false, the call answered with the errno, when it cannot.</summary>
+    public bool TryBorrowFd(int targetFd, out int borrowed)
+    {
+        var fd = BorrowFd(targetFd);
+        borrowed = fd.IsError ? -1 : fd.Fd;
+        if (fd.IsError) Fail(fd.Error);
+        return !fd.IsError;
     }
 
     /// <summary>
@@ -67,16 +76,25 @@ internal sealed class SyscallContext : IDisposable
     /// </summary>
     public ProcessAccess.FdInfo DescribeFd(int targetFd, int borrowed) =>
         Session.Handles.ReadFdInfo(Tid, targetFd)
-        ?? new ProcessAccess.FdInfo(SocketCalls.GetStatusFlags(borrowed) & ~Libc.O_CLOEXEC, SocketCalls.Inode(borrowed));
+        ?? new ProcessAccess.FdInfo(StatusFlagsOf(borrowed) & ~O.CLOEXEC, SocketCalls.Inode(borrowed));
+
+    private static int StatusFlagsOf(int fd) => SocketCalls.GetStatusFlags(fd) is { IsError: false } flags ? (int)flags.Value : 0;
 
     public void Continue() => Seccomp.Continue(_listener, Id);
 
-    public void Fail(int errno) => Seccomp.Respond(_listener, Id, 0, errno);
+    /// <summary>Answers the call with -<paramref name="errno"/>.</summary>
+    public void Fail(Errno errno) => Seccomp.Fail(_listener, Id, errno);
 
-    public void Succeed(long value = 0) => Seccomp.Respond(_listener, Id, value, 0);
+    public void Succeed(long value = 0) => Seccomp.Succeed(_listener, Id, value);
 
-    /// <summary>Puts our socket into the caller at its fd number; 0 or errno (ENOENT: the call was interrupted).</summary>
-    public int Install(int sourceFd, int targetFd, bool closeOnExec) =>
+    /// <summary>Answers with the outcome of the call the agent made in the caller's stead: its value or its errno.</summary>
+    public void Answer(SysResult outcome)
+    {
+        if (outcome.IsError) Fail(outcome.Error); else Succeed();
+    }
+
+    /// <summary>Puts a copy of our socket into the caller at its fd number (ENOENT: the call was interrupted).</summary>
+    public SysResult Install(int sourceFd, int targetFd, bool closeOnExec) =>
         Seccomp.InstallFd(_listener, Id, sourceFd, targetFd, closeOnExec);
 
     public void Dispose()

@@ -29,19 +29,19 @@ internal sealed unsafe class ThreadHandles : IDisposable
     /// <summary>The fds these handles hold open now.</summary>
     public int OpenCount => _threads.Values.Sum(t => (t.Pidfd >= 0 ? 1 : 0) + t.FdInfos.Count);
 
-    /// <summary>A duplicate of fd <paramref name="targetFd"/> of thread <paramref name="tid"/>; -errno on failure.</summary>
-    public int GetFd(int tid, int targetFd)
+    /// <summary>A duplicate of fd <paramref name="targetFd"/> of thread <paramref name="tid"/> (the caller owns it).</summary>
+    public SysResult GetFd(int tid, int targetFd)
     {
         if (_threads.TryGetValue(tid, out var known) && known.Pidfd >= 0)
         {
             var fd = ProcessAccess.GetFd(known.Pidfd, targetFd);
-            if (fd != -Libc.ESRCH) return fd;
+            if (fd.Error != Errno.ESRCH) return fd;
             Forget(tid); // an earlier thread of that number
         }
         var pidfd = ProcessAccess.OpenPidfd(tid);
-        if (pidfd < 0) return pidfd;
-        Entry(tid).Pidfd = pidfd;
-        return ProcessAccess.GetFd(pidfd, targetFd);
+        if (pidfd.IsError) return pidfd;
+        Entry(tid).Pidfd = pidfd.Fd;
+        return ProcessAccess.GetFd(pidfd.Fd, targetFd);
     }
 
     /// <summary>What /proc/TID/fdinfo says of fd <paramref name="targetFd"/> of thread <paramref name="tid"/> now; null when unreadable.</summary>
@@ -54,8 +54,9 @@ internal sealed unsafe class ThreadHandles : IDisposable
             Libc.Close(fdInfo);
             thread.FdInfos.Remove(targetFd);
         }
-        fdInfo = ProcessAccess.OpenFdInfo(tid, targetFd);
-        if (fdInfo < 0) return null;
+        var opened = ProcessAccess.OpenFdInfo(tid, targetFd);
+        if (opened.IsError) return null;
+        fdInfo = opened.Fd;
         if (thread.FdInfos.Count >= MaxFdsPerThread) CloseFdInfos(thread);
         thread.FdInfos[targetFd] = fdInfo;
         return ProcessAccess.ReadFdInfo(fdInfo);
@@ -70,7 +71,7 @@ internal sealed unsafe class ThreadHandles : IDisposable
     {
         var n = 0;
         foreach (var thread in _threads.Values)
-            if (thread.Pidfd >= 0 && n < fds.Length) fds[n++] = new Libc.PollFd { Fd = thread.Pidfd, Events = Libc.POLLIN };
+            if (thread.Pidfd >= 0 && n < fds.Length) fds[n++] = new Libc.PollFd { Fd = thread.Pidfd, Events = POLL.IN };
         return n;
     }
 
@@ -84,9 +85,9 @@ internal sealed unsafe class ThreadHandles : IDisposable
         foreach (var (tid, thread) in _threads)
         {
             tids[n] = tid;
-            polls[n++] = new Libc.PollFd { Fd = thread.Pidfd, Events = Libc.POLLIN }; // fd -1: ignored, revents 0
+            polls[n++] = new Libc.PollFd { Fd = thread.Pidfd, Events = POLL.IN }; // fd -1: ignored, revents 0
         }
-        if (Libc.Poll(polls, (ulong)n, 0) < 0) return;
+        if (FileCalls.Poll(polls, n, 0).IsError) return;
         for (var i = 0; i < n; i++)
             if (polls[i].Fd < 0 || polls[i].REvents != 0) Forget(tids[i]);
     }

@@ -166,7 +166,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
             if (connection.ReceivedFds.Count != 1 + dnsFdCount || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
                 throw new LauncherProtocolException("the LISTENER frame must carry exactly one seccomp listener fd" +
                     (dnsFdCount > 0 ? $" and the {dnsFdCount} DNS sockets it announces" : ""));
-            if (dnsFdCount == 2 && !(IsSocket(connection.ReceivedFds[1], Libc.SOCK_DGRAM) && IsSocket(connection.ReceivedFds[2], Libc.SOCK_STREAM)))
+            if (dnsFdCount == 2 && !(IsSocket(connection.ReceivedFds[1], SOCK.DGRAM) && IsSocket(connection.ReceivedFds[2], SOCK.STREAM)))
                 throw new LauncherProtocolException("the DNS sockets of a LISTENER frame must be a UDP and a TCP socket, in that order");
             var listener = connection.ReceivedFds[0];
 
@@ -208,7 +208,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
     private static int FdNumber(uint fd) => fd > int.MaxValue ? -1 : (int)fd;
 
     private static bool IsSocket(int fd, int type) =>
-        SocketCalls.TryGetKind(fd, out var kind) && kind.Type == type && kind.Domain == Libc.AF_INET;
+        SocketCalls.TryGetKind(fd, out var kind) && kind.Type == type && kind.Domain == AF.INET;
 
     /// <summary>
     /// A pool address for a named app without --ip that neither the table nor a launcher still in its handshake

@@ -38,11 +38,11 @@ internal sealed class LauncherConnection(Socket socket)
         while (done < buffer.Length)
         {
             var n = FdPassing.Receive(fd, buffer[done..], ReceivedFds, maxFds: 4);
-            if (n == -Libc.EAGAIN) throw new LauncherProtocolException("timed out waiting for the launcher");
-            if (n < 0) throw new LauncherProtocolException($"receive failed: errno {-n}");
-            if (n == 0)
+            if (n.Error == Errno.EAGAIN) throw new LauncherProtocolException("timed out waiting for the launcher");
+            if (n.IsError) throw new LauncherProtocolException($"receive failed: {n.Error}");
+            if (n.Value == 0)
                 throw new LauncherProtocolException(done == 0 && allowEof ? "the launcher closed the connection" : "truncated frame");
-            done += n;
+            done += (int)n.Value;
         }
     }
 

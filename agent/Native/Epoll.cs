@@ -6,28 +6,32 @@ namespace AppSwitch.Agent.Native;
 internal sealed unsafe class Epoll : IDisposable
 {
     // struct epoll_event is packed (12 bytes) on x86-64 and naturally aligned (16 bytes) elsewhere.
-    private static readonly int EventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
-    private static readonly int DataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+    private static readonly bool Packed = RuntimeInformation.ProcessArchitecture == Architecture.X64;
+    private static readonly int EventSize = Packed ? sizeof(PackedEvent) : sizeof(AlignedEvent);
     private readonly int _fd;
     private readonly byte[] _buffer;
 
     public Epoll(int maxEvents = 64)
     {
-        _fd = Libc.EpollCreate1(Libc.O_CLOEXEC);
-        if (_fd < 0) throw new InvalidOperationException($"epoll_create1 failed: errno {Libc.Errno}");
+        // Only running out of memory or fds fails here: nothing the caller could handle.
+        _fd = SysResult.FromReturn(Libc.EpollCreate1(O.CLOEXEC)) is { IsError: false } created
+            ? created.Fd : throw new InvalidOperationException($"epoll_create1 failed: {Libc.LastError}");
         _buffer = new byte[maxEvents * EventSize];
     }
 
-    public int Add(int fd, uint events, ulong token) => Control(Libc.EPOLL_CTL_ADD, fd, events, token);
+    public SysResult Add(int fd, uint events, ulong token) => Control(EPOLL.CTL_ADD, fd, events, token);
 
-    public int Remove(int fd) => Control(Libc.EPOLL_CTL_DEL, fd, 0, 0);
+    public SysResult Remove(int fd) => Control(EPOLL.CTL_DEL, fd, 0, 0);
 
-    private int Control(int op, int fd, uint events, ulong token)
+    private SysResult Control(int op, int fd, uint events, ulong token)
     {
-        var ev = stackalloc byte[16];
-        *(uint*)ev = events;
-        *(ulong*)(ev + DataOffset) = token;
-        return Libc.EpollCtl(_fd, op, fd, ev) == 0 ? 0 : Libc.Errno;
+        if (Packed)
+        {
+            var packed = new PackedEvent { Events = events, Token = token };
+            return SysResult.FromReturn(Libc.EpollCtl(_fd, op, fd, (byte*)&packed));
+        }
+        var aligned = new AlignedEvent { Events = events, Token = token };
+        return SysResult.FromReturn(Libc.EpollCtl(_fd, op, fd, (byte*)&aligned));
     }
 
     /// <summary>Waits for events; calls <paramref name="onEvent"/>(token, events) for each. Returns the count.</summary>
@@ -36,22 +40,36 @@ internal sealed unsafe class Epoll : IDisposable
         int n;
         fixed (byte* p = _buffer)
         {
-            n = Libc.EpollWait(_fd, p, _buffer.Length / EventSize, timeoutMs);
-            if (n < 0) return Libc.Errno == Libc.EINTR ? 0 : throw new InvalidOperationException($"epoll_wait failed: errno {Libc.Errno}");
+            var waited = SysResult.FromReturn(Libc.EpollWait(_fd, p, _buffer.Length / EventSize, timeoutMs));
+            if (waited.IsError) return waited.Error == Errno.EINTR ? 0 : throw new InvalidOperationException($"epoll_wait failed: {waited.Error}");
+            n = (int)waited.Value;
         }
         for (var i = 0; i < n; i++)
         {
             uint events;
             ulong token;
             fixed (byte* p = &_buffer[i * EventSize])
-            {
-                events = *(uint*)p;
-                token = *(ulong*)(p + DataOffset);
-            }
+                (events, token) = Packed ? (((PackedEvent*)p)->Events, ((PackedEvent*)p)->Token) : (((AlignedEvent*)p)->Events, ((AlignedEvent*)p)->Token);
             onEvent(token, events);
         }
         return n;
     }
 
     public void Dispose() => Libc.Close(_fd);
+
+    /// <summary>struct epoll_event on x86-64 (__attribute__((packed)), 12 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    internal struct PackedEvent
+    {
+        public uint Events;
+        public ulong Token;
+    }
+
+    /// <summary>struct epoll_event elsewhere (16 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct AlignedEvent
+    {
+        public uint Events;
+        public ulong Token;
+    }
 }

@@ -3,56 +3,51 @@ namespace AppSwitch.Agent.Native;
 /// <summary>Unix-socket peer credentials and fds received with SCM_RIGHTS.</summary>
 internal static unsafe class FdPassing
 {
-    private const int SolSocket = 1, ScmRights = 1, MsgCmsgCloexec = 0x40000000;
-
     /// <summary>The peer's pid, uid and gid as the kernel recorded them at connect time.</summary>
     public static bool TryGetPeerCredentials(int socketFd, out Libc.UCred cred)
     {
         Libc.UCred c = default;
         var len = sizeof(Libc.UCred);
-        var ok = Libc.GetSockOpt(socketFd, Libc.SOL_SOCKET, Libc.SO_PEERCRED, &c, &len) == 0;
+        var ok = Libc.GetSockOpt(socketFd, SOL.SOCKET, SO.PEERCRED, &c, &len) == 0;
         cred = c;
         return ok;
     }
 
-    private const int SoPeerPidfd = 77; // Linux 6.5+
-
     /// <summary>
     /// A pidfd of the peer process as it was at connect time (SO_PEERPIDFD, Linux 6.5+): unlike the pid of
-    /// SO_PEERCRED it cannot come to name another process once the peer is gone. -errno on failure (ENOPROTOOPT: older kernel).
+    /// SO_PEERCRED it cannot come to name another process once the peer is gone (ENOPROTOOPT: older kernel).
     /// </summary>
-    public static int GetPeerPidfd(int socketFd)
+    public static SysResult GetPeerPidfd(int socketFd)
     {
         var fd = -1;
         var len = sizeof(int);
-        return Libc.GetSockOpt(socketFd, Libc.SOL_SOCKET, SoPeerPidfd, &fd, &len) == 0 ? fd : -Libc.Errno;
+        var r = SysResult.FromReturn(Libc.GetSockOpt(socketFd, SOL.SOCKET, SO.PEERPIDFD, &fd, &len));
+        return r.IsError ? r : SysResult.Ok(fd);
     }
 
     /// <summary>
     /// Receives up to buffer.Length bytes and any fds sent with them (close-on-exec in the agent).
-    /// Returns the byte count (0 at end of stream) or -errno; fds beyond <paramref name="maxFds"/> are closed.
+    /// Returns the byte count (0 at end of stream); fds beyond <paramref name="maxFds"/> are closed.
     /// </summary>
-    public static int Receive(int socketFd, Span<byte> buffer, List<int> fds, int maxFds)
+    public static SysResult Receive(int socketFd, Span<byte> buffer, List<int> fds, int maxFds)
     {
-        const int headerSize = 16; // struct cmsghdr: size_t len, int level, int type
+        var headerSize = sizeof(CmsgHeader);
         var controlSize = headerSize + 4 * 8;
         var control = stackalloc byte[controlSize];
         fixed (byte* data = buffer)
         {
             var iov = new Libc.IoVec { Base = data, Length = (nuint)buffer.Length };
             var msg = new Libc.MsgHdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)controlSize };
-            nint n;
-            do n = Libc.RecvMsg(socketFd, &msg, MsgCmsgCloexec);
-            while (n < 0 && Libc.Errno == Libc.EINTR);
-            if (n < 0) return -Libc.Errno;
-            if (msg.ControlLen >= headerSize)
+            SysResult n;
+            do n = SysResult.FromReturn(Libc.RecvMsg(socketFd, &msg, MSG.CMSG_CLOEXEC));
+            while (n.Error == Errno.EINTR);
+            if (n.IsError) return n;
+            if (msg.ControlLen >= (nuint)headerSize)
             {
-                var len = (int)*(nuint*)control;
-                var level = *(int*)(control + 8);
-                var type = *(int*)(control + 12);
-                if (level == SolSocket && type == ScmRights)
+                var header = (CmsgHeader*)control;
+                if (header->Level == SOL.SOCKET && header->Type == SCM.RIGHTS)
                 {
-                    var count = (Math.Min(len, controlSize) - headerSize) / 4;
+                    var count = (Math.Min((int)header->Length, controlSize) - headerSize) / 4;
                     for (var i = 0; i < count; i++)
                     {
                         var fd = *(int*)(control + headerSize + 4 * i);
@@ -60,8 +55,17 @@ internal static unsafe class FdPassing
                     }
                 }
             }
-            return (int)n;
+            return n;
         }
+    }
+
+    /// <summary>struct cmsghdr (16 bytes on 64-bit): the header before each control message's data.</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    internal struct CmsgHeader
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
     }
 
     /// <summary>Whether fd is a seccomp notification listener (its anonymous inode says so).</summary>

@@ -5,8 +5,6 @@ namespace AppSwitch.Agent.Native;
 /// <summary>Mounting (the socket lock mounts cgroup2 for a moment where the agent's mount namespace has none).</summary>
 internal static partial class Libc
 {
-    public const int MNT_DETACH = 2;
-
     [LibraryImport(Lib, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Mount(string source, string target, string fileSystemType, ulong flags, nint data);
 

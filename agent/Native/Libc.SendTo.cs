@@ -5,9 +5,6 @@ namespace AppSwitch.Agent.Native;
 /// <summary>sendto(2), for the datagrams the agent sends on an app's behalf (Interception/SendToHandler).</summary>
 internal static unsafe partial class Libc
 {
-    public const int MSG_OOB = 1, MSG_DONTWAIT = 0x40, MSG_FASTOPEN = 0x20000000;
-    public const int EMSGSIZE = 90, EOPNOTSUPP = 95;
-
     [LibraryImport(Lib, EntryPoint = "sendto", SetLastError = true)]
     public static partial nint SendTo(int fd, byte* buffer, nuint length, int flags, byte* address, int addressLength);
 }

@@ -4,32 +4,15 @@ namespace AppSwitch.Agent.Native;
 
 /// <summary>
 /// The agent's whole libc surface: every P/Invoke, syscall number and struct layout lives in this folder.
-/// Functions return what libc returns; the errno is read with <see cref="Errno"/>.
+/// Functions return what libc returns; <see cref="SysResult.FromReturn"/> turns that and the errno into
+/// one result, and the other classes of this folder return only SysResult, Errno or OwnedFd.
 /// </summary>
 internal static unsafe partial class Libc
 {
     private const string Lib = "libc";
 
-    public const int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
-    public const int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
-    public const int SOL_SOCKET = 1, IPPROTO_IP = 0, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41;
-    public const int SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_BROADCAST = 6, SO_SNDBUF = 7, SO_RCVBUF = 8,
-        SO_KEEPALIVE = 9, SO_LINGER = 13, SO_REUSEPORT = 15, SO_PEERCRED = 17, SO_PROTOCOL = 38, SO_DOMAIN = 39;
-    public const int TCP_NODELAY = 1, TCP_KEEPIDLE = 4, TCP_INFO = 11, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6, TCP_USER_TIMEOUT = 18;
-    public const int IP_TOS = 1, IPV6_V6ONLY = 26, IPV6_TCLASS = 67;
-    public const int O_RDONLY = 0;
-    public const short POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
-    public const int F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-
-    public const int EPERM = 1, ENOENT = 2, EACCES = 13, ESRCH = 3, EINTR = 4, EBADF = 9, EAGAIN = 11, ENOMEM = 12, EFAULT = 14,
-        EINVAL = 22, ENOPROTOOPT = 92, ENOTSOCK = 88, EAFNOSUPPORT = 97, EADDRINUSE = 98, EADDRNOTAVAIL = 99, ENETUNREACH = 101,
-        EISCONN = 106, ETIMEDOUT = 110, ECONNREFUSED = 111, EALREADY = 114, EINPROGRESS = 115;
-
-    public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
-    public const uint EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLHUP = 0x10, EPOLLONESHOT = 1u << 30;
-    public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
-
-    public static int Errno => Marshal.GetLastPInvokeError();
+    /// <summary>The errno of the last call made with SetLastError (read it right after the call, before any other).</summary>
+    public static Errno LastError => (Errno)Marshal.GetLastPInvokeError();
 
     [LibraryImport(Lib, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
@@ -74,7 +57,7 @@ internal static unsafe partial class Libc
     public static partial nint Write(int fd, void* buffer, nint count);
 
     [LibraryImport(Lib, EntryPoint = "fstat", SetLastError = true)]
-    public static partial int FStat(int fd, byte* statBuffer);
+    public static partial int FStat(int fd, Stat* stat);
 
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
     public static partial long Syscall(long number, long a1, long a2, long a3);

@@ -6,7 +6,7 @@ namespace AppSwitch.Agent.Native;
 /// </summary>
 internal static unsafe class NetworkNamespace
 {
-    private const ulong SIOCGSKNS = 0x894C; // a new fd for the socket's namespace (needs CAP_NET_ADMIN there)
+    private const ulong SIOCGSKNS = 0x894C; // linux/sockios.h: a new fd for the socket's namespace (needs CAP_NET_ADMIN there)
 
     /// <summary>The agent's own namespace: the node's network, where it makes node sockets.</summary>
     public static ulong Own { get; } = OfPath("/proc/self/ns/net");
@@ -14,11 +14,8 @@ internal static unsafe class NetworkNamespace
     /// <summary>The namespace of the socket <paramref name="socketFd"/> (an fd of the agent's).</summary>
     public static ulong OfSocket(int socketFd)
     {
-        var ns = Libc.Ioctl(socketFd, SIOCGSKNS, null);
-        if (ns < 0) return 0;
-        var inode = SocketCalls.Inode(ns);
-        Libc.Close(ns);
-        return inode;
+        using var ns = OwnedFd.From(SysResult.FromReturn(Libc.Ioctl(socketFd, SIOCGSKNS, null)), out _);
+        return ns is null ? 0 : SocketCalls.Inode(ns.Fd);
     }
 
     /// <summary>The namespace of the process or thread <paramref name="tid"/>.</summary>
@@ -26,10 +23,7 @@ internal static unsafe class NetworkNamespace
 
     private static ulong OfPath(string path)
     {
-        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
-        if (fd < 0) return 0;
-        var inode = SocketCalls.Inode(fd);
-        Libc.Close(fd);
-        return inode;
+        using var fd = OwnedFd.From(FileCalls.OpenReadOnly(path), out _);
+        return fd is null ? 0 : SocketCalls.Inode(fd.Fd);
     }
 }

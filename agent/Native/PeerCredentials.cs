@@ -9,18 +9,17 @@ namespace AppSwitch.Agent.Native;
 /// </summary>
 internal readonly record struct PeerCredentials(int Pid, int Uid, int Gid, IReadOnlyList<int> Groups)
 {
-    private const int SoPeerGroups = 59;
     private const int MaxGroups = 256;
 
     /// <summary>The credentials of <paramref name="socket"/>'s peer, or null when the kernel cannot tell (not a Unix socket).</summary>
     public static PeerCredentials? Of(Socket socket)
     {
-        Span<byte> cred = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        Libc.UCred cred = default;
         try
         {
-            if (socket.GetRawSocketOption(Libc.SOL_SOCKET, Libc.SO_PEERCRED, cred) != cred.Length) return null;
-            var ints = MemoryMarshal.Cast<byte, int>(cred);
-            return new PeerCredentials(ints[0], ints[1], ints[2], GroupsOf(socket));
+            var raw = MemoryMarshal.AsBytes(new Span<Libc.UCred>(ref cred));
+            if (socket.GetRawSocketOption(SOL.SOCKET, SO.PEERCRED, raw) != raw.Length) return null;
+            return new PeerCredentials(cred.Pid, (int)cred.Uid, (int)cred.Gid, GroupsOf(socket));
         }
         catch (SocketException)
         {
@@ -33,7 +32,7 @@ internal readonly record struct PeerCredentials(int Pid, int Uid, int Gid, IRead
         var buffer = new byte[MaxGroups * sizeof(int)];
         try
         {
-            var length = socket.GetRawSocketOption(Libc.SOL_SOCKET, SoPeerGroups, buffer);
+            var length = socket.GetRawSocketOption(SOL.SOCKET, SO.PEERGROUPS, buffer);
             return MemoryMarshal.Cast<byte, int>(buffer.AsSpan(0, length)).ToArray();
         }
         catch (SocketException)

@@ -6,68 +6,61 @@ internal static unsafe class ProcessAccess
     /// <summary>An fd as /proc/TID/fdinfo shows it: the file's status flags (with O_CLOEXEC for the fd's own flag) and inode.</summary>
     public readonly record struct FdInfo(int Flags, ulong Inode)
     {
-        public bool NonBlocking => (Flags & Libc.O_NONBLOCK) != 0;
-        public bool CloseOnExec => (Flags & Libc.O_CLOEXEC) != 0;
+        public bool NonBlocking => (Flags & O.NONBLOCK) != 0;
+        public bool CloseOnExec => (Flags & O.CLOEXEC) != 0;
     }
 
     private const long PidfdThread = 0x80; // PIDFD_THREAD (O_EXCL): a pidfd for a thread, not only a leader
 
-    /// <summary>Opens a pidfd for the thread or process <paramref name="tid"/>; -errno on failure.</summary>
-    public static int OpenPidfd(int tid)
+    /// <summary>Opens a pidfd for the thread or process <paramref name="tid"/>.</summary>
+    public static SysResult OpenPidfd(int tid)
     {
-        var fd = (int)Libc.Syscall(SyscallNumbers.PidfdOpen, tid, PidfdThread, 0);
-        if (fd >= 0) return fd;
-        var error = Libc.Errno;
-        if (error != Libc.EINVAL) return -error;
+        var r = SysResult.FromReturn(Libc.Syscall(SyscallNumbers.PidfdOpen, tid, PidfdThread, 0));
+        if (r.Error != Errno.EINVAL) return r;
         // Kernels before 6.9 know no PIDFD_THREAD: a plain pidfd for the thread group leader does as well.
-        fd = (int)Libc.Syscall(SyscallNumbers.PidfdOpen, ThreadGroupOf(tid), 0, 0);
-        return fd >= 0 ? fd : -Libc.Errno;
+        return OpenProcessPidfd(ThreadGroupOf(tid));
     }
 
-    /// <summary>Duplicates fd <paramref name="targetFd"/> of the process into the agent; -errno on failure.</summary>
-    public static int GetFd(int pidfd, int targetFd)
-    {
-        var fd = (int)Libc.Syscall(SyscallNumbers.PidfdGetfd, pidfd, targetFd, 0);
-        return fd >= 0 ? fd : -Libc.Errno;
-    }
+    /// <summary>Opens a pidfd for the process <paramref name="pid"/> (a thread group leader).</summary>
+    public static SysResult OpenProcessPidfd(int pid) => SysResult.FromReturn(Libc.Syscall(SyscallNumbers.PidfdOpen, pid, 0, 0));
 
-    /// <summary>Reads exactly buffer.Length bytes at <paramref name="address"/>; returns 0 or an errno (EFAULT for a bad pointer).</summary>
-    public static int ReadMemory(int tid, ulong address, Span<byte> buffer)
+    /// <summary>Duplicates fd <paramref name="targetFd"/> of the process into the agent: the new fd.</summary>
+    public static SysResult GetFd(int pidfd, int targetFd) =>
+        SysResult.FromReturn(Libc.Syscall(SyscallNumbers.PidfdGetfd, pidfd, targetFd, 0));
+
+    /// <summary>Reads exactly buffer.Length bytes at <paramref name="address"/> (EFAULT for a bad pointer).</summary>
+    public static SysResult ReadMemory(int tid, ulong address, Span<byte> buffer)
     {
-        if (buffer.Length == 0) return 0;
+        if (buffer.Length == 0) return SysResult.Success;
         fixed (byte* p = buffer)
         {
             var local = new Libc.IoVec { Base = p, Length = (nuint)buffer.Length };
             var remote = new Libc.IoVec { Base = (void*)address, Length = (nuint)buffer.Length };
-            var n = Libc.ProcessVmReadv(tid, &local, 1, &remote, 1, 0);
-            if (n < 0) return Libc.Errno;
-            return n == buffer.Length ? 0 : Libc.EFAULT;
+            return Whole(SysResult.FromReturn(Libc.ProcessVmReadv(tid, &local, 1, &remote, 1, 0)), buffer.Length);
         }
     }
 
-    /// <summary>Writes the buffer at <paramref name="address"/>; returns 0 or an errno.</summary>
-    public static int WriteMemory(int tid, ulong address, ReadOnlySpan<byte> buffer)
+    /// <summary>Writes the buffer at <paramref name="address"/>.</summary>
+    public static SysResult WriteMemory(int tid, ulong address, ReadOnlySpan<byte> buffer)
     {
-        if (buffer.Length == 0) return 0;
+        if (buffer.Length == 0) return SysResult.Success;
         fixed (byte* p = buffer)
         {
             var local = new Libc.IoVec { Base = p, Length = (nuint)buffer.Length };
             var remote = new Libc.IoVec { Base = (void*)address, Length = (nuint)buffer.Length };
-            var n = Libc.ProcessVmWritev(tid, &local, 1, &remote, 1, 0);
-            if (n < 0) return Libc.Errno;
-            return n == buffer.Length ? 0 : Libc.EFAULT;
+            return Whole(SysResult.FromReturn(Libc.ProcessVmWritev(tid, &local, 1, &remote, 1, 0)), buffer.Length);
         }
     }
+
+    /// <summary>Success only when all <paramref name="length"/> bytes moved: a short copy crossed into unmapped memory.</summary>
+    private static SysResult Whole(SysResult moved, int length) =>
+        moved.IsError ? moved : moved.Value == length ? SysResult.Success : Errno.EFAULT;
 
     /// <summary>
-    /// Opens /proc/TID/fdinfo/FD; -errno on failure. The kernel formats the file at each read from the thread's
+    /// Opens /proc/TID/fdinfo/FD. The kernel formats the file at each read from the thread's
     /// fd table as it is then, so one open file answers for whatever fd FD is later (<see cref="ReadFdInfo"/>).
     /// </summary>
-    public static int OpenFdInfo(int tid, int targetFd)
-    {
-        var fd = Libc.Open($"/proc/{tid}/fdinfo/{targetFd}", Libc.O_RDONLY | Libc.O_CLOEXEC);
-        return fd >= 0 ? fd : -Libc.Errno;
-    }
+    public static SysResult OpenFdInfo(int tid, int targetFd) => FileCalls.OpenReadOnly($"/proc/{tid}/fdinfo/{targetFd}");
 
     /// <summary>
     /// Reads an fdinfo file from its start: the fd's flags and inode now, or null when it cannot be read

@@ -5,12 +5,23 @@ namespace AppSwitch.Agent.Native;
 /// <summary>The seccomp user-notification ioctls on a listener fd (see seccomp_unotify(2)).</summary>
 internal static unsafe class Seccomp
 {
-    private const ulong IoctlRecv = 0xC0502100, IoctlSend = 0xC0182101, IoctlIdValid = 0x40082102, IoctlAddFd = 0x40182103,
-        IoctlSetFlags = 0x40082104;
-    private const ulong FdSyncWakeUp = 1;
-    private const uint FlagContinue = 1;
-    private const uint AddFdFlagSetFd = 1;
+    /// <summary>SECCOMP_IOCTL_NOTIF_* of linux/seccomp.h, built from the sizes of the structs below.</summary>
+    internal static class Ioctls
+    {
+        private const char Magic = '!'; // SECCOMP_IOC_MAGIC
+        public static readonly ulong Recv = Ioctl.InOut(Magic, 0, sizeof(Notification));
+        public static readonly ulong Send = Ioctl.InOut(Magic, 1, sizeof(Response));
+        public static readonly ulong IdValid = Ioctl.In(Magic, 2, sizeof(ulong));
+        public static readonly ulong AddFd = Ioctl.In(Magic, 3, sizeof(AddFdRequest));
+        public static readonly ulong SetFlags = Ioctl.In(Magic, 4, sizeof(ulong));
+    }
 
+    private const ulong FdSyncWakeUp = 1; // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+    private const uint FlagContinue = 1; // SECCOMP_USER_NOTIF_FLAG_CONTINUE
+    private const uint AddFdFlagSetFd = 1; // SECCOMP_ADDFD_FLAG_SETFD
+    private const long SeccompGetNotifSizes = 3; // SECCOMP_GET_NOTIF_SIZES
+
+    /// <summary>struct seccomp_notif (80 bytes) with struct seccomp_data inline.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Notification
     {
@@ -23,8 +34,9 @@ internal static unsafe class Seccomp
         public fixed ulong Args[6];
     }
 
+    /// <summary>struct seccomp_notif_resp (24 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private struct Response
+    internal struct Response
     {
         public ulong Id;
         public long Val;
@@ -32,8 +44,9 @@ internal static unsafe class Seccomp
         public uint Flags;
     }
 
+    /// <summary>struct seccomp_notif_addfd (24 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private struct AddFd
+    internal struct AddFdRequest
     {
         public ulong Id;
         public uint Flags;
@@ -42,49 +55,71 @@ internal static unsafe class Seccomp
         public uint NewFdFlags;
     }
 
+    /// <summary>struct seccomp_notif_sizes: the sizes the running kernel uses for the three structs.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Sizes
+    {
+        public ushort Notification;
+        public ushort Response;
+        public ushort Data;
+    }
+
+    /// <summary>What the running kernel says its structs measure (seccomp(SECCOMP_GET_NOTIF_SIZES)).</summary>
+    public static SysResult GetKernelSizes(out Sizes sizes)
+    {
+        Sizes s = default;
+        var r = SysResult.FromReturn(Libc.Syscall(SyscallNumbers.Seccomp, SeccompGetNotifSizes, 0, (long)&s));
+        sizes = s;
+        return r;
+    }
+
     /// <summary>
     /// Asks the kernel to wake the supervisor and the caller on the CPU that is already running (Linux 6.6+):
     /// a trapped call then costs two context switches instead of two cross-CPU wake-ups. Best effort.
     /// </summary>
-    public static bool TrySetSyncWakeUp(int listener)
-    {
+    public static SysResult TrySetSyncWakeUp(int listener) =>
         // Unlike the other ioctls, this one takes the flags as the argument itself, not through a pointer.
-        return Libc.Ioctl(listener, IoctlSetFlags, (void*)FdSyncWakeUp) == 0;
-    }
+        SysResult.FromReturn(Libc.Ioctl(listener, Ioctls.SetFlags, (void*)FdSyncWakeUp));
 
-    /// <summary>Receives one notification; returns 0 or an errno (ENOENT: the caller died meanwhile).</summary>
-    public static int Receive(int listener, out Notification notification)
+    /// <summary>Receives one notification (ENOENT: the caller died meanwhile).</summary>
+    public static SysResult Receive(int listener, out Notification notification)
     {
         notification = default;
         fixed (Notification* p = &notification)
-            return Libc.Ioctl(listener, IoctlRecv, p) == 0 ? 0 : Libc.Errno;
+            return SysResult.FromReturn(Libc.Ioctl(listener, Ioctls.Recv, p));
     }
 
     /// <summary>True while the notification's caller is still waiting (checked after every read of its memory).</summary>
-    public static bool IsValid(int listener, ulong id) => Libc.Ioctl(listener, IoctlIdValid, &id) == 0;
+    public static bool IsValid(int listener, ulong id) => Libc.Ioctl(listener, Ioctls.IdValid, &id) == 0;
 
-    /// <summary>Answers the call with a return value, or with -errno when errno &gt; 0.</summary>
-    public static int Respond(int listener, ulong id, long value, int errno)
+    /// <summary>Answers the call with a return value.</summary>
+    public static SysResult Succeed(int listener, ulong id, long value) => Send(listener, new Response { Id = id, Val = value });
+
+    /// <summary>Answers the call with -<paramref name="error"/> (the caller sees it in errno).</summary>
+    public static SysResult Fail(int listener, ulong id, Errno error)
     {
-        var r = new Response { Id = id, Val = errno == 0 ? value : 0, Error = errno == 0 ? 0 : -errno };
-        return Libc.Ioctl(listener, IoctlSend, &r) == 0 ? 0 : Libc.Errno;
+        // Errno.None would answer success: a caller that means that says Succeed.
+        if (error == Errno.None) throw new ArgumentException("a failure needs an errno", nameof(error));
+        return Send(listener, new Response { Id = id, Error = -(int)error });
     }
+
+    /// <summary>Answers with the outcome of a call the agent made for the caller: its error, or success (0).</summary>
+    public static SysResult Answer(int listener, ulong id, Errno outcome) =>
+        outcome == Errno.None ? Succeed(listener, id, 0) : Fail(listener, id, outcome);
 
     /// <summary>Lets the kernel run the call as the application made it.</summary>
-    public static int Continue(int listener, ulong id)
-    {
-        var r = new Response { Id = id, Flags = FlagContinue };
-        return Libc.Ioctl(listener, IoctlSend, &r) == 0 ? 0 : Libc.Errno;
-    }
+    public static SysResult Continue(int listener, ulong id) => Send(listener, new Response { Id = id, Flags = FlagContinue });
 
-    /// <summary>Puts our fd into the caller at fd number <paramref name="targetFd"/>, replacing what was there.</summary>
-    public static int InstallFd(int listener, ulong id, int sourceFd, int targetFd, bool closeOnExec)
+    /// <summary>Puts our fd into the caller at fd number <paramref name="targetFd"/>, replacing what was there (a copy: ours stays ours).</summary>
+    public static SysResult InstallFd(int listener, ulong id, int sourceFd, int targetFd, bool closeOnExec)
     {
-        var a = new AddFd
+        var a = new AddFdRequest
         {
             Id = id, Flags = AddFdFlagSetFd, SrcFd = (uint)sourceFd, NewFd = (uint)targetFd,
-            NewFdFlags = closeOnExec ? (uint)Libc.O_CLOEXEC : 0,
+            NewFdFlags = closeOnExec ? (uint)O.CLOEXEC : 0,
         };
-        return Libc.Ioctl(listener, IoctlAddFd, &a) >= 0 ? 0 : Libc.Errno;
+        return SysResult.FromReturn(Libc.Ioctl(listener, Ioctls.AddFd, &a));
     }
+
+    private static SysResult Send(int listener, Response response) => SysResult.FromReturn(Libc.Ioctl(listener, Ioctls.Send, &response));
 }

@@ -9,7 +9,7 @@ namespace AppSwitch.Agent.Native;
 /// </summary>
 internal static unsafe class SockDiag
 {
-    private const int AfNetlink = 16, NetlinkSockDiag = 4, SockDiagByFamily = 20;
+    private const int NetlinkSockDiag = 4, SockDiagByFamily = 20;
     private const ushort NlmFRequest = 1, NlmFDump = 0x300;
     private const ushort NlmsgDone = 3, NlmsgError = 2;
     private const int HeaderSize = 16, RequestSize = 56, InodeOffset = 68;
@@ -19,21 +19,19 @@ internal static unsafe class SockDiag
     public static HashSet<ulong>? ListeningAndUdpInodes()
     {
         var inodes = new HashSet<ulong>();
-        foreach (var family in new[] { Libc.AF_INET, Libc.AF_INET6 })
+        foreach (var family in new[] { AF.INET, AF.INET6 })
         {
-            if (!Dump(family, Libc.IPPROTO_TCP, TcpListenStates, inodes)) return null;
-            if (!Dump(family, IpprotoUdp, AllStates, inodes)) return null;
+            if (!Dump(family, IPPROTO.TCP, TcpListenStates, inodes)) return null;
+            if (!Dump(family, IPPROTO.UDP, AllStates, inodes)) return null;
         }
         return inodes;
     }
 
-    private const int IpprotoUdp = 17;
-
     private static bool Dump(int family, int protocol, uint states, HashSet<ulong> inodes)
     {
-        var fd = Libc.Socket(AfNetlink, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, NetlinkSockDiag);
-        if (fd < 0) return false;
-        try
+        using var socket = OwnedFd.From(SysResult.FromReturn(Libc.Socket(AF.NETLINK, SOCK.DGRAM | SOCK.CLOEXEC, NetlinkSockDiag)), out _);
+        if (socket is null) return false;
+        var fd = socket.Fd;
         {
             Span<byte> request = stackalloc byte[HeaderSize + RequestSize];
             request.Clear();
@@ -65,10 +63,6 @@ internal static unsafe class SockDiag
                     offset += (length + 3) & ~3;
                 }
             }
-        }
-        finally
-        {
-            Libc.Close(fd);
         }
     }
 }

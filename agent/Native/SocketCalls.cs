@@ -2,7 +2,7 @@ using System.Net;
 
 namespace AppSwitch.Agent.Native;
 
-/// <summary>Socket operations on fds the agent holds, with IPEndPoint in and out and errno results.</summary>
+/// <summary>Socket operations on fds the agent holds, with IPEndPoint in and out and <see cref="SysResult"/> results.</summary>
 internal static unsafe class SocketCalls
 {
     public readonly record struct Kind(int Domain, int Type, int Protocol);
@@ -11,9 +11,9 @@ internal static unsafe class SocketCalls
     public static bool TryGetKind(int fd, out Kind kind)
     {
         kind = default;
-        if (!TryGetInt(fd, Libc.SOL_SOCKET, Libc.SO_DOMAIN, out var domain)) return false;
-        if (!TryGetInt(fd, Libc.SOL_SOCKET, Libc.SO_TYPE, out var type)) return false;
-        TryGetInt(fd, Libc.SOL_SOCKET, Libc.SO_PROTOCOL, out var protocol);
+        if (!TryGetInt(fd, SOL.SOCKET, SO.DOMAIN, out var domain)) return false;
+        if (!TryGetInt(fd, SOL.SOCKET, SO.TYPE, out var type)) return false;
+        TryGetInt(fd, SOL.SOCKET, SO.PROTOCOL, out var protocol);
         kind = new Kind(domain, type, protocol);
         return true;
     }
@@ -26,68 +26,67 @@ internal static unsafe class SocketCalls
         return ok;
     }
 
-    public static int SetInt(int fd, int level, int name, int value) =>
-        Libc.SetSockOpt(fd, level, name, &value, sizeof(int)) == 0 ? 0 : Libc.Errno;
+    public static SysResult SetInt(int fd, int level, int name, int value) =>
+        SysResult.FromReturn(Libc.SetSockOpt(fd, level, name, &value, sizeof(int)));
 
-    /// <summary>Reads a raw option into <paramref name="buffer"/>; returns its length or -1.</summary>
-    public static int GetRaw(int fd, int level, int name, Span<byte> buffer)
+    /// <summary>Reads a raw option into <paramref name="buffer"/>; its length.</summary>
+    public static SysResult GetRaw(int fd, int level, int name, Span<byte> buffer)
     {
         var len = buffer.Length;
         fixed (byte* p = buffer)
-            return Libc.GetSockOpt(fd, level, name, p, &len) == 0 ? len : -1;
+        {
+            var r = SysResult.FromReturn(Libc.GetSockOpt(fd, level, name, p, &len));
+            return r.IsError ? r : SysResult.Ok(len);
+        }
     }
 
-    public static int SetRaw(int fd, int level, int name, ReadOnlySpan<byte> value)
+    public static SysResult SetRaw(int fd, int level, int name, ReadOnlySpan<byte> value)
     {
         fixed (byte* p = value)
-            return Libc.SetSockOpt(fd, level, name, p, value.Length) == 0 ? 0 : Libc.Errno;
+            return SysResult.FromReturn(Libc.SetSockOpt(fd, level, name, p, value.Length));
     }
 
-    /// <summary>A new non-blocking, close-on-exec socket; -errno on failure.</summary>
-    public static int Create(Kind kind)
-    {
-        var fd = Libc.Socket(kind.Domain, kind.Type | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, kind.Protocol);
-        return fd >= 0 ? fd : -Libc.Errno;
-    }
+    /// <summary>A new non-blocking, close-on-exec socket: its fd.</summary>
+    public static SysResult Create(Kind kind) =>
+        SysResult.FromReturn(Libc.Socket(kind.Domain, kind.Type | SOCK.NONBLOCK | SOCK.CLOEXEC, kind.Protocol));
 
-    public static int Bind(int fd, IPEndPoint endPoint, int family)
+    public static SysResult Bind(int fd, IPEndPoint endPoint, int family)
     {
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var len = SockAddr.Encode(endPoint, family, raw);
-        fixed (byte* p = raw) return Libc.Bind(fd, p, len) == 0 ? 0 : Libc.Errno;
+        fixed (byte* p = raw) return SysResult.FromReturn(Libc.Bind(fd, p, len));
     }
 
-    /// <summary>connect(2); 0, EINPROGRESS for a non-blocking socket still connecting, or another errno.</summary>
-    public static int Connect(int fd, IPEndPoint endPoint, int family)
+    /// <summary>connect(2); EINPROGRESS for a non-blocking socket still connecting.</summary>
+    public static SysResult Connect(int fd, IPEndPoint endPoint, int family)
     {
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var len = SockAddr.Encode(endPoint, family, raw);
-        fixed (byte* p = raw) return Libc.Connect(fd, p, len) == 0 ? 0 : Libc.Errno;
+        fixed (byte* p = raw) return SysResult.FromReturn(Libc.Connect(fd, p, len));
     }
 
     /// <summary>connect(2) with the raw address bytes the application gave (AF_UNSPEC and friends).</summary>
-    public static int ConnectRaw(int fd, ReadOnlySpan<byte> raw)
+    public static SysResult ConnectRaw(int fd, ReadOnlySpan<byte> raw)
     {
-        fixed (byte* p = raw) return Libc.Connect(fd, p, raw.Length) == 0 ? 0 : Libc.Errno;
+        fixed (byte* p = raw) return SysResult.FromReturn(Libc.Connect(fd, p, raw.Length));
     }
 
-    /// <summary>sendto(2) of <paramref name="data"/> to an endpoint; the byte count, or -errno.</summary>
-    public static long SendTo(int fd, ReadOnlySpan<byte> data, int flags, IPEndPoint endPoint, int family)
+    public static SysResult Listen(int fd, int backlog) => SysResult.FromReturn(Libc.Listen(fd, backlog));
+
+    /// <summary>sendto(2) of <paramref name="data"/> to an endpoint: the byte count.</summary>
+    public static SysResult SendTo(int fd, ReadOnlySpan<byte> data, int flags, IPEndPoint endPoint, int family)
     {
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var len = SockAddr.Encode(endPoint, family, raw);
         fixed (byte* p = data)
         fixed (byte* a = raw)
-        {
-            var n = Libc.SendTo(fd, p, (nuint)data.Length, flags, a, len);
-            return n >= 0 ? n : -Libc.Errno;
-        }
+            return SysResult.FromReturn(Libc.SendTo(fd, p, (nuint)data.Length, flags, a, len));
     }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for the socket to accept more data.</summary>
     public static bool WaitWritable(int fd, int timeoutMs)
     {
-        var p = new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT };
+        var p = new Libc.PollFd { Fd = fd, Events = POLL.OUT };
         return Libc.Poll(&p, 1, timeoutMs) == 1;
     }
 
@@ -107,42 +106,52 @@ internal static unsafe class SocketCalls
     /// <summary>The socket's inode number (identifies it across fd numbers and processes).</summary>
     public static ulong Inode(int fd)
     {
-        var stat = stackalloc byte[256];
-        return Libc.FStat(fd, stat) == 0 ? *(ulong*)(stat + 8) : 0; // st_ino follows the 8-byte st_dev everywhere we run
+        Stat stat;
+        return Libc.FStat(fd, &stat) == 0 ? stat.Inode : 0;
     }
 
     public const int TcpStateEstablished = 1, TcpStateSynSent = 2, TcpStateClose = 7;
 
-    /// <summary>The TCP state (tcpi_state of TCP_INFO): TCP_CLOSE (7) for a fresh or merely bound socket.</summary>
-    public static int TcpState(int fd)
+    /// <summary>The TCP state (tcpi_state, the first byte of struct tcp_info): TCP_CLOSE (7) for a fresh or merely bound socket; null when unknown.</summary>
+    public static int? TcpState(int fd)
     {
         var info = stackalloc byte[8];
         var len = 8;
-        return Libc.GetSockOpt(fd, Libc.IPPROTO_TCP, Libc.TCP_INFO, info, &len) == 0 && len >= 1 ? info[0] : -1;
+        return Libc.GetSockOpt(fd, IPPROTO.TCP, TCP.INFO, info, &len) == 0 && len >= 1 ? info[0] : null;
     }
 
     /// <summary>
-    /// Where a non-blocking connect stands, without waiting: -1 still connecting, 0 connected, else its errno.
-    /// Writable with no error condition means connected, so SO_ERROR is read only for a failed one.
+    /// Where a non-blocking connect stands, without waiting: EINPROGRESS while still connecting, success once
+    /// connected, else its error. Writable with no error condition means connected, so SO_ERROR is read only for a failed one.
     /// </summary>
-    public static int ConnectOutcomeNow(int fd)
+    public static SysResult ConnectOutcomeNow(int fd)
     {
-        var p = new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT };
-        if (Libc.Poll(&p, 1, 0) != 1) return -1;
-        if ((p.REvents & (Libc.POLLERR | Libc.POLLHUP)) == 0) return 0;
-        return TryGetInt(fd, Libc.SOL_SOCKET, Libc.SO_ERROR, out var error) ? error : Libc.Errno;
+        var p = new Libc.PollFd { Fd = fd, Events = POLL.OUT };
+        if (Libc.Poll(&p, 1, 0) != 1) return Errno.EINPROGRESS;
+        if ((p.REvents & (POLL.ERR | POLL.HUP)) == 0) return SysResult.Success;
+        return PendingError(fd);
     }
 
-    public static int GetStatusFlags(int fd) => Libc.Fcntl(fd, Libc.F_GETFL, 0);
+    /// <summary>SO_ERROR: the error a non-blocking connect ended with (success when none).</summary>
+    public static SysResult PendingError(int fd)
+    {
+        int error = 0, len = sizeof(int);
+        var r = SysResult.FromReturn(Libc.GetSockOpt(fd, SOL.SOCKET, SO.ERROR, &error, &len));
+        return r.IsError ? r : (Errno)error;
+    }
+
+    /// <summary>The file status flags (F_GETFL).</summary>
+    public static SysResult GetStatusFlags(int fd) => SysResult.FromReturn(Libc.Fcntl(fd, F.GETFL, 0));
 
     /// <summary>Clears O_NONBLOCK on a socket the agent created (it has no other status flag): one fcntl, not two.</summary>
-    public static int MakeFreshSocketBlocking(int fd) => Libc.Fcntl(fd, Libc.F_SETFL, 0) == 0 ? 0 : Libc.Errno;
+    public static SysResult MakeFreshSocketBlocking(int fd) => SysResult.FromReturn(Libc.Fcntl(fd, F.SETFL, 0));
 
-    public static int SetNonBlocking(int fd, bool nonBlocking)
+    public static SysResult SetNonBlocking(int fd, bool nonBlocking)
     {
-        var flags = Libc.Fcntl(fd, Libc.F_GETFL, 0);
-        if (flags < 0) return Libc.Errno;
-        var wanted = nonBlocking ? flags | Libc.O_NONBLOCK : flags & ~Libc.O_NONBLOCK;
-        return wanted == flags || Libc.Fcntl(fd, Libc.F_SETFL, wanted) == 0 ? 0 : Libc.Errno;
+        var flags = GetStatusFlags(fd);
+        if (flags.IsError) return flags;
+        var current = (int)flags.Value;
+        var wanted = nonBlocking ? current | O.NONBLOCK : current & ~O.NONBLOCK;
+        return wanted == current ? SysResult.Success : SysResult.FromReturn(Libc.Fcntl(fd, F.SETFL, wanted));
     }
 }

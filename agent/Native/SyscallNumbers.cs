@@ -15,6 +15,8 @@ internal static class SyscallNumbers
     public static readonly int SendTo = IsArm64 ? 206 : 44;
 
     public static readonly long Kcmp = IsArm64 ? 272 : 312;
+    public static readonly long Seccomp = IsArm64 ? 277 : 317;
+    public static readonly long Bpf = IsArm64 ? 280 : 321;
 
     // The same numbers on every architecture (the unified syscall table).
     public const long PidfdOpen = 434;

@@ -35,20 +35,20 @@ internal sealed unsafe class SpliceConnection(int client, int target, IPEndPoint
     public bool Connecting { get; set; } = true;
     public bool Finished => _up.Shut && _down.Shut && _up.InPipe == 0 && _down.InPipe == 0;
 
-    /// <summary>Makes the two pipes; the errno on failure (too many open files).</summary>
-    public int OpenPipes()
+    /// <summary>Makes the two pipes (EMFILE: too many open files).</summary>
+    public Errno OpenPipes()
     {
-        var fds = stackalloc int[2];
         foreach (var d in Both)
         {
-            if (Libc.Pipe2(fds, Libc.O_NONBLOCK | Libc.O_CLOEXEC) != 0) return Libc.Errno;
-            (d.PipeRead, d.PipeWrite) = (fds[0], fds[1]);
+            var made = FileCalls.CreatePipe(out var readEnd, out var writeEnd);
+            if (made.IsError) return made.Error;
+            (d.PipeRead, d.PipeWrite) = (readEnd, writeEnd);
         }
-        return 0;
+        return Errno.None;
     }
 
-    /// <summary>Moves what can move now; the errno of a failed splice (the connection is then reset), else 0.</summary>
-    public int Pump()
+    /// <summary>Moves what can move now; the errno of a failed splice (the connection is then reset).</summary>
+    public Errno Pump()
     {
         bool moved;
         do
@@ -57,33 +57,33 @@ internal sealed unsafe class SpliceConnection(int client, int target, IPEndPoint
             foreach (var d in Both)
             {
                 var errno = Step(d, ref moved);
-                if (errno != 0) return errno;
+                if (errno != Errno.None) return errno;
             }
         } while (moved);
-        return 0;
+        return Errno.None;
     }
 
-    private int Step(Direction d, ref bool moved)
+    private Errno Step(Direction d, ref bool moved)
     {
         if (!d.SourceEnded && d.InPipe < PipeBytes)
         {
-            var n = Libc.Splice(d.From, null, d.PipeWrite, null, (nuint)(PipeBytes - d.InPipe), Libc.SPLICE_F_MOVE | Libc.SPLICE_F_NONBLOCK);
-            if (n > 0) { d.InPipe += (int)n; moved = true; }
-            else if (n == 0) { d.SourceEnded = true; moved = true; }
-            else if (Libc.Errno != Libc.EAGAIN) return Libc.Errno;
+            var n = SpliceCalls.Move(d.From, d.PipeWrite, PipeBytes - d.InPipe);
+            if (n.IsError) { if (n.Error != Errno.EAGAIN) return n.Error; }
+            else if (n.Value > 0) { d.InPipe += (int)n.Value; moved = true; }
+            else { d.SourceEnded = true; moved = true; }
         }
         if (d.InPipe > 0)
         {
-            var n = Libc.Splice(d.PipeRead, null, d.To, null, (nuint)d.InPipe, Libc.SPLICE_F_MOVE | Libc.SPLICE_F_NONBLOCK);
-            if (n > 0) { d.InPipe -= (int)n; counters.Copied(d.ToTarget, (int)n); moved = true; }
-            else if (n < 0 && Libc.Errno != Libc.EAGAIN) return Libc.Errno;
+            var n = SpliceCalls.Move(d.PipeRead, d.To, d.InPipe);
+            if (n.IsError) { if (n.Error != Errno.EAGAIN) return n.Error; }
+            else if (n.Value > 0) { d.InPipe -= (int)n.Value; counters.Copied(d.ToTarget, (int)n.Value); moved = true; }
         }
         if (d.SourceEnded && d.InPipe == 0 && !d.Shut)
         {
             d.Shut = true;
-            Libc.Shutdown(d.To, Libc.SHUT_WR); // the FIN passed on; fails harmlessly if the peer already reset
+            SpliceCalls.ShutdownWrite(d.To); // the FIN passed on; fails harmlessly if the peer already reset
         }
-        return 0;
+        return Errno.None;
     }
 
     /// <summary>Closes everything; <paramref name="reset"/> makes both sockets send RST (an error on one side).</summary>
@@ -92,7 +92,7 @@ internal sealed unsafe class SpliceConnection(int client, int target, IPEndPoint
         Span<byte> lingerZero = stackalloc byte[8] { 1, 0, 0, 0, 0, 0, 0, 0 }; // on, 0 s: close sends RST
         foreach (var fd in new[] { client, target })
         {
-            if (reset) SocketCalls.SetRaw(fd, Libc.SOL_SOCKET, Libc.SO_LINGER, lingerZero);
+            if (reset) SocketCalls.SetRaw(fd, SOL.SOCKET, SO.LINGER, lingerZero);
             Libc.Close(fd);
         }
         foreach (var d in Both)

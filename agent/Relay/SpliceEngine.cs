@@ -13,7 +13,7 @@ namespace AppSwitch.Agent.Relay;
 /// </summary>
 internal sealed class SpliceEngine : IDisposable
 {
-    private const uint Events = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
+    private const uint Events = EPOLL.IN | EPOLL.OUT | EPOLL.RDHUP | EPOLL.ET;
     private const int TcpEstablished = 1;
     /// <summary>How long a dial may go unanswered (TCP_USER_TIMEOUT covers SYN retries; reset once connected).</summary>
     private const int DialTimeoutMs = 5000;
@@ -38,19 +38,20 @@ internal sealed class SpliceEngine : IDisposable
     public void Relay(int clientFd, ConnectTarget target, RelayCounters counters, string relayId)
     {
         SocketCalls.SetNonBlocking(clientFd, true);
-        SocketCalls.SetInt(clientFd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
-        var fd = SocketCalls.Create(new SocketCalls.Kind(Libc.AF_INET, Libc.SOCK_STREAM, 0));
-        var errno = fd < 0 ? -fd : 0;
-        if (errno == 0)
+        SocketCalls.SetInt(clientFd, IPPROTO.TCP, TCP.NODELAY, 1);
+        var created = SocketCalls.Create(new SocketCalls.Kind(AF.INET, SOCK.STREAM, 0));
+        var errno = created.Error;
+        var fd = created.IsError ? -1 : created.Fd; // the connection owns it from here (-1: nothing to close)
+        if (errno == Errno.None)
         {
-            SocketCalls.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
-            SocketCalls.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_USER_TIMEOUT, DialTimeoutMs);
+            SocketCalls.SetInt(fd, IPPROTO.TCP, TCP.NODELAY, 1);
+            SocketCalls.SetInt(fd, IPPROTO.TCP, TCP.USER_TIMEOUT, DialTimeoutMs);
         }
-        if (errno == 0 && target.Source is { } source) errno = SocketCalls.Bind(fd, new IPEndPoint(source, 0), Libc.AF_INET);
-        if (errno == 0) errno = SocketCalls.Connect(fd, target.EndPoint, Libc.AF_INET) is var c && c == Libc.EINPROGRESS ? 0 : c;
+        if (errno == Errno.None && target.Source is { } source) errno = SocketCalls.Bind(fd, new IPEndPoint(source, 0), AF.INET).Error;
+        if (errno == Errno.None && SocketCalls.Connect(fd, target.EndPoint, AF.INET).Error is var c && c != Errno.EINPROGRESS) errno = c;
         var connection = new SpliceConnection(clientFd, fd, target.EndPoint, counters);
-        if (errno == 0) errno = connection.OpenPipes();
-        if (errno != 0)
+        if (errno == Errno.None) errno = connection.OpenPipes();
+        if (errno != Errno.None)
         {
             _logger.LogInformation("Relay {Id}: dialing {Target} failed: errno {Errno}; client reset", relayId, target.EndPoint, errno);
             counters.CountRefused();
@@ -75,8 +76,8 @@ internal sealed class SpliceEngine : IDisposable
         if (!_connections.TryGetValue(token, out var connection)) return; // closed earlier in this batch
         if (connection.Connecting)
         {
-            SocketCalls.TryGetInt(connection.Target, Libc.SOL_SOCKET, Libc.SO_ERROR, out var error);
-            if (error != 0)
+            var error = SocketCalls.PendingError(connection.Target).Error;
+            if (error != Errno.None)
             {
                 _logger.LogInformation("Relay: dialing {Target} failed: errno {Errno}; client reset", connection.TargetEndPoint, error);
                 connection.Counters.CountRefused();
@@ -85,10 +86,10 @@ internal sealed class SpliceEngine : IDisposable
             }
             if (SocketCalls.TcpState(connection.Target) != TcpEstablished) return; // still connecting
             connection.Connecting = false;
-            SocketCalls.SetInt(connection.Target, Libc.IPPROTO_TCP, Libc.TCP_USER_TIMEOUT, 0); // the system's default again
+            SocketCalls.SetInt(connection.Target, IPPROTO.TCP, TCP.USER_TIMEOUT, 0); // the system's default again
         }
         var errno = connection.Pump();
-        if (errno != 0)
+        if (errno != Errno.None)
         {
             _logger.LogDebug("Relay: connection to {Target} reset: errno {Errno}", connection.TargetEndPoint, errno);
             Finish(token, connection, reset: true);

@@ -84,11 +84,11 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, Splic
             }
             if (splice is not null)
             {
-                var fd = Libc.Fcntl((int)client.Handle, Libc.F_DUPFD_CLOEXEC, 0); // ours; .NET closes its own fd
+                var fd = FileCalls.Duplicate((int)client.Handle); // ours; .NET closes its own fd
                 client.Dispose();
-                if (fd < 0) { Counters.CountRefused(); return; }
+                if (fd.IsError) { Counters.CountRefused(); return; }
                 handedOver = true;
-                splice.Relay(fd, dial, Counters, spec.Route.Id);
+                splice.Relay(fd.Fd, dial, Counters, spec.Route.Id);
                 return;
             }
             var endPoint = dial.EndPoint;

@@ -31,10 +31,10 @@ internal sealed class AgentCgroup : IDisposable
         var temporary = Directory.CreateTempSubdirectory("appswitch-cgroup2-").FullName;
         try
         {
-            if (Libc.Mount("cgroup2", temporary, "cgroup2", 0, 0) != 0)
-                throw new SocketLockUnavailableException($"no cgroup2 file system is mounted and mounting one failed: errno {Libc.Errno}");
+            if (FileCalls.MountFileSystem("cgroup2", temporary) is { IsError: true } failed)
+                throw new SocketLockUnavailableException($"no cgroup2 file system is mounted and mounting one failed: {failed.Error}");
             try { return EnterUnder(temporary, path); }
-            finally { Libc.Unmount(temporary, Libc.MNT_DETACH); }
+            finally { FileCalls.Unmount(temporary); }
         }
         finally { Directory.Delete(temporary); }
     }
@@ -51,12 +51,11 @@ internal sealed class AgentCgroup : IDisposable
         {
             throw new SocketLockUnavailableException($"cannot move the agent into the cgroup {directory}: {e.Message}");
         }
-        var fd = Libc.Open(directory, Libc.O_RDONLY | Libc.O_CLOEXEC);
-        if (fd < 0) throw new SocketLockUnavailableException($"cannot open the cgroup {directory}: errno {Libc.Errno}");
-        var id = SocketCalls.Inode(fd);
-        if (id != 0) return new AgentCgroup(path, id, fd);
-        Libc.Close(fd);
-        throw new SocketLockUnavailableException($"cannot stat the cgroup {directory}: errno {Libc.Errno}");
+        using var fd = OwnedFd.From(FileCalls.OpenReadOnly(directory), out var error)
+            ?? throw new SocketLockUnavailableException($"cannot open the cgroup {directory}: {error}");
+        var id = SocketCalls.Inode(fd.Fd);
+        if (id != 0) return new AgentCgroup(path, id, fd.Release());
+        throw new SocketLockUnavailableException($"cannot stat the cgroup {directory}");
     }
 
     /// <summary>The mount point of the cgroup2 file system from /proc/self/mountinfo (fstype after the " - ").</summary>

@@ -49,7 +49,7 @@ public static class SocketLockInstaller
             foreach (var (fd, attachType) in programs)
             {
                 var r = Bpf.AttachToCgroup(cgroup.Fd, fd, attachType);
-                if (r < 0) throw new SocketLockUnavailableException($"cannot attach BPF program (attach type {attachType}) to the cgroup {cgroup.Path}: errno {-r}");
+                if (r.IsError) throw new SocketLockUnavailableException($"cannot attach BPF program (attach type {attachType}) to the cgroup {cgroup.Path}: {r.Error}");
             }
         }
         finally
@@ -61,10 +61,10 @@ public static class SocketLockInstaller
 
     private static int Load(byte[] program, int attachType, string name)
     {
-        var fd = Bpf.LoadProgram(Bpf.ProgTypeCgroupSockAddr, attachType, program, name, out var log);
-        if (fd < 0)
+        var loaded = Bpf.LoadProgram(Bpf.ProgTypeCgroupSockAddr, attachType, program, name, out var log);
+        if (loaded.IsError)
             throw new SocketLockUnavailableException(
-                $"the kernel refused BPF program {name}: errno {-fd}{(log.Length > 0 ? $"; verifier: {log.ReplaceLineEndings(" | ")}" : "")}");
-        return fd;
+                $"the kernel refused BPF program {name}: {loaded.Error}{(log.Length > 0 ? $"; verifier: {log.ReplaceLineEndings(" | ")}" : "")}");
+        return loaded.Fd;
     }
 }

@@ -47,7 +47,7 @@ internal sealed class SocketLockMaps : IDisposable
         try
         {
             var r = Bpf.UpdateElement(agents, BitConverter.GetBytes(agentCgroupId), BitConverter.GetBytes(1));
-            if (r < 0) throw new SocketLockUnavailableException($"cannot add the agent's cgroup to the BPF agents map: errno {-r}");
+            if (r.IsError) throw new SocketLockUnavailableException($"cannot add the agent's cgroup to the BPF agents map: {r.Error}");
             Write(path, Bpf.InfoOfMap(agents)?.Id ?? 0, Bpf.InfoOfMap(peers)?.Id ?? 0);
             return maps;
         }
@@ -60,19 +60,18 @@ internal sealed class SocketLockMaps : IDisposable
 
     private static int Create(int type, int keySize, int valueSize, int capacity, string name)
     {
-        var fd = Bpf.CreateMap(type, keySize, valueSize, capacity, name);
-        if (fd < 0) throw new SocketLockUnavailableException($"cannot create the BPF map {name}: errno {-fd}");
-        return fd;
+        var created = Bpf.CreateMap(type, keySize, valueSize, capacity, name);
+        if (created.IsError) throw new SocketLockUnavailableException($"cannot create the BPF map {name}: {created.Error}");
+        return created.Fd;
     }
 
     /// <summary>An fd of the live map with this id if it is the one we made (name and shape; ids restart at boot).</summary>
     private static int Find(uint id, string name, int keySize, int valueSize)
     {
         if (id == 0) return -1;
-        var fd = Bpf.MapFdById(id);
-        if (fd < 0) return -1;
-        if (Bpf.InfoOfMap(fd) is { } info && info.Name == name && info.KeySize == keySize && info.ValueSize == valueSize) return fd;
-        Libc.Close(fd);
+        using var map = OwnedFd.From(Bpf.MapFdById(id), out _);
+        if (map is null) return -1;
+        if (Bpf.InfoOfMap(map.Fd) is { } info && info.Name == name && info.KeySize == keySize && info.ValueSize == valueSize) return map.Release();
         return -1;
     }
 

@@ -52,7 +52,7 @@ internal static class SocketLockPrograms
         {
             // A v6 socket's dst_ip4 is a placeholder (127.0.0.6) unless its peer is v4-mapped: compare v4 sockets only.
             e.Load(Size.Word, R3, R7, SockFamily);
-            e.JumpIfNotEqualImm(R3, Libc.AF_INET, "heard");
+            e.JumpIfNotEqualImm(R3, AF.INET, "heard");
             JumpUnlessSame(e, SockDstIp4, CtxUserIp4, "heard");
         }
         e.Load(Size.Half, R3, R7, SockDstPort);

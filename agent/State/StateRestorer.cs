@@ -140,8 +140,8 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
     private void RestoreDns(AppEntry app, SavedApp saved)
     {
         if (!options.Dns || app.DnsReclaimFds.Udp < 0) return;
-        var udp = TakeFrom(saved, app.DnsReclaimFds.Udp, Libc.SOCK_DGRAM);
-        var tcp = udp < 0 ? -1 : TakeFrom(saved, app.DnsReclaimFds.Tcp, Libc.SOCK_STREAM);
+        var udp = TakeFrom(saved, app.DnsReclaimFds.Udp, SOCK.DGRAM);
+        var tcp = udp < 0 ? -1 : TakeFrom(saved, app.DnsReclaimFds.Tcp, SOCK.STREAM);
         if (tcp < 0)
         {
             if (udp >= 0) Libc.Close(udp);
@@ -153,7 +153,7 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
 
     /// <summary>A socket of the given type at fd number <paramref name="fdNumber"/> in one of the app's processes, or -1.</summary>
     private static int TakeFrom(SavedApp app, int fdNumber, int socketType) =>
-        TakeFrom(app, fdNumber, fd => SocketCalls.TryGetKind(fd, out var kind) && kind.Type == socketType && kind.Domain == Libc.AF_INET);
+        TakeFrom(app, fdNumber, fd => SocketCalls.TryGetKind(fd, out var kind) && kind.Type == socketType && kind.Domain == AF.INET);
 
     /// <summary>A copy of fd number <paramref name="fdNumber"/> of one of the app's processes that <paramref name="accept"/> takes, or -1.</summary>
     private static int TakeFrom(SavedApp app, int fdNumber, Func<int, bool> accept)
@@ -161,13 +161,10 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
         if (fdNumber < 0) return -1;
         foreach (var pid in new[] { app.Pid }.Concat(app.KnownPids).Distinct())
         {
-            var pidfd = (int)Libc.Syscall(SyscallNumbers.PidfdOpen, pid, 0, 0);
-            if (pidfd < 0) continue;
-            var fd = ProcessAccess.GetFd(pidfd, fdNumber);
-            Libc.Close(pidfd);
-            if (fd < 0) continue;
-            if (accept(fd)) return fd;
-            Libc.Close(fd);
+            using var pidfd = OwnedFd.From(ProcessAccess.OpenProcessPidfd(pid), out _);
+            if (pidfd is null) continue;
+            using var fd = OwnedFd.From(ProcessAccess.GetFd(pidfd.Fd, fdNumber), out _);
+            if (fd is not null && accept(fd.Fd)) return fd.Release();
         }
         return -1;
     }

@@ -61,6 +61,18 @@ def remove_cgroup(name):
             time.sleep(0.05)
 
 
+def remove_namespace(ns):
+    """Kills whatever still runs in the namespace, then deletes it (nothing to do if it is gone)."""
+    if ns not in run("ip", "netns", "list", check=False).stdout.split():
+        return
+    for pid in run("ip", "netns", "pids", ns, check=False).stdout.split():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    run("ip", "netns", "del", ns, check=False)
+
+
 class BenchError(Exception):
     pass
 
@@ -116,6 +128,9 @@ class Cluster:
         self.haproxy = None
         self.node_ports = {}
 
+    # The nodes and their addresses on eth0; a subclass with another topology sets its own.
+    node_ip = NODE_IP
+
     def ns(self, node):
         return f"{self.tag}-{node}"
 
@@ -142,16 +157,21 @@ class Cluster:
             # Tens of thousands of short connections: reuse TIME_WAIT ports rather than run out of them.
             run("ip", "netns", "exec", self.ns(node), "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1")
             (self.work / node).mkdir()
-            argv = self.on(node, self.ax, "daemon", "--socket-dir", self.work / node / "sock", "--node-interface", "eth0",
-                           "--node-name", node, "--rest-port", "0", "--log-level", "warning",
-                           "--neighbors", ",".join(NODE_IP.values()))
-            self.agents[node] = self.start(f"agent-{node}", argv)
+            self.start_agent(node)
         wait_until("both agents to see each other", lambda: self.alive_nodes("n1") == 2 and self.alive_nodes("n2") == 2)
         self.start_servers()
         if "haproxy" in self.modes:
             self.start_haproxy()
         if "nat" in self.modes:
             self.add_dnat_rules()
+
+    def start_agent(self, node, *extra):
+        """`ax daemon` in the node's namespace, joining every node of `node_ip` (its own address is fine there)."""
+        argv = self.on(node, self.ax, "daemon", "--socket-dir", self.work / node / "sock", "--node-interface", "eth0",
+                       "--node-name", node, "--rest-port", "0", "--log-level", "warning",
+                       "--neighbors", ",".join(self.node_ip.values()), *extra)
+        self.agents[node] = self.start(f"agent-{node}", argv)
+        return self.agents[node]
 
     def alive_nodes(self, node):
         out = run(*self.on(node, self.ax, "get", "nodes", "-o", "json")).stdout
@@ -256,6 +276,13 @@ defaults
             run(*self.on(node, "ss", "-K", "-t", "state", "time-wait"), check=False)
 
     def down(self):
+        self.stop_processes()
+        for node in self.node_ip:
+            remove_namespace(self.ns(node))
+            remove_cgroup(self.ns(node))
+
+    def stop_processes(self):
+        """SIGTERM to every process group started here, SIGKILL to those still there 5 s later."""
         for _, proc in reversed(self.procs):
             if proc.poll() is None:
                 try:
@@ -267,16 +294,6 @@ defaults
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        for node in NODE_IP:
-            ns = self.ns(node)
-            if ns in run("ip", "netns", "list", check=False).stdout:
-                for pid in run("ip", "netns", "pids", ns, check=False).stdout.split():
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                run("ip", "netns", "del", ns, check=False)
-            remove_cgroup(ns)
 
 
 class Meter:

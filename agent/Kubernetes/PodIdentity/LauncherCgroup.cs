@@ -13,16 +13,16 @@ internal static class LauncherCgroup
     /// </summary>
     public static string? Read(int socketFd, int pid, out string? problem)
     {
-        var pidfd = FdPassing.GetPeerPidfd(socketFd);
+        var opened = FdPassing.GetPeerPidfd(socketFd);
         // Kernels before 6.5 have no SO_PEERPIDFD: a pidfd opened now is the next best (the launcher is waiting for
         // our answer, so its pid is not free unless it was killed).
-        if (pidfd == -Libc.ENOPROTOOPT) pidfd = ProcessAccess.OpenPidfd(pid);
-        if (pidfd < 0)
+        if (opened.Error == Errno.ENOPROTOOPT) opened = ProcessAccess.OpenPidfd(pid);
+        using var pidfd = OwnedFd.From(opened, out var error);
+        if (pidfd is null)
         {
-            problem = $"cannot reach the launcher's process {pid} (errno {-pidfd})";
+            problem = $"cannot reach the launcher's process {pid} ({error})";
             return null;
         }
-        try
         {
             string text;
             try
@@ -34,17 +34,13 @@ internal static class LauncherCgroup
                 problem = $"cannot read /proc/{pid}/cgroup: {e.Message}";
                 return null;
             }
-            if (ProcessAccess.PidOfPidfd(pidfd) != pid)
+            if (ProcessAccess.PidOfPidfd(pidfd.Fd) != pid)
             {
                 problem = $"the launcher's process {pid} exited during the check";
                 return null;
             }
             problem = null;
             return text;
-        }
-        finally
-        {
-            Libc.Close(pidfd);
         }
     }
 }

@@ -11,9 +11,10 @@ namespace AppSwitch.Tests.Integration;
 /// Issue 4 point 6: three agents in three node namespaces form a cluster through `--neighbors` (gossip on the
 /// default port, AES-GCM key, cluster name) and replicate their apps and servers; clients on one node reach
 /// servers on another through the virtual IP. Failure detection, graceful leave, partition and heal, packet
-/// loss, and nodes with the wrong key or cluster name. Times are printed (the gossip uses memberlist's LAN
-/// profile: probe every 1 s, suspicion 4 s at this size — below 4 live members no confirmation is awaited —
-/// and a dead member is retried by push/pull every 30 s, which is what heals a partition).
+/// loss, and nodes with the wrong key or cluster name. The tests assert what happens, with a loose anti-hang bound
+/// only; how fast (failure detection, leave, heal, listing) is measured by `make bench-promises`
+/// (tests/bench/promises.py). Times are printed for the log (the gossip uses memberlist's LAN profile: probe every
+/// 1 s, suspicion 4 s at this size, and a dead member is retried by push/pull every 30 s, which heals a partition).
 /// </summary>
 [Collection(IntegrationCollection.Name)]
 public sealed class ClusterTests(ITestOutputHelper output)
@@ -22,8 +23,9 @@ public sealed class ClusterTests(ITestOutputHelper output)
     private static readonly string ServiceAddr = $"{Vip}:80";
     private static readonly string[] ServerIp = ["--ip", Vip];
     private static readonly string[] ClientIp = ["--ip", VirtualIps.Client];
-    /// <summary>Generous bound for "its entries are gone elsewhere" after a crash (expected ~5–6 s, see above).</summary>
-    private static readonly TimeSpan FailureDetectionBound = TimeSpan.FromSeconds(15);
+    /// <summary>Anti-hang bound only (how fast is `make bench-promises`' business): ten times the failure detection
+    /// time, twice the reconnect interval that heals a partition.</summary>
+    private static readonly TimeSpan AntiHang = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task Three_agents_with_neighbors_see_each_other_alive()
@@ -110,8 +112,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
         await cluster.Agents[2].KillAsync();
         var times = await AwaitOnEachAsync(cluster.Agents.Take(2), async agent =>
             (await cluster.NodesAsync(agent)).Any(n => n.Name == "n3" && n.State == "dead") && !await HasEntriesOf(cluster, agent, "n3"),
-            clock, FailureDetectionBound, "n3 dead and its apps and servers gone", cluster);
-        output.WriteLine($"kill -9 of n3's agent: dead and its entries gone on {Times(times)} (bound {FailureDetectionBound.TotalSeconds:F0} s)");
+            clock, AntiHang, "n3 dead and its apps and servers gone", cluster);
+        output.WriteLine($"kill -9 of n3's agent: dead and its entries gone on {Times(times)}");
     }
 
     [Fact]
@@ -125,7 +127,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var stopping = cluster.Agents[2].StopAsync();
         var times = await AwaitOnEachAsync(cluster.Agents.Take(2), async agent =>
             (await cluster.NodesAsync(agent)).Any(n => n.Name == "n3" && n.State == "left") && !await HasEntriesOf(cluster, agent, "n3"),
-            clock, TimeSpan.FromSeconds(5), "n3 listed as left and its apps and servers gone", cluster);
+            clock, AntiHang, "n3 listed as left and its apps and servers gone", cluster);
         output.WriteLine($"SIGTERM of n3's agent: left and its entries gone on {Times(times)}");
         Assert.Equal(0, await stopping);
         foreach (var agent in cluster.Agents.Take(2))
@@ -145,19 +147,19 @@ public sealed class ClusterTests(ITestOutputHelper output)
         SetBridgePort(network, 3, up: false);
         var cut = await AwaitOnEachAsync(cluster.Agents.Take(2), async agent =>
             (await cluster.NodesAsync(agent)).Any(n => n.Name == "n3" && n.State == "dead") && !await HasEntriesOf(cluster, agent, "n3"),
-            clock, FailureDetectionBound, "n3 dead and its entries gone", cluster);
+            clock, AntiHang, "n3 dead and its entries gone", cluster);
         var isolated = await AwaitOnEachAsync([cluster.Agents[2]], async agent =>
             (await cluster.NodesAsync(agent)).Where(n => n.Name != "n3").All(n => n.State == "dead") &&
             !await HasEntriesOf(cluster, agent, "n1") && !await HasEntriesOf(cluster, agent, "n2"),
-            clock, FailureDetectionBound, "n1 and n2 dead and their entries gone", cluster);
+            clock, AntiHang, "n1 and n2 dead and their entries gone", cluster);
         output.WriteLine($"link of n3 cut: n3 dead and its entries gone on {Times(cut)}; n1 and n2 dead on {Times(isolated)}");
 
         clock.Restart();
         SetBridgePort(network, 3, up: true);
-        var healed = await cluster.AwaitAllAliveAsync(TimeSpan.FromSeconds(45));
+        var healed = await cluster.AwaitAllAliveAsync(AntiHang);
         var back = await AwaitOnEachAsync(cluster.Agents.Take(2), async agent =>
             (await cluster.ServersAsync(agent, ServiceAddr)).Any(s => s.NodeId == "n3"),
-            clock, TimeSpan.FromSeconds(15), "n3's server listed again", cluster);
+            clock, AntiHang, "n3's server listed again", cluster);
         output.WriteLine($"link restored: all alive everywhere after {healed.TotalSeconds:F2} s; n3's server back on {Times(back)}");
     }
 

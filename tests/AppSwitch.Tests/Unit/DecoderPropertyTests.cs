@@ -180,17 +180,17 @@ public class DecoderPropertyTests
         var raws = Gen.OneOf(
             Bytes(SockAddr.MaxSize),
             // The right families with any length and content.
-            from family in Gen.Elements(Libc.AF_INET, Libc.AF_INET6, Libc.AF_UNIX, 0, 0xffff)
+            from family in Gen.Elements(AF.INET, AF.INET6, AF.UNIX, 0, 0xffff)
             from rest in Bytes(SockAddr.MaxSize - 2)
             select (byte[])[(byte)family, (byte)(family >> 8), .. rest]);
         Holds(raws, raw =>
         {
             // Both ways: a decoder that refuses everything must fail too. sockaddr_in is 16 bytes, sockaddr_in6 24 (RFC 2553).
             var family = raw.Length < 2 ? -1 : raw[0] | raw[1] << 8;
-            var valid = family == Libc.AF_INET && raw.Length >= 16 || family == Libc.AF_INET6 && raw.Length >= 24;
+            var valid = family == AF.INET && raw.Length >= 16 || family == AF.INET6 && raw.Length >= 24;
             Assert.Equal(valid, SockAddr.TryDecode(raw, out var endPoint));
             if (!valid) return;
-            Assert.Equal(family == Libc.AF_INET ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6, endPoint.AddressFamily);
+            Assert.Equal(family == AF.INET ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6, endPoint.AddressFamily);
             Assert.Equal(raw[2] << 8 | raw[3], endPoint.Port);
         }, runs: 5000);
     }
@@ -207,12 +207,12 @@ public class DecoderPropertyTests
 
         Holds(v4, endPoint =>
         {
-            var n = SockAddr.Encode(endPoint, Libc.AF_INET, buffer);
+            var n = SockAddr.Encode(endPoint, AF.INET, buffer);
             Assert.Equal(SockAddr.InetSize, n);
             Assert.True(SockAddr.TryDecode(buffer.AsSpan(0, n), out var back));
             Assert.Equal(endPoint, back);
             // In an AF_INET6 socket the same endpoint is v4-mapped.
-            n = SockAddr.Encode(endPoint, Libc.AF_INET6, buffer);
+            n = SockAddr.Encode(endPoint, AF.INET6, buffer);
             Assert.True(SockAddr.TryDecode(buffer.AsSpan(0, n), out var mapped));
             Assert.True(mapped.Address.IsIPv4MappedToIPv6);
             Assert.Equal(endPoint, new IPEndPoint(mapped.Address.MapToIPv4(), mapped.Port));
@@ -220,7 +220,7 @@ public class DecoderPropertyTests
         Holds(v6, endPoint =>
         {
             if (endPoint.Address.IsIPv4MappedToIPv6) return; // encoded as AF_INET6 it stays mapped; covered above
-            var n = SockAddr.Encode(endPoint, Libc.AF_INET6, buffer);
+            var n = SockAddr.Encode(endPoint, AF.INET6, buffer);
             Assert.Equal(SockAddr.Inet6Size, n);
             Assert.True(SockAddr.TryDecode(buffer.AsSpan(0, n), out var back));
             Assert.Equal(endPoint, back);

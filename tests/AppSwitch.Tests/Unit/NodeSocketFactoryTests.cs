@@ -11,15 +11,14 @@ namespace AppSwitch.Tests.Unit;
 /// </summary>
 public sealed class NodeSocketFactoryTests : IDisposable
 {
-    private static readonly SocketCalls.Kind Tcp = new(Libc.AF_INET, Libc.SOCK_STREAM, Libc.IPPROTO_TCP);
+    private static readonly SocketCalls.Kind Tcp = new(AF.INET, SOCK.STREAM, IPPROTO.TCP);
     private readonly NodeSocketFactory _factory = new();
     private readonly SpareSocket _spare = new();
     private readonly List<int> _fds = [];
 
     private int Socket()
     {
-        var fd = SocketCalls.Create(Tcp);
-        Assert.True(fd >= 0, $"socket: {fd}");
+        var fd = SocketCalls.Create(Tcp).Fd; // throws with the errno when it fails
         _fds.Add(fd);
         return fd;
     }
@@ -30,16 +29,15 @@ public sealed class NodeSocketFactoryTests : IDisposable
     private int AppSocket(bool noDelay = false, int receiveBuffer = 0, bool keepAlive = false)
     {
         var fd = Socket();
-        if (noDelay) SocketCalls.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
-        if (receiveBuffer > 0) SocketCalls.SetInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, receiveBuffer);
-        if (keepAlive) SocketCalls.SetInt(fd, Libc.SOL_SOCKET, Libc.SO_KEEPALIVE, 1);
+        if (noDelay) SocketCalls.SetInt(fd, IPPROTO.TCP, TCP.NODELAY, 1);
+        if (receiveBuffer > 0) SocketCalls.SetInt(fd, SOL.SOCKET, SO.RCVBUF, receiveBuffer);
+        if (keepAlive) SocketCalls.SetInt(fd, SOL.SOCKET, SO.KEEPALIVE, 1);
         return fd;
     }
 
     private int NodeSocketLike(int original)
     {
-        var fd = _factory.CreateLike(original, Tcp, _spare);
-        Assert.True(fd >= 0, $"CreateLike: {fd}");
+        var fd = _factory.CreateLike(original, Tcp, _spare).Fd;
         _fds.Add(fd);
         _factory.RefillSpare(_spare, Tcp); // as after the answer
         return fd;
@@ -49,8 +47,8 @@ public sealed class NodeSocketFactoryTests : IDisposable
     {
         foreach (var (level, name) in new[]
                  {
-                     (Libc.IPPROTO_TCP, Libc.TCP_NODELAY), (Libc.SOL_SOCKET, Libc.SO_RCVBUF), (Libc.SOL_SOCKET, Libc.SO_SNDBUF),
-                     (Libc.SOL_SOCKET, Libc.SO_KEEPALIVE), (Libc.SOL_SOCKET, Libc.SO_REUSEADDR),
+                     (IPPROTO.TCP, TCP.NODELAY), (SOL.SOCKET, SO.RCVBUF), (SOL.SOCKET, SO.SNDBUF),
+                     (SOL.SOCKET, SO.KEEPALIVE), (SOL.SOCKET, SO.REUSEADDR),
                  })
             Assert.True(Get(expected, level, name) == Get(actual, level, name),
                 $"option {level}/{name}: app {Get(expected, level, name)}, node socket {Get(actual, level, name)}");
@@ -60,7 +58,7 @@ public sealed class NodeSocketFactoryTests : IDisposable
     public void Every_changed_option_is_copied_with_and_without_a_spare()
     {
         var first = AppSocket(noDelay: true, receiveBuffer: 32768);
-        Assert.NotEqual(Get(Socket(), Libc.SOL_SOCKET, Libc.SO_RCVBUF), Get(first, Libc.SOL_SOCKET, Libc.SO_RCVBUF)); // not the default
+        Assert.NotEqual(Get(Socket(), SOL.SOCKET, SO.RCVBUF), Get(first, SOL.SOCKET, SO.RCVBUF)); // not the default
         AssertSameOptions(first, NodeSocketLike(first)); // no spare yet
         var second = AppSocket(noDelay: true, receiveBuffer: 32768);
         AssertSameOptions(second, NodeSocketLike(second)); // the spare, made with these values
@@ -79,9 +77,9 @@ public sealed class NodeSocketFactoryTests : IDisposable
         AssertSameOptions(defaults, node);
         // Not the spare with its size set back: a size once set stays fixed, and the kernel would no longer grow
         // the buffer for a fast sender as it does for the app's own socket.
-        var initial = Get(node, Libc.SOL_SOCKET, Libc.SO_RCVBUF);
+        var initial = Get(node, SOL.SOCKET, SO.RCVBUF);
         ReceiveOverLoopback(node, 32 << 20);
-        Assert.True(Get(node, Libc.SOL_SOCKET, Libc.SO_RCVBUF) > initial, "the receive buffer did not grow (its size is fixed)");
+        Assert.True(Get(node, SOL.SOCKET, SO.RCVBUF) > initial, "the receive buffer did not grow (its size is fixed)");
     }
 
     /// <summary>Connects <paramref name="fd"/> to a loopback sender and reads <paramref name="bytes"/> from it.</summary>
@@ -96,8 +94,8 @@ public sealed class NodeSocketFactoryTests : IDisposable
             var chunk = new byte[1 << 20];
             for (var sent = 0; sent < bytes; sent += chunk.Length) peer.Send(chunk);
         });
-        Assert.Equal(0, SocketCalls.SetNonBlocking(fd, false));
-        Assert.Equal(0, SocketCalls.Connect(fd, (System.Net.IPEndPoint)listener.LocalEndPoint!, Libc.AF_INET));
+        Assert.False(SocketCalls.SetNonBlocking(fd, false).IsError);
+        Assert.Equal(Errno.None, SocketCalls.Connect(fd, (System.Net.IPEndPoint)listener.LocalEndPoint!, AF.INET).Error);
         var buffer = new byte[1 << 16];
         unsafe
         {
@@ -105,7 +103,7 @@ public sealed class NodeSocketFactoryTests : IDisposable
                 for (long got = 0; got < bytes;)
                 {
                     var n = (long)Libc.Read(fd, p, buffer.Length);
-                    Assert.True(n > 0, $"read: {n}, errno {Libc.Errno}");
+                    Assert.True(n > 0, $"read: {n}, errno {Libc.LastError}");
                     got += n;
                 }
         }
@@ -116,13 +114,13 @@ public sealed class NodeSocketFactoryTests : IDisposable
     public void The_spare_is_used_only_for_its_kind()
     {
         NodeSocketLike(AppSocket(noDelay: true));
-        var udp = new SocketCalls.Kind(Libc.AF_INET, Libc.SOCK_DGRAM, 17);
-        var original = SocketCalls.Create(udp);
+        var udp = new SocketCalls.Kind(AF.INET, SOCK.DGRAM, 17);
+        var original = SocketCalls.Create(udp).Fd;
         _fds.Add(original);
-        var node = _factory.CreateLike(original, udp, _spare);
+        var node = _factory.CreateLike(original, udp, _spare).Fd;
         _fds.Add(node);
         Assert.True(SocketCalls.TryGetKind(node, out var kind));
-        Assert.Equal(Libc.SOCK_DGRAM, kind.Type);
+        Assert.Equal(SOCK.DGRAM, kind.Type);
     }
 
     public void Dispose()

@@ -7,9 +7,9 @@ namespace AppSwitch.Tests.Unit;
 public class SockAddrTests
 {
     [Theory]
-    [InlineData("198.18.0.1", 80, Libc.AF_INET, 16)]
-    [InlineData("198.18.0.1", 8080, Libc.AF_INET6, 28)]
-    [InlineData("10.77.0.10", 40000, Libc.AF_INET6, 28)]
+    [InlineData("198.18.0.1", 80, AF.INET, 16)]
+    [InlineData("198.18.0.1", 8080, AF.INET6, 28)]
+    [InlineData("10.77.0.10", 40000, AF.INET6, 28)]
     public void Ipv4EndPointsRoundTripInTheSocketsFamily(string ip, int port, int family, int size)
     {
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
@@ -21,14 +21,14 @@ public class SockAddrTests
         Assert.Equal(port, decoded.Port);
         var address = decoded.Address.IsIPv4MappedToIPv6 ? decoded.Address.MapToIPv4() : decoded.Address;
         Assert.Equal(IPAddress.Parse(ip), address);
-        if (family == Libc.AF_INET6) Assert.True(decoded.Address.IsIPv4MappedToIPv6);
+        if (family == AF.INET6) Assert.True(decoded.Address.IsIPv4MappedToIPv6);
     }
 
     [Fact]
     public void PortIsInNetworkByteOrder()
     {
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
-        SockAddr.Encode(new IPEndPoint(IPAddress.Parse("1.2.3.4"), 0x1F90), Libc.AF_INET, raw);
+        SockAddr.Encode(new IPEndPoint(IPAddress.Parse("1.2.3.4"), 0x1F90), AF.INET, raw);
         Assert.Equal(new byte[] { 2, 0, 0x1F, 0x90, 1, 2, 3, 4 }, raw[..8].ToArray());
     }
 

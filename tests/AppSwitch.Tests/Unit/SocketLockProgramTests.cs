@@ -34,10 +34,8 @@ public sealed class SocketLockProgramTests
     [Fact]
     public void The_verifier_accepts_every_program_for_its_hook()
     {
-        var map = Bpf.CreateMap(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize, 16, "ax_test_peers");
-        Assert.True(map >= 0, $"map create: errno {-map}");
-        var agents = Bpf.CreateMap(Bpf.MapTypeHash, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize, 4, "ax_test_agents");
-        Assert.True(agents >= 0, $"map create: errno {-agents}");
+        var map = Bpf.CreateMap(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize, 16, "ax_test_peers").Fd;
+        var agents = Bpf.CreateMap(Bpf.MapTypeHash, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize, 4, "ax_test_agents").Fd;
         try
         {
             (byte[] Program, int Hook)[] programs =
@@ -52,8 +50,8 @@ public sealed class SocketLockProgramTests
             foreach (var (program, hook) in programs)
             {
                 var fd = Bpf.LoadProgram(Bpf.ProgTypeCgroupSockAddr, hook, program, "ax_test", out var log);
-                Assert.True(fd >= 0, $"hook {hook}: errno {-fd}\n{log}");
-                Libc.Close(fd);
+                Assert.True(!fd.IsError, $"hook {hook}: {fd.Error}\n{log}");
+                Libc.Close(fd.Fd);
             }
         }
         finally
@@ -67,11 +65,10 @@ public sealed class SocketLockProgramTests
     public void A_refused_program_comes_with_the_verifiers_reason()
     {
         // recvmsg programs must return 1: the owner-only program (may return 0) is refused there.
-        var agents = Bpf.CreateMap(Bpf.MapTypeHash, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize, 4, "ax_test_agents");
-        Assert.True(agents >= 0, $"map create: errno {-agents}");
+        var agents = Bpf.CreateMap(Bpf.MapTypeHash, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize, 4, "ax_test_agents").Fd;
         var fd = Bpf.LoadProgram(Bpf.ProgTypeCgroupSockAddr, Bpf.AttachUdp4Recvmsg, SocketLockPrograms.OwnerOnly(agents), "ax_test", out var log);
         Libc.Close(agents);
-        Assert.True(fd < 0, "the kernel loaded a recvmsg program that can return 0");
+        Assert.True(fd.IsError, "the kernel loaded a recvmsg program that can return 0");
         Assert.Contains("R0", log);
     }
 }

@@ -21,8 +21,8 @@ public sealed partial class ThreadHandlesTests : IDisposable
 
     private int NewSocket(int flags = 0)
     {
-        var fd = Libc.Socket(Libc.AF_INET, Libc.SOCK_STREAM | flags, 0);
-        Assert.True(fd >= 0, $"socket: errno {Libc.Errno}");
+        var fd = Libc.Socket(AF.INET, SOCK.STREAM | flags, 0);
+        Assert.True(fd >= 0, $"socket: errno {Libc.LastError}");
         _fds.Add(fd);
         return fd;
     }
@@ -44,7 +44,7 @@ public sealed partial class ThreadHandlesTests : IDisposable
 
         // The same open fdinfo file, read again after the app changed the fd's flags.
         Assert.Equal(0, Libc.Fcntl(fd, FSetFd, FdCloexec));
-        Assert.Equal(0, SocketCalls.SetNonBlocking(fd, true));
+        Assert.False(SocketCalls.SetNonBlocking(fd, true).IsError);
         var changed = _handles.ReadFdInfo(tid, fd);
         Assert.True(changed!.Value.CloseOnExec);
         Assert.True(changed.Value.NonBlocking);
@@ -52,7 +52,7 @@ public sealed partial class ThreadHandlesTests : IDisposable
         // Another socket at the same fd number (the next connect of an app that closes and reopens). Put there with
         // dup3, not by closing and hoping socket() reuses the number: other test threads open fds meanwhile.
         var other = NewSocket();
-        Assert.Equal(fd, Dup3(other, fd, Libc.O_CLOEXEC));
+        Assert.Equal(fd, Dup3(other, fd, O.CLOEXEC));
         var again = fd;
         var replaced = _handles.ReadFdInfo(tid, again);
         Assert.Equal(SocketCalls.Inode(again), replaced!.Value.Inode);
@@ -66,8 +66,7 @@ public sealed partial class ThreadHandlesTests : IDisposable
     {
         var tid = ThisThreadId();
         var fd = NewSocket();
-        var borrowed = _handles.GetFd(tid, fd);
-        Assert.True(borrowed >= 0, $"GetFd: {borrowed}");
+        var borrowed = _handles.GetFd(tid, fd).Fd;
         _fds.Add(borrowed);
         Assert.Equal(SocketCalls.Inode(fd), SocketCalls.Inode(borrowed));
         Assert.NotNull(_handles.ReadFdInfo(tid, fd));
@@ -75,7 +74,7 @@ public sealed partial class ThreadHandlesTests : IDisposable
         Libc.Close(fd);
         _fds.Remove(fd);
         Assert.Null(_handles.ReadFdInfo(tid, fd));
-        Assert.Equal(-Libc.EBADF, _handles.GetFd(tid, fd));
+        Assert.Equal(Errno.EBADF, _handles.GetFd(tid, fd).Error);
     }
 
     [Fact]
@@ -87,7 +86,7 @@ public sealed partial class ThreadHandlesTests : IDisposable
         {
             tid = ThisThreadId();
             var borrowed = _handles.GetFd(tid, fd);
-            if (borrowed >= 0) Libc.Close(borrowed);
+            if (!borrowed.IsError) Libc.Close(borrowed.Fd);
             _handles.ReadFdInfo(tid, fd);
         });
         worker.Start();
@@ -101,8 +100,7 @@ public sealed partial class ThreadHandlesTests : IDisposable
         Assert.Equal(0, _handles.OpenCount);
 
         // This (live) thread's handles survive a sweep.
-        var kept = _handles.GetFd(ThisThreadId(), fd);
-        Assert.True(kept >= 0, $"GetFd: {kept}");
+        var kept = _handles.GetFd(ThisThreadId(), fd).Fd;
         _fds.Add(kept);
         _handles.DropExited();
         Assert.False(_handles.IsEmpty);
@@ -124,9 +122,7 @@ public sealed partial class ThreadHandlesTests : IDisposable
                 thread.Start();
                 started.Wait();
                 live.Add((thread, release));
-                var borrowed = _handles.GetFd(tid, fd);
-                Assert.True(borrowed >= 0);
-                Libc.Close(borrowed);
+                Libc.Close(_handles.GetFd(tid, fd).Fd);
                 Assert.NotNull(_handles.ReadFdInfo(tid, fd));
                 Assert.True(_handles.OpenCount <= 2 * ThreadHandles.MaxThreads, $"{_handles.OpenCount} handles open after {i + 1} threads");
             }
