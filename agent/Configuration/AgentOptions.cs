@@ -54,7 +54,7 @@ public sealed record AgentOptions
     /// <summary>Name of the agent's cgroup v2 child (--socket-lock-cgroup).</summary>
     public string SocketLockCgroup { get; init; } = "appswitch-agent";
     /// <summary>What apps may reach outside AppSwitch (--egress, --egress-allow); default: everything.</summary>
-    public Interception.EgressPolicy Egress { get; init; } = Interception.EgressPolicy.AllowAll;
+    public Routing.EgressPolicy Egress { get; init; } = Routing.EgressPolicy.AllowAll;
     /// <summary>How long a connection through the HTTP relay may make no progress either way (--http-relay-idle-timeout); zero: no limit.</summary>
     public TimeSpan HttpRelayIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;

@@ -261,7 +261,7 @@ public sealed class AgentOptionsParser
     {
         try
         {
-            Interception.EgressPolicy.ParseAllowList(value);
+            Routing.EgressPolicy.ParseAllowList(value);
             return null;
         }
         catch (FormatException e)
@@ -270,11 +270,11 @@ public sealed class AgentOptionsParser
         }
     }
 
-    private static Interception.EgressPolicy ParseEgress(string mode, string? allowList)
+    private static Routing.EgressPolicy ParseEgress(string mode, string? allowList)
     {
         try
         {
-            return Interception.EgressPolicy.Parse(mode, allowList);
+            return Routing.EgressPolicy.Parse(mode, allowList);
         }
         catch (FormatException e)
         {

@@ -6,6 +6,7 @@ using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Launcher;
 using AppSwitch.Agent.NameService;
 using AppSwitch.Agent.Replication;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.SocketLock;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
@@ -131,18 +132,20 @@ public static class AgentHost
         // The HTTP relay starts before the supervisor: restored apps may connect through it at once.
         builder.Services.AddSingleton<HttpRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
-        builder.Services.AddSingleton(sp =>
+        // Routing: decisions on one snapshot of the table, rules and Kubernetes view; the drivers ask IConnectRouter.
+        builder.Services.AddSingleton<IRoutingSnapshotSource>(sp => new RoutingSnapshotSource(sp.GetRequiredService<ServiceTable>(), options.Egress));
+        builder.Services.AddSingleton<IConnectRouter>(sp =>
         {
             var httpRelay = sp.GetRequiredService<HttpRelay>();
             var directory = sp.GetRequiredService<INodeDirectory>();
-            return new ConnectTargetResolver(sp.GetRequiredService<ServiceTable>(), new BackendPicker(),
-                sp.GetRequiredService<ILogger<Supervisor>>(), sp.GetRequiredService<DnsServer>().NodeEndPoint, httpRelay,
-                new AgentEndPoints(sp.GetRequiredService<NodeIdentity>(), options.RestPort, options.GossipPort, () => httpRelay.EndPoint, directory.Nodes),
-                options.Egress);
+            var resolver = new ConnectTargetResolver(new BackendPicker(), sp.GetRequiredService<ILogger<ConnectTargetResolver>>(),
+                sp.GetRequiredService<DnsServer>().NodeEndPoint, () => httpRelay.EndPoint,
+                new AgentEndPoints(sp.GetRequiredService<NodeIdentity>(), options.RestPort, options.GossipPort, () => httpRelay.EndPoint, directory.Nodes));
+            return new ConnectRouter(sp.GetRequiredService<IRoutingSnapshotSource>(), resolver);
         });
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>(),
-            sp.GetRequiredService<ConnectTargetResolver>(), sp.GetRequiredService<HttpRelay>()));
+            sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<HttpRelay>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
         builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(),
@@ -153,7 +156,7 @@ public static class AgentHost
         builder.Services.AddHostedService<ClosedSocketSweeper>();
         builder.Services.AddHostedService<Kubernetes.Adapter.KubernetesAdapter>();
         builder.Services.AddSingleton(sp => new Relay.RelayManager(sp.GetRequiredService<ServiceTable>(),
-            sp.GetRequiredService<ConnectTargetResolver>(), sp.GetRequiredService<ILogger<Relay.RelayManager>>()));
+            sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<ILogger<Relay.RelayManager>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Relay.RelayManager>());
 
         var app = builder.Build();

@@ -1,6 +1,7 @@
 using System.Net;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +11,7 @@ namespace AppSwitch.Agent.Interception;
 /// connect(fd, addr, len): AF_INET/AF_INET6 destinations are resolved by the service table and connected on a
 /// node socket that then replaces the application's fd; everything else is left to the kernel.
 /// </summary>
-internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver resolver, NodeSocketFactory sockets, HttpRelay relay,
+internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, NodeSocketFactory sockets, HttpRelay relay,
     PendingConnects pending, ILogger logger)
 {
     public void Handle(SyscallContext call)
@@ -74,16 +75,12 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
             return;
         }
 
-        var resolved = resolver.Resolve(call.Session, destination, transport, out var refusal);
-        if (resolved is not null && NodeSockets.ReachesNodeLoopback(call, destination, resolved))
-        {
-            resolved = null;
-            refusal = Errno.ECONNREFUSED;
-        }
+        var resolved = router.Route(call.Session.App, destination, transport);
+        if (resolved is not null && NodeSockets.ReachesNodeLoopback(call, destination, resolved)) resolved = null;
         if (resolved is null)
         {
-            logger.LogDebug("App {AppId}: connect to {Destination}/{Transport} refused (errno {Errno})", call.Session.App.Id, destination, transport, refusal);
-            call.Fail(refusal);
+            logger.LogDebug("App {AppId}: connect to {Destination}/{Transport} refused", call.Session.App.Id, destination, transport);
+            call.Fail(Errno.ECONNREFUSED); // every refusal looks like a closed port
             return;
         }
         if (logger.IsEnabled(LogLevel.Debug))
@@ -194,7 +191,7 @@ internal sealed class ConnectHandler(ServiceTable table, ConnectTargetResolver r
     /// address now (the node address, unless bound already) so the relay can recognise it on accept.
     /// False (the call answered) when the socket cannot be bound.
     /// </summary>
-    private bool ExpectAtRelay(SyscallContext call, int nodeFd, SocketCalls.Kind kind, RelayRoute route)
+    private bool ExpectAtRelay(SyscallContext call, int nodeFd, SocketCalls.Kind kind, HttpRelayRoute route)
     {
         var local = SocketCalls.LocalEndPoint(nodeFd);
         if (local is null || local.Port == 0)

@@ -1,5 +1,6 @@
 using System.Net;
 using AppSwitch.Agent.Native;
+using AppSwitch.Agent.Routing;
 
 namespace AppSwitch.Agent.Interception;
 

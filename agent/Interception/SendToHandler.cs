@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using AppSwitch.Agent.Native;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Logging;
 
@@ -9,12 +10,12 @@ namespace AppSwitch.Agent.Interception;
 /// <summary>
 /// sendto(fd, buf, len, flags, addr, addrlen) with a destination (the filter traps no other). A socket of the app's
 /// own namespace reaches only that namespace: the kernel runs the call. On a UDP node socket the destination is
-/// decided like a connect's (<see cref="ConnectTargetResolver.Resolve"/>) and the agent sends the datagram itself, to
+/// decided like a connect's (<see cref="IConnectRouter.Route"/>) and the agent sends the datagram itself, to
 /// the target it chose, with the bytes it copied: the app cannot change them between the check and the send. An app
 /// sharing the node's namespace (--new-netns=false) has only node sockets: its sendto is decided and sent the same way
 /// (the socket lock would refuse the kernel running it on a socket the agent made).
 /// </summary>
-internal sealed class SendToHandler(ConnectTargetResolver resolver, ILogger logger)
+internal sealed class SendToHandler(IConnectRouter router, ILogger logger)
 {
     /// <summary>The largest UDP payload any IP datagram can carry; more is EMSGSIZE, as the kernel says.</summary>
     private const int MaxDatagram = 65535;
@@ -56,21 +57,16 @@ internal sealed class SendToHandler(ConnectTargetResolver resolver, ILogger logg
         if ((flags & MSG.OOB) != 0) { call.Fail(Errno.EOPNOTSUPP); return; }
         if (AddressError(original, kind, raw) is var error and not Errno.None) { call.Fail(error); return; }
         if (!SockAddr.TryDecode(raw, out var destination)) { call.Fail(Errno.EINVAL); return; }
-        var refusal = Errno.None;
 
         // An app sharing the node's namespace owns its loopback (the node's resolver included), as its connects do.
         var resolved = call.Session.SharesNodeNamespace(call.Tid) && IPAddress.IsLoopback(ServiceTable.Normalize(destination.Address))
             ? new ConnectTarget(destination, null)
-            : resolver.Resolve(call.Session, destination, Transport.Udp, out refusal);
-        if (resolved is not null && NodeSockets.ReachesNodeLoopback(call, destination, resolved))
-        {
-            resolved = null;
-            refusal = Errno.ECONNREFUSED;
-        }
+            : router.Route(call.Session.App, destination, Transport.Udp);
+        if (resolved is not null && NodeSockets.ReachesNodeLoopback(call, destination, resolved)) resolved = null;
         if (resolved is null)
         {
-            logger.LogDebug("App {AppId}: sendto {Destination} refused (errno {Errno})", call.Session.App.Id, destination, refusal);
-            call.Fail(refusal);
+            logger.LogDebug("App {AppId}: sendto {Destination} refused", call.Session.App.Id, destination);
+            call.Fail(Errno.ECONNREFUSED); // every refusal looks like a closed port
             return;
         }
         if (logger.IsEnabled(LogLevel.Debug))

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Hosting;
@@ -32,9 +33,9 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly SendToHandler _sendTo;
     private volatile bool _stopping;
 
-    /// <param name="resolver">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
+    /// <param name="router">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
     internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILogger<Supervisor> logger,
-        ConnectTargetResolver resolver, HttpRelay httpRelay)
+        IConnectRouter router, HttpRelay httpRelay)
     {
         _table = table;
         _logger = logger;
@@ -42,11 +43,11 @@ public sealed class Supervisor : IHostedService, IDisposable
         _pending = new PendingConnects(journal);
         _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
-        _connect = new ConnectHandler(table, resolver, sockets, httpRelay, _pending, logger);
+        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, logger);
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
         _listen = new ListenHandler(table, logger);
         _names = new SocketNameHandler(table);
-        _sendTo = new SendToHandler(resolver, logger);
+        _sendTo = new SendToHandler(router, logger);
     }
 
     public int SessionCount => _sessions.Count;

@@ -18,9 +18,16 @@ public sealed class KubernetesRegistry
 
     public bool IsEmpty => _view.IsEmpty;
 
+    /// <summary>The registry as it is now: one consistent view (a later change replaces it, never alters it).</summary>
+    public KubernetesRegistryView View => _view;
+
+    /// <summary>Raised after each <see cref="Replace"/> (a routing snapshot source marks itself stale).</summary>
+    public event Action? Replaced;
+
     public void Replace(KubernetesRegistryView view)
     {
         _view = view;
+        Replaced?.Invoke();
         Interlocked.Exchange(ref _replaced, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 

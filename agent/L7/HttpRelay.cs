@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Model;
 using Microsoft.Extensions.Hosting;
@@ -11,13 +12,13 @@ namespace AppSwitch.Agent.L7;
 /// <summary>
 /// The agent's HTTP/1.1 relay for connections whose destination has rules that need request-level work. It listens
 /// on the node address (ephemeral port); the connect path registers the node socket's local address with the
-/// connection's <see cref="RelayRoute"/> before connecting it here, and the relay looks it up on accept. Anything
+/// connection's <see cref="HttpRelayRoute"/> before connecting it here, and the relay looks it up on accept. Anything
 /// that connects without a registration is closed. Each connection is served asynchronously (no thread of its own).
 /// </summary>
-public sealed class HttpRelay(NodeIdentity node, ServiceTable table, Configuration.AgentOptions options, ILogger<HttpRelay> logger)
-    : IHostedService, IAsyncDisposable
+internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingSnapshotSource routing,
+    Configuration.AgentOptions options, ILogger<HttpRelay> logger) : IHostedService, IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<IPEndPoint, RelayRoute> _expected = new();
+    private readonly ConcurrentDictionary<IPEndPoint, HttpRelayRoute> _expected = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly UpstreamPool _pool = new();
     private RequestRouter? _router;
@@ -44,7 +45,7 @@ public sealed class HttpRelay(NodeIdentity node, ServiceTable table, Configurati
     /// <summary>Failures since start, by cause and by upstream instance.</summary>
     internal RelayFailureCounters Failures { get; } = new();
 
-    internal void Expect(IPEndPoint clientLocal, RelayRoute route) => _expected[Key(clientLocal)] = route;
+    internal void Expect(IPEndPoint clientLocal, HttpRelayRoute route) => _expected[Key(clientLocal)] = route;
 
     internal void Forget(IPEndPoint clientLocal) => _expected.TryRemove(Key(clientLocal), out _);
 
@@ -58,7 +59,7 @@ public sealed class HttpRelay(NodeIdentity node, ServiceTable table, Configurati
     /// </summary>
     public ProxyRecord? Record()
     {
-        var services = table.Rules.HttpDestinations;
+        var services = table.Rules.Index.HttpDestinations;
         if (EndPoint is not { } endPoint || (services.Count == 0 && Connections == 0)) return null;
         return new ProxyRecord
         {
@@ -71,7 +72,7 @@ public sealed class HttpRelay(NodeIdentity node, ServiceTable table, Configurati
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _router = new RequestRouter(table, logger);
+        _router = new RequestRouter(routing, logger);
         var listener = new Socket(node.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(node.Address, 0));
         listener.Listen(1024);

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using AppSwitch.Agent.Routing;
 
 namespace AppSwitch.Agent.L7;
 
@@ -12,7 +13,7 @@ namespace AppSwitch.Agent.L7;
 /// Every read and write runs under the relay's idle timeout; every failure is a <see cref="RelayFailureException"/>
 /// handled in one place (<see cref="FailAsync"/>), which logs, counts and answers it as <see cref="RelayFailures"/> says.
 /// </summary>
-internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, RelayRoute route, RequestRouter router, UpstreamPool pool,
+internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRelayRoute route, RequestRouter router, UpstreamPool pool,
     ILogger logger)
 {
     private const string Via = "1.1 appswitch";

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
-using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Rules;
 using Microsoft.Extensions.Logging;
@@ -13,28 +13,28 @@ namespace AppSwitch.Agent.L7;
 /// (by the L4 picker's weights and tags), else a reachable server of the address the app asked for; then the
 /// highest-priority matching action rule's actions whose tags the chosen instance carries (delay, abort, trace).
 /// </summary>
-internal sealed class RequestRouter(ServiceTable table, ILogger logger)
+internal sealed class RequestRouter(IRoutingSnapshotSource routing, ILogger logger)
 {
     private static readonly TimeSpan RegexBudget = TimeSpan.FromMilliseconds(50);
-    private readonly RouteRulePicker _picker = new(table);
     private readonly ConcurrentDictionary<string, Regex?> _regexes = new(StringComparer.Ordinal);
 
-    public RequestPlan Plan(RelayRoute route, HttpHead request)
+    public RequestPlan Plan(HttpRelayRoute route, HttpHead request)
     {
+        var snapshot = routing.Current; // one picture for the whole request
         var client = route.Client;
         Rule? chosen = null;
-        foreach (var rule in table.Rules.RoutesFor(route.Service))
-            if (Matches(rule, client, request) && UriMatches(rule.Route!.Uri, request.Target)) { chosen = rule; break; }
+        foreach (var rule in snapshot.Rules.RoutesFor(route.Service))
+            if (Matches(snapshot, rule, client, request) && UriMatches(rule.Route!.Uri, request.Target)) { chosen = rule; break; }
 
-        var backend = PickBackend(route, chosen);
+        var backend = PickBackend(snapshot, route, chosen);
         var target = Rewrite(chosen?.Route?.Uri, request.Target);
         var delay = TimeSpan.Zero;
         int? abort = null;
         var traces = new List<(string, string)>();
         if (backend is not null)
-            foreach (var rule in table.Rules.ActionsFor(route.Service))
+            foreach (var rule in snapshot.Rules.ActionsFor(route.Service))
             {
-                if (!Matches(rule, client, request)) continue;
+                if (!Matches(snapshot, rule, client, request)) continue;
                 foreach (var action in rule.Actions!)
                 {
                     if (!InstanceTags.HasAll(backend.App.Labels, action.Tags)) continue;
@@ -53,20 +53,21 @@ internal sealed class RequestRouter(ServiceTable table, ILogger logger)
     }
 
     /// <summary>Another instance for a retry (the same rule, a new draw).</summary>
-    public ServerEntry? Repick(RelayRoute route, Rule? rule) => PickBackend(route, rule);
+    public ServerEntry? Repick(HttpRelayRoute route, Rule? rule) => PickBackend(routing.Current, route, rule);
 
-    private ServerEntry? PickBackend(RelayRoute route, Rule? rule)
+    private static ServerEntry? PickBackend(RoutingSnapshot snapshot, HttpRelayRoute route, Rule? rule)
     {
         var client = route.Client;
         bool Reachable(ServerEntry s) => LabelAccess.Allows(client.Labels, s.App.Labels);
-        if (rule is not null) return _picker.PickInstance(rule, route.Service, route.VirtualDestination.Port, Transport.Tcp, Reachable);
-        var servers = table.ServersFor(route.VirtualDestination.Address, route.VirtualDestination.Port, Transport.Tcp).Where(Reachable).ToList();
+        if (rule is not null) return RouteRulePicker.PickInstance(snapshot, rule, route.Service, route.VirtualDestination.Port, Transport.Tcp, Reachable);
+        var servers = snapshot.ServersFor(ServiceTable.Normalize(route.VirtualDestination.Address), route.VirtualDestination.Port, Transport.Tcp)
+            .Where(Reachable).ToList();
         return servers.Count == 0 ? null : servers[Random.Shared.Next(servers.Count)];
     }
 
-    private bool Matches(Rule rule, AppEntry client, HttpHead request)
+    private bool Matches(RoutingSnapshot snapshot, Rule rule, AppEntry client, HttpHead request)
     {
-        if (!RouteRulePicker.Matches(rule.Match?.Source, client, table)) return false;
+        if (!RouteRulePicker.Matches(rule.Match?.Source, client, snapshot)) return false;
         if (rule.Match?.Headers is not { Count: > 0 } headers) return true;
         foreach (var (name, pattern) in headers)
         {

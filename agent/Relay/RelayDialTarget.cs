@@ -1,34 +1,16 @@
 using System.Net;
-using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 
 namespace AppSwitch.Agent.Relay;
 
 /// <summary>
-/// Resolves a route to the endpoint to dial for one accepted connection, with the same table lookups (and, for
-/// vservices, the same backend choice) as an app's connect; null with the reason when nobody serves it now.
+/// The endpoint to dial for one accepted connection, decided by routing as for an app's connect (for vservices, the
+/// same backend choice); null with the reason when nobody serves it now. Also describes routes for `ax get proxies`.
 /// </summary>
-internal sealed class RelayDialTarget(ServiceTable table, ConnectTargetResolver resolver)
+internal sealed class RelayDialTarget(ServiceTable table, IConnectRouter router)
 {
-    public ConnectTarget? Resolve(RelayRoute route, out string? reason)
-    {
-        reason = null;
-        switch (route)
-        {
-            case ExposeRoute expose:
-                if (table.ServerOfApp(expose.NodeName, expose.AppId, expose.AppPort, Transport.Tcp) is { } server) return new ConnectTarget(server.Node, null);
-                reason = $"app {expose.AppId} on {expose.NodeName} has no server on port {expose.AppPort}";
-                return null;
-            case VServiceRoute vroute:
-                var vservice = table.AllVServices().FirstOrDefault(v => v.Name == vroute.Name && (v.RemoteNode?.Name ?? table.Node.Name) == vroute.Owner);
-                if (vservice is null) { reason = $"vservice {vroute.Name} is gone"; return null; }
-                if (resolver.ResolveForOutsider(vservice, vroute.VPort, Transport.Tcp, out _) is { } target) return target; // with the vservice's source IP
-                reason = $"no backend of vservice {vroute.Name} answers port {vroute.VPort}";
-                return null;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(route), route, null);
-        }
-    }
+    public ConnectTarget? Resolve(RelayRoute route, out string? reason) => router.RouteOutsider(route, out reason);
 
     /// <summary>What `ax get proxies` shows as the dialers: the route and where it leads now.</summary>
     public string Describe(RelayRoute route) => route switch

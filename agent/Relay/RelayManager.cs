@@ -1,5 +1,5 @@
 using System.Net;
-using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Model;
 using Microsoft.Extensions.Hosting;
@@ -24,12 +24,12 @@ public sealed class RelayManager : BackgroundService
     /// <summary>The copy engine: splice unless AX_RELAY_COPY=buffers (kept to compare them in tests/bench).</summary>
     private readonly SpliceEngine? _splice;
 
-    /// <param name="resolver">The apps' resolver: one BackendPicker, so RoundRobin counts relayed and app connections alike.</param>
-    internal RelayManager(ServiceTable table, ConnectTargetResolver resolver, ILogger<RelayManager> logger)
+    /// <param name="router">The apps' router: one BackendPicker, so RoundRobin counts relayed and app connections alike.</param>
+    internal RelayManager(ServiceTable table, IConnectRouter router, ILogger<RelayManager> logger)
     {
         _table = table;
         _logger = logger;
-        _dialTarget = new RelayDialTarget(table, resolver);
+        _dialTarget = new RelayDialTarget(table, router);
         if (Environment.GetEnvironmentVariable("AX_RELAY_COPY") != "buffers") _splice = new SpliceEngine(logger);
     }
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Native;
 using Microsoft.Extensions.Logging;
 

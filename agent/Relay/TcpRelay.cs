@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Native;
 using Microsoft.Extensions.Logging;
 

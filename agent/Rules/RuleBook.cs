@@ -24,27 +24,17 @@ public sealed class RuleBook(string nodeName, Action changed)
     private IReadOnlyList<Rule> _kubernetes = [];
     private long _revision;
     private IReadOnlyList<OwnedRule>? _effective;
-    // Read on every connect without the lock: replaced whole on each change; empty (the common case) costs one read.
-    private volatile IReadOnlyDictionary<string, Rule[]> _routesByDestination = new Dictionary<string, Rule[]>();
-    private volatile IReadOnlyDictionary<string, Rule[]> _actionsByDestination = new Dictionary<string, Rule[]>();
-    private volatile IReadOnlySet<string> _httpDestinations = new HashSet<string>();
+    // Read without the lock (routing snapshots, the HTTP relay per request): replaced whole on each change.
+    private volatile RuleIndex _index = RuleIndex.Empty;
 
-    /// <summary>The route rules in force for a destination service, highest priority first; empty when none.</summary>
-    public IReadOnlyList<Rule> RoutesFor(string destination) =>
-        _routesByDestination.TryGetValue(destination, out var rules) ? rules : [];
+    /// <summary>The rules in force, indexed; one consistent set (a later change replaces it, never alters it).</summary>
+    public RuleIndex Index => _index;
 
-    /// <summary>The action rules in force for a destination service, highest priority first; empty when none.</summary>
-    public IReadOnlyList<Rule> ActionsFor(string destination) =>
-        _actionsByDestination.TryGetValue(destination, out var rules) ? rules : [];
-
-    /// <summary>True when some service has route or action rules (the connect path skips everything else when not).</summary>
-    public bool HasRoutes => _routesByDestination.Count > 0 || _actionsByDestination.Count > 0;
-
-    /// <summary>True when a rule of the destination needs request-level work (its HTTP connections go through the relay).</summary>
-    public bool NeedsHttp(string destination) => _httpDestinations.Contains(destination);
-
-    /// <summary>The services with a rule that needs request-level work, sorted.</summary>
-    public IReadOnlyList<string> HttpDestinations => _httpDestinations.Order(StringComparer.Ordinal).ToList();
+    /// <summary>
+    /// Raised after every change of the rules in force (own, replicas, Kubernetes), under the book's lock: handlers
+    /// must only note it (a routing snapshot source marks itself stale) and never call back into the book.
+    /// </summary>
+    public event Action? IndexChanged;
 
     /// <summary>Grows with every change of the known set (own or replica): clients can tell a newer view.</summary>
     public long Revision
@@ -177,13 +167,8 @@ public sealed class RuleBook(string nodeName, Action changed)
     {
         _revision++;
         _effective = ComputeEffectiveLocked();
-        _routesByDestination = _effective.Where(o => o.Rule.IsRoute)
-            .GroupBy(o => o.Rule.Destination, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(o => o.Rule).ToArray(), StringComparer.Ordinal);
-        _actionsByDestination = _effective.Where(o => o.Rule.Actions is { Count: > 0 })
-            .GroupBy(o => o.Rule.Destination, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(o => o.Rule).ToArray(), StringComparer.Ordinal);
-        _httpDestinations = _effective.Where(o => o.Rule.NeedsHttp).Select(o => o.Rule.Destination).ToHashSet(StringComparer.Ordinal);
+        _index = new RuleIndex(_effective);
+        IndexChanged?.Invoke();
     }
 
     private List<OwnedRule> ComputeEffectiveLocked() =>

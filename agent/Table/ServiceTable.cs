@@ -48,7 +48,35 @@ public sealed class ServiceTable(NodeIdentity node)
 
     public event Action? Changed;
 
+    /// <summary>
+    /// Raised after any change a routing decision reads (apps, servers, vservices, of this node or a replica), on the
+    /// changing thread, outside the lock: routing snapshots are rebuilt from <see cref="Image"/> when next read.
+    /// </summary>
+    public event Action? RoutingChanged;
+
     private void OnChanged() => Changed?.Invoke();
+
+    private void OnRoutingChanged() => RoutingChanged?.Invoke();
+
+    /// <summary>Everything routing decisions read, copied under one lock (see <see cref="TableImage"/>).</summary>
+    public TableImage Image()
+    {
+        lock (_lock)
+        {
+            var apps = new List<AppEntry>(_apps.Values);
+            var servers = new List<ServerEntry>(_serversByInode.Values);
+            var vservices = new List<VServiceEntry>(_vservices.Values);
+            var remoteNodes = new List<(string, IPAddress)>(_remote.Count);
+            foreach (var (name, replica) in _remote)
+            {
+                apps.AddRange(replica.Apps);
+                servers.AddRange(replica.Servers);
+                remoteNodes.Add((name, replica.Address));
+                if (_remoteVServices.TryGetValue(name, out var replicas)) vservices.AddRange(replicas);
+            }
+            return new TableImage(node, apps, servers, vservices, remoteNodes);
+        }
+    }
 
     /// <summary>Tells listeners that an entry's contents changed in place (e.g. an app's known pids).</summary>
     public void Touch() => OnChanged();
@@ -60,6 +88,7 @@ public sealed class ServiceTable(NodeIdentity node)
             _apps[app.Id] = app;
             UseVirtualIpLocked(app, +1);
         }
+        OnRoutingChanged();
         OnChanged();
     }
 
@@ -75,6 +104,7 @@ public sealed class ServiceTable(NodeIdentity node)
             foreach (var socket in _sockets.Values.Where(s => s.App == app).ToList()) _sockets.Remove(socket.Inode);
             foreach (var (inode, _) in _peers.Where(p => p.Value.App == app).ToList()) _peers.Remove(inode);
         }
+        OnRoutingChanged();
         OnChanged();
         return true;
     }
@@ -103,12 +133,16 @@ public sealed class ServiceTable(NodeIdentity node)
             // A VIP claimed on two nodes at once (a race between creations) keeps the entry indexed first.
             foreach (var vservice in vservices ?? []) _vservicesByIp.TryAdd(vservice.VirtualIp, vservice);
         }
+        OnRoutingChanged();
     }
 
     /// <summary>Forgets a node that died or left: its apps and servers disappear.</summary>
     public bool RemoveRemote(string nodeName)
     {
-        lock (_lock) return RemoveRemoteLocked(nodeName);
+        bool removed;
+        lock (_lock) removed = RemoveRemoteLocked(nodeName);
+        if (removed) OnRoutingChanged();
+        return removed;
     }
 
     private bool RemoveRemoteLocked(string nodeName)
@@ -119,17 +153,6 @@ public sealed class ServiceTable(NodeIdentity node)
         if (_remoteVServices.Remove(nodeName, out var vservices))
             foreach (var vservice in vservices) UnindexVServiceLocked(vservice);
         return true;
-    }
-
-    /// <summary>The name of the node (this one or a member with a replica) whose own address this is, or null.</summary>
-    public string? NodeNameOf(IPAddress address)
-    {
-        address = Normalize(address);
-        if (address.Equals(node.Address)) return node.Name;
-        lock (_lock)
-            foreach (var (name, replica) in _remote)
-                if (replica.Address.Equals(address)) return name;
-        return null;
     }
 
     /// <summary>Counts of the replica of each other node (for `ax get nodes`).</summary>
@@ -156,6 +179,7 @@ public sealed class ServiceTable(NodeIdentity node)
             _serversByInode[server.Inode] = server;
             IndexServerLocked(server);
         }
+        OnRoutingChanged();
         OnChanged();
     }
 
@@ -165,6 +189,7 @@ public sealed class ServiceTable(NodeIdentity node)
         {
             if (_serversByInode.TryGetValue(inode, out var server)) RemoveServerLocked(server);
         }
+        OnRoutingChanged();
         OnChanged();
     }
 
@@ -255,6 +280,7 @@ public sealed class ServiceTable(NodeIdentity node)
             _vservices[vservice.Name] = vservice;
             _vservicesByIp[vservice.VirtualIp] = vservice;
         }
+        OnRoutingChanged();
         OnChanged();
         return true;
     }
@@ -285,6 +311,7 @@ public sealed class ServiceTable(NodeIdentity node)
             }
             UnindexVServiceLocked(vservice);
         }
+        OnRoutingChanged();
         OnChanged();
         return VServiceRemoval.Removed;
     }
@@ -331,18 +358,6 @@ public sealed class ServiceTable(NodeIdentity node)
                 ? list.ToArray() : [];
     }
 
-    /// <summary>Every node's servers of apps named <paramref name="service"/> on a port: a service's instances (route rules).</summary>
-    public IReadOnlyList<ServerEntry> ServersOfService(string service, int port, Transport transport)
-    {
-        var found = new List<ServerEntry>();
-        lock (_lock)
-            foreach (var ((_, serverPort, serverTransport), list) in _serversByVirtual)
-                if (serverPort == port && serverTransport == transport)
-                    foreach (var server in list)
-                        if (server.App.Name == service) found.Add(server);
-        return found;
-    }
-
     /// <summary>The server whose real node socket is at ip:port (to translate accepted sockets' local addresses).</summary>
     public ServerEntry? ServerAtNode(IPAddress address, int port)
     {
@@ -352,12 +367,6 @@ public sealed class ServiceTable(NodeIdentity node)
     public IReadOnlyList<ServerEntry> Servers()
     {
         lock (_lock) return _serversByInode.Values.ToArray();
-    }
-
-    /// <summary>The other nodes' apps (replicas), for the relays their expose mappings need here.</summary>
-    public IReadOnlyList<AppEntry> RemoteApps()
-    {
-        lock (_lock) return _remote.Values.SelectMany(r => r.Apps).ToArray();
     }
 
     /// <summary>Every node's vservices, this node's own and the replicas (for the relays of external ones).</summary>

@@ -118,9 +118,10 @@ class Cluster:
     """Two node namespaces joined by a veth pair (no default route), an agent on each, the servers on n2
     under `ax run`, haproxy and the DNAT rules on n1."""
 
-    def __init__(self, work, modes):
+    def __init__(self, work, modes, ax=AX):
         self.work = work
         self.modes = modes
+        self.ax = ax  # the build under test (connect_cpu.py runs two builds side by side)
         self.tag = "axt-" + work.name.split("-", 1)[1]
         self.procs = []
         self.agents = {}
@@ -137,7 +138,7 @@ class Cluster:
         # Each agent gets its own socket-lock cgroup (named after its namespace), removed in down().
         prefix = ["ip", "netns", "exec", self.ns(node), "env", f"AX_SOCKET_DIR={self.work / node / 'sock'}",
                   f"AX_ADMIN_SOCKET_DIR={self.work / node / 'admin'}", f"AX_SOCKET_LOCK_CGROUP={self.ns(node)}"]
-        return prefix + ([str(AX), "run", "--"] if ax else []) + [str(c) for c in cmd]
+        return prefix + ([str(self.ax), "run", "--"] if ax else []) + [str(c) for c in cmd]
 
     def start(self, name, argv):
         log = open(self.work / f"{name}.log", "w")
@@ -166,14 +167,14 @@ class Cluster:
 
     def start_agent(self, node, *extra):
         """`ax daemon` in the node's namespace, joining every node of `node_ip` (its own address is fine there)."""
-        argv = self.on(node, AX, "daemon", "--socket-dir", self.work / node / "sock", "--node-interface", "eth0",
+        argv = self.on(node, self.ax, "daemon", "--socket-dir", self.work / node / "sock", "--node-interface", "eth0",
                        "--node-name", node, "--rest-port", "0", "--log-level", "warning",
                        "--neighbors", ",".join(self.node_ip.values()), *extra)
         self.agents[node] = self.start(f"agent-{node}", argv)
         return self.agents[node]
 
     def alive_nodes(self, node):
-        out = run(*self.on(node, AX, "get", "nodes", "-o", "json")).stdout
+        out = run(*self.on(node, self.ax, "get", "nodes", "-o", "json")).stdout
         return sum(1 for item in json.loads(out)["items"] if item.get("state", "").lower() == "alive")
 
     def start_servers(self):
@@ -205,12 +206,12 @@ http {{
             options = ["--ip", svc["vip"]]
             if "relay" in self.modes:
                 options += ["--expose", f"{svc['port']}:{NODE_IP['n1']}:{svc['relay_port']}"]
-            argv = self.on("n2", AX, "run", *options, "--", *command)
+            argv = self.on("n2", self.ax, "run", *options, "--", *command)
             self.start(f"server-{name}", argv)
         wait_until("the servers in `ax get servers`", self.read_node_ports)
 
     def read_node_ports(self):
-        out = run(*self.on("n2", AX, "get", "servers", "-o", "json")).stdout
+        out = run(*self.on("n2", self.ax, "get", "servers", "-o", "json")).stdout
         bound = {item["serviceAddr"]: item["ipv4Addr"] for item in json.loads(out)["items"]}
         for name, svc in SERVICES.items():
             key = f"{svc['vip']}:{svc['port']}"

@@ -1,6 +1,6 @@
 using System.Net;
 using AppSwitch.Agent.Configuration;
-using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Common.CommandLine;
 using Xunit;
 

@@ -1,4 +1,4 @@
-using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Routing;
 using Xunit;
 
 namespace AppSwitch.Tests.Unit;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Relay;
 using AppSwitch.Tests.Infrastructure;

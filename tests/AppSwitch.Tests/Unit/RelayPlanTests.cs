@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
 using AppSwitch.Agent.Launcher;
-using AppSwitch.Agent.Relay;
 using AppSwitch.Agent.Replication;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Model;
 using Xunit;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;

@@ -1,11 +1,11 @@
 using System.Net;
-using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.Kubernetes;
 using AppSwitch.Agent.Kubernetes.Adapter;
 using AppSwitch.Agent.Kubernetes.Client;
 using AppSwitch.Agent.Kubernetes.Mapping;
 using AppSwitch.Agent.Kubernetes.Models;
 using AppSwitch.Agent.NameService;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Rules;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
@@ -71,25 +71,25 @@ public sealed class KubernetesAdapterUnitTests
         var table = TableWith(Helloworld(),
             """{"id": "split", "destination": "helloworld", "priority": 1, "route": {"backends": [{"tags": ["v2"], "weight": 0.25}, {"tags": ["v1"]}]}}""",
             """{"id": "tester", "destination": "helloworld", "priority": 2, "match": {"source": {"name": "helloworld", "tags": ["v1"]}}, "route": {"backends": [{"tags": ["v2"]}]}}""");
-        var picker = new KubernetesTargetPicker(table);
+        var snapshot = new RoutingSnapshotSource(table).Current;
         var service = table.Kubernetes.FindVirtual(ClusterIp, 5000)!;
 
         var anonymous = new AppEntry { Id = "a1" };
-        var picks = Enumerable.Range(0, 4000).Select(i => picker.Pick(anonymous, service, out _)!.Address.ToString()).ToList();
+        var picks = Enumerable.Range(0, 4000).Select(i => KubernetesTargetPicker.Pick(snapshot, anonymous, service, out _)!.Address.ToString()).ToList();
         var v2Share = picks.Count(ip => ip.StartsWith("10.1.0.2", StringComparison.Ordinal)) / 4000.0;
         Assert.InRange(v2Share, 0.22, 0.28);
 
         // An app running as a v1 pod of helloworld is the source the higher-priority rule names.
         var pod = new AppEntry { Id = "a2", KubernetesPod = V1Pod };
-        Assert.All(Enumerable.Range(0, 50), i => Assert.StartsWith("10.1.0.2", picker.Pick(pod, service, out Rule? _)!.Address.ToString()));
-        picker.Pick(pod, service, out var applied);
+        Assert.All(Enumerable.Range(0, 50), i => Assert.StartsWith("10.1.0.2", KubernetesTargetPicker.Pick(snapshot, pod, service, out Rule? _)!.Address.ToString()));
+        KubernetesTargetPicker.Pick(snapshot, pod, service, out var applied);
         Assert.Equal("tester", applied!.Id);
 
         // A rule whose backends have no ready instance refuses; so does a Service with no ready endpoint.
         var none = TableWith(Helloworld(), """{"id": "v3", "destination": "helloworld", "route": {"backends": [{"tags": ["v3"]}]}}""");
-        Assert.Null(new KubernetesTargetPicker(none).Pick(anonymous, service, out _));
+        Assert.Null(KubernetesTargetPicker.Pick(new RoutingSnapshotSource(none).Current, anonymous, service, out _));
         var empty = service with { Backends = [] };
-        Assert.Null(picker.Pick(anonymous, empty, out _));
+        Assert.Null(KubernetesTargetPicker.Pick(snapshot, anonymous, empty, out _));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Net;
-using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.Kubernetes;
 using AppSwitch.Agent.Kubernetes.Mapping;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
 using Xunit;
@@ -44,9 +44,9 @@ public sealed class PodIdentityByUidTests
     public void A_derived_pod_has_its_own_identity_not_that_of_a_namesake()
     {
         var table = Table();
-        var intruder = SourceIdentity.Of(new AppEntry { Id = "a1", Name = "x", KubernetesPod = Name, KubernetesPodUid = IntruderUid }, table);
+        var intruder = SourceIdentity.Of(new AppEntry { Id = "a1", Name = "x", KubernetesPod = Name, KubernetesPodUid = IntruderUid }, table.Kubernetes.View);
         Assert.Equal("x", intruder.Name); // no Service of namespace evil selects it: the app's own name and labels
-        var victim = SourceIdentity.Of(new AppEntry { Id = "a2", KubernetesPod = Name, KubernetesPodUid = VictimUid }, table);
+        var victim = SourceIdentity.Of(new AppEntry { Id = "a2", KubernetesPod = Name, KubernetesPodUid = VictimUid }, table.Kubernetes.View);
         Assert.Equal("tester", victim.Name);
         Assert.Equal("tester", victim.Tags["app"]);
     }

@@ -1,5 +1,5 @@
 using System.Net;
-using AppSwitch.Agent.Interception;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Rules;
 using Xunit;
@@ -10,10 +10,10 @@ namespace AppSwitch.Tests.Unit.Rules;
 public sealed class RouteRulePickerTests
 {
     private readonly ServiceTable _table = new(new NodeIdentity("n1", "appswitch", IPAddress.Parse("10.77.0.11")));
-    private readonly RouteRulePicker _picker;
+    private readonly RoutingSnapshotSource _snapshots;
     private int _inode;
 
-    public RouteRulePickerTests() => _picker = new RouteRulePicker(_table);
+    public RouteRulePickerTests() => _snapshots = new RoutingSnapshotSource(_table);
 
     private void Instance(string ip, string name, params (string Key, string Value)[] labels)
     {
@@ -39,7 +39,7 @@ public sealed class RouteRulePickerTests
         applied = null;
         for (var i = 0; i < n; i++)
         {
-            var picked = _picker.Pick(client, "web", 80, Transport.Tcp, _ => true, out applied);
+            var picked = RouteRulePicker.Pick(_snapshots.Current, client, "web", 80, Transport.Tcp, _ => true, out applied);
             var key = picked?.Virtual.Address.ToString() ?? "none";
             counts[key] = counts.GetValueOrDefault(key) + 1;
         }

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace AppSwitch.Agent.Interception;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// What apps may reach outside AppSwitch (`ax daemon --egress allow|deny --egress-allow CIDR[:PORTS],…`): with

@@ -1,4 +1,4 @@
-namespace AppSwitch.Agent.Interception;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// AppSwitch's zones: a client reaches a server only if they share at least one label (key and value).

@@ -3,7 +3,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using AppSwitch.Agent.Table;
 
-namespace AppSwitch.Agent.Interception;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// Chooses a vservice's backend for one connection: RoundRobin takes them in turn (one counter per vservice on

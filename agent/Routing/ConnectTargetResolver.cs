@@ -1,10 +1,8 @@
 using System.Net;
-using AppSwitch.Agent.L7;
-using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Logging;
 
-namespace AppSwitch.Agent.Interception;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// Decides where a connect really goes: a vservice's ip:vport becomes one of its backends on the aport; a virtual
@@ -13,54 +11,73 @@ namespace AppSwitch.Agent.Interception;
 /// those servers are `http` endpoints and a rule of the service needs request-level work, the agent's HTTP relay;
 /// a server's node ip:port is decided as its virtual ip:port (that server or nothing); the agent's own ports are
 /// refused; other addresses go to the node's network if the egress policy allows them.
-/// Every refusal is ECONNREFUSED, as a closed port answers: the app learns nothing about what it may not reach.
+/// A decision reads one <see cref="RoutingSnapshot"/> and nothing else of the table (no lock); besides it only the
+/// vservices' RoundRobin turns, the agent's own ports and chance. Null is a refusal: the caller answers it as a closed
+/// port would (ECONNREFUSED), so the app learns nothing about what it may not reach.
 /// </summary>
-internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker picker, ILogger logger,
-    Func<Transport, IPEndPoint?>? dnsRedirect = null, HttpRelay? httpRelay = null, AgentEndPoints? agentEndPoints = null,
-    EgressPolicy? egress = null)
+/// <param name="dnsRedirect">Where a node socket's 127.0.0.1:53 goes (the agent's DNS for apps), per transport.</param>
+/// <param name="httpRelay">The agent's HTTP relay's endpoint (null while it does not run).</param>
+internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger,
+    Func<Transport, IPEndPoint?>? dnsRedirect = null, Func<IPEndPoint?>? httpRelay = null, AgentEndPoints? agentEndPoints = null)
 {
-    private readonly EgressPolicy _egress = egress ?? EgressPolicy.AllowAll;
-    private readonly RouteRulePicker _routes = new(table);
-    private readonly KubernetesTargetPicker _kubernetes = new(table);
     private const int DnsPort = 53;
 
-    /// <summary>Where to connect, or null with the errno to return (ECONNREFUSED: nobody serves it for this client).</summary>
-    public ConnectTarget? Resolve(AppSession client, IPEndPoint destination, Transport transport, out Errno errno)
+    /// <summary>Where <paramref name="client"/>'s connect to <paramref name="destination"/> goes, or null: refused.</summary>
+    public ConnectTarget? Resolve(RoutingSnapshot snapshot, AppEntry client, IPEndPoint destination, Transport transport)
     {
         var address = ServiceTable.Normalize(destination.Address);
         // Only node sockets get here with a loopback address: the app's 127.0.0.1:53 is the agent's DNS.
         if (IPAddress.IsLoopback(address) && destination.Port == DnsPort && dnsRedirect?.Invoke(transport) is { } dns)
-        {
-            errno = Errno.None;
             return new ConnectTarget(dns, null);
-        }
         var direct = new IPEndPoint(address, destination.Port);
-        if (table.FindVService(address) is { } vservice) return ResolveVService(client.App, vservice, destination.Port, transport, out errno);
-        if (!table.Kubernetes.IsEmpty && table.Kubernetes.IsClusterIp(address))
-            return ResolveClusterIp(client.App, address, destination.Port, transport, out errno);
-        if (table.ServerAtNode(address, destination.Port) is { } published && published.Transport == transport && !published.Virtual.Equals(direct))
-            return ResolveNodeEndPoint(client.App, published, direct, transport, out errno);
-        var target = ResolveDirect(client.App, direct, transport, out errno, out var relayRoute);
+        if (snapshot.FindVService(address) is { } vservice) return ResolveVService(snapshot, client, vservice, destination.Port, transport);
+        if (snapshot.Kubernetes.ClusterIps.Contains(address))
+            return ResolveClusterIp(snapshot, client, address, destination.Port, transport);
+        if (snapshot.ServerAtNode(address, destination.Port) is { } published && published.Transport == transport && !published.Virtual.Equals(direct))
+            return ResolveNodeEndPoint(snapshot, client, published, direct, transport);
+        var target = ResolveDirect(snapshot, client, direct, transport, out var relayRoute);
         if (target is null) return null;
         // ResolveDirect hands back the destination itself only when it is on the node's network (nothing virtual).
         if (!ReferenceEquals(target, direct)) return new ConnectTarget(target, null, relayRoute);
         // The agent's own ports are node addresses, never virtual ones: checked only here, off the virtual IPs' path.
         if (agentEndPoints?.Find(direct, transport) is { } agentPort)
         {
-            logger.LogDebug("App {AppId}: {Destination}/{Transport} is the agent's own {Port} port: refused", client.App.Id, direct, transport, agentPort);
-            errno = Errno.ECONNREFUSED;
+            logger.LogDebug("App {AppId}: {Destination}/{Transport} is the agent's own {Port} port: refused", client.Id, direct, transport, agentPort);
             return null;
         }
-        if (transport == Transport.Tcp && Relay.RelayPlanner.RouteAt(table, direct) is { } relayed)
-            return ResolveRelayListener(client.App, relayed, direct, transport, out errno);
-        if (!_egress.Allows(address, destination.Port))
+        if (transport == Transport.Tcp && snapshot.RelayAt(address, destination.Port) is { } relayed)
+            return ResolveRelayListener(snapshot, client, relayed, direct, transport);
+        if (!snapshot.Egress.Allows(address, destination.Port))
         {
             logger.LogDebug("App {AppId}: {Destination}/{Transport} is outside AppSwitch and the egress policy ({Egress}) refuses it",
-                client.App.Id, direct, transport, _egress);
-            errno = Errno.ECONNREFUSED;
+                client.Id, direct, transport, snapshot.Egress);
             return null;
         }
-        return new ConnectTarget(target, null);
+        return new ConnectTarget(direct, null);
+    }
+
+    /// <summary>
+    /// Where a relay's connection from outside AppSwitch (a client without labels, which may reach every server) goes:
+    /// an `--expose` route to that app's server's node socket, a vservice's vport as an app's connect would (backend
+    /// choice, the vservice's source IP); null with the reason when nobody serves it now.
+    /// </summary>
+    public ConnectTarget? ResolveForOutsider(RoutingSnapshot snapshot, RelayRoute route, out string? reason)
+    {
+        reason = null;
+        switch (route)
+        {
+            case ExposeRoute expose:
+                if (snapshot.ServerOfApp(expose.NodeName, expose.AppId, expose.AppPort, Transport.Tcp) is { } server) return new ConnectTarget(server.Node, null);
+                reason = $"app {expose.AppId} on {expose.NodeName} has no server on port {expose.AppPort}";
+                return null;
+            case VServiceRoute vroute:
+                if (snapshot.VServiceOf(vroute.Owner, vroute.Name) is not { } vservice) { reason = $"vservice {vroute.Name} is gone"; return null; }
+                if (ResolveVService(snapshot, null, vservice, vroute.VPort, Transport.Tcp) is { } target) return target;
+                reason = $"no backend of vservice {vroute.Name} answers port {vroute.VPort}";
+                return null;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(route), route, null);
+        }
     }
 
     /// <summary>
@@ -68,20 +85,18 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     /// dialled by an app: decided as what the relay leads to, with the app's labels — the app's server's node endpoint,
     /// or the vservice's vport — so the relay opens nothing to apps that their labels would not.
     /// </summary>
-    private ConnectTarget? ResolveRelayListener(AppEntry client, Relay.RelayRoute relayed, IPEndPoint destination, Transport transport, out Errno errno)
+    private ConnectTarget? ResolveRelayListener(RoutingSnapshot snapshot, AppEntry client, RelayRoute relayed, IPEndPoint destination, Transport transport)
     {
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: {Destination} is a relay listener ({Route}): decided as its route", client.Id, destination, relayed);
         switch (relayed)
         {
-            case Relay.ExposeRoute expose when table.ServerOfApp(expose.NodeName, expose.AppId, expose.AppPort, transport) is { } server:
-                return ResolveNodeEndPoint(client, server, destination, transport, out errno);
-            case Relay.VServiceRoute route when table.AllVServices().FirstOrDefault(v => v.Name == route.Name
-                                                                              && (v.RemoteNode?.Name ?? table.Node.Name) == route.Owner) is { } vservice:
-                return ResolveVService(client, vservice, route.VPort, transport, out errno);
+            case ExposeRoute expose when snapshot.ServerOfApp(expose.NodeName, expose.AppId, expose.AppPort, transport) is { } server:
+                return ResolveNodeEndPoint(snapshot, client, server, destination, transport);
+            case VServiceRoute route when snapshot.VServiceOf(route.Owner, route.Name) is { } vservice:
+                return ResolveVService(snapshot, client, vservice, route.VPort, transport);
             default:
-                errno = Errno.ECONNREFUSED; // the relay would reset it: nobody serves it now
-                return null;
+                return null; // the relay would reset it: nobody serves it now
         }
     }
 
@@ -90,33 +105,25 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     /// the HTTP relay) with that one server as the only candidate, so the node endpoint opens nothing the virtual
     /// address would not.
     /// </summary>
-    private ConnectTarget? ResolveNodeEndPoint(AppEntry client, ServerEntry server, IPEndPoint destination, Transport transport, out Errno errno)
+    private ConnectTarget? ResolveNodeEndPoint(RoutingSnapshot snapshot, AppEntry client, ServerEntry server, IPEndPoint destination, Transport transport)
     {
-        var target = ResolveDirect(client, server.Virtual, transport, out errno, out var relayRoute, only: server);
+        var target = ResolveDirect(snapshot, client, server.Virtual, transport, out var relayRoute, only: server);
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: {Destination} is the node endpoint of server {Virtual} (app {Server}) -> {Target}",
                 client.Id, destination, server.Virtual, server.App.Id, target?.ToString() ?? "refused");
         return target is null ? null : new ConnectTarget(target, null, relayRoute);
     }
 
-    /// <summary>
-    /// Where a connection from outside AppSwitch (a relay's client, which has no labels) to a vservice's vport goes:
-    /// the same backend choice and resolution as for an app, every server being reachable.
-    /// </summary>
-    public ConnectTarget? ResolveForOutsider(VServiceEntry vservice, int port, Transport transport, out Errno errno) =>
-        ResolveVService(null, vservice, port, transport, out errno);
-
     /// <summary>A backend in turn, then resolved exactly as a direct connect to backend:aport (labels included).</summary>
-    private ConnectTarget? ResolveVService(AppEntry? client, VServiceEntry vservice, int port, Transport transport, out Errno errno)
+    private ConnectTarget? ResolveVService(RoutingSnapshot snapshot, AppEntry? client, VServiceEntry vservice, int port, Transport transport)
     {
         if (!vservice.Ports.TryGetValue(port, out var aport))
         {
             logger.LogDebug("App {AppId}: vservice {VService} has no port {Port}", client?.Id ?? "(outside)", vservice.Name, port);
-            errno = Errno.ECONNREFUSED; // as a closed port would answer
-            return null;
+            return null; // as a closed port would answer
         }
         var backend = new IPEndPoint(picker.Pick(vservice), aport);
-        var target = ResolveDirect(client, backend, transport, out errno, out var relayRoute);
+        var target = ResolveDirect(snapshot, client, backend, transport, out var relayRoute);
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: vservice {VService} port {Port} -> backend {Backend} -> {Target}",
                 client?.Id ?? "(outside)", vservice.Name, port, backend, target?.ToString() ?? "refused");
@@ -124,56 +131,52 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
     }
 
     /// <summary>A Kubernetes Service's ClusterIP:port → a ready endpoint (pod ip:port) on the node's network.</summary>
-    private ConnectTarget? ResolveClusterIp(AppEntry client, IPAddress address, int port, Transport transport, out Errno errno)
+    private ConnectTarget? ResolveClusterIp(RoutingSnapshot snapshot, AppEntry client, IPAddress address, int port, Transport transport)
     {
-        errno = Errno.None;
-        var service = table.Kubernetes.FindVirtual(address, port);
+        var service = snapshot.Kubernetes.Virtuals.GetValueOrDefault((address, port));
         IPEndPoint? target = null;
         Common.Rules.Rule? rule = null;
         if (service is not null && (service.Type == "udp") == (transport == Transport.Udp))
-            target = _kubernetes.Pick(client, service, out rule);
+            target = KubernetesTargetPicker.Pick(snapshot, client, service, out rule);
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: {Address}:{Port} is Kubernetes service {Service}; rule {Rule} -> {Target}", client.Id, address, port,
                 service?.Service ?? "(no such port)", rule?.Id ?? "none", target?.ToString() ?? "refused");
-        if (target is null) errno = Errno.ECONNREFUSED;
         return target is null ? null : new ConnectTarget(target, null);
     }
 
     /// <param name="client">The app connecting; null for a client outside AppSwitch, which may reach every server.</param>
     /// <param name="only">The one server that may be chosen (a connect to its node endpoint); null: any of the destination's.</param>
-    private IPEndPoint? ResolveDirect(AppEntry? client, IPEndPoint destination, Transport transport, out Errno errno, out RelayRoute? relayRoute,
-        ServerEntry? only = null)
+    /// <returns>The endpoint to connect to (<paramref name="destination"/> itself when it is on the node's network), or null: refused.</returns>
+    private IPEndPoint? ResolveDirect(RoutingSnapshot snapshot, AppEntry? client, IPEndPoint destination, Transport transport,
+        out HttpRelayRoute? relayRoute, ServerEntry? only = null)
     {
-        errno = Errno.None;
         relayRoute = null;
-        var address = destination.Address;
-        var servers = only is null ? table.ServersFor(address, destination.Port, transport) : [only];
+        var address = ServiceTable.Normalize(destination.Address);
+        var servers = only is null ? snapshot.ServersFor(address, destination.Port, transport) : [only];
         if (servers.Count > 0)
         {
             // Amalgam8 route rules of the destination's service; without any rule this is one field read.
-            if (table.Rules.HasRoutes && servers[0].App.Name is { Length: > 0 } service)
+            if (snapshot.Rules.HasRoutes && servers[0].App.Name is { Length: > 0 } service)
             {
                 // An app's connection (not a relay's outside client) to http instances needing request-level rules:
                 // each request is routed by the HTTP relay (rules read per request), so the connection goes there whole.
-                if (client is not null && transport == Transport.Tcp && httpRelay?.EndPoint is { } relayEndPoint && table.Rules.NeedsHttp(service)
+                if (client is not null && transport == Transport.Tcp && httpRelay?.Invoke() is { } relayEndPoint && snapshot.Rules.NeedsHttp(service)
                     && AllHttp(servers))
                 {
-                    relayRoute = new RelayRoute(client, service, destination);
+                    relayRoute = new HttpRelayRoute(client, service, destination);
                     if (logger.IsEnabled(LogLevel.Debug))
                         logger.LogDebug("App {AppId}: {Destination} is http service {Service} with request-level rules -> HTTP relay {Relay}",
                             client.Id, destination, service, relayEndPoint);
                     return relayEndPoint;
                 }
-                var routed = _routes.Pick(client, service, destination.Port, transport,
+                var routed = RouteRulePicker.Pick(snapshot, client, service, destination.Port, transport,
                     s => (only is null || s == only) && (client is null || LabelAccess.Allows(client.Labels, s.App.Labels)), out var rule);
                 if (rule is not null)
                 {
                     if (logger.IsEnabled(LogLevel.Debug))
                         logger.LogDebug("App {AppId}: {Destination} is service {Service}; rule {Rule} -> {Target}", client?.Id ?? "(outside)", destination,
                             service, rule.Id, routed?.Virtual.ToString() ?? "refused (no instance of its backends)");
-                    if (routed is not null) return routed.Node;
-                    errno = Errno.ECONNREFUSED;
-                    return null;
+                    return routed?.Node;
                 }
             }
             var reachable = client is null ? servers : Reachable(client, servers);
@@ -181,15 +184,9 @@ internal sealed class ConnectTargetResolver(ServiceTable table, BackendPicker pi
             if (logger.IsEnabled(LogLevel.Debug))
                 logger.LogDebug("App {AppId} (labels {Labels}) may not reach {Destination}: none of its {Count} servers shares a label",
                     client!.Id, string.Join(",", client.Labels.Select(l => $"{l.Key}={l.Value}")), destination, servers.Count);
-            errno = Errno.ECONNREFUSED; // as if nobody listened: the client learns nothing about other zones
-            return null;
+            return null; // as if nobody listened: the client learns nothing about other zones
         }
-        if (table.IsVirtual(address))
-        {
-            errno = Errno.ECONNREFUSED;
-            return null;
-        }
-        return destination; // not virtual: the node's own network
+        return snapshot.IsVirtual(address) ? null : destination; // not virtual: the node's own network
     }
 
     private static bool AllHttp(IReadOnlyList<ServerEntry> servers)

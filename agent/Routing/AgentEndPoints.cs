@@ -3,7 +3,7 @@ using System.Net.NetworkInformation;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Model;
 
-namespace AppSwitch.Agent.Interception;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// The agent's own listening ports, which apps may not dial: this node's REST port (TCP), gossip port (TCP and

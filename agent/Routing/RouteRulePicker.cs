@@ -1,7 +1,7 @@
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Rules;
 
-namespace AppSwitch.Agent.Interception;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// Applies Amalgam8 route rules at connect (L4): for a destination service with route rules, the highest-priority
@@ -10,33 +10,34 @@ namespace AppSwitch.Agent.Interception;
 /// Rules that match on headers need the HTTP relay and are passed over here. Backends with no reachable instance
 /// give up their share to the others; a rule none of whose backends has an instance refuses the connection.
 /// </summary>
-internal sealed class RouteRulePicker(ServiceTable table)
+internal static class RouteRulePicker
 {
     /// <summary>
     /// The instance chosen for <paramref name="client"/> (null: a client outside AppSwitch, which matches only rules
     /// without a source), or null: <paramref name="applied"/> false when no rule
     /// applies (resolve as usual), true when a rule applies but none of its backends has a reachable instance.
     /// </summary>
-    public ServerEntry? Pick(AppEntry? client, string service, int port, Transport transport, Func<ServerEntry, bool> reachable,
-        out Rule? applied)
+    public static ServerEntry? Pick(RoutingSnapshot snapshot, AppEntry? client, string service, int port, Transport transport,
+        Func<ServerEntry, bool> reachable, out Rule? applied)
     {
         applied = null;
-        var rules = table.Rules.RoutesFor(service);
+        var rules = snapshot.Rules.RoutesFor(service);
         if (rules.Count == 0) return null;
         foreach (var rule in rules)
         {
-            if (rule.Match?.Headers is { Count: > 0 } || !SourceMatches(rule.Match?.Source, client)) continue;
+            if (rule.Match?.Headers is { Count: > 0 } || !Matches(rule.Match?.Source, client, snapshot)) continue;
             applied = rule;
             break;
         }
-        return applied is null ? null : PickInstance(applied, service, port, transport, reachable);
+        return applied is null ? null : PickInstance(snapshot, applied, service, port, transport, reachable);
     }
 
     /// <summary>
     /// An instance of one of <paramref name="rule"/>'s backends, chosen by weight among the backends with a reachable
     /// instance (then uniformly among its instances); null when none has one. Shared with the HTTP relay, per request.
     /// </summary>
-    public ServerEntry? PickInstance(Rule rule, string service, int port, Transport transport, Func<ServerEntry, bool> reachable)
+    public static ServerEntry? PickInstance(RoutingSnapshot snapshot, Rule rule, string service, int port, Transport transport,
+        Func<ServerEntry, bool> reachable)
     {
         var backends = rule.Route!.Backends;
         var candidates = new List<ServerEntry>[backends.Count];
@@ -45,7 +46,7 @@ internal sealed class RouteRulePicker(ServiceTable table)
         for (var i = 0; i < backends.Count; i++)
         {
             var name = backends[i].Name ?? service;
-            var instances = table.ServersOfService(name, port, transport);
+            var instances = snapshot.ServersOfService(name, port, transport);
             candidates[i] = instances.Where(s => InstanceTags.HasAll(s.App.Labels, backends[i].Tags) && reachable(s)).ToList();
             if (candidates[i].Count == 0) weights[i] = 0;
             total += weights[i];
@@ -61,13 +62,11 @@ internal sealed class RouteRulePicker(ServiceTable table)
         return null;
     }
 
-    private bool SourceMatches(RuleSource? source, AppEntry? client) => Matches(source, client, table);
-
-    public static bool Matches(RuleSource? source, AppEntry? client, ServiceTable table)
+    public static bool Matches(RuleSource? source, AppEntry? client, RoutingSnapshot snapshot)
     {
         if (source is null) return true;
         if (client is null) return false;
-        var identity = SourceIdentity.Of(client, table);
+        var identity = SourceIdentity.Of(client, snapshot.Kubernetes);
         return (source.Name is null || source.Name == identity.Name) && InstanceTags.HasAll(identity.Tags, source.Tags);
     }
 

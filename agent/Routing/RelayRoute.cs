@@ -1,4 +1,4 @@
-namespace AppSwitch.Agent.Relay;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>Where a relay sends its connections; the actual endpoint is looked up in the table at accept time.</summary>
 public abstract record RelayRoute

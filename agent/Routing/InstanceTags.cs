@@ -1,4 +1,4 @@
-namespace AppSwitch.Agent.Interception;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// Amalgam8 tags over AppSwitch labels without building tag strings on the connect path: the tag `k=v` is the

@@ -1,6 +1,7 @@
+using AppSwitch.Agent.Kubernetes;
 using AppSwitch.Agent.Table;
 
-namespace AppSwitch.Agent.Interception;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// Who a connecting app is for a rule's `match.source`: its `--name` and labels — or, for an app started as a
@@ -9,13 +10,13 @@ namespace AppSwitch.Agent.Interception;
 /// </summary>
 internal readonly record struct SourceIdentity(string Name, IReadOnlyDictionary<string, string> Tags)
 {
-    public static SourceIdentity Of(AppEntry client, ServiceTable table) =>
-        PodIdentity(client, table) is { } identity
+    public static SourceIdentity Of(AppEntry client, KubernetesRegistryView kubernetes) =>
+        PodIdentity(client, kubernetes) is { } identity
             ? new SourceIdentity(identity.Service, identity.Labels)
             : new SourceIdentity(client.Name, client.Labels);
 
-    private static Kubernetes.KubePodIdentity? PodIdentity(AppEntry client, ServiceTable table) =>
-        client.KubernetesPodUid is { } uid ? table.Kubernetes.IdentityOfUid(uid)
-        : client.KubernetesPod is { } pod ? table.Kubernetes.IdentityOf(pod)
+    private static KubePodIdentity? PodIdentity(AppEntry client, KubernetesRegistryView kubernetes) =>
+        client.KubernetesPodUid is { } uid ? kubernetes.PodIdentitiesByUid.GetValueOrDefault(uid)
+        : client.KubernetesPod is { } pod ? kubernetes.Pods.GetValueOrDefault(pod)
         : null;
 }

@@ -3,25 +3,25 @@ using AppSwitch.Agent.Kubernetes.Mapping;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Rules;
 
-namespace AppSwitch.Agent.Interception;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// A connect to a Kubernetes Service's ClusterIP:port goes to one of its ready endpoints (pod ip:port): the one the
 /// Service's route rules choose (same rule choice and weights as <see cref="RouteRulePicker"/>, over the instances'
 /// tags), else any at random. No ready endpoint — or a rule none of whose backends has one — refuses the connect.
 /// </summary>
-internal sealed class KubernetesTargetPicker(ServiceTable table)
+internal static class KubernetesTargetPicker
 {
-    public IPEndPoint? Pick(AppEntry? client, KubeVirtualEndpoint service, out Rule? applied)
+    public static IPEndPoint? Pick(RoutingSnapshot snapshot, AppEntry? client, KubeVirtualEndpoint service, out Rule? applied)
     {
         applied = null;
         var backends = service.Backends;
         if (backends.Count == 0) return null;
-        if (table.Rules.HasRoutes)
+        if (snapshot.Rules.HasRoutes)
         {
-            foreach (var rule in table.Rules.RoutesFor(service.Service))
+            foreach (var rule in snapshot.Rules.RoutesFor(service.Service))
             {
-                if (rule.Match?.Headers is { Count: > 0 } || !RouteRulePicker.Matches(rule.Match?.Source, client, table)) continue;
+                if (rule.Match?.Headers is { Count: > 0 } || !RouteRulePicker.Matches(rule.Match?.Source, client, snapshot)) continue;
                 applied = rule;
                 return PickByRule(rule, service, backends);
             }

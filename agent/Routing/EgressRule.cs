@@ -2,7 +2,7 @@ using System.Net;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Table;
 
-namespace AppSwitch.Agent.Interception;
+namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// One `--egress-allow` entry: a network and optionally one port or port range, written `CIDR`, `CIDR:PORTS`,

@@ -1,0 +1,59 @@
+using AppSwitch.Agent.Table;
+
+namespace AppSwitch.Agent.Routing;
+
+/// <summary>
+/// Keeps the routing snapshot in force. A change of a source (table, rules, Kubernetes view) only marks the snapshot
+/// stale; the first read after it builds the next one (guarded: one builder at a time). So a burst of binds costs
+/// one build at the next connect, not one per bind, and a connect after a change sees it. Reads in the common case
+/// are one volatile field read: no lock on the connect path.
+/// </summary>
+internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
+{
+    private readonly ServiceTable _table;
+    private readonly EgressPolicy _egress;
+    private readonly Lock _build = new();
+    // Guards _changes and the publication of a built snapshot against a change that arrives while it is built.
+    private readonly Lock _publish = new();
+    private long _changes;
+    private volatile RoutingSnapshot? _current;
+
+    public RoutingSnapshotSource(ServiceTable table, EgressPolicy? egress = null)
+    {
+        _table = table;
+        _egress = egress ?? EgressPolicy.AllowAll;
+        table.RoutingChanged += Invalidate;
+        table.Rules.IndexChanged += Invalidate;
+        table.Kubernetes.Replaced += Invalidate;
+    }
+
+    public RoutingSnapshot Current => _current ?? Rebuild();
+
+    /// <summary>How many snapshots were built (for tests: a burst of changes without a read in between builds none).</summary>
+    public long Builds { get; private set; }
+
+    private void Invalidate()
+    {
+        lock (_publish)
+        {
+            _changes++;
+            _current = null;
+        }
+    }
+
+    private RoutingSnapshot Rebuild()
+    {
+        lock (_build)
+        {
+            if (_current is { } built) return built; // another reader built it meanwhile
+            long seen;
+            lock (_publish) seen = _changes;
+            // Read after `seen`: a change from here on bumps _changes, so this snapshot is not published as current.
+            var snapshot = RoutingSnapshot.Build(seen, _table.Image(), _table.Rules.Index, _table.Kubernetes.View, _egress);
+            Builds++;
+            lock (_publish)
+                if (_changes == seen) _current = snapshot;
+            return snapshot; // at least as new as the caller's read: every change before it is in
+        }
+    }
+}
