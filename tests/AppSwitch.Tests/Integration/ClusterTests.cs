@@ -15,7 +15,6 @@ namespace AppSwitch.Tests.Integration;
 /// profile: probe every 1 s, suspicion 4 s at this size — below 4 live members no confirmation is awaited —
 /// and a dead member is retried by push/pull every 30 s, which is what heals a partition).
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class ClusterTests(ITestOutputHelper output)
 {
     private const string Vip = VirtualIps.Server;

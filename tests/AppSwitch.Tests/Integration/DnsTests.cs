@@ -11,7 +11,7 @@ namespace AppSwitch.Tests.Integration;
 /// resolv.conf says so); the agent answers app and vservice names and forwards the rest. The upstream in these
 /// tests is always a stub server inside the node namespace (never the machine's resolver).
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(HostGlobalCollection.Name)]
 public sealed class DnsTests(ITestOutputHelper output)
 {
     private const int UpstreamPort = 5353;

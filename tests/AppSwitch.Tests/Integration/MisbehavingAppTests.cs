@@ -11,7 +11,6 @@ namespace AppSwitch.Tests.Integration;
 /// of clients or die in the middle of a connect (tests/helpers/misbehave.c). Each gets what the kernel would
 /// give it, and afterwards the agent still serves other applications.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class MisbehavingAppTests(ITestOutputHelper output)
 {
     private const string Port = "8080";

@@ -5,7 +5,6 @@ using Xunit.Abstractions;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>getsockname/getpeername inside apps return the virtual addresses, in the family the app used.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class SocketAddressTests(ITestOutputHelper output)
 {
     [Theory]

@@ -10,7 +10,6 @@ namespace AppSwitch.Tests.Integration;
 /// from. Each attack is the helper tests/helpers/socket_lock_attack.c; the server it aims at runs on a second
 /// node (n2) and prints every connection and datagram it gets.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class SocketLockTests(ITestOutputHelper output)
 {
     private const int TcpPort = 7001, UdpPort = 7002;
