@@ -51,7 +51,7 @@ public sealed class ContainmentTests(ITestOutputHelper output)
         var node = await SingleNode.StartAsync(output, agentFlags);
         try
         {
-            return new Setup(node, await HelperPrograms.BuildAsync("escape", node.Network.Temp.Path));
+            return new Setup(node, await HelperPrograms.BuildAsync("escape"));
         }
         catch
         {

@@ -88,7 +88,7 @@ public sealed class DnsTests(ITestOutputHelper output)
         // musl's resolver binds its UDP socket to 0.0.0.0:0 and then uses sendto, which the agent never sees.
         await using var node = await StartNodeAsync(output);
         var ip = await StartNamedServerAsync(node, "web", "x");
-        var resolve = await HelperPrograms.BuildAsync("resolve", node.Network.Temp.Path, isStatic: true, compiler: "musl-gcc");
+        var resolve = await HelperPrograms.BuildAsync("resolve", isStatic: true, compiler: "musl-gcc");
 
         foreach (var name in new[] { "web", "web.appswitch.local" })
         {

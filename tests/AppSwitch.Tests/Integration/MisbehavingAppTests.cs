@@ -29,7 +29,7 @@ public sealed class MisbehavingAppTests(ITestOutputHelper output)
         var node = await SingleNode.StartAsync(output);
         try
         {
-            var helper = await HelperPrograms.BuildAsync("misbehave", node.Network.Temp.Path);
+            var helper = await HelperPrograms.BuildAsync("misbehave");
             var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], [helper, "serve", Port]);
             await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:{Port}", server: server);
             return new Setup(node, helper);

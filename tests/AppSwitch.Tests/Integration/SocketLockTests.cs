@@ -29,7 +29,7 @@ public sealed class SocketLockTests(ITestOutputHelper output)
         try
         {
             var agent = await AgentProcess.StartAsync(network, network.Nodes[0], extraFlags: agentFlags);
-            var helper = await HelperPrograms.BuildAsync("socket_lock_attack", network.Temp.Path);
+            var helper = await HelperPrograms.BuildAsync("socket_lock_attack");
             var node2 = new NodeShell(network, network.Nodes[1], agent.SocketDir);
             var server = node2.Start(helper, "serve", TcpPort.ToString(), UdpPort.ToString());
             await server.WaitForOutputAsync(o => o.Contains("listening"), Timeout, "the server on n2 to listen");
