@@ -36,8 +36,13 @@ remove_leftovers() {
 }
 remove_leftovers
 
-results=$(mktemp -d /tmp/ax-test-results.XXXXXX)
-trap 'rm -rf "$results"' EXIT
+# AX_TEST_RESULTS=DIR keeps results.trx (per-case durations) there; by default it goes with the run.
+if [ -n "${AX_TEST_RESULTS:-}" ]; then
+    results=$AX_TEST_RESULTS; mkdir -p "$results" || exit 1; rm -f "$results/results.trx"
+else
+    results=$(mktemp -d /tmp/ax-test-results.XXXXXX)
+    trap 'rm -rf "$results"' EXIT
+fi
 
 # A test that hangs is killed (and counted) rather than stalling the run.
 dotnet test tests/AppSwitch.Tests --nologo --filter "$filter" \
