@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent test demo bench bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises install uninstall clean
+.PHONY: all deps build native cli agent test test-slow demo bench bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises install uninstall clean
 
 all: build
 
@@ -31,9 +31,14 @@ cli:
 agent:
 	$(DOTNET) publish agent/AppSwitch.Agent.csproj $(DOTNET_FLAGS) -o $(OUT)/lib/appswitch/agent
 
-# Every test: unit tests and the integration tests that run real programs in network namespaces (root).
+# Every test: unit tests and the integration tests that run real programs in network namespaces (root),
+# except the soak and partition tests (Category=Slow), which `make test` covers with a short version of each.
 test: build
 	bash tests/run-tests.sh
+
+# Only the soak and partition tests (Category=Slow): the long windows of what `make test` checks briefly.
+test-slow: build
+	bash tests/run-tests.sh --slow
 
 demo: build
 	bash tests/demo/demo.sh

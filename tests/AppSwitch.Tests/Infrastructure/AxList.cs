@@ -25,18 +25,20 @@ public sealed record AxList<T>
     }
 }
 
-/// <summary>The resources `ax get` lists, with the record type of each.</summary>
+/// <summary>The resources `ax get` lists (and GET /api/v1/RESOURCE serves), with the record type of each.</summary>
 public static class AxResources
 {
     public const string Apps = "apps";
     public const string Servers = "servers";
     public const string Sockets = "sockets";
     public const string Proxies = "proxies";
+    public const string Nodes = "nodes";
 
     public static string NameOf<T>() =>
         typeof(T) == typeof(AppRecord) ? Apps
         : typeof(T) == typeof(ServerRecord) ? Servers
         : typeof(T) == typeof(SocketRecord) ? Sockets
         : typeof(T) == typeof(ProxyRecord) ? Proxies
+        : typeof(T) == typeof(NodeRecord) ? Nodes
         : throw new ArgumentException($"no `ax get` resource for {typeof(T).Name}");
 }

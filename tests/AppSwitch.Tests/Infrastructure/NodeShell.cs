@@ -67,17 +67,13 @@ public sealed class NodeShell
     /// <summary>Runs `ax ARGS` (get, create, …) on the node.</summary>
     public Task<CommandResult> AxAsync(params string[] args) => RunAsync([RepoLayout.RequireAx(), .. args]);
 
-    /// <summary>`ax get RESOURCE -o json`, parsed; fails with the CLI's output when it does not succeed.</summary>
-    public async Task<List<T>> GetAsync<T>()
-    {
-        var result = await AxAsync("get", AxResources.NameOf<T>(), "-o", "json");
-        if (result.ExitCode != 0)
-            throw new Xunit.Sdk.XunitException($"`ax get {AxResources.NameOf<T>()} -o json` failed: {result.Describe()}");
-        try { return AxList<T>.Parse(result.StdOut).Items; }
-        catch (FormatException e) { throw new Xunit.Sdk.XunitException($"{e.Message}\n{result.Describe()}"); }
-    }
+    /// <summary>
+    /// The records `ax get RESOURCE -o json` lists, read from the node agent's api.sock (no process per poll);
+    /// fails with the agent's answer when it does not succeed.
+    /// </summary>
+    public Task<List<T>> GetAsync<T>() =>
+        AgentApi.ListAsync<T>(AdminSocketDirectory.ApiSocket(AgentProcess.AdminDirOf(SocketDir)));
 
-    /// <summary>Waits until `ax get servers` lists <paramref name="serviceAddr"/> (e.g. 198.18.0.1:80).</summary>
     /// <summary>Waits until `ax get apps` lists an app named <paramref name="name"/> (of any node); returns it.</summary>
     public async Task<AppRecord> WaitForAppAsync(string name, TimeSpan? timeout = null, RunningProcess? app = null,
         Func<string>? diagnostics = null)
@@ -91,6 +87,7 @@ public sealed class NodeShell
         return found!;
     }
 
+    /// <summary>Waits until `ax get servers` lists <paramref name="serviceAddr"/> (e.g. 198.18.0.1:80).</summary>
     public async Task<ServerRecord> WaitForServerAsync(string serviceAddr, TimeSpan? timeout = null,
         RunningProcess? server = null, int count = 1)
     {

@@ -59,8 +59,18 @@ public sealed class TestNetwork : IAsyncDisposable
     {
         if (!IsRoot())
             throw new InvalidOperationException("integration tests need root (network namespaces)");
+        RemoveLeftoversOnce();
         return new TestNetwork(nodeCount);
     }
+
+    // Thread-safe: parallel collections that create their first networks at once wait for one cleanup.
+    private static readonly Lazy<bool> LeftoversRemoved = new(() => { RemoveLeftovers(); return true; });
+
+    /// <summary>
+    /// <see cref="RemoveLeftovers"/> exactly once per test run, before the first network: every integration test
+    /// that makes namespaces, cgroups or /tmp/axt-* directories comes through <see cref="Create"/>.
+    /// </summary>
+    public static void RemoveLeftoversOnce() => _ = LeftoversRemoved.Value;
 
     /// <summary>Stopped (before the namespaces go) when the network is disposed.</summary>
     public T Own<T>(T resource) where T : IAsyncDisposable

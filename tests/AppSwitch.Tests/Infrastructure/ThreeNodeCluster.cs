@@ -81,15 +81,8 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
     public NodeShell Shell(int index) => new(Network, Agents[index]);
     public NodeShell Shell(AgentProcess agent) => new(Network, agent);
 
-    /// <summary>`ax get nodes -o json` on the node of <paramref name="agent"/>.</summary>
-    public async Task<List<NodeRecord>> NodesAsync(AgentProcess agent)
-    {
-        var result = await Shell(agent).AxAsync("get", "nodes", "-o", "json");
-        if (result.ExitCode != 0)
-            throw new Xunit.Sdk.XunitException($"`ax get nodes -o json` on {agent.Node.Name} failed: {result.Describe()}");
-        try { return AxList<NodeRecord>.Parse(result.StdOut).Items; }
-        catch (FormatException e) { throw new Xunit.Sdk.XunitException($"{e.Message}\n{result.Describe()}"); }
-    }
+    /// <summary>The members as `ax get nodes -o json` lists them on <paramref name="agent"/>'s node (GET /api/v1/nodes on its api.sock).</summary>
+    public Task<List<NodeRecord>> NodesAsync(AgentProcess agent) => AgentApi.ListAsync<NodeRecord>(agent.ApiSocket);
 
     /// <summary>`GET /api/v1/cluster/stats` on the agent's api.sock.</summary>
     public static async Task<ClusterStats> StatsAsync(AgentProcess agent)

@@ -10,7 +10,7 @@ namespace AppSwitch.Tests.Integration;
 /// mount; api.sock checks its peer with SO_PEERCRED (root or the socket group), even when someone opened the files
 /// up; an upgraded agent moves state left in the socket directory; in Kubernetes rules mode rule writes are refused.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(HostGlobalCollection.Name)]
 public sealed class AdminSocketTests(ITestOutputHelper output)
 {
     private const string OneRule = """{"rules":[{"id":"r1","destination":"web","route":{"backends":[{"tags":["v1"]}]}}]}""";

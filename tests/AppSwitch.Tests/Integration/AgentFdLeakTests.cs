@@ -8,7 +8,6 @@ namespace AppSwitch.Tests.Integration;
 /// Every failing connect costs the agent no fd: the node socket it made (or borrowed) is closed on each failure path,
 /// counted in /proc/AGENT/fd across many rounds. (An app gone between the trap and the answer: MisbehavingAppTests.)
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class AgentFdLeakTests(ITestOutputHelper output)
 {
     private const string Vip = "198.18.77.7";

@@ -10,7 +10,6 @@ namespace AppSwitch.Tests.Integration;
 /// agent on the same socket dir, established connections live on, servers are back in the table, calls
 /// made while no agent ran waited instead of failing, and new connections work.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class AgentRestartTests(ITestOutputHelper output)
 {
     private const string EchoIp = "198.18.0.3";

@@ -9,7 +9,6 @@ namespace AppSwitch.Tests.Integration;
 /// with one line on stderr that names the problem, and no stack trace. Table-driven: each table runs in one
 /// test and reports every row that is wrong.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class BadFlagTests(ITestOutputHelper output)
 {
     private sealed record Row(string[] Args, string Says, Dictionary<string, string>? Environment = null);

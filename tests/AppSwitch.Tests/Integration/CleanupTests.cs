@@ -7,7 +7,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>When an app exits, its entries leave the service table.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class CleanupTests(ITestOutputHelper output)
 {
     [Fact]

@@ -9,7 +9,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>Rules and services across three nodes: every node sees the same rule set; a rule is changed on its owner only.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class ClusterRuleTests(ITestOutputHelper output)
 {
     private static async Task<string> RulesJsonAsync(NodeShell shell)

@@ -6,7 +6,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>A vservice is created on one node and used from another; only its owner may delete it; it goes with its node.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class ClusterVServiceTests(ITestOutputHelper output)
 {
     private const string Vip = "198.18.9.1";

@@ -6,7 +6,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>Children, threads, several apps, slow and interrupted connects: the agent serves them all at once.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class ConcurrencyTests(ITestOutputHelper output)
 {
     /// <summary>An address on the test bridge that nobody has: ARP fails, so connect hangs ~3 s, then EHOSTUNREACH.</summary>

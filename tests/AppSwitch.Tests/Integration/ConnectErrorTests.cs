@@ -6,7 +6,6 @@ using Xunit.Abstractions;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>Connect failures reach the app at once and with the right errno.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class ConnectErrorTests(ITestOutputHelper output)
 {
     private const string PythonConnect = """

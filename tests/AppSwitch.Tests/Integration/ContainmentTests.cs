@@ -9,7 +9,6 @@ namespace AppSwitch.Tests.Integration;
 /// (tests/helpers/escape.c, the attacker). Where the kernel's answer is the reference, the same program runs
 /// without ax on the node first and the attack is shown to work there.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class ContainmentTests(ITestOutputHelper output)
 {
     private const string NodePort = "9100";
@@ -52,7 +51,7 @@ public sealed class ContainmentTests(ITestOutputHelper output)
         var node = await SingleNode.StartAsync(output, agentFlags);
         try
         {
-            return new Setup(node, await HelperPrograms.BuildAsync("escape", node.Network.Temp.Path));
+            return new Setup(node, await HelperPrograms.BuildAsync("escape"));
         }
         catch
         {

@@ -5,7 +5,6 @@ using Xunit.Abstractions;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>`ax daemon`: its flags, its health endpoint, its shutdown.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class DaemonTests(ITestOutputHelper output)
 {
     [Theory]

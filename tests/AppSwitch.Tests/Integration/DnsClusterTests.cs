@@ -7,7 +7,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>Names and automatic virtual IPs across nodes: a name started on one node resolves on another, and no two apps share a pool address.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class DnsClusterTests(ITestOutputHelper output)
 {
     [Fact]

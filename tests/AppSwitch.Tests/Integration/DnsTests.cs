@@ -11,7 +11,7 @@ namespace AppSwitch.Tests.Integration;
 /// resolv.conf says so); the agent answers app and vservice names and forwards the rest. The upstream in these
 /// tests is always a stub server inside the node namespace (never the machine's resolver).
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(HostGlobalCollection.Name)]
 public sealed class DnsTests(ITestOutputHelper output)
 {
     private const int UpstreamPort = 5353;
@@ -88,7 +88,7 @@ public sealed class DnsTests(ITestOutputHelper output)
         // musl's resolver binds its UDP socket to 0.0.0.0:0 and then uses sendto, which the agent never sees.
         await using var node = await StartNodeAsync(output);
         var ip = await StartNamedServerAsync(node, "web", "x");
-        var resolve = await HelperPrograms.BuildAsync("resolve", node.Network.Temp.Path, isStatic: true, compiler: "musl-gcc");
+        var resolve = await HelperPrograms.BuildAsync("resolve", isStatic: true, compiler: "musl-gcc");
 
         foreach (var name in new[] { "web", "web.appswitch.local" })
         {

@@ -10,7 +10,6 @@ namespace AppSwitch.Tests.Integration;
 /// `ax daemon --egress allow|deny --egress-allow CIDR[:PORTS]`: what an app may reach outside AppSwitch. The outside
 /// host is a second namespace of the test network running plain http servers (no agent there).
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class EgressTests(ITestOutputHelper output)
 {
     [Fact]

@@ -9,7 +9,6 @@ namespace AppSwitch.Tests.Integration;
 /// `--expose`: clients outside AppSwitch (a plain curl on the node) reach an app at a node port. On the app's
 /// own node the app's listening socket itself is bound there — no relay (other nodes: RelayTests).
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class ExposeTests(ITestOutputHelper output)
 {
     [Fact]

@@ -11,7 +11,6 @@ namespace AppSwitch.Tests.Integration;
 /// python clients under `ax run`, an agent with a 2 s idle timeout. Each failure answers its status, counts under its
 /// cause (`ax get proxies`) and names its side in the log.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class HttpRelayFailureTests(ITestOutputHelper output)
 {
     private const string Ip = "198.18.2.1";

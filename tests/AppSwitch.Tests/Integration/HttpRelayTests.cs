@@ -10,7 +10,6 @@ namespace AppSwitch.Tests.Integration;
 /// The L7 HTTP relay (issue 6 point 5): real HTTP/1.1 servers started as `http` instances of a named service,
 /// curl and python clients under `ax run`. The servers echo the `Via` field, which only the relay adds.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class HttpRelayTests(ITestOutputHelper output)
 {
     private const int Port = 9080;

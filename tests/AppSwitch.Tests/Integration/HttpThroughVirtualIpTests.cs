@@ -6,7 +6,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>Unmodified HTTP servers on a virtual IP, reached by unmodified clients, all under `ax run`.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class HttpThroughVirtualIpTests(ITestOutputHelper output)
 {
     private static readonly string[] ServerIp = ["--ip", VirtualIps.Server];

@@ -13,7 +13,7 @@ namespace AppSwitch.Tests.Integration;
 /// remove old) while every member stays alive; a node holding only the removed key, or no key at all, cannot
 /// join; the keyring survives a restart; `ax get nodes -o wide` shows the encryption; a keyless agent warns.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(TimingSensitiveCollection.Name)]
 public sealed partial class KeyRotationTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan RefusalTimeout = TimeSpan.FromSeconds(15);

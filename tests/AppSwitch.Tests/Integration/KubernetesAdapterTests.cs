@@ -15,7 +15,6 @@ namespace AppSwitch.Tests.Integration;
 /// node address on a port of its own (the slice says so), answering with its version. Apps under ax reach them
 /// through the Service's ClusterIP (from 198.18.0.0/15) and its DNS names.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
 {
     private static readonly string[] AdapterFlags = ["--discovery-adapter", "kubernetes", "--rules-adapter", "kubernetes"];

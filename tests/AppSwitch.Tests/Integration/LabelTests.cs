@@ -6,7 +6,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>Labels keep zones apart: a client reaches a server only if they share a label; refusal looks like a closed port.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class LabelTests(ITestOutputHelper output)
 {
     [Fact]

@@ -7,7 +7,7 @@ namespace AppSwitch.Tests.Integration;
 /// The static launcher against a scripted fake agent (tests/native/): every PLAN/READY/ERROR path, bad
 /// frames, --user, --interface, exit codes and dispatch — cases the real agent never produces.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(HostGlobalCollection.Name)]
 public sealed class LauncherProtocolScriptTests
 {
     [Fact]

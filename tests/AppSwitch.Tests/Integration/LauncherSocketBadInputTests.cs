@@ -13,7 +13,6 @@ namespace AppSwitch.Tests.Integration;
 /// itself and sends what a broken or hostile peer would; the agent answers with an ERROR frame naming the
 /// problem and closes, keeps no fd it was sent, and still runs a normal `ax run` afterwards.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class LauncherSocketBadInputTests(ITestOutputHelper output)
 {
     private const byte Run = 1, Plan = 2, Listener = 3, Error = 255;
@@ -119,7 +118,7 @@ public sealed class LauncherSocketBadInputTests(ITestOutputHelper output)
         var node = await SingleNode.StartAsync(output);
         try
         {
-            var helper = await HelperPrograms.BuildAsync("misbehave", node.Network.Temp.Path);
+            var helper = await HelperPrograms.BuildAsync("misbehave");
             var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], [helper, "serve", Port]);
             await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:{Port}", server: server);
             return node;

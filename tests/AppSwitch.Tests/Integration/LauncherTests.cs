@@ -5,7 +5,6 @@ using Xunit.Abstractions;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>What `ax run` itself does: the app's namespace, exit codes, and its errors.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class LauncherTests(ITestOutputHelper output)
 {
     [Fact]

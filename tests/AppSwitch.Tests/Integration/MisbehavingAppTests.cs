@@ -11,7 +11,6 @@ namespace AppSwitch.Tests.Integration;
 /// of clients or die in the middle of a connect (tests/helpers/misbehave.c). Each gets what the kernel would
 /// give it, and afterwards the agent still serves other applications.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class MisbehavingAppTests(ITestOutputHelper output)
 {
     private const string Port = "8080";
@@ -30,7 +29,7 @@ public sealed class MisbehavingAppTests(ITestOutputHelper output)
         var node = await SingleNode.StartAsync(output);
         try
         {
-            var helper = await HelperPrograms.BuildAsync("misbehave", node.Network.Temp.Path);
+            var helper = await HelperPrograms.BuildAsync("misbehave");
             var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], [helper, "serve", Port]);
             await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:{Port}", server: server);
             return new Setup(node, helper);

@@ -10,7 +10,6 @@ namespace AppSwitch.Tests.Integration;
 /// A server's node ip:port (as `ax get servers` shows it) is no side door: an app dialling it is decided exactly as
 /// one dialling the server's virtual ip:port (labels, route rules), on the server's node and on any other.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class NodeEndpointTests(ITestOutputHelper output)
 {
     [Fact]

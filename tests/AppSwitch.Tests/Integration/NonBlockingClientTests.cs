@@ -6,7 +6,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>Clients that connect with non-blocking sockets (EINPROGRESS, then poll) reach a virtual IP.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class NonBlockingClientTests(ITestOutputHelper output)
 {
     private const string NodeClient = """

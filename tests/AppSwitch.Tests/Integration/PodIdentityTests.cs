@@ -14,7 +14,7 @@ namespace AppSwitch.Tests.Integration;
 /// lists the pods with those UIDs. Route rules show whose source tags an app carries: helloworld answers v1 to
 /// everyone and v2 to Service tester's pods. An app in the intruder pod claiming to be the tester pod is the attack.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(HostGlobalCollection.Name)]
 public sealed class PodIdentityTests(ITestOutputHelper output)
 {
     private const string TesterPod = "tester-7d9f-xk2lp";

@@ -10,7 +10,6 @@ namespace AppSwitch.Tests.Integration;
 /// Issue 15 point 4: promises of the README that no other test would notice breaking, each checked as a user
 /// sees it. The README sentence is quoted above each test.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class ReadmePromiseTests(ITestOutputHelper output)
 {
     /// <summary>Prints the errno name of a blocking TCP connect to argv[1]:argv[2] ("connected" on success).</summary>

@@ -10,7 +10,6 @@ namespace AppSwitch.Tests.Integration;
 /// do it on reload) keeps its node port, so whatever points at the node port (a plain client, a proxy, a DNAT rule)
 /// still reaches it.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class RebindTests(ITestOutputHelper output)
 {
     // Listens on 9000, and when the file named by argv[1] appears, closes the listener and listens on 9000 again.

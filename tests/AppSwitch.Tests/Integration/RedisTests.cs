@@ -8,7 +8,6 @@ namespace AppSwitch.Tests.Integration;
 /// Redis: its server opens an IPv6-only listening socket beside the IPv4 one, and hiredis (redis-cli) learns
 /// the outcome of a non-blocking connect by calling connect() a second time.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class RedisTests(ITestOutputHelper output)
 {
     [Fact]

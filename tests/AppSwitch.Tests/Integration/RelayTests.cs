@@ -10,7 +10,6 @@ namespace AppSwitch.Tests.Integration;
 /// Relays: `--expose` naming another node or every node, and external vservices, reached by a plain curl in a
 /// node's namespace (no AppSwitch on the client side); `ax get proxies` lists them.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class RelayTests(ITestOutputHelper output)
 {
     private const string AppIp = "198.18.7.1";

@@ -8,7 +8,6 @@ namespace AppSwitch.Tests.Integration;
 /// Issue 3, point 3: the REST API of a running agent (TCP port and api.sock) answers garbage, unknown resources
 /// and wrong methods with an error status and a JSON message, or closes the connection; never a crash or a hang.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class RestApiBadInputTests(ITestOutputHelper output)
 {
     /// <summary>

@@ -12,7 +12,6 @@ namespace AppSwitch.Tests.Integration;
 /// --api-token-file (re-read when the file changes); without a token file the port serves health only; it listens
 /// on the node address only.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class RestPortAccessTests(ITestOutputHelper output)
 {
     private const string Rule = """{"rules":[{"id":"reroute","destination":"web","route":{"backends":[{"tags":["evil"]}]}}]}""";

@@ -6,7 +6,6 @@ using Xunit.Abstractions;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>Route rules applied at connect (L4): weights split connections (directly and through a vservice), source name picks a rule, no rule keeps today's path.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class RouteRuleTests(ITestOutputHelper output)
 {
     private const int Port = 7000;

@@ -10,7 +10,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>Amalgam8 rules on one node: ax create/get/delete rule, routes and actions, refusals, the REST API, restarts.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class RuleTests(ITestOutputHelper output)
 {
     private const string SplitAndFaults = """

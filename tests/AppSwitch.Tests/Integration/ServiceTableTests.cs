@@ -7,7 +7,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>`ax get apps|servers|sockets` show what runs, as tables and as JSON.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class ServiceTableTests(ITestOutputHelper output)
 {
     [Fact]

@@ -5,7 +5,6 @@ using Xunit.Abstractions;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>getsockname/getpeername inside apps return the virtual addresses, in the family the app used.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class SocketAddressTests(ITestOutputHelper output)
 {
     [Theory]
@@ -17,7 +16,7 @@ public sealed class SocketAddressTests(ITestOutputHelper output)
         string listenName, string acceptedName, string clientPeer)
     {
         await using var node = await SingleNode.StartAsync(output);
-        var helper = await HelperPrograms.BuildAsync("sockaddr_check", node.Network.Temp.Path);
+        var helper = await HelperPrograms.BuildAsync("sockaddr_check");
         var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], [helper, "server", bind, "80"]);
         await server.WaitForOutputAsync(o => o.Contains("listen-name"), TimeSpan.FromSeconds(30), "the helper server to listen");
         await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
@@ -47,7 +46,7 @@ public sealed class SocketAddressTests(ITestOutputHelper output)
     public async Task Client_getpeername_is_the_virtual_address_even_after_the_server_exited()
     {
         await using var node = await SingleNode.StartAsync(output);
-        var helper = await HelperPrograms.BuildAsync("sockaddr_check", node.Network.Temp.Path);
+        var helper = await HelperPrograms.BuildAsync("sockaddr_check");
         var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], [helper, "server", VirtualIps.Server, "80"]);
         var entry = await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
 

@@ -10,7 +10,6 @@ namespace AppSwitch.Tests.Integration;
 /// from. Each attack is the helper tests/helpers/socket_lock_attack.c; the server it aims at runs on a second
 /// node (n2) and prints every connection and datagram it gets.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class SocketLockTests(ITestOutputHelper output)
 {
     private const int TcpPort = 7001, UdpPort = 7002;
@@ -30,7 +29,7 @@ public sealed class SocketLockTests(ITestOutputHelper output)
         try
         {
             var agent = await AgentProcess.StartAsync(network, network.Nodes[0], extraFlags: agentFlags);
-            var helper = await HelperPrograms.BuildAsync("socket_lock_attack", network.Temp.Path);
+            var helper = await HelperPrograms.BuildAsync("socket_lock_attack");
             var node2 = new NodeShell(network, network.Nodes[1], agent.SocketDir);
             var server = node2.Start(helper, "serve", TcpPort.ToString(), UdpPort.ToString());
             await server.WaitForOutputAsync(o => o.Contains("listening"), Timeout, "the server on n2 to listen");

@@ -10,7 +10,7 @@ namespace AppSwitch.Tests.Integration;
 /// `--socket-group`, to that group. A user outside the group cannot run apps or read the table; a member can.
 /// The non-root user is `nobody` (group `nogroup`), switched to with runuser.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
+[Collection(HostGlobalCollection.Name)]
 public sealed class SocketSecurityTests(ITestOutputHelper output)
 {
     private const string User = "nobody";

@@ -9,7 +9,6 @@ namespace AppSwitch.Tests.Integration;
 /// (whether a program the app execs inherits the connection) and blocking mode — also when one fd number is
 /// reused with other flags, and when the connecting threads come and go.
 /// </summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class SwappedSocketFlagsTests(ITestOutputHelper output)
 {
     // For each (inheritable, blocking): connect on a fresh socket (the same fd number every time), then print

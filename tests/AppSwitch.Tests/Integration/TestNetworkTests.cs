@@ -4,7 +4,6 @@ using Xunit;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>The test network itself: nodes reach each other on the bridge, nothing else, and nothing is left afterwards.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class TestNetworkTests
 {
     [Fact]

@@ -6,7 +6,6 @@ using Xunit.Abstractions;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>UDP: a bound datagram server on a virtual IP answers a client that connected its socket.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class UdpTests(ITestOutputHelper output)
 {
     private const string EchoServer = """

@@ -7,7 +7,6 @@ using static AppSwitch.Tests.Infrastructure.RealPrograms;
 namespace AppSwitch.Tests.Integration;
 
 /// <summary>Virtual services on one node: load balancing over app backends, external backends, ports, delete, CLI and restart.</summary>
-[Collection(IntegrationCollection.Name)]
 public sealed class VServiceTests(ITestOutputHelper output)
 {
     private const string Vip = "198.18.9.1";
