@@ -100,8 +100,9 @@ internal sealed class SpliceEngine : IDisposable
     private void Finish(ulong token, SpliceConnection connection, bool reset)
     {
         if (token != 0) _connections.TryRemove(token, out _);
-        connection.Close(reset); // closing the fds takes them out of the epoll set
+        // Counted before the close: whoever sees the close (the client's RST) then also sees it counted.
         connection.Counters.Closed();
+        connection.Close(reset); // closing the fds takes them out of the epoll set
     }
 
     public void Dispose()

@@ -240,8 +240,11 @@ public sealed class LauncherSocketBadInputTests(ITestOutputHelper output)
             }
         }
         await AssertAgentStillServesAsync(node);
-        var apps = await node.Shell.GetAsync<AppSwitch.Common.Model.AppRecord>();
-        Assert.True(apps.Count == 1, "a half-finished launcher left an app entry: " + string.Join(", ", apps.Select(a => a.AppId)));
+        // Only the server stays: the curl above goes within moments of its exit, a half-finished launcher's entry never.
+        List<AppSwitch.Common.Model.AppRecord> apps = [];
+        await Eventually.UntilAsync(async () => (apps = await node.Shell.GetAsync<AppSwitch.Common.Model.AppRecord>()).Count == 1,
+            TimeSpan.FromSeconds(15), "only the server's app entry left",
+            () => "a half-finished launcher left an app entry: " + string.Join(", ", apps.Select(a => a.AppId)));
     }
 
     [Theory]
