@@ -31,6 +31,10 @@ public sealed class GossipNode : IAsyncDisposable
     private readonly Channel<MemberEvent> _events;
     private readonly List<Task> _loops = [];
     private readonly HashSet<IPAddress> _localAddresses;
+    private readonly PeerLogLimiter _unknownLog = new(TimeSpan.FromMinutes(1));
+    /// <summary>Test-only (a protocol above this build's): a message of a type no build knows yet, piggy-backed on
+    /// every probe, as the next release would send a new message type to older peers.</summary>
+    private readonly byte[]? _nextReleaseMessage;
     private int _fetchesInFlight;
     private long _nextReconnectMs;
     private long _nextKeyringAnnounceMs;
@@ -54,6 +58,8 @@ public sealed class GossipNode : IAsyncDisposable
             _ => Counters.EventDropped());
         _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger);
         _localAddresses = LocalAddresses(options.BindAddress, advertised.Address);
+        if (options.Protocol.Current > ProtocolVersions.Supported.Max)
+            _nextReleaseMessage = MessageCodec.Encode(new UnknownMessage((byte)(MessageTypes.Newest + 1), "protocol"u8.ToArray()));
         _nextReconnectMs = Environment.TickCount64 + (long)options.ReconnectInterval.TotalMilliseconds;
         Keyring = new GossipKeyring(options.NodeName, keyring, envelope, _keyringBroadcasts, LiveOtherMembers, options.KeyringChanged, logger);
     }
@@ -258,7 +264,7 @@ public sealed class GossipNode : IAsyncDisposable
 
     private static bool IsExchangeFailure(Exception e) =>
         e is SocketException or IOException or OperationCanceledException or GossipDecodeException or StreamRejectedException
-            or InvalidDataException or ObjectDisposedException;
+            or InvalidDataException or ObjectDisposedException or GossipVersionException;
 
     // ---- inbound -----------------------------------------------------------------------------------------
 
@@ -284,6 +290,12 @@ public sealed class GossipNode : IAsyncDisposable
             case Ack ack:
                 _acks.Acked(ack.Seq);
                 break;
+            case UnknownMessage unknown:
+                Counters.UnknownMessage();
+                if (_unknownLog.ShouldLog("type", from))
+                    _logger.LogInformation("Gossip: skipping messages of type {Type} from {Peer}: a newer protocol than this node's {Range}",
+                        unknown.Code, from, _options.Protocol);
+                break;
             case Alive or Suspect or Dead or StateNotice:
                 _membership.Handle(message);
                 break;
@@ -303,9 +315,16 @@ public sealed class GossipNode : IAsyncDisposable
         {
             case PushPull { Phase: PushPullPhase.Request } request:
             {
-                if (request.Sender != Name) _membership.Merge(request.Sender, request.Members, []);
+                // A protocol-1 peer sends no range and must get the reply in its format (no range either).
+                var ours = request.Versions is null ? (ProtocolRange?)null : _options.Protocol;
+                if (request.Sender != Name && !AcceptPeerProtocol(request.Sender, request.Versions, connection.Remote))
+                {
+                    await connection.WriteAsync(new PushPull(PushPullPhase.Reply, false, Name, [], [], ours), cancel).ConfigureAwait(false);
+                    break;
+                }
+                if (request.Sender != Name) _membership.Merge(request.Sender, request.Members, [], request.Versions ?? ProtocolVersions.Legacy);
                 var states = _membership.StatesNewerThan(request.Members, _options.MaxFrameSize / 2);
-                await connection.WriteAsync(new PushPull(PushPullPhase.Reply, false, Name, _membership.Digest(), states), cancel).ConfigureAwait(false);
+                await connection.WriteAsync(new PushPull(PushPullPhase.Reply, false, Name, _membership.Digest(), states, ours), cancel).ConfigureAwait(false);
                 var final = await connection.ReadAsync(cancel).ConfigureAwait(false);
                 if (final is not PushPull { Phase: PushPullPhase.Final } last) throw new GossipDecodeException($"expected the last push/pull frame, got {final.Type}");
                 if (request.Sender != Name) _membership.Merge(request.Sender, [], last.States);
@@ -325,6 +344,25 @@ public sealed class GossipNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Checks a push/pull peer's protocol range (null: a protocol-1 peer) against ours; logs what the two speak when
+    /// it is news, or why they cannot talk. False when there is no common version.
+    /// </summary>
+    private bool AcceptPeerProtocol(string peer, ProtocolRange? told, IPEndPoint at)
+    {
+        var theirs = told ?? ProtocolVersions.Legacy;
+        if (ProtocolVersions.Common(_options.Protocol, theirs) is not { } common)
+        {
+            _logger.LogWarning("Gossip: refusing {Peer} at {Address}: it speaks protocol {Theirs}, this node {Ours}; no common version",
+                peer, at, theirs, _options.Protocol);
+            return false;
+        }
+        if (_membership.ProtocolOf(peer) != theirs && theirs != _options.Protocol)
+            _logger.LogInformation("Gossip: {Peer} speaks protocol {Theirs}, this node {Ours}: version {Common} between them",
+                peer, theirs, _options.Protocol, common);
+        return true;
+    }
+
     // ---- outbound ----------------------------------------------------------------------------------------
 
     private int RetransmitLimit => ClusterTiming.RetransmitLimit(_options.RetransmitMultiplier, _membership.LiveCount);
@@ -341,6 +379,7 @@ public sealed class GossipNode : IAsyncDisposable
             extra.Add(second);
             budget -= second.Length + CompoundPartHeader;
         }
+        if (_nextReleaseMessage is not null) { extra.Add(_nextReleaseMessage); budget -= _nextReleaseMessage.Length + CompoundPartHeader; }
         extra.AddRange(_broadcasts.Take(budget, CompoundPartHeader, RetransmitLimit, MessageCodec.MaxCompoundParts - 1 - extra.Count));
         _udp.Send(to, extra.Count == 0 ? encoded : Compose(encoded, extra));
     }
@@ -539,19 +578,32 @@ public sealed class GossipNode : IAsyncDisposable
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         limit.CancelAfter(_options.TcpTimeout);
-        using var connection = await _tcp.ConnectAsync(peer, limit.Token).ConfigureAwait(false);
-        await connection.WriteAsync(new PushPull(PushPullPhase.Request, join, Name, _membership.Digest(), []), limit.Token).ConfigureAwait(false);
-        var answer = await connection.ReadAsync(limit.Token).ConfigureAwait(false);
+        try { return await PushPullAsync(peer, join, _options.Protocol, limit.Token).ConfigureAwait(false); }
+        catch (IOException e) when (!limit.IsCancellationRequested)
+        {
+            // A protocol-1 peer cannot decode the appended range and closes the connection: retry in its format.
+            _logger.LogDebug("Gossip: push/pull with {Peer} closed early ({Reason}); retrying as protocol 1", peer, e.Message);
+            return await PushPullAsync(peer, join, null, limit.Token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<string?> PushPullAsync(IPEndPoint peer, bool join, ProtocolRange? versions, CancellationToken cancel)
+    {
+        using var connection = await _tcp.ConnectAsync(peer, cancel).ConfigureAwait(false);
+        await connection.WriteAsync(new PushPull(PushPullPhase.Request, join, Name, _membership.Digest(), [], versions), cancel).ConfigureAwait(false);
+        var answer = await connection.ReadAsync(cancel).ConfigureAwait(false);
         if (answer is not PushPull { Phase: PushPullPhase.Reply } reply)
             throw new GossipDecodeException($"expected a push/pull reply, got {answer.Type}");
         if (reply.Sender == Name)
         {
-            await connection.WriteAsync(new PushPull(PushPullPhase.Final, join, Name, [], []), limit.Token).ConfigureAwait(false);
+            await connection.WriteAsync(new PushPull(PushPullPhase.Final, join, Name, [], [], versions), cancel).ConfigureAwait(false);
             return null;
         }
-        _membership.Merge(reply.Sender, reply.Members, reply.States);
+        if (!AcceptPeerProtocol(reply.Sender, reply.Versions, peer))
+            throw new GossipVersionException($"{reply.Sender} at {peer} speaks protocol {reply.Versions ?? ProtocolVersions.Legacy}, this node {_options.Protocol}");
+        _membership.Merge(reply.Sender, reply.Members, reply.States, reply.Versions ?? ProtocolVersions.Legacy);
         var states = _membership.StatesNewerThan(reply.Members, _options.MaxFrameSize / 2);
-        await connection.WriteAsync(new PushPull(PushPullPhase.Final, join, Name, [], states), limit.Token).ConfigureAwait(false);
+        await connection.WriteAsync(new PushPull(PushPullPhase.Final, join, Name, [], states, versions), cancel).ConfigureAwait(false);
         return reply.Sender;
     }
 

@@ -92,6 +92,10 @@ public sealed class GossipOptions
     /// <summary>The keyring this node starts with, or null for clear text.</summary>
     internal KeyringState? InitialKeyring => Keyring ?? (EncryptionKey is null ? null : KeyringState.Seed(EncryptionKey, NodeName));
 
+    /// <summary>The protocol versions this node speaks (see <see cref="ProtocolVersions"/>). Only tests change it: a
+    /// range one above <see cref="ProtocolVersions.Supported"/> plays the next release in version-skew tests.</summary>
+    internal ProtocolRange Protocol { get; set; } = ProtocolVersions.Supported;
+
     /// <summary>Events kept for a slow reader; the oldest are dropped beyond this (counted).</summary>
     public int EventCapacity { get; set; } = 65536;
 
@@ -130,6 +134,8 @@ public sealed class GossipOptions
         Check(EncryptionKey is null || EncryptionKey.Length is 16 or 24 or 32, "the encryption key must be 16, 24 or 32 bytes");
         Check(Keyring?.Problem() is null, $"the keyring is invalid: {Keyring?.Problem()}");
         Check(KeyringAnnounceInterval > TimeSpan.Zero, "the keyring announce interval must be positive");
+        Check(Protocol.IsValid && Protocol.Min <= ProtocolVersions.Supported.Max && Protocol.Max <= ProtocolVersions.Supported.Max + 1,
+            $"the protocol range {Protocol} is not one this build can speak");
         Check(EventCapacity >= 1 && MaxBroadcastQueue >= 16, "capacities out of range");
     }
 }

@@ -33,7 +33,7 @@ internal sealed class Membership
         _publish = publish;
         _logger = logger;
         _clock = clock ?? (() => Environment.TickCount64);
-        _self = new MemberState(name, address) { Incarnation = 1, Status = MemberStatus.Alive, StatusSinceMs = _clock() };
+        _self = new MemberState(name, address) { Incarnation = 1, Status = MemberStatus.Alive, StatusSinceMs = _clock(), Protocol = options.Protocol };
         _members.Add(name, _self);
         Broadcast(SelfAlive());
     }
@@ -323,7 +323,7 @@ internal sealed class Membership
     {
         lock (_lock)
             return _members.Values
-                .Select(m => new MemberDigest(m.Name, m.Address, m.Incarnation, m.Status, m.KnownVersion, m.HeldVersion))
+                .Select(m => new MemberDigest(m.Name, m.Address, m.Incarnation, m.Status, m.KnownVersion, m.HeldVersion, m.Protocol))
                 .ToList();
     }
 
@@ -348,11 +348,18 @@ internal sealed class Membership
         return blobs;
     }
 
+    /// <summary>The protocol range a member told (directly or through a digest), or null when unknown.</summary>
+    public ProtocolRange? ProtocolOf(string name)
+    {
+        lock (_lock) return _members.TryGetValue(name, out var m) ? m.Protocol : null;
+    }
+
     /// <summary>
     /// Merges a peer's view. As in memberlist, a member the peer believes dead is only suspected here (it
-    /// gets its own chance to refute); a departure is taken as is.
+    /// gets its own chance to refute); a departure is taken as is. <paramref name="senderProtocol"/> is the range
+    /// the sender itself announced (null: keep what is known).
     /// </summary>
-    public void Merge(string sender, IReadOnlyList<MemberDigest> members, IReadOnlyList<StateBlob> states)
+    public void Merge(string sender, IReadOnlyList<MemberDigest> members, IReadOnlyList<StateBlob> states, ProtocolRange? senderProtocol = null)
     {
         lock (_lock)
         {
@@ -369,6 +376,8 @@ internal sealed class Membership
                     if (e.KnownVersion > _self.KnownVersion && !_leaving) RaiseLocalVersionLocked(e.KnownVersion);
                 }
                 else if (_members.TryGetValue(e.Name, out var m) && m.IsLive) NoteVersion(m, e.KnownVersion);
+                if (e.Protocol is { } range && e.Name != _self.Name && _members.TryGetValue(e.Name, out var known) && e.Incarnation >= known.Incarnation)
+                    known.Protocol = range;
             }
             foreach (var b in states)
             {
@@ -379,6 +388,7 @@ internal sealed class Membership
                 }
                 if (_members.TryGetValue(b.Name, out var m) && m.IsLive && b.Version > m.HeldVersion) ApplyStateLocked(m, b.Version, b.State);
             }
+            if (senderProtocol is { } told && sender != _self.Name && _members.TryGetValue(sender, out var peer)) peer.Protocol = told;
         }
     }
 
