@@ -27,6 +27,7 @@ public sealed class GossipNode : IAsyncDisposable
     /// <summary>This node's keyring notice: gossiped in datagrams of its own (see <see cref="GossipRound"/>).</summary>
     private readonly BroadcastQueue _keyringBroadcasts = new(16);
     private readonly AckRegistry _acks = new();
+    private readonly MessageInbox _inbox;
     private readonly Membership _membership;
     private readonly Channel<MemberEvent> _events;
     private readonly List<Task> _loops = [];
@@ -53,6 +54,7 @@ public sealed class GossipNode : IAsyncDisposable
         _udp = new UdpTransport(udp, _gate, Counters, options.DropPacket, logger);
         _tcp = new StreamTransport(listener, _gate, Counters, options, logger);
         _broadcasts = new BroadcastQueue(options.MaxBroadcastQueue);
+        _inbox = new MessageInbox(options.HandoffQueueDepth, Counters);
         _events = Channel.CreateBounded<MemberEvent>(
             new BoundedChannelOptions(options.EventCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = false },
             _ => Counters.EventDropped());
@@ -170,6 +172,7 @@ public sealed class GossipNode : IAsyncDisposable
     {
         var stop = _stop.Token;
         _loops.Add(Task.Run(() => _udp.RunAsync(OnDatagram, stop)));
+        _loops.Add(Task.Run(() => _inbox.RunAsync(HandleQueued, stop)));
         _loops.Add(Task.Run(() => _tcp.RunAsync(OnConnectionAsync, stop)));
         _loops.Add(Task.Run(() => ProbeLoopAsync(stop)));
         _loops.Add(Task.Run(() => GossipLoopAsync(stop)));
@@ -296,16 +299,24 @@ public sealed class GossipNode : IAsyncDisposable
                     _logger.LogInformation("Gossip: skipping messages of type {Type} from {Peer}: a newer protocol than this node's {Range}",
                         unknown.Code, from, _options.Protocol);
                 break;
-            case Alive or Suspect or Dead or StateNotice:
-                _membership.Handle(message);
-                break;
-            case KeyringNotice notice:
-                Keyring.Handle(notice);
+            case Alive or Suspect or Dead or StateNotice or KeyringNotice:
+                _inbox.Post(message, from); // off the receive loop: probes and acks never wait for the membership lock
                 break;
             default:
                 _logger.LogDebug("Gossip: {Type} from {Peer} is not a datagram message", message.Type, from);
                 break;
         }
+    }
+
+    /// <summary>The inbox's handler: membership and keyring news, one at a time.</summary>
+    private void HandleQueued(GossipMessage message, IPEndPoint from)
+    {
+        try
+        {
+            if (message is KeyringNotice notice) Keyring.Handle(notice);
+            else _membership.Handle(message);
+        }
+        catch (Exception e) { _logger.LogError(e, "Gossip: handling {Type} from {Peer} failed", message.Type, from); }
     }
 
     private async Task OnConnectionAsync(StreamConnection connection, CancellationToken cancel)

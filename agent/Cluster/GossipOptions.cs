@@ -50,6 +50,8 @@ public sealed class GossipOptions
     /// <summary>Upper bound of queued broadcasts (the queue holds at most one membership and one state
     /// message per member anyway).</summary>
     public int MaxBroadcastQueue { get; set; } = 4096;
+    /// <summary>Membership messages waiting for the handler, off the receive loop (memberlist's HandoffQueueDepth).</summary>
+    public int HandoffQueueDepth { get; set; } = 1024;
 
     // Anti-entropy
     /// <summary>Full-state TCP exchange with a random member; scaled up above 32 members as memberlist does. Zero disables it.</summary>
@@ -136,6 +138,6 @@ public sealed class GossipOptions
         Check(KeyringAnnounceInterval > TimeSpan.Zero, "the keyring announce interval must be positive");
         Check(Protocol.IsValid && Protocol.Min <= ProtocolVersions.Supported.Max && Protocol.Max <= ProtocolVersions.Supported.Max + 1,
             $"the protocol range {Protocol} is not one this build can speak");
-        Check(EventCapacity >= 1 && MaxBroadcastQueue >= 16, "capacities out of range");
+        Check(EventCapacity >= 1 && MaxBroadcastQueue >= 16 && HandoffQueueDepth >= 16, "capacities out of range");
     }
 }

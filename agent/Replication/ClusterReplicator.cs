@@ -212,7 +212,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             Node = options.NodeName, Cluster = options.Cluster, Gossip = true, Encrypted = _gossip.Keyring.Enabled,
             MessagesSent = c.MessagesSent, BytesSent = c.BytesSent, MessagesReceived = c.MessagesReceived, BytesReceived = c.BytesReceived,
             DecodeFailures = c.DecodeFailures, AuthFailures = c.AuthFailures, WrongCluster = c.WrongCluster, EventsDropped = c.EventsDropped,
-            UnknownMessages = c.UnknownMessages,
+            UnknownMessages = c.UnknownMessages, InboxDropped = c.InboxDropped,
         };
     }
 
