@@ -28,6 +28,7 @@ public sealed class GossipNode : IAsyncDisposable
     private readonly BroadcastQueue _keyringBroadcasts = new(16);
     private readonly AckRegistry _acks = new();
     private readonly MessageInbox _inbox;
+    private readonly LocalHealth _health;
     private readonly Membership _membership;
     private readonly Channel<MemberEvent> _events;
     private readonly List<Task> _loops = [];
@@ -58,7 +59,9 @@ public sealed class GossipNode : IAsyncDisposable
         _events = Channel.CreateBounded<MemberEvent>(
             new BoundedChannelOptions(options.EventCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = false },
             _ => Counters.EventDropped());
-        _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger);
+        _health = new LocalHealth(options.AwarenessMaxMultiplier);
+        _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger,
+            refuted: () => ChangeHealth(1, "refuted a suspicion of this node"));
         _localAddresses = LocalAddresses(options.BindAddress, advertised.Address);
         if (options.Protocol.Current > ProtocolVersions.Supported.Max)
             _nextReleaseMessage = MessageCodec.Encode(new UnknownMessage((byte)(MessageTypes.Newest + 1), "protocol"u8.ToArray()));
@@ -82,6 +85,8 @@ public sealed class GossipNode : IAsyncDisposable
     /// <summary>Changes of other members, in order. Read it (or events are dropped beyond <see cref="GossipOptions.EventCapacity"/>).</summary>
     public ChannelReader<MemberEvent> Events => _events.Reader;
     public ulong LocalIncarnation => _membership.LocalIncarnation;
+    /// <summary>Lifeguard's local health score: 0 healthy; probes wait (score + 1) × longer.</summary>
+    public int LocalHealthScore => _health.Score;
     public ulong LocalStateVersion => _membership.LocalStateVersion;
 
     /// <summary>Every member this node knows, itself included, with dead and departed ones for a while.</summary>
@@ -286,10 +291,15 @@ public sealed class GossipNode : IAsyncDisposable
             {
                 ulong seq = _acks.NextSeq();
                 ulong original = request.Seq;
-                _acks.Forward(seq, () => SendUdp(from, new Ack(original)), Environment.TickCount64 + (long)_options.ProbeTimeout.TotalMilliseconds);
+                _acks.Forward(seq, () => SendUdp(from, new Ack(original)), Environment.TickCount64 + (long)_options.ProbeInterval.TotalMilliseconds);
                 SendUdp(request.TargetAddress, new Ping(seq, request.Target, Name));
+                if (request.WantsNack) _ = NackIfUnansweredAsync(seq, from, original);
                 break;
             }
+            case Nack nack:
+                Counters.NackReceived();
+                _acks.Nacked(nack.Seq);
+                break;
             case Ack ack:
                 _acks.Acked(ack.Seq);
                 break;
@@ -306,6 +316,25 @@ public sealed class GossipNode : IAsyncDisposable
                 _logger.LogDebug("Gossip: {Type} from {Peer} is not a datagram message", message.Type, from);
                 break;
         }
+    }
+
+    /// <summary>Lifeguard: tells the prober that the target did not answer us either, so its own path is fine.</summary>
+    private async Task NackIfUnansweredAsync(ulong seq, IPEndPoint prober, ulong original)
+    {
+        // 80% of the probe timeout: the prober counts nacks before its own probe interval ends.
+        try { await Task.Delay(_options.ProbeTimeout * 0.8, _stop.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) { return; }
+        if (_acks.IsPending(seq)) SendUdp(prober, new Nack(original));
+    }
+
+    private void ChangeHealth(int delta, string why)
+    {
+        var (before, after) = _health.Apply(delta);
+        if (before == after) return;
+        if (before == 0 || after == 0)
+            _logger.LogInformation("Gossip: local health score {Before} -> {After} ({Why}); probes wait {Factor}x the usual time",
+                before, after, why, after + 1);
+        else _logger.LogDebug("Gossip: local health score {Before} -> {After} ({Why})", before, after, why);
     }
 
     /// <summary>The inbox's handler: membership and keyring news, one at a time.</summary>
@@ -427,30 +456,37 @@ public sealed class GossipNode : IAsyncDisposable
 
     private async Task ProbeLoopAsync(CancellationToken stop)
     {
-        await StaggerAsync(_options.ProbeInterval, stop).ConfigureAwait(false);
-        using var timer = new PeriodicTimer(_options.ProbeInterval);
         try
         {
-            do
+            await StaggerAsync(_options.ProbeInterval, stop).ConfigureAwait(false);
+            while (true)
             {
+                long start = Environment.TickCount64;
                 try { await ProbeAsync(stop).ConfigureAwait(false); }
                 catch (Exception e) when (!stop.IsCancellationRequested) { _logger.LogError(e, "Gossip: probe failed unexpectedly"); }
-            } while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false));
+                // The interval stretches with the local health score (Lifeguard), measured from the probe's start.
+                long rest = (long)_health.Scale(_options.ProbeInterval).TotalMilliseconds - (Environment.TickCount64 - start);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, rest)), stop).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) { }
     }
 
     /// <summary>
     /// One SWIM probe: ping; after the probe timeout, ping-req through k members (and a TCP ping); no ack by
-    /// the end of the probe interval makes the target suspect.
+    /// the end of the probe interval makes the target suspect. Both times stretch with the local health score,
+    /// which an answered probe lowers and a failed one raises by the nacks that did not come (Lifeguard).
     /// </summary>
     private async Task ProbeAsync(CancellationToken stop)
     {
         var target = _membership.NextProbeTarget();
         if (target is null) return;
         long start = Environment.TickCount64;
+        var interval = _health.Scale(_options.ProbeInterval);
+        var timeout = _health.Scale(_options.ProbeTimeout);
         ulong seq = _acks.NextSeq();
-        var acked = _acks.Expect(seq, start + (long)_options.ProbeInterval.TotalMilliseconds * 2);
+        var acked = _acks.Expect(seq, start + (long)interval.TotalMilliseconds * 2);
+        int expectedNacks = 0;
         try
         {
             var ping = new Ping(seq, target.Name, Name);
@@ -461,15 +497,33 @@ public sealed class GossipNode : IAsyncDisposable
                 SendUdp(target.Address, ping, new Suspect(target.Name, target.Incarnation, Name));
             }
             else SendUdp(target.Address, ping);
-            if (await WithinAsync(acked, _options.ProbeTimeout, stop).ConfigureAwait(false)) return;
+            if (await WithinAsync(acked, timeout, stop).ConfigureAwait(false))
+            {
+                ChangeHealth(-1, "probe answered");
+                return;
+            }
 
             foreach (var helper in _membership.RandomPeers(_options.IndirectChecks, PeerChoice.Alive, exclude: target.Name))
-                SendUdp(helper.Address, new IndirectPing(seq, target.Name, target.Address, Name));
-            var remaining = _options.ProbeInterval - TimeSpan.FromMilliseconds(Environment.TickCount64 - start);
+            {
+                // Only a peer that said it speaks protocol 2 may get the appended nack flag.
+                bool nack = _membership.ProtocolOf(helper.Name) is { } range && ProtocolVersions.Common(_options.Protocol, range) >= ProtocolVersions.Nacks;
+                if (nack) expectedNacks++;
+                SendUdp(helper.Address, new IndirectPing(seq, target.Name, target.Address, Name, nack));
+            }
+            var remaining = interval - TimeSpan.FromMilliseconds(Environment.TickCount64 - start);
             if (remaining < TimeSpan.FromMilliseconds(1)) remaining = TimeSpan.FromMilliseconds(1);
             var anyAck = _options.TcpFallbackProbe ? FirstTrue(acked, TcpPingAsync(target, remaining, stop)) : acked;
             if (await WithinAsync(anyAck, remaining, stop).ConfigureAwait(false)) return;
             if (stop.IsCancellationRequested) return;
+            if (Environment.TickCount64 - start > (long)interval.TotalMilliseconds * 2)
+            {
+                // This node itself got no CPU for longer than the whole probe: the answers may be waiting unread.
+                ChangeHealth(1, "this node stalled during a probe");
+                return;
+            }
+            // Helpers that reached neither the target nor us with a nack point at this node's own trouble.
+            int missedNacks = expectedNacks > 0 ? expectedNacks - Math.Min(expectedNacks, _acks.NacksOf(seq)) : 1;
+            ChangeHealth(missedNacks, $"probe of {target.Name} failed, {missedNacks} nack(s) missing");
             _logger.LogDebug("Gossip: probe of {Member} at {Address} failed", target.Name, target.Address);
             _membership.SuspectFromProbe(target.Name, target.Incarnation);
         }
@@ -512,13 +566,20 @@ public sealed class GossipNode : IAsyncDisposable
     private async Task GossipLoopAsync(CancellationToken stop)
     {
         using var timer = new PeriodicTimer(_options.GossipInterval);
+        long lastTick = Environment.TickCount64;
         try
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
                 try
                 {
-                    _membership.Tick();
+                    // After a stretch without CPU the refutations that arrived meanwhile are still in the socket and
+                    // the inbox: give them a round before expiring suspicions on stale knowledge.
+                    long now = Environment.TickCount64;
+                    bool starved = now - lastTick > (long)_options.GossipInterval.TotalMilliseconds * 5;
+                    lastTick = now;
+                    if (starved) _logger.LogDebug("Gossip: the gossip loop ran late; suspicions expire from the next round");
+                    else _membership.Tick();
                     _acks.Expire(Environment.TickCount64);
                     StartFetches(stop);
                     MaybeReconnect(stop);

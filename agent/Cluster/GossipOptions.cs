@@ -38,6 +38,9 @@ public sealed class GossipOptions
     public int SuspicionMultiplier { get; set; } = 4;
     /// <summary>Upper bound of the timeout (Lifeguard), reduced by independent confirmations towards the minimum.</summary>
     public int SuspicionMaxTimeoutMultiplier { get; set; } = 6;
+    /// <summary>Lifeguard local health: probe timeout and interval stretch up to this many times on a node that misses
+    /// acks (memberlist: 8). 1 turns awareness off.</summary>
+    public int AwarenessMaxMultiplier { get; set; } = 8;
 
     // Dissemination
     public TimeSpan GossipInterval { get; set; } = TimeSpan.FromMilliseconds(200);
@@ -126,7 +129,7 @@ public sealed class GossipOptions
         Check(ProbeInterval > TimeSpan.Zero && ProbeTimeout > TimeSpan.Zero && ProbeTimeout < ProbeInterval,
             "the probe timeout must be positive and shorter than the probe interval");
         Check(IndirectChecks >= 0 && GossipNodes >= 1 && RetransmitMultiplier >= 1, "indirect checks, gossip nodes and retransmit multiplier out of range");
-        Check(SuspicionMultiplier >= 1 && SuspicionMaxTimeoutMultiplier >= 1, "suspicion multipliers must be at least 1");
+        Check(SuspicionMultiplier >= 1 && SuspicionMaxTimeoutMultiplier >= 1 && AwarenessMaxMultiplier >= 1, "suspicion and awareness multipliers must be at least 1");
         Check(GossipInterval > TimeSpan.Zero, "the gossip interval must be positive");
         Check(PushPullInterval >= TimeSpan.Zero && ReconnectInterval >= TimeSpan.Zero, "intervals must not be negative");
         Check(TcpTimeout > TimeSpan.Zero && JoinRetryInitial > TimeSpan.Zero && JoinRetryMax >= JoinRetryInitial, "timeouts out of range");

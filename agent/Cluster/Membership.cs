@@ -22,6 +22,8 @@ internal sealed class Membership
     private readonly Action<MemberEvent> _publish;
     private readonly ILogger _logger;
     private readonly Func<long> _clock;
+    /// <summary>Called (after the lock) when this node refutes a suspicion or death of itself: local health.</summary>
+    private readonly Action? _refuted;
     private readonly List<string> _probeOrder = [];
     private int _probeIndex;
     private bool _leaving;
@@ -29,8 +31,9 @@ internal sealed class Membership
     private volatile int _liveCount = 1;
 
     public Membership(string name, IPEndPoint address, GossipOptions options, BroadcastQueue broadcasts,
-        Action<MemberEvent> publish, ILogger logger, Func<long>? clock = null)
+        Action<MemberEvent> publish, ILogger logger, Func<long>? clock = null, Action? refuted = null)
     {
+        _refuted = refuted;
         _options = options;
         _broadcasts = broadcasts;
         _publish = publish;
@@ -209,6 +212,7 @@ internal sealed class Membership
 
     private void RefuteLocked(ulong incarnation)
     {
+        if (_refuted is not null) Defer(_refuted);
         _self.Incarnation = Math.Max(_self.Incarnation, incarnation) + 1;
         Broadcast(SelfAlive());
     }

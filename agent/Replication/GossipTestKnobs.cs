@@ -13,8 +13,18 @@ internal static class GossipTestKnobs
     /// <summary>Speak one protocol version above this build's (and send a message type no build knows).</summary>
     public const string ProtocolMax = "AX_GOSSIP_TEST_PROTOCOL_MAX";
 
+    /// <summary>Lifeguard's local health awareness multiplier (1 = off), to compare a starved agent with and without it.</summary>
+    public const string AwarenessMax = "AX_GOSSIP_TEST_AWARENESS_MAX";
+
     public static void Apply(GossipOptions options, ILogger logger)
     {
+        if (Environment.GetEnvironmentVariable(AwarenessMax) is { Length: > 0 } awareness)
+        {
+            if (!int.TryParse(awareness, out var multiplier) || multiplier is < 1 or > 64)
+                throw new ArgumentException($"{AwarenessMax} must be 1 to 64, not '{awareness}'");
+            options.AwarenessMaxMultiplier = multiplier;
+            logger.LogWarning("Test knob {Knob}: local health awareness multiplier {Multiplier}", AwarenessMax, multiplier);
+        }
         if (Environment.GetEnvironmentVariable(ProtocolMax) is { Length: > 0 } text)
         {
             if (!byte.TryParse(text, out var max) || max != ProtocolVersions.Supported.Max + 1)
