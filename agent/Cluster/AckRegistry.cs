@@ -10,6 +10,7 @@ internal sealed class AckRegistry
         public TaskCompletionSource<bool>? Probe;
         public Action? Forward;
         public long DeadlineMs;
+        public int Nacks;
     }
 
     private readonly ConcurrentDictionary<ulong, Waiter> _waiters = new();
@@ -33,6 +34,17 @@ internal sealed class AckRegistry
         waiter.Probe?.TrySetResult(true);
         waiter.Forward?.Invoke();
     }
+
+    /// <summary>A helper of an indirect probe did not reach the target (Lifeguard nack).</summary>
+    public void Nacked(ulong seq)
+    {
+        if (_waiters.TryGetValue(seq, out var waiter)) Interlocked.Increment(ref waiter.Nacks);
+    }
+
+    public int NacksOf(ulong seq) => _waiters.TryGetValue(seq, out var waiter) ? Volatile.Read(ref waiter.Nacks) : 0;
+
+    /// <summary>True while the ack of <paramref name="seq"/> has neither arrived nor expired.</summary>
+    public bool IsPending(ulong seq) => _waiters.ContainsKey(seq);
 
     public void Abandon(ulong seq)
     {

@@ -7,7 +7,7 @@ namespace AppSwitch.Agent.Cluster;
 public sealed class GossipCounters
 {
     private long _messagesSent, _bytesSent, _messagesReceived, _bytesReceived;
-    private long _decodeFailures, _authFailures, _wrongCluster, _droppedByFilter, _eventsDropped;
+    private long _decodeFailures, _authFailures, _wrongCluster, _droppedByFilter, _eventsDropped, _unknownMessages, _inboxDropped, _nacksReceived;
 
     public long MessagesSent => Volatile.Read(ref _messagesSent);
     public long BytesSent => Volatile.Read(ref _bytesSent);
@@ -23,6 +23,12 @@ public sealed class GossipCounters
     public long DroppedByFilter => Volatile.Read(ref _droppedByFilter);
     /// <summary>Events dropped because nobody read <see cref="GossipNode.Events"/> fast enough.</summary>
     public long EventsDropped => Volatile.Read(ref _eventsDropped);
+    /// <summary>Messages of a type newer than this node (from a peer of a newer protocol version): skipped.</summary>
+    public long UnknownMessages => Volatile.Read(ref _unknownMessages);
+    /// <summary>Membership messages dropped because the handler fell behind the receive loop (see <see cref="GossipOptions.HandoffQueueDepth"/>).</summary>
+    public long InboxDropped => Volatile.Read(ref _inboxDropped);
+    /// <summary>Lifeguard nacks: helpers of this node's indirect probes that did not reach the target either.</summary>
+    public long NacksReceived => Volatile.Read(ref _nacksReceived);
 
     internal void Sent(int bytes) { Interlocked.Increment(ref _messagesSent); Interlocked.Add(ref _bytesSent, bytes); }
     internal void Received(int bytes) { Interlocked.Increment(ref _messagesReceived); Interlocked.Add(ref _bytesReceived, bytes); }
@@ -31,9 +37,12 @@ public sealed class GossipCounters
     internal void WrongClusterRejected() => Interlocked.Increment(ref _wrongCluster);
     internal void DroppedFilter() => Interlocked.Increment(ref _droppedByFilter);
     internal void EventDropped() => Interlocked.Increment(ref _eventsDropped);
+    internal void UnknownMessage() => Interlocked.Increment(ref _unknownMessages);
+    internal void InboxDrop() => Interlocked.Increment(ref _inboxDropped);
+    internal void NackReceived() => Interlocked.Increment(ref _nacksReceived);
 
     public override string ToString() =>
         $"sent {MessagesSent} msgs/{BytesSent} B, received {MessagesReceived} msgs/{BytesReceived} B, " +
         $"decode failures {DecodeFailures}, auth failures {AuthFailures}, wrong cluster {WrongCluster}, " +
-        $"filtered {DroppedByFilter}, events dropped {EventsDropped}";
+        $"filtered {DroppedByFilter}, events dropped {EventsDropped}, unknown messages {UnknownMessages}, inbox dropped {InboxDropped}, nacks received {NacksReceived}";
 }

@@ -17,6 +17,14 @@ internal enum MessageType : byte
     StateRequest = 10,
     StateResponse = 11,
     KeyringNotice = 12,
+    Nack = 13,
+}
+
+internal static class MessageTypes
+{
+    /// <summary>The newest type this build knows. Types are append-only: a higher one comes from a newer peer and is
+    /// skipped as an <see cref="UnknownMessage"/>; 0 is never a type.</summary>
+    public const MessageType Newest = MessageType.Nack;
 }
 
 internal abstract record GossipMessage
@@ -30,8 +38,9 @@ internal sealed record Ping(ulong Seq, string Target, string Source) : GossipMes
     public override MessageType Type => MessageType.Ping;
 }
 
-/// <summary>Please ping <see cref="Target"/> for me and forward its ack with my <see cref="Seq"/>.</summary>
-internal sealed record IndirectPing(ulong Seq, string Target, IPEndPoint TargetAddress, string Source) : GossipMessage
+/// <summary>Please ping <see cref="Target"/> for me and forward its ack with my <see cref="Seq"/>; with
+/// <see cref="WantsNack"/> (protocol 2, an appended field) also tell me when it did not answer in time.</summary>
+internal sealed record IndirectPing(ulong Seq, string Target, IPEndPoint TargetAddress, string Source, bool WantsNack = false) : GossipMessage
 {
     public override MessageType Type => MessageType.IndirectPing;
 }
@@ -39,6 +48,19 @@ internal sealed record IndirectPing(ulong Seq, string Target, IPEndPoint TargetA
 internal sealed record Ack(ulong Seq) : GossipMessage
 {
     public override MessageType Type => MessageType.Ack;
+}
+
+/// <summary>Lifeguard: the helper of an indirect probe did not hear from the target in time, so the prober knows its
+/// own path works (the target failed, not the prober).</summary>
+internal sealed record Nack(ulong Seq) : GossipMessage
+{
+    public override MessageType Type => MessageType.Nack;
+}
+
+/// <summary>A message of a type newer than this node (see <see cref="MessageTypes.Newest"/>): counted and skipped.</summary>
+internal sealed record UnknownMessage(byte Code, byte[] Body) : GossipMessage
+{
+    public override MessageType Type => (MessageType)Code;
 }
 
 /// <summary>The member is alive at this incarnation and address; <see cref="StateVersion"/> is its latest state version.</summary>
@@ -82,13 +104,17 @@ internal enum PushPullPhase : byte
 }
 
 /// <summary>One member as a node sees it: <see cref="KnownVersion"/> is the newest state version heard of,
-/// <see cref="HeldVersion"/> the version of the state it holds (0 = none).</summary>
-internal sealed record MemberDigest(string Name, IPEndPoint Address, ulong Incarnation, MemberStatus Status, ulong KnownVersion, ulong HeldVersion);
+/// <see cref="HeldVersion"/> the version of the state it holds (0 = none), <see cref="Protocol"/> its protocol range
+/// when known (sent from protocol 2 on).</summary>
+internal sealed record MemberDigest(string Name, IPEndPoint Address, ulong Incarnation, MemberStatus Status, ulong KnownVersion, ulong HeldVersion,
+    ProtocolRange? Protocol = null);
 
 internal sealed record StateBlob(string Name, ulong Version, byte[] State);
 
-/// <summary>Anti-entropy over TCP, three frames on one connection (see <see cref="PushPullPhase"/>).</summary>
-internal sealed record PushPull(PushPullPhase Phase, bool Join, string Sender, IReadOnlyList<MemberDigest> Members, IReadOnlyList<StateBlob> States) : GossipMessage
+/// <summary>Anti-entropy over TCP, three frames on one connection (see <see cref="PushPullPhase"/>).
+/// <see cref="Versions"/> is the sender's protocol range (null from a protocol-1 peer).</summary>
+internal sealed record PushPull(PushPullPhase Phase, bool Join, string Sender, IReadOnlyList<MemberDigest> Members, IReadOnlyList<StateBlob> States,
+    ProtocolRange? Versions = null) : GossipMessage
 {
     public override MessageType Type => MessageType.PushPull;
 }

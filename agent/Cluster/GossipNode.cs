@@ -27,10 +27,16 @@ public sealed class GossipNode : IAsyncDisposable
     /// <summary>This node's keyring notice: gossiped in datagrams of its own (see <see cref="GossipRound"/>).</summary>
     private readonly BroadcastQueue _keyringBroadcasts = new(16);
     private readonly AckRegistry _acks = new();
+    private readonly MessageInbox _inbox;
+    private readonly LocalHealth _health;
     private readonly Membership _membership;
     private readonly Channel<MemberEvent> _events;
     private readonly List<Task> _loops = [];
     private readonly HashSet<IPAddress> _localAddresses;
+    private readonly PeerLogLimiter _unknownLog = new(TimeSpan.FromMinutes(1));
+    /// <summary>Test-only (a protocol above this build's): a message of a type no build knows yet, piggy-backed on
+    /// every probe, as the next release would send a new message type to older peers.</summary>
+    private readonly byte[]? _nextReleaseMessage;
     private int _fetchesInFlight;
     private long _nextReconnectMs;
     private long _nextKeyringAnnounceMs;
@@ -49,11 +55,16 @@ public sealed class GossipNode : IAsyncDisposable
         _udp = new UdpTransport(udp, _gate, Counters, options.DropPacket, logger);
         _tcp = new StreamTransport(listener, _gate, Counters, options, logger);
         _broadcasts = new BroadcastQueue(options.MaxBroadcastQueue);
+        _inbox = new MessageInbox(options.HandoffQueueDepth, Counters);
         _events = Channel.CreateBounded<MemberEvent>(
             new BoundedChannelOptions(options.EventCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = false },
             _ => Counters.EventDropped());
-        _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger);
+        _health = new LocalHealth(options.AwarenessMaxMultiplier);
+        _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger,
+            refuted: () => ChangeHealth(1, "refuted a suspicion of this node"));
         _localAddresses = LocalAddresses(options.BindAddress, advertised.Address);
+        if (options.Protocol.Current > ProtocolVersions.Supported.Max)
+            _nextReleaseMessage = MessageCodec.Encode(new UnknownMessage((byte)(MessageTypes.Newest + 1), "protocol"u8.ToArray()));
         _nextReconnectMs = Environment.TickCount64 + (long)options.ReconnectInterval.TotalMilliseconds;
         Keyring = new GossipKeyring(options.NodeName, keyring, envelope, _keyringBroadcasts, LiveOtherMembers, options.KeyringChanged, logger);
     }
@@ -74,6 +85,8 @@ public sealed class GossipNode : IAsyncDisposable
     /// <summary>Changes of other members, in order. Read it (or events are dropped beyond <see cref="GossipOptions.EventCapacity"/>).</summary>
     public ChannelReader<MemberEvent> Events => _events.Reader;
     public ulong LocalIncarnation => _membership.LocalIncarnation;
+    /// <summary>Lifeguard's local health score: 0 healthy; probes wait (score + 1) × longer.</summary>
+    public int LocalHealthScore => _health.Score;
     public ulong LocalStateVersion => _membership.LocalStateVersion;
 
     /// <summary>Every member this node knows, itself included, with dead and departed ones for a while.</summary>
@@ -164,6 +177,7 @@ public sealed class GossipNode : IAsyncDisposable
     {
         var stop = _stop.Token;
         _loops.Add(Task.Run(() => _udp.RunAsync(OnDatagram, stop)));
+        _loops.Add(Task.Run(() => _inbox.RunAsync(HandleQueued, stop)));
         _loops.Add(Task.Run(() => _tcp.RunAsync(OnConnectionAsync, stop)));
         _loops.Add(Task.Run(() => ProbeLoopAsync(stop)));
         _loops.Add(Task.Run(() => GossipLoopAsync(stop)));
@@ -258,7 +272,7 @@ public sealed class GossipNode : IAsyncDisposable
 
     private static bool IsExchangeFailure(Exception e) =>
         e is SocketException or IOException or OperationCanceledException or GossipDecodeException or StreamRejectedException
-            or InvalidDataException or ObjectDisposedException;
+            or InvalidDataException or ObjectDisposedException or GossipVersionException;
 
     // ---- inbound -----------------------------------------------------------------------------------------
 
@@ -277,23 +291,61 @@ public sealed class GossipNode : IAsyncDisposable
             {
                 ulong seq = _acks.NextSeq();
                 ulong original = request.Seq;
-                _acks.Forward(seq, () => SendUdp(from, new Ack(original)), Environment.TickCount64 + (long)_options.ProbeTimeout.TotalMilliseconds);
+                _acks.Forward(seq, () => SendUdp(from, new Ack(original)), Environment.TickCount64 + (long)_options.ProbeInterval.TotalMilliseconds);
                 SendUdp(request.TargetAddress, new Ping(seq, request.Target, Name));
+                if (request.WantsNack) _ = NackIfUnansweredAsync(seq, from, original);
                 break;
             }
+            case Nack nack:
+                Counters.NackReceived();
+                _acks.Nacked(nack.Seq);
+                break;
             case Ack ack:
                 _acks.Acked(ack.Seq);
                 break;
-            case Alive or Suspect or Dead or StateNotice:
-                _membership.Handle(message);
+            case UnknownMessage unknown:
+                Counters.UnknownMessage();
+                if (_unknownLog.ShouldLog("type", from))
+                    _logger.LogInformation("Gossip: skipping messages of type {Type} from {Peer}: a newer protocol than this node's {Range}",
+                        unknown.Code, from, _options.Protocol);
                 break;
-            case KeyringNotice notice:
-                Keyring.Handle(notice);
+            case Alive or Suspect or Dead or StateNotice or KeyringNotice:
+                _inbox.Post(message, from); // off the receive loop: probes and acks never wait for the membership lock
                 break;
             default:
                 _logger.LogDebug("Gossip: {Type} from {Peer} is not a datagram message", message.Type, from);
                 break;
         }
+    }
+
+    /// <summary>Lifeguard: tells the prober that the target did not answer us either, so its own path is fine.</summary>
+    private async Task NackIfUnansweredAsync(ulong seq, IPEndPoint prober, ulong original)
+    {
+        // 80% of the probe timeout: the prober counts nacks before its own probe interval ends.
+        try { await Task.Delay(_options.ProbeTimeout * 0.8, _stop.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) { return; }
+        if (_acks.IsPending(seq)) SendUdp(prober, new Nack(original));
+    }
+
+    private void ChangeHealth(int delta, string why)
+    {
+        var (before, after) = _health.Apply(delta);
+        if (before == after) return;
+        if (before == 0 || after == 0)
+            _logger.LogInformation("Gossip: local health score {Before} -> {After} ({Why}); probes wait {Factor}x the usual time",
+                before, after, why, after + 1);
+        else _logger.LogDebug("Gossip: local health score {Before} -> {After} ({Why})", before, after, why);
+    }
+
+    /// <summary>The inbox's handler: membership and keyring news, one at a time.</summary>
+    private void HandleQueued(GossipMessage message, IPEndPoint from)
+    {
+        try
+        {
+            if (message is KeyringNotice notice) Keyring.Handle(notice);
+            else _membership.Handle(message);
+        }
+        catch (Exception e) { _logger.LogError(e, "Gossip: handling {Type} from {Peer} failed", message.Type, from); }
     }
 
     private async Task OnConnectionAsync(StreamConnection connection, CancellationToken cancel)
@@ -303,9 +355,16 @@ public sealed class GossipNode : IAsyncDisposable
         {
             case PushPull { Phase: PushPullPhase.Request } request:
             {
-                if (request.Sender != Name) _membership.Merge(request.Sender, request.Members, []);
+                // A protocol-1 peer sends no range and must get the reply in its format (no range either).
+                var ours = request.Versions is null ? (ProtocolRange?)null : _options.Protocol;
+                if (request.Sender != Name && !AcceptPeerProtocol(request.Sender, request.Versions, connection.Remote))
+                {
+                    await connection.WriteAsync(new PushPull(PushPullPhase.Reply, false, Name, [], [], ours), cancel).ConfigureAwait(false);
+                    break;
+                }
+                if (request.Sender != Name) _membership.Merge(request.Sender, request.Members, [], request.Versions ?? ProtocolVersions.Legacy);
                 var states = _membership.StatesNewerThan(request.Members, _options.MaxFrameSize / 2);
-                await connection.WriteAsync(new PushPull(PushPullPhase.Reply, false, Name, _membership.Digest(), states), cancel).ConfigureAwait(false);
+                await connection.WriteAsync(new PushPull(PushPullPhase.Reply, false, Name, _membership.Digest(), states, ours), cancel).ConfigureAwait(false);
                 var final = await connection.ReadAsync(cancel).ConfigureAwait(false);
                 if (final is not PushPull { Phase: PushPullPhase.Final } last) throw new GossipDecodeException($"expected the last push/pull frame, got {final.Type}");
                 if (request.Sender != Name) _membership.Merge(request.Sender, [], last.States);
@@ -325,6 +384,25 @@ public sealed class GossipNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Checks a push/pull peer's protocol range (null: a protocol-1 peer) against ours; logs what the two speak when
+    /// it is news, or why they cannot talk. False when there is no common version.
+    /// </summary>
+    private bool AcceptPeerProtocol(string peer, ProtocolRange? told, IPEndPoint at)
+    {
+        var theirs = told ?? ProtocolVersions.Legacy;
+        if (ProtocolVersions.Common(_options.Protocol, theirs) is not { } common)
+        {
+            _logger.LogWarning("Gossip: refusing {Peer} at {Address}: it speaks protocol {Theirs}, this node {Ours}; no common version",
+                peer, at, theirs, _options.Protocol);
+            return false;
+        }
+        if (_membership.ProtocolOf(peer) != theirs && theirs != _options.Protocol)
+            _logger.LogInformation("Gossip: {Peer} speaks protocol {Theirs}, this node {Ours}: version {Common} between them",
+                peer, theirs, _options.Protocol, common);
+        return true;
+    }
+
     // ---- outbound ----------------------------------------------------------------------------------------
 
     private int RetransmitLimit => ClusterTiming.RetransmitLimit(_options.RetransmitMultiplier, _membership.LiveCount);
@@ -341,6 +419,7 @@ public sealed class GossipNode : IAsyncDisposable
             extra.Add(second);
             budget -= second.Length + CompoundPartHeader;
         }
+        if (_nextReleaseMessage is not null) { extra.Add(_nextReleaseMessage); budget -= _nextReleaseMessage.Length + CompoundPartHeader; }
         extra.AddRange(_broadcasts.Take(budget, CompoundPartHeader, RetransmitLimit, MessageCodec.MaxCompoundParts - 1 - extra.Count));
         _udp.Send(to, extra.Count == 0 ? encoded : Compose(encoded, extra));
     }
@@ -377,30 +456,37 @@ public sealed class GossipNode : IAsyncDisposable
 
     private async Task ProbeLoopAsync(CancellationToken stop)
     {
-        await StaggerAsync(_options.ProbeInterval, stop).ConfigureAwait(false);
-        using var timer = new PeriodicTimer(_options.ProbeInterval);
         try
         {
-            do
+            await StaggerAsync(_options.ProbeInterval, stop).ConfigureAwait(false);
+            while (true)
             {
+                long start = Environment.TickCount64;
                 try { await ProbeAsync(stop).ConfigureAwait(false); }
                 catch (Exception e) when (!stop.IsCancellationRequested) { _logger.LogError(e, "Gossip: probe failed unexpectedly"); }
-            } while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false));
+                // The interval stretches with the local health score (Lifeguard), measured from the probe's start.
+                long rest = (long)_health.Scale(_options.ProbeInterval).TotalMilliseconds - (Environment.TickCount64 - start);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, rest)), stop).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) { }
     }
 
     /// <summary>
     /// One SWIM probe: ping; after the probe timeout, ping-req through k members (and a TCP ping); no ack by
-    /// the end of the probe interval makes the target suspect.
+    /// the end of the probe interval makes the target suspect. Both times stretch with the local health score,
+    /// which an answered probe lowers and a failed one raises by the nacks that did not come (Lifeguard).
     /// </summary>
     private async Task ProbeAsync(CancellationToken stop)
     {
         var target = _membership.NextProbeTarget();
         if (target is null) return;
         long start = Environment.TickCount64;
+        var interval = _health.Scale(_options.ProbeInterval);
+        var timeout = _health.Scale(_options.ProbeTimeout);
         ulong seq = _acks.NextSeq();
-        var acked = _acks.Expect(seq, start + (long)_options.ProbeInterval.TotalMilliseconds * 2);
+        var acked = _acks.Expect(seq, start + (long)interval.TotalMilliseconds * 2);
+        int expectedNacks = 0;
         try
         {
             var ping = new Ping(seq, target.Name, Name);
@@ -411,15 +497,33 @@ public sealed class GossipNode : IAsyncDisposable
                 SendUdp(target.Address, ping, new Suspect(target.Name, target.Incarnation, Name));
             }
             else SendUdp(target.Address, ping);
-            if (await WithinAsync(acked, _options.ProbeTimeout, stop).ConfigureAwait(false)) return;
+            if (await WithinAsync(acked, timeout, stop).ConfigureAwait(false))
+            {
+                ChangeHealth(-1, "probe answered");
+                return;
+            }
 
             foreach (var helper in _membership.RandomPeers(_options.IndirectChecks, PeerChoice.Alive, exclude: target.Name))
-                SendUdp(helper.Address, new IndirectPing(seq, target.Name, target.Address, Name));
-            var remaining = _options.ProbeInterval - TimeSpan.FromMilliseconds(Environment.TickCount64 - start);
+            {
+                // Only a peer that said it speaks protocol 2 may get the appended nack flag.
+                bool nack = _membership.ProtocolOf(helper.Name) is { } range && ProtocolVersions.Common(_options.Protocol, range) >= ProtocolVersions.Nacks;
+                if (nack) expectedNacks++;
+                SendUdp(helper.Address, new IndirectPing(seq, target.Name, target.Address, Name, nack));
+            }
+            var remaining = interval - TimeSpan.FromMilliseconds(Environment.TickCount64 - start);
             if (remaining < TimeSpan.FromMilliseconds(1)) remaining = TimeSpan.FromMilliseconds(1);
             var anyAck = _options.TcpFallbackProbe ? FirstTrue(acked, TcpPingAsync(target, remaining, stop)) : acked;
             if (await WithinAsync(anyAck, remaining, stop).ConfigureAwait(false)) return;
             if (stop.IsCancellationRequested) return;
+            if (Environment.TickCount64 - start > (long)interval.TotalMilliseconds * 2)
+            {
+                // This node itself got no CPU for longer than the whole probe: the answers may be waiting unread.
+                ChangeHealth(1, "this node stalled during a probe");
+                return;
+            }
+            // Helpers that reached neither the target nor us with a nack point at this node's own trouble.
+            int missedNacks = expectedNacks > 0 ? expectedNacks - Math.Min(expectedNacks, _acks.NacksOf(seq)) : 1;
+            ChangeHealth(missedNacks, $"probe of {target.Name} failed, {missedNacks} nack(s) missing");
             _logger.LogDebug("Gossip: probe of {Member} at {Address} failed", target.Name, target.Address);
             _membership.SuspectFromProbe(target.Name, target.Incarnation);
         }
@@ -462,13 +566,20 @@ public sealed class GossipNode : IAsyncDisposable
     private async Task GossipLoopAsync(CancellationToken stop)
     {
         using var timer = new PeriodicTimer(_options.GossipInterval);
+        long lastTick = Environment.TickCount64;
         try
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
                 try
                 {
-                    _membership.Tick();
+                    // After a stretch without CPU the refutations that arrived meanwhile are still in the socket and
+                    // the inbox: give them a round before expiring suspicions on stale knowledge.
+                    long now = Environment.TickCount64;
+                    bool starved = now - lastTick > (long)_options.GossipInterval.TotalMilliseconds * 5;
+                    lastTick = now;
+                    if (starved) _logger.LogDebug("Gossip: the gossip loop ran late; suspicions expire from the next round");
+                    else _membership.Tick();
                     _acks.Expire(Environment.TickCount64);
                     StartFetches(stop);
                     MaybeReconnect(stop);
@@ -539,19 +650,32 @@ public sealed class GossipNode : IAsyncDisposable
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         limit.CancelAfter(_options.TcpTimeout);
-        using var connection = await _tcp.ConnectAsync(peer, limit.Token).ConfigureAwait(false);
-        await connection.WriteAsync(new PushPull(PushPullPhase.Request, join, Name, _membership.Digest(), []), limit.Token).ConfigureAwait(false);
-        var answer = await connection.ReadAsync(limit.Token).ConfigureAwait(false);
+        try { return await PushPullAsync(peer, join, _options.Protocol, limit.Token).ConfigureAwait(false); }
+        catch (IOException e) when (!limit.IsCancellationRequested)
+        {
+            // A protocol-1 peer cannot decode the appended range and closes the connection: retry in its format.
+            _logger.LogDebug("Gossip: push/pull with {Peer} closed early ({Reason}); retrying as protocol 1", peer, e.Message);
+            return await PushPullAsync(peer, join, null, limit.Token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<string?> PushPullAsync(IPEndPoint peer, bool join, ProtocolRange? versions, CancellationToken cancel)
+    {
+        using var connection = await _tcp.ConnectAsync(peer, cancel).ConfigureAwait(false);
+        await connection.WriteAsync(new PushPull(PushPullPhase.Request, join, Name, _membership.Digest(), [], versions), cancel).ConfigureAwait(false);
+        var answer = await connection.ReadAsync(cancel).ConfigureAwait(false);
         if (answer is not PushPull { Phase: PushPullPhase.Reply } reply)
             throw new GossipDecodeException($"expected a push/pull reply, got {answer.Type}");
         if (reply.Sender == Name)
         {
-            await connection.WriteAsync(new PushPull(PushPullPhase.Final, join, Name, [], []), limit.Token).ConfigureAwait(false);
+            await connection.WriteAsync(new PushPull(PushPullPhase.Final, join, Name, [], [], versions), cancel).ConfigureAwait(false);
             return null;
         }
-        _membership.Merge(reply.Sender, reply.Members, reply.States);
+        if (!AcceptPeerProtocol(reply.Sender, reply.Versions, peer))
+            throw new GossipVersionException($"{reply.Sender} at {peer} speaks protocol {reply.Versions ?? ProtocolVersions.Legacy}, this node {_options.Protocol}");
+        _membership.Merge(reply.Sender, reply.Members, reply.States, reply.Versions ?? ProtocolVersions.Legacy);
         var states = _membership.StatesNewerThan(reply.Members, _options.MaxFrameSize / 2);
-        await connection.WriteAsync(new PushPull(PushPullPhase.Final, join, Name, [], states), limit.Token).ConfigureAwait(false);
+        await connection.WriteAsync(new PushPull(PushPullPhase.Final, join, Name, [], states, versions), cancel).ConfigureAwait(false);
         return reply.Sender;
     }
 

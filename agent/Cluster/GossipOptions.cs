@@ -38,6 +38,9 @@ public sealed class GossipOptions
     public int SuspicionMultiplier { get; set; } = 4;
     /// <summary>Upper bound of the timeout (Lifeguard), reduced by independent confirmations towards the minimum.</summary>
     public int SuspicionMaxTimeoutMultiplier { get; set; } = 6;
+    /// <summary>Lifeguard local health: probe timeout and interval stretch up to this many times on a node that misses
+    /// acks (memberlist: 8). 1 turns awareness off.</summary>
+    public int AwarenessMaxMultiplier { get; set; } = 8;
 
     // Dissemination
     public TimeSpan GossipInterval { get; set; } = TimeSpan.FromMilliseconds(200);
@@ -50,6 +53,8 @@ public sealed class GossipOptions
     /// <summary>Upper bound of queued broadcasts (the queue holds at most one membership and one state
     /// message per member anyway).</summary>
     public int MaxBroadcastQueue { get; set; } = 4096;
+    /// <summary>Membership messages waiting for the handler, off the receive loop (memberlist's HandoffQueueDepth).</summary>
+    public int HandoffQueueDepth { get; set; } = 1024;
 
     // Anti-entropy
     /// <summary>Full-state TCP exchange with a random member; scaled up above 32 members as memberlist does. Zero disables it.</summary>
@@ -92,6 +97,10 @@ public sealed class GossipOptions
     /// <summary>The keyring this node starts with, or null for clear text.</summary>
     internal KeyringState? InitialKeyring => Keyring ?? (EncryptionKey is null ? null : KeyringState.Seed(EncryptionKey, NodeName));
 
+    /// <summary>The protocol versions this node speaks (see <see cref="ProtocolVersions"/>). Only tests change it: a
+    /// range one above <see cref="ProtocolVersions.Supported"/> plays the next release in version-skew tests.</summary>
+    internal ProtocolRange Protocol { get; set; } = ProtocolVersions.Supported;
+
     /// <summary>Events kept for a slow reader; the oldest are dropped beyond this (counted).</summary>
     public int EventCapacity { get; set; } = 65536;
 
@@ -120,7 +129,7 @@ public sealed class GossipOptions
         Check(ProbeInterval > TimeSpan.Zero && ProbeTimeout > TimeSpan.Zero && ProbeTimeout < ProbeInterval,
             "the probe timeout must be positive and shorter than the probe interval");
         Check(IndirectChecks >= 0 && GossipNodes >= 1 && RetransmitMultiplier >= 1, "indirect checks, gossip nodes and retransmit multiplier out of range");
-        Check(SuspicionMultiplier >= 1 && SuspicionMaxTimeoutMultiplier >= 1, "suspicion multipliers must be at least 1");
+        Check(SuspicionMultiplier >= 1 && SuspicionMaxTimeoutMultiplier >= 1 && AwarenessMaxMultiplier >= 1, "suspicion and awareness multipliers must be at least 1");
         Check(GossipInterval > TimeSpan.Zero, "the gossip interval must be positive");
         Check(PushPullInterval >= TimeSpan.Zero && ReconnectInterval >= TimeSpan.Zero, "intervals must not be negative");
         Check(TcpTimeout > TimeSpan.Zero && JoinRetryInitial > TimeSpan.Zero && JoinRetryMax >= JoinRetryInitial, "timeouts out of range");
@@ -130,6 +139,8 @@ public sealed class GossipOptions
         Check(EncryptionKey is null || EncryptionKey.Length is 16 or 24 or 32, "the encryption key must be 16, 24 or 32 bytes");
         Check(Keyring?.Problem() is null, $"the keyring is invalid: {Keyring?.Problem()}");
         Check(KeyringAnnounceInterval > TimeSpan.Zero, "the keyring announce interval must be positive");
-        Check(EventCapacity >= 1 && MaxBroadcastQueue >= 16, "capacities out of range");
+        Check(Protocol.IsValid && Protocol.Min <= ProtocolVersions.Supported.Max && Protocol.Max <= ProtocolVersions.Supported.Max + 1,
+            $"the protocol range {Protocol} is not one this build can speak");
+        Check(EventCapacity >= 1 && MaxBroadcastQueue >= 16 && HandoffQueueDepth >= 16, "capacities out of range");
     }
 }

@@ -19,6 +19,9 @@ internal sealed class MemberState(string name, IPEndPoint address)
     /// <summary>Never mutated once set, so snapshots can share it.</summary>
     public byte[] State { get; set; } = [];
 
+    /// <summary>The member's protocol range, once a push/pull told it (null: unknown, treated as protocol 1).</summary>
+    public ProtocolRange? Protocol { get; set; }
+
     public bool FetchInFlight { get; set; }
     public int FetchAttempts { get; set; }
     public long NextFetchMs { get; set; }

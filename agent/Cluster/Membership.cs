@@ -7,11 +7,14 @@ namespace AppSwitch.Agent.Cluster;
 /// The member table and the SWIM rules, without I/O: alive/suspect/dead/leave handling with incarnations,
 /// refutation, suspicion timers, replicated application states and their versions. Every change that others
 /// must learn is queued on the <see cref="BroadcastQueue"/>; every change of another member is published as a
-/// <see cref="MemberEvent"/> (in order, under the lock).
+/// <see cref="MemberEvent"/> in order. Logs and events are collected under the lock and run after it is released
+/// (<see cref="Locked"/>), so a slow log sink or event reader never holds up the gossip.
 /// </summary>
 internal sealed class Membership
 {
     private readonly Lock _lock = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _effects = new();
+    private readonly Lock _effectsLock = new();
     private readonly Dictionary<string, MemberState> _members = new(StringComparer.Ordinal);
     private readonly MemberState _self;
     private readonly GossipOptions _options;
@@ -19,6 +22,8 @@ internal sealed class Membership
     private readonly Action<MemberEvent> _publish;
     private readonly ILogger _logger;
     private readonly Func<long> _clock;
+    /// <summary>Called (after the lock) when this node refutes a suspicion or death of itself: local health.</summary>
+    private readonly Action? _refuted;
     private readonly List<string> _probeOrder = [];
     private int _probeIndex;
     private bool _leaving;
@@ -26,14 +31,15 @@ internal sealed class Membership
     private volatile int _liveCount = 1;
 
     public Membership(string name, IPEndPoint address, GossipOptions options, BroadcastQueue broadcasts,
-        Action<MemberEvent> publish, ILogger logger, Func<long>? clock = null)
+        Action<MemberEvent> publish, ILogger logger, Func<long>? clock = null, Action? refuted = null)
     {
+        _refuted = refuted;
         _options = options;
         _broadcasts = broadcasts;
         _publish = publish;
         _logger = logger;
         _clock = clock ?? (() => Environment.TickCount64);
-        _self = new MemberState(name, address) { Incarnation = 1, Status = MemberStatus.Alive, StatusSinceMs = _clock() };
+        _self = new MemberState(name, address) { Incarnation = 1, Status = MemberStatus.Alive, StatusSinceMs = _clock(), Protocol = options.Protocol };
         _members.Add(name, _self);
         Broadcast(SelfAlive());
     }
@@ -52,7 +58,7 @@ internal sealed class Membership
 
     public void Handle(GossipMessage message)
     {
-        lock (_lock)
+        using (Locked())
         {
             switch (message)
             {
@@ -67,7 +73,7 @@ internal sealed class Membership
     /// <summary>A probe of <paramref name="name"/> at <paramref name="incarnation"/> failed.</summary>
     public void SuspectFromProbe(string name, ulong incarnation)
     {
-        lock (_lock) SuspectLocked(new Suspect(name, incarnation, _self.Name));
+        using (Locked()) SuspectLocked(new Suspect(name, incarnation, _self.Name));
     }
 
     private void AliveLocked(Alive a)
@@ -83,7 +89,7 @@ internal sealed class Membership
             _members.Add(a.Node, m);
             Recount();
             Broadcast(a);
-            _logger.LogInformation("Gossip: member {Member} joined at {Address}", m.Name, m.Address);
+            Log(LogLevel.Information, "Gossip: member {Member} joined at {Address}", m.Name, m.Address);
             Publish(MemberEventKind.Joined, m);
             return;
         }
@@ -91,7 +97,7 @@ internal sealed class Membership
         {
             if (a.Incarnation == m.Incarnation && a.Address.Equals(m.Address) && m.IsLive) NoteVersion(m, a.StateVersion);
             else if (a.Incarnation == m.Incarnation && !a.Address.Equals(m.Address))
-                _logger.LogDebug("Gossip: ignoring {Member} at {Address}: incarnation {Incarnation} is already at {Known}",
+                Log(LogLevel.Debug, "Gossip: ignoring {Member} at {Address}: incarnation {Incarnation} is already at {Known}",
                     a.Node, a.Address, a.Incarnation, m.Address);
             return;
         }
@@ -113,18 +119,18 @@ internal sealed class Membership
         switch (was)
         {
             case MemberStatus.Dead or MemberStatus.Left:
-                _logger.LogInformation("Gossip: member {Member} is back at {Address} (incarnation {Incarnation})", m.Name, m.Address, m.Incarnation);
+                Log(LogLevel.Information, "Gossip: member {Member} is back at {Address} (incarnation {Incarnation})", m.Name, m.Address, m.Incarnation);
                 Publish(MemberEventKind.Joined, m);
                 break;
             case MemberStatus.Suspect:
-                _logger.LogInformation("Gossip: member {Member} refuted its suspicion (incarnation {Incarnation})", m.Name, m.Incarnation);
+                Log(LogLevel.Information, "Gossip: member {Member} refuted its suspicion (incarnation {Incarnation})", m.Name, m.Incarnation);
                 Publish(MemberEventKind.Alive, m);
                 if (moved) Publish(MemberEventKind.Updated, m);
                 break;
             default:
                 if (moved)
                 {
-                    _logger.LogInformation("Gossip: member {Member} moved to {Address} (incarnation {Incarnation})", m.Name, m.Address, m.Incarnation);
+                    Log(LogLevel.Information, "Gossip: member {Member} moved to {Address} (incarnation {Incarnation})", m.Name, m.Address, m.Incarnation);
                     Publish(MemberEventKind.Updated, m);
                 }
                 break;
@@ -141,7 +147,7 @@ internal sealed class Membership
         if (a.StateVersion > _self.KnownVersion) RaiseLocalVersionLocked(a.StateVersion);
         if (a.Incarnation < _self.Incarnation) return;
         if (a.Incarnation == _self.Incarnation && a.Address.Equals(_self.Address)) return;
-        _logger.LogInformation("Gossip: the cluster knows this node at {Address} with incarnation {Incarnation}; superseding it",
+        Log(LogLevel.Information, "Gossip: the cluster knows this node at {Address} with incarnation {Incarnation}; superseding it",
             a.Address, a.Incarnation);
         RefuteLocked(a.Incarnation);
     }
@@ -153,7 +159,7 @@ internal sealed class Membership
         if (m == _self)
         {
             if (_leaving || s.Incarnation < _self.Incarnation) return;
-            _logger.LogInformation("Gossip: {From} suspects this node (incarnation {Incarnation}); refuting", s.From, s.Incarnation);
+            Log(LogLevel.Information, "Gossip: {From} suspects this node (incarnation {Incarnation}); refuting", s.From, s.Incarnation);
             RefuteLocked(s.Incarnation);
             return;
         }
@@ -174,7 +180,7 @@ internal sealed class Membership
         var max = min * _options.SuspicionMaxTimeoutMultiplier;
         m.Suspicion = new Suspicion(s.From, k, min, max, now);
         Broadcast(s);
-        _logger.LogInformation("Gossip: member {Member} is suspect (by {From}, incarnation {Incarnation}, timeout {Min}..{Max} ms)",
+        Log(LogLevel.Information, "Gossip: member {Member} is suspect (by {From}, incarnation {Incarnation}, timeout {Min}..{Max} ms)",
             m.Name, s.From, s.Incarnation, (long)min.TotalMilliseconds, (long)(k < 1 ? min : max).TotalMilliseconds);
         Publish(MemberEventKind.Suspect, m);
     }
@@ -186,7 +192,7 @@ internal sealed class Membership
         if (m == _self)
         {
             if (_leaving) return;
-            _logger.LogInformation("Gossip: {From} declared this node dead (incarnation {Incarnation}); refuting", d.From, d.Incarnation);
+            Log(LogLevel.Information, "Gossip: {From} declared this node dead (incarnation {Incarnation}); refuting", d.From, d.Incarnation);
             RefuteLocked(d.Incarnation);
             return;
         }
@@ -199,13 +205,14 @@ internal sealed class Membership
         m.HeldVersion = 0;
         Recount();
         Broadcast(d);
-        if (d.IsLeave) _logger.LogInformation("Gossip: member {Member} left", m.Name);
-        else _logger.LogInformation("Gossip: member {Member} is dead (declared by {From})", m.Name, d.From);
+        if (d.IsLeave) Log(LogLevel.Information, "Gossip: member {Member} left", m.Name);
+        else Log(LogLevel.Information, "Gossip: member {Member} is dead (declared by {From})", m.Name, d.From);
         Publish(d.IsLeave ? MemberEventKind.Left : MemberEventKind.Dead, m);
     }
 
     private void RefuteLocked(ulong incarnation)
     {
+        if (_refuted is not null) Defer(_refuted);
         _self.Incarnation = Math.Max(_self.Incarnation, incarnation) + 1;
         Broadcast(SelfAlive());
     }
@@ -216,7 +223,7 @@ internal sealed class Membership
 
     public ulong SetLocalState(byte[] state)
     {
-        lock (_lock)
+        using (Locked())
         {
             _self.State = state;
             _self.HeldVersion = _self.KnownVersion = _self.KnownVersion + 1;
@@ -229,7 +236,7 @@ internal sealed class Membership
     private void RaiseLocalVersionLocked(ulong seen)
     {
         _self.HeldVersion = _self.KnownVersion = seen + 1;
-        _logger.LogInformation("Gossip: the cluster remembers state version {Seen} of this node; now at {Version}", seen, _self.HeldVersion);
+        Log(LogLevel.Information, "Gossip: the cluster remembers state version {Seen} of this node; now at {Version}", seen, _self.HeldVersion);
         BroadcastLocalStateLocked();
     }
 
@@ -261,7 +268,7 @@ internal sealed class Membership
         m.HeldVersion = version;
         if (version > m.KnownVersion) m.KnownVersion = version;
         m.FetchAttempts = 0;
-        _logger.LogDebug("Gossip: state of {Member} is now version {Version} ({Bytes} bytes)", m.Name, version, state.Length);
+        Log(LogLevel.Debug, "Gossip: state of {Member} is now version {Version} ({Bytes} bytes)", m.Name, version, state.Length);
         Publish(MemberEventKind.Updated, m);
     }
 
@@ -286,7 +293,7 @@ internal sealed class Membership
 
     public void FetchFinished(string name, StateResponse? response)
     {
-        lock (_lock)
+        using (Locked())
         {
             if (!_members.TryGetValue(name, out var m)) return;
             m.FetchInFlight = false;
@@ -304,7 +311,7 @@ internal sealed class Membership
 
     public StateResponse AnswerStateRequest(StateRequest request)
     {
-        lock (_lock)
+        using (Locked())
         {
             if (request.Node == _self.Name)
             {
@@ -323,7 +330,7 @@ internal sealed class Membership
     {
         lock (_lock)
             return _members.Values
-                .Select(m => new MemberDigest(m.Name, m.Address, m.Incarnation, m.Status, m.KnownVersion, m.HeldVersion))
+                .Select(m => new MemberDigest(m.Name, m.Address, m.Incarnation, m.Status, m.KnownVersion, m.HeldVersion, m.Protocol))
                 .ToList();
     }
 
@@ -348,13 +355,20 @@ internal sealed class Membership
         return blobs;
     }
 
+    /// <summary>The protocol range a member told (directly or through a digest), or null when unknown.</summary>
+    public ProtocolRange? ProtocolOf(string name)
+    {
+        lock (_lock) return _members.TryGetValue(name, out var m) ? m.Protocol : null;
+    }
+
     /// <summary>
     /// Merges a peer's view. As in memberlist, a member the peer believes dead is only suspected here (it
-    /// gets its own chance to refute); a departure is taken as is.
+    /// gets its own chance to refute); a departure is taken as is. <paramref name="senderProtocol"/> is the range
+    /// the sender itself announced (null: keep what is known).
     /// </summary>
-    public void Merge(string sender, IReadOnlyList<MemberDigest> members, IReadOnlyList<StateBlob> states)
+    public void Merge(string sender, IReadOnlyList<MemberDigest> members, IReadOnlyList<StateBlob> states, ProtocolRange? senderProtocol = null)
     {
-        lock (_lock)
+        using (Locked())
         {
             foreach (var e in members)
             {
@@ -369,6 +383,8 @@ internal sealed class Membership
                     if (e.KnownVersion > _self.KnownVersion && !_leaving) RaiseLocalVersionLocked(e.KnownVersion);
                 }
                 else if (_members.TryGetValue(e.Name, out var m) && m.IsLive) NoteVersion(m, e.KnownVersion);
+                if (e.Protocol is { } range && e.Name != _self.Name && _members.TryGetValue(e.Name, out var known) && e.Incarnation >= known.Incarnation)
+                    known.Protocol = range;
             }
             foreach (var b in states)
             {
@@ -379,6 +395,7 @@ internal sealed class Membership
                 }
                 if (_members.TryGetValue(b.Name, out var m) && m.IsLive && b.Version > m.HeldVersion) ApplyStateLocked(m, b.Version, b.State);
             }
+            if (senderProtocol is { } told && sender != _self.Name && _members.TryGetValue(sender, out var peer)) peer.Protocol = told;
         }
     }
 
@@ -387,7 +404,7 @@ internal sealed class Membership
     /// <summary>Marks this node as leaving and queues its departure; the task completes once it was gossiped enough.</summary>
     public Task Leave()
     {
-        lock (_lock)
+        using (Locked())
         {
             if (_leaveSent is not null) return _leaveSent.Task;
             _leaving = true;
@@ -404,7 +421,7 @@ internal sealed class Membership
     public void Tick()
     {
         long now = _clock();
-        lock (_lock)
+        using (Locked())
         {
             List<MemberState>? expired = null;
             List<string>? forgotten = null;
@@ -417,7 +434,7 @@ internal sealed class Membership
             if (expired is not null)
                 foreach (var m in expired)
                 {
-                    _logger.LogInformation("Gossip: suspicion of {Member} expired after {Ms} ms ({Confirmations} confirmations)",
+                    Log(LogLevel.Information, "Gossip: suspicion of {Member} expired after {Ms} ms ({Confirmations} confirmations)",
                         m.Name, now - m.StatusSinceMs, m.Suspicion!.Confirmations);
                     DeadLocked(new Dead(m.Name, m.Incarnation, _self.Name));
                 }
@@ -494,7 +511,58 @@ internal sealed class Membership
 
     private void Recount() => _liveCount = _members.Values.Count(m => m.IsLive);
 
-    private void Publish(MemberEventKind kind, MemberState m) => _publish(new MemberEvent(kind, m.ToInfo(isLocal: false)));
+    private void Publish(MemberEventKind kind, MemberState m)
+    {
+        var e = new MemberEvent(kind, m.ToInfo(isLocal: false)); // the snapshot of now, published after the lock
+        Defer(() => _publish(e));
+    }
+
+    /// <summary>Logs after the lock; the arguments are taken now.</summary>
+    private void Log(LogLevel level, string template, params object?[] args)
+    {
+        if (!_logger.IsEnabled(level)) return;
+#pragma warning disable CA2254 // the templates are the constants of the callers
+        Defer(() => _logger.Log(level, template, args));
+#pragma warning restore CA2254
+    }
+
+    /// <summary>Queues an effect of a change made under the lock; the queue keeps the order of the changes.</summary>
+    private void Defer(Action effect) => _effects.Enqueue(effect);
+
+    /// <summary>Takes the lock; disposing releases it and then runs the effects queued meanwhile.</summary>
+    private EffectScope Locked()
+    {
+        _lock.Enter();
+        return new EffectScope(this);
+    }
+
+    private readonly ref struct EffectScope(Membership owner)
+    {
+        public void Dispose()
+        {
+            owner._lock.Exit();
+            owner.RunEffects();
+        }
+    }
+
+    /// <summary>One thread at a time runs the queued effects in order; a thread that finds another running them
+    /// leaves its own to it (the loop re-checks after releasing, so none is stranded).</summary>
+    private void RunEffects()
+    {
+        while (!_effects.IsEmpty)
+        {
+            if (!_effectsLock.TryEnter()) return;
+            try
+            {
+                while (_effects.TryDequeue(out var effect))
+                {
+                    try { effect(); }
+                    catch (Exception e) { _logger.LogError(e, "Gossip: a membership event handler failed"); }
+                }
+            }
+            finally { _effectsLock.Exit(); }
+        }
+    }
 
     private void Broadcast(GossipMessage message, TaskCompletionSource? done = null)
     {

@@ -2,8 +2,9 @@ namespace AppSwitch.Agent.Cluster;
 
 /// <summary>
 /// Binary encoding of <see cref="GossipMessage"/>s: a type byte, then the fields in order, big-endian. Decoding
-/// checks every length and consumes the input exactly; on any malformed input it throws
-/// <see cref="GossipDecodeException"/> only.
+/// checks every length; on any malformed input it throws <see cref="GossipDecodeException"/> only. For rolling
+/// upgrades (see <see cref="ProtocolVersions"/>) bytes after the known fields are ignored (fields a newer peer
+/// appended) and a type newer than <see cref="MessageTypes.Newest"/> decodes as <see cref="UnknownMessage"/>.
 /// </summary>
 internal static class MessageCodec
 {
@@ -25,8 +26,13 @@ internal static class MessageCodec
         switch (message)
         {
             case Ping p: w.U64(p.Seq); w.Name(p.Target); w.Name(p.Source); break;
-            case IndirectPing r: w.U64(r.Seq); w.Name(r.Target); w.EndPoint(r.TargetAddress); w.Name(r.Source); break;
+            case IndirectPing r:
+                w.U64(r.Seq); w.Name(r.Target); w.EndPoint(r.TargetAddress); w.Name(r.Source);
+                if (r.WantsNack) w.U8(1); // appended in protocol 2: a flags byte, bit 0 = send a nack
+                break;
             case Ack a: w.U64(a.Seq); break;
+            case Nack n: w.U64(n.Seq); break;
+            case UnknownMessage u: w.Raw(u.Body); break;
             case Alive a: w.Name(a.Node); w.EndPoint(a.Address); w.U64(a.Incarnation); w.U64(a.StateVersion); break;
             case Suspect s: w.Name(s.Node); w.U64(s.Incarnation); w.Name(s.From); break;
             case Dead d: w.Name(d.Node); w.U64(d.Incarnation); w.Name(d.From); break;
@@ -56,6 +62,13 @@ internal static class MessageCodec
                 }
                 w.U32((uint)pp.States.Count);
                 foreach (var s in pp.States) { w.Name(s.Name); w.U64(s.Version); w.Blob(s.State); }
+                if (pp.Versions is { } versions)
+                {
+                    // Appended in protocol 2: the sender's range, then each digest member's (0.0.0 = unknown).
+                    WriteRange(w, versions);
+                    w.U32((uint)pp.Members.Count);
+                    foreach (var m in pp.Members) WriteRange(w, m.Protocol ?? default);
+                }
                 break;
             case StateRequest r: w.Name(r.Node); w.U64(r.Version); break;
             case StateResponse r:
@@ -75,19 +88,34 @@ internal static class MessageCodec
     public static GossipMessage Decode(ReadOnlySpan<byte> bytes)
     {
         var reader = new WireReader(bytes);
-        var message = Read(ref reader, allowCompound: true);
-        reader.End();
-        return message;
+        return Read(ref reader, allowCompound: true); // trailing bytes: fields appended by a newer peer
+    }
+
+    private static void WriteRange(WireWriter w, ProtocolRange range) { w.U8(range.Min); w.U8(range.Max); w.U8(range.Current); }
+
+    private static ProtocolRange? ReadRange(ref WireReader r, bool optional)
+    {
+        var range = new ProtocolRange(r.U8(), r.U8(), r.U8());
+        if (optional && range == default) return null;
+        if (!range.IsValid) throw new GossipDecodeException($"bad protocol range {range}");
+        return range;
     }
 
     private static GossipMessage Read(ref WireReader r, bool allowCompound)
     {
         var type = (MessageType)r.U8();
+        if (type > MessageTypes.Newest) return new UnknownMessage((byte)type, r.Raw(r.Remaining).ToArray());
         switch (type)
         {
             case MessageType.Ping: return new Ping(r.U64(), r.Name(), r.Name());
-            case MessageType.IndirectPing: return new IndirectPing(r.U64(), r.Name(), r.EndPoint(), r.Name());
+            case MessageType.IndirectPing:
+            {
+                ulong seq = r.U64(); string target = r.Name(); var address = r.EndPoint(); string source = r.Name();
+                bool wantsNack = r.Remaining > 0 && (r.U8() & 1) != 0;
+                return new IndirectPing(seq, target, address, source, wantsNack);
+            }
             case MessageType.Ack: return new Ack(r.U64());
+            case MessageType.Nack: return new Nack(r.U64());
             case MessageType.Alive: return new Alive(r.Name(), r.EndPoint(), r.U64(), r.U64());
             case MessageType.Suspect: return new Suspect(r.Name(), r.U64(), r.Name());
             case MessageType.Dead: return new Dead(r.Name(), r.U64(), r.Name());
@@ -108,7 +136,6 @@ internal static class MessageCodec
                     int length = r.U16();
                     var inner = new WireReader(r.Raw(length));
                     var part = Read(ref inner, allowCompound: false);
-                    inner.End();
                     if (part.Type is MessageType.PushPull or MessageType.StateRequest or MessageType.StateResponse)
                         throw new GossipDecodeException($"{part.Type} cannot travel in a compound");
                     parts.Add(part);
@@ -135,7 +162,11 @@ internal static class MessageCodec
                 int stateCount = r.Count(minElementSize: 2 + 8 + 4, MaxMembers);
                 var states = new List<StateBlob>(stateCount);
                 for (int i = 0; i < stateCount; i++) states.Add(new StateBlob(r.Name(), r.U64(), r.Blob(MaxStateBytes)));
-                return new PushPull(phase, join, sender, members, states);
+                if (r.Remaining == 0) return new PushPull(phase, join, sender, members, states); // a protocol-1 peer
+                var versions = ReadRange(ref r, optional: false);
+                if (r.Count(minElementSize: 3, MaxMembers) != memberCount) throw new GossipDecodeException("protocol ranges do not match the members");
+                for (int i = 0; i < memberCount; i++) members[i] = members[i] with { Protocol = ReadRange(ref r, optional: true) };
+                return new PushPull(phase, join, sender, members, states, versions);
             }
             case MessageType.StateRequest: return new StateRequest(r.Name(), r.U64());
             case MessageType.StateResponse:

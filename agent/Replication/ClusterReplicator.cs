@@ -41,6 +41,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             BindPort = options.GossipPort,
             Keyring = KeyringStartup.Choose(options, keyringFile, _logger), KeyringChanged = keyringFile.Save,
         };
+        GossipTestKnobs.Apply(gossipOptions, _logger);
         _gossip = await GossipNode.StartAsync(gossipOptions, loggers.CreateLogger<GossipNode>(), cancellationToken);
         Publish();
         table.Changed += OnTableChanged;
@@ -211,6 +212,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             Node = options.NodeName, Cluster = options.Cluster, Gossip = true, Encrypted = _gossip.Keyring.Enabled,
             MessagesSent = c.MessagesSent, BytesSent = c.BytesSent, MessagesReceived = c.MessagesReceived, BytesReceived = c.BytesReceived,
             DecodeFailures = c.DecodeFailures, AuthFailures = c.AuthFailures, WrongCluster = c.WrongCluster, EventsDropped = c.EventsDropped,
+            UnknownMessages = c.UnknownMessages, InboxDropped = c.InboxDropped,
         };
     }
 

@@ -24,4 +24,8 @@ public sealed record ClusterStats
     public long WrongCluster { get; init; }
     /// <summary>Membership events dropped because the agent did not read them fast enough.</summary>
     public long EventsDropped { get; init; }
+    /// <summary>Messages of a type newer than this node (a peer of a newer protocol during a rolling upgrade): skipped.</summary>
+    public long UnknownMessages { get; init; }
+    /// <summary>Membership messages dropped because their handler fell behind the receive loop.</summary>
+    public long InboxDropped { get; init; }
 }

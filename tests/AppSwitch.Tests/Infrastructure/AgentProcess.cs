@@ -56,6 +56,11 @@ public sealed class AgentProcess : IAsyncDisposable
         int restPort = DefaultRestPort, params string[] extraFlags) =>
         StartInAsync(network, node, Path.Combine(network.Temp.Path, $"{node.Name}-{TempDirectory.NewId()}"), restPort, extraFlags, restToken: true);
 
+    /// <summary>As <see cref="StartAsync"/>, with environment variables (`NAME=value`) for the daemon: the test-only knobs.</summary>
+    public static Task<AgentProcess> StartWithEnvironmentAsync(TestNetwork network, TestNode node, string[] environment, params string[] extraFlags) =>
+        StartInAsync(network, node, Path.Combine(network.Temp.Path, $"{node.Name}-{TempDirectory.NewId()}"), DefaultRestPort, extraFlags, restToken: true,
+            environment: environment);
+
     /// <summary>An agent started without --api-token-file: its REST port serves health only.</summary>
     public static Task<AgentProcess> StartWithoutRestTokenAsync(TestNetwork network, TestNode node) =>
         StartInAsync(network, node, Path.Combine(network.Temp.Path, $"{node.Name}-{TempDirectory.NewId()}"), DefaultRestPort, [], restToken: false);
@@ -82,7 +87,7 @@ public sealed class AgentProcess : IAsyncDisposable
     }
 
     private static async Task<AgentProcess> StartInAsync(TestNetwork network, TestNode node, string socketDir,
-        int restPort, string[] extraFlags, bool restToken, string? cgroupDir = null)
+        int restPort, string[] extraFlags, bool restToken, string? cgroupDir = null, string[]? environment = null)
     {
         var ax = RepoLayout.RequireAx();
         Directory.CreateDirectory(socketDir);
@@ -90,6 +95,7 @@ public sealed class AgentProcess : IAsyncDisposable
         if (restToken && !File.Exists(tokenFile)) await File.WriteAllTextAsync(tokenFile, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)) + "\n");
         string[] daemon =
         [
+            .. environment is { Length: > 0 } ? ["env", .. environment] : Array.Empty<string>(),
             ax, "daemon",
             "--socket-dir", socketDir,
             "--admin-socket-dir", AdminDirOf(socketDir),

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using AppSwitch.Common.Json;
 using AppSwitch.Common.Model;
 using Xunit.Abstractions;
@@ -37,18 +38,27 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
         Neighbors = string.Join(",", network.Nodes.Take(Size).Select(n => n.Address));
     }
 
+    /// <summary>Membership changes the agents log ("Member n2: Suspect"), one match per event.</summary>
+    public static readonly Regex MembershipTrouble = new(@"Member n\d: (Suspect|Dead|Left)", RegexOptions.Compiled);
+
     /// <summary>A fresh `--gossip-key` (32 random bytes, base64), as `head -c 32 /dev/urandom | base64` makes.</summary>
     public static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Creates 3 + <paramref name="extraNodes"/> nodes and starts the three members' agents.</summary>
     /// <param name="agentFlags">More `ax daemon` flags for every agent of the cluster.</param>
-    public static async Task<ThreeNodeCluster> StartAsync(ITestOutputHelper? output, int extraNodes = 0, params string[] agentFlags)
+    public static Task<ThreeNodeCluster> StartAsync(ITestOutputHelper? output, int extraNodes = 0, params string[] agentFlags) =>
+        StartWithEnvironmentAsync(output, _ => null, extraNodes, agentFlags);
+
+    /// <summary>As <see cref="StartAsync"/>; member i's agent gets the environment variables (`NAME=value`) of
+    /// <paramref name="environmentOf"/>(i) (test-only knobs).</summary>
+    public static async Task<ThreeNodeCluster> StartWithEnvironmentAsync(ITestOutputHelper? output, Func<int, string[]?> environmentOf,
+        int extraNodes = 0, params string[] agentFlags)
     {
         var network = TestNetwork.Create(Size + extraNodes);
         var cluster = new ThreeNodeCluster(network, output) { _agentFlags = agentFlags };
         try
         {
-            var agents = await Task.WhenAll(network.Nodes.Take(Size).Select(n => cluster.StartAgentAsync(n)));
+            var agents = await Task.WhenAll(network.Nodes.Take(Size).Select((n, i) => cluster.StartAgentAsync(n, environment: environmentOf(i))));
             agents.CopyTo(cluster.Agents, 0);
             return cluster;
         }
@@ -67,9 +77,11 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
         ["--neighbors", Neighbors, .. key == NoKey ? Array.Empty<string>() : ["--gossip-key", key ?? Key], "--cluster", cluster ?? ClusterName, .. _agentFlags];
 
     /// <summary>Starts an agent on <paramref name="node"/> with <see cref="GossipFlags"/>; a member's slot is updated.</summary>
-    public async Task<AgentProcess> StartAgentAsync(TestNode node, string? key = null, string? cluster = null)
+    public async Task<AgentProcess> StartAgentAsync(TestNode node, string? key = null, string? cluster = null, string[]? environment = null)
     {
-        var agent = await AgentProcess.StartAsync(Network, node, AgentProcess.DefaultRestPort, GossipFlags(key, cluster));
+        var agent = environment is null
+            ? await AgentProcess.StartAsync(Network, node, AgentProcess.DefaultRestPort, GossipFlags(key, cluster))
+            : await AgentProcess.StartWithEnvironmentAsync(Network, node, environment, GossipFlags(key, cluster));
         lock (_everyAgent) _everyAgent.Add(agent);
         var index = IndexOf(node);
         if (index < Size) Agents[index] = agent;

@@ -18,10 +18,6 @@ public sealed partial class KeyRotationTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan RefusalTimeout = TimeSpan.FromSeconds(15);
 
-    /// <summary>Membership changes the agents log ("Member n2: Suspect"): none may appear during a rotation.</summary>
-    [GeneratedRegex(@"Member n\d: (Suspect|Dead|Left)")]
-    private static partial Regex MembershipTrouble();
-
     private static async Task<KeyringRecord> KeysAsync(NodeShell shell)
     {
         var result = await shell.AxAsync("keys", "list", "-o", "json");
@@ -86,7 +82,7 @@ public sealed partial class KeyRotationTests(ITestOutputHelper output)
         Assert.True(last is { Members: 3, Keys: [{ Primary: true, Members: 3 }] } && last.Keys[0].Key == newKey, Describe(last));
         await cluster.AwaitAllAliveAsync(TimeSpan.FromSeconds(5));
         // A member suspected and back within the rotation leaves no other trace than these log lines.
-        var trouble = cluster.Agents.SelectMany(a => MembershipTrouble().Matches(a.Output).Select(m => $"{a.Node.Name}: {m.Value}")).ToList();
+        var trouble = cluster.Agents.SelectMany(a => ThreeNodeCluster.MembershipTrouble.Matches(a.Output).Select(m => $"{a.Node.Name}: {m.Value}")).ToList();
         Assert.True(trouble.Count == 0, "membership changed during the rotation: " + string.Join("; ", trouble));
 
         var wide = await cluster.Shell(0).AxAsync("get", "nodes", "-o", "wide");
