@@ -71,7 +71,8 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, Splic
     private async Task ServeAsync(Socket client)
     {
         Counters.Accepted();
-        var handedOver = false;
+        var handedOver = false; // the splice engine counts it closed when it closes it
+        var counted = false;
         try
         {
             client.NoDelay = true;
@@ -79,7 +80,7 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, Splic
             if (dial is null)
             {
                 logger.LogInformation("Relay {Id}: connection from {Client} closed: {Reason}", spec.Route.Id, client.RemoteEndPoint, reason);
-                Refuse(client);
+                counted = Refuse(client);
                 return;
             }
             if (splice is not null)
@@ -105,7 +106,7 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, Splic
                 logger.LogInformation("Relay {Id}: connection from {Client} closed: dialing {Target} failed: {Error}",
                     spec.Route.Id, client.RemoteEndPoint, endPoint, e is SocketException s ? s.SocketErrorCode.ToString() : "timeout");
                 target.Dispose();
-                Refuse(client);
+                counted = Refuse(client);
                 return;
             }
             await RelayConnection.RunAsync(client, target, Counters).ConfigureAwait(false);
@@ -116,16 +117,21 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, Splic
         }
         finally
         {
-            if (!handedOver) Counters.Closed(); // else the engine counts it when it closes
+            if (!handedOver && !counted) Counters.Closed();
         }
     }
 
-    /// <summary>Resets the client: it sees the connection refused by the far end rather than an empty answer.</summary>
-    private void Refuse(Socket client)
+    /// <summary>
+    /// Resets the client: it sees the connection refused by the far end rather than an empty answer. Counted closed
+    /// before the reset (as the splice engine does), so whoever saw the reset also sees it counted; true: counted.
+    /// </summary>
+    private bool Refuse(Socket client)
     {
         Counters.CountRefused();
+        Counters.Closed();
         try { client.LingerState = new LingerOption(true, 0); } catch (SocketException) { }
         client.Dispose();
+        return true;
     }
 
     /// <summary>Closes the listener; connections in progress finish on their own.</summary>
