@@ -5,7 +5,7 @@ namespace AppSwitch.Tests.Infrastructure;
 
 /// <summary>
 /// Builds the small C programs in tests/helpers/ with gcc (or another compiler, e.g. musl-gcc) once per test run:
-/// each (source content, compiler, static) goes to its own directory of a run-wide cache, /tmp/axt-helpers-&lt;pid&gt;/,
+/// each (source content, compiler, static) goes to its own directory of a run-wide cache, /tmp/axt-&lt;random id&gt;/
 /// which follows the /tmp/axt-* rules (owner.pid: a later run removes it once this one is gone) and is removed when
 /// the run ends. Tests only execute the binaries, never write them, so one copy serves every test.
 /// </summary>
@@ -48,7 +48,9 @@ public static class HelperPrograms
 
     private static TempDirectory CreateCache()
     {
-        var cache = new TempDirectory("helpers-" + Environment.ProcessId);
+        // A random id like every other test directory: a name another local user could guess and create first
+        // would let them swap the binaries this root test run executes.
+        var cache = new TempDirectory();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cache.Dispose();
         return cache;
     }
