@@ -3,8 +3,6 @@ using System.Text;
 
 namespace AppSwitch.Agent.Cluster;
 
-public enum PacketDirection { Inbound, Outbound }
-
 /// <summary>
 /// Settings of one gossip node. Defaults follow memberlist's LAN profile (as used by Serf). Read once by
 /// <see cref="GossipNode.StartAsync"/>; do not change them afterwards.

@@ -30,19 +30,3 @@ internal sealed class MemberState(string name, IPEndPoint address)
 
     public MemberInfo ToInfo(bool isLocal) => new(Name, Address, Status, Incarnation, HeldVersion, State, isLocal);
 }
-
-internal sealed record ProbeTarget(string Name, IPEndPoint Address, ulong Incarnation, bool Suspected);
-
-internal sealed record Peer(string Name, IPEndPoint Address);
-
-internal sealed record FetchJob(string Name, IPEndPoint Owner, ulong Version, int Attempt);
-
-internal enum PeerChoice
-{
-    /// <summary>Alive members (indirect probes, push/pull).</summary>
-    Alive,
-    /// <summary>Alive and suspect members, and members dead for less than the gossip-to-the-dead time.</summary>
-    GossipTargets,
-    /// <summary>Dead (not departed) members still retained: candidates for a reconnecting push/pull.</summary>
-    Dead,
-}

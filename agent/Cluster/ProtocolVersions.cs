@@ -1,17 +1,6 @@
 namespace AppSwitch.Agent.Cluster;
 
 /// <summary>
-/// The gossip protocol versions a node speaks: the oldest and newest it understands, and the one it prefers. Two
-/// members talk in min(current, current) when that lies in both ranges (memberlist's PMin/PMax/PCur).
-/// </summary>
-public readonly record struct ProtocolRange(byte Min, byte Max, byte Current)
-{
-    public bool IsValid => Min >= 1 && Min <= Current && Current <= Max;
-
-    public override string ToString() => $"{Min}..{Max} (current {Current})";
-}
-
-/// <summary>
 /// Versions of the gossip protocol (the messages, not the envelope). Rules that make rolling upgrades safe:
 /// message types are append-only (a type newer than the receiver is counted and skipped, never a decode failure
 /// that loses the rest of the datagram), fields are append-only at the end of a message (older decoders ignore

@@ -47,5 +47,3 @@ internal readonly record struct BodyFraming(BodyKind Kind, long Length)
         return null;
     }
 }
-
-internal enum BodyKind { Length, Chunked, UntilClose }

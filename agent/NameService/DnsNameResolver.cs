@@ -3,13 +3,6 @@ using AppSwitch.Agent.Table;
 
 namespace AppSwitch.Agent.NameService;
 
-/// <summary>What the server does with a question: answer from the service table, or forward it.</summary>
-public abstract record DnsDecision
-{
-    public sealed record Answer(DnsRcode Rcode, IReadOnlyList<IPAddress> Addresses) : DnsDecision;
-    public sealed record Forward : DnsDecision;
-}
-
 /// <summary>
 /// Answers names of apps (`ax run --name`, on any node) and vservices: `name` and `name.&lt;domain&gt;`; and, with the
 /// Kubernetes registry adapter, Services as `svc`, `svc.ns` and `svc.ns.svc.cluster.local` (also under the domain). A known name

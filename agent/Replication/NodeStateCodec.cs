@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using AppSwitch.Agent.Launcher;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Model;
@@ -125,43 +124,3 @@ public static class NodeStateCodec
         text is not null && IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port > 0
             ? endPoint : throw new FormatException($"state of {from.Name}: bad endpoint '{text}'");
 }
-
-internal sealed record PublishedState
-{
-    public int V { get; init; } = NodeStateCodec.Version;
-    public List<PublishedApp>? Apps { get; init; }
-    public List<PublishedServer>? Servers { get; init; }
-    public List<VServiceSpec>? VServices { get; init; }
-    /// <summary>Amalgam8 rules created on the node; absent when none and in publications of older agents.</summary>
-    public List<Rule>? Rules { get; init; }
-}
-
-internal sealed record PublishedApp
-{
-    public string? Id { get; init; }
-    public string? Name { get; init; }
-    public string? Ip { get; init; }
-    public Dictionary<string, string>? Labels { get; init; }
-    public int Pid { get; init; }
-    /// <summary>Absent for tcp (the default) and in publications of older agents.</summary>
-    public string? Protocol { get; init; }
-    public List<string>? Command { get; init; }
-    public DateTimeOffset Started { get; init; }
-    /// <summary>`--expose` mappings as written (added later: absent in older publications).</summary>
-    public List<string>? Expose { get; init; }
-    /// <summary>The node's egress policy as `ax get apps` shows it (added later: absent in older publications).</summary>
-    public string? Egress { get; init; }
-}
-
-internal sealed record PublishedServer
-{
-    public string? AppId { get; init; }
-    public string? Proto { get; init; }
-    public string? Virtual { get; init; }
-    public string? Node { get; init; }
-    public ulong Inode { get; init; }
-}
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(PublishedState))]
-internal sealed partial class PublishedStateJsonContext : JsonSerializerContext;

@@ -182,6 +182,3 @@ public sealed class RuleBook(string nodeName, Action changed)
             .ThenBy(o => o.Rule.Id, StringComparer.Ordinal)
             .ToList();
 }
-
-/// <summary>A rule and the node that created it (the only node where it can be changed).</summary>
-public sealed record OwnedRule(string Node, Rule Rule);

@@ -79,6 +79,3 @@ internal sealed class AgentCgroup : IDisposable
     private static string Unescape(string field) =>
         System.Text.RegularExpressions.Regex.Replace(field, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
 }
-
-/// <summary>The socket lock cannot be set up on this machine (no cgroup2, no BPF, no permission).</summary>
-internal sealed class SocketLockUnavailableException(string message) : Exception(message);

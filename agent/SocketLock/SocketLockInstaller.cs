@@ -2,9 +2,6 @@ using AppSwitch.Agent.Native;
 
 namespace AppSwitch.Agent.SocketLock;
 
-/// <summary>What the agent got at start: the lock on a cgroup, or why not (seccomp containment only).</summary>
-public sealed record SocketLockState(bool Engaged, string Detail);
-
 /// <summary>
 /// The kernel backstop behind seccomp: the agent enters its own cgroup, then cgroup/connect4/6, bind4/6,
 /// sendmsg4/6 and recvmsg4/6 programs are attached to it (see <see cref="SocketLockPrograms"/>). Must run before

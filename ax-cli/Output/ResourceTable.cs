@@ -1,8 +1,5 @@
 namespace AppSwitch.Cli.Output;
 
-/// <summary>One column of a resource table: its header and how a record shows in it.</summary>
-internal sealed record Column<T>(string Header, Func<T, string> Cell);
-
 /// <summary>The columns `ax get` shows for a resource; <see cref="WideColumns"/> are added by `-o wide`.</summary>
 internal sealed record ResourceTable<T>(IReadOnlyList<Column<T>> Columns, IReadOnlyList<Column<T>> WideColumns)
 {

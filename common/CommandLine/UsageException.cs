@@ -12,12 +12,3 @@ public class UsageException(string message) : Exception(message)
     public static UsageException InvalidValue(string source, string value, string reason) =>
         new($"invalid value \"{value}\" for {source}: {reason}");
 }
-
-/// <summary>
-/// `--help` was given. Not an error: <see cref="Exception.Message"/> holds the usage text to print
-/// on stdout and the exit code is 0. Parsers that must return a value (RunPlanParser) throw it.
-/// </summary>
-public sealed class HelpRequestedException(string usage) : UsageException(usage)
-{
-    public override int ExitCode => 0;
-}

@@ -33,6 +33,3 @@ namespace AppSwitch.Common.Json;
 [JsonSerializable(typeof(KeyRequest))]
 [JsonSerializable(typeof(KeyChangeRecord))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
-
-/// <summary>The body of every non-2xx REST answer.</summary>
-public sealed record ApiError(string Error);

@@ -1,0 +1,3 @@
+namespace AppSwitch.Agent.Cluster;
+
+public enum PacketDirection { Inbound, Outbound }

@@ -1,0 +1,5 @@
+using System.Net;
+
+namespace AppSwitch.Agent.Cluster;
+
+internal sealed record Peer(string Name, IPEndPoint Address);

@@ -1,0 +1,3 @@
+namespace AppSwitch.Agent.L7;
+
+internal enum BodyKind { Length, Chunked, UntilClose }

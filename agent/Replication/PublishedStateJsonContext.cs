@@ -1,0 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AppSwitch.Agent.Replication;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(PublishedState))]
+internal sealed partial class PublishedStateJsonContext : JsonSerializerContext;
