@@ -1,4 +1,3 @@
-using AppSwitch.Agent.Services;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Json;
 using AppSwitch.Common.Model;

@@ -1,13 +1,13 @@
 using AppSwitch.Common.Model;
 
-namespace AppSwitch.Agent.Services;
+namespace AppSwitch.Agent.Api;
 
 /// <summary>
 /// The Amalgam8 view of the service table: every app started with `--name` is an instance of that service once it
 /// serves; each of its servers (listening TCP socket or bound UDP socket) is one instance, its endpoint the server's
 /// virtual ip:port, its tags the app's labels as `k=v` (`k` when the value is empty).
 /// </summary>
-public static class ServiceCatalog
+internal static class ServiceCatalog
 {
     public static List<ServiceInstanceRecord> Instances(IReadOnlyList<AppRecord> apps, IReadOnlyList<ServerRecord> servers)
     {
@@ -28,7 +28,7 @@ public static class ServiceCatalog
             .ToList();
     }
 
-    public static List<string> TagsOf(IReadOnlyDictionary<string, string> labels) =>
+    private static List<string> TagsOf(IReadOnlyDictionary<string, string> labels) =>
         labels.Select(l => l.Value.Length == 0 ? l.Key : $"{l.Key}={l.Value}").Order(StringComparer.Ordinal).ToList();
 
     private static string Port(string endPoint) => endPoint[(endPoint.LastIndexOf(':') + 1)..];
