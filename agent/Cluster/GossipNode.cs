@@ -187,29 +187,29 @@ public sealed class GossipNode : IAsyncDisposable
     // ---- public operations -------------------------------------------------------------------------------
 
     /// <summary>
-    /// Joins through neighbours (<c>host</c> or <c>host:port</c>; the port defaults to this node's) by a push/pull
+    /// Joins through neighbors (<c>host</c> or <c>host:port</c>; the port defaults to this node's) by a push/pull
     /// with each. Retries with exponential backoff until at least one answers, or until another member has joined
     /// this node meanwhile (then 0). Returns at once with 0 when the list names no one but this node.
-    /// Returns how many neighbours answered.
+    /// Returns how many neighbors answered.
     /// </summary>
-    public async Task<int> JoinAsync(IEnumerable<string> neighbours, CancellationToken cancel = default)
+    public async Task<int> JoinAsync(IEnumerable<string> neighbors, CancellationToken cancel = default)
     {
-        var list = neighbours.Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToList();
-        foreach (var n in list) NeighbourAddress.Parse(n); // malformed spellings fail now, not in the retry loop
+        var list = neighbors.Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToList();
+        foreach (var n in list) NeighborAddress.Parse(n); // malformed spellings fail now, not in the retry loop
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, _stop.Token);
         var token = linked.Token;
         var delay = _options.JoinRetryInitial;
         while (true)
         {
             int answered = 0, others = 0;
-            foreach (var neighbour in list)
+            foreach (var neighbor in list)
             {
                 IReadOnlyList<IPEndPoint> endPoints;
-                try { endPoints = await NeighbourAddress.ResolveAsync(neighbour, LocalEndPoint.Port, token).ConfigureAwait(false); }
+                try { endPoints = await NeighborAddress.ResolveAsync(neighbor, LocalEndPoint.Port, token).ConfigureAwait(false); }
                 catch (Exception e) when (e is SocketException or ArgumentException)
                 {
                     others++;
-                    _logger.LogDebug("Gossip: cannot resolve neighbour {Neighbour}: {Reason}", neighbour, e.Message);
+                    _logger.LogDebug("Gossip: cannot resolve neighbor {Neighbor}: {Reason}", neighbor, e.Message);
                     continue;
                 }
                 foreach (var endPoint in endPoints)
@@ -221,19 +221,19 @@ public sealed class GossipNode : IAsyncDisposable
                         var peer = await PushPullAsync(endPoint, join: true, token).ConfigureAwait(false);
                         if (peer is null) continue; // it was this node after all
                         answered++;
-                        _logger.LogInformation("Gossip: joined through {Neighbour} ({Peer} at {EndPoint})", neighbour, peer, endPoint);
+                        _logger.LogInformation("Gossip: joined through {Neighbor} ({Peer} at {EndPoint})", neighbor, peer, endPoint);
                         break;
                     }
                     catch (Exception e) when (!token.IsCancellationRequested && IsExchangeFailure(e))
                     {
-                        _logger.LogDebug("Gossip: neighbour {Neighbour} at {EndPoint} did not answer: {Reason}", neighbour, endPoint, e.Message);
+                        _logger.LogDebug("Gossip: neighbor {Neighbor} at {EndPoint} did not answer: {Reason}", neighbor, endPoint, e.Message);
                     }
                 }
             }
             if (answered > 0) return answered;
             if (others == 0) return 0;
             if (_membership.HasOtherLiveMembers) return 0;
-            _logger.LogInformation("Gossip: no neighbour answered ({Neighbours}); retrying in {Delay} ms",
+            _logger.LogInformation("Gossip: no neighbor answered ({Neighbors}); retrying in {Delay} ms",
                 string.Join(",", list), (long)delay.TotalMilliseconds);
             await Task.Delay(delay, token).ConfigureAwait(false);
             delay = delay * 2 < _options.JoinRetryMax ? delay * 2 : _options.JoinRetryMax;

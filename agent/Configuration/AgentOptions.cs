@@ -27,7 +27,7 @@ public sealed record AgentOptions
     public string AdminSocketDir { get; init; } = AppSwitch.Common.Paths.AdminSocketDirectory.Default;
     /// <summary>Group id that may use the sockets besides root (--socket-group); null: the agent's own group.</summary>
     public int? SocketGroup { get; init; }
-    /// <summary>Cluster neighbours to join: addresses or host names, optionally with :port.</summary>
+    /// <summary>Cluster neighbors to join: addresses or host names, optionally with :port.</summary>
     public IReadOnlyList<string> Neighbors { get; init; } = [];
     /// <summary>UDP+TCP gossip port; 0 keeps the node out of any cluster.</summary>
     public int GossipPort { get; init; } = 7946;

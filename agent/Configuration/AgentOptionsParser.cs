@@ -104,7 +104,7 @@ public sealed class AgentOptionsParser
             new("neighbors")
             {
                 ValueName = "IP[:PORT],...", EnvironmentVariable = "AX_NEIGHBORS", Validate = CheckNeighbors,
-                Help = "cluster neighbours to join (this node's own address may be among them)",
+                Help = "cluster neighbors to join (this node's own address may be among them)",
             },
             new("gossip-port", OptionKind.Int)
             {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the seed scenario on two nodes. Two network namespaces stand in for two nodes
 # (node1 10.77.0.11, node2 10.77.0.12 on a bridge in a third namespace; no default route: nothing
-# leaves them). Each runs the AppSwitch daemon with the other as neighbour; nginx serves on the
+# leaves them). Each runs the AppSwitch daemon with the other as neighbor; nginx serves on the
 # virtual IP 198.18.0.1 on node1 and curl on node2 reaches it from the virtual IP 198.18.0.2 —
 # node address to node address, no overlay, no proxy.
 # Everything the demo makes (processes, namespaces, temp files) is removed on exit, pass or fail.

@@ -72,7 +72,7 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
     /// <summary>As the key of <see cref="StartAgentAsync"/>: start that agent without `--gossip-key` (clear-text gossip).</summary>
     public const string NoKey = "";
 
-    /// <summary>The cluster flags of an agent: these neighbours, and this cluster's key and name unless told otherwise.</summary>
+    /// <summary>The cluster flags of an agent: these neighbors, and this cluster's key and name unless told otherwise.</summary>
     public string[] GossipFlags(string? key = null, string? cluster = null) =>
         ["--neighbors", Neighbors, .. key == NoKey ? Array.Empty<string>() : ["--gossip-key", key ?? Key], "--cluster", cluster ?? ClusterName, .. _agentFlags];
 

@@ -63,9 +63,9 @@ public class ClusterPartsTests
     [InlineData("::1", "::1", null)]
     [InlineData("[::1]:9000", "::1", 9000)]
     [InlineData("[fd00::1]", "fd00::1", null)]
-    public void NeighbourSpellings(string text, string host, int? port)
+    public void NeighborSpellings(string text, string host, int? port)
     {
-        Assert.Equal((host, port), NeighbourAddress.Parse(text));
+        Assert.Equal((host, port), NeighborAddress.Parse(text));
     }
 
     [Theory]
@@ -74,9 +74,9 @@ public class ClusterPartsTests
     [InlineData("host:http")]
     [InlineData("[::1")]
     [InlineData("a:b:c")]
-    public void BadNeighbourSpellingsAreRefused(string text)
+    public void BadNeighborSpellingsAreRefused(string text)
     {
-        Assert.Throws<FormatException>(() => NeighbourAddress.Parse(text));
+        Assert.Throws<FormatException>(() => NeighborAddress.Parse(text));
     }
 
     [Fact]

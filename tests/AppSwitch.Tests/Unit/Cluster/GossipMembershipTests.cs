@@ -13,13 +13,13 @@ public class GossipMembershipTests(ITestOutputHelper output)
     private static readonly TimeSpan Deadline = TestCluster.Deadline;
 
     [Fact]
-    public async Task ThreeMembersJoinThroughOneNeighbourAndSeeEachOther()
+    public async Task ThreeMembersJoinThroughOneNeighborAndSeeEachOther()
     {
         await using var cluster = new TestCluster();
         var a = await cluster.StartAsync("a");
         var b = await cluster.StartAsync("b");
         var c = await cluster.StartAsync("c");
-        // Listed among its own neighbours only: it is the first node, nothing to wait for.
+        // Listed among its own neighbors only: it is the first node, nothing to wait for.
         Assert.Equal(0, await a.Node.JoinAsync([a.Address, $"localhost:{a.Node.BoundPort}"]));
         var clock = Stopwatch.StartNew();
         Assert.Equal(1, await b.Node.JoinAsync([b.Address, a.Address]));
@@ -35,7 +35,7 @@ public class GossipMembershipTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task JoinRetriesUntilANeighbourAnswers()
+    public async Task JoinRetriesUntilANeighborAnswers()
     {
         await using var cluster = new TestCluster();
         var b = await cluster.StartAsync("b");

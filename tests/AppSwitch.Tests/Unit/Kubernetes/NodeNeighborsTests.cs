@@ -6,7 +6,7 @@ using Xunit;
 
 namespace AppSwitch.Tests.Unit.Kubernetes;
 
-/// <summary>Gossip auto-discovery's neighbour list from the API's Node objects.</summary>
+/// <summary>Gossip auto-discovery's neighbor list from the API's Node objects.</summary>
 public sealed class NodeNeighborsTests
 {
     private static Node Parse(string name, params (string Type, string Address)[] addresses) =>
@@ -18,7 +18,7 @@ public sealed class NodeNeighborsTests
         }), (JsonTypeInfo<Node>)KubeJsonContext.Default.GetTypeInfo(typeof(Node))!)!;
 
     [Fact]
-    public void The_other_nodes_internal_ips_are_the_neighbours_with_external_ips_as_fallback()
+    public void The_other_nodes_internal_ips_are_the_neighbors_with_external_ips_as_fallback()
     {
         Node[] nodes =
         [
