@@ -144,7 +144,7 @@ public static class AgentHost
             return new ConnectRouter(sp.GetRequiredService<IRoutingSnapshotSource>(), resolver);
         });
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
-            sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILogger<Supervisor>>(),
+            sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<HttpRelay>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.

@@ -10,7 +10,7 @@ namespace AppSwitch.Agent.Interception;
 /// virtual IP, …) gets a node socket bound to the node address and a port from `--ports`, remembering what the
 /// application asked for. UDP sockets are published as servers here; TCP ones at listen.
 /// </summary>
-internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets, PortAllocator ports, ILogger logger)
+internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets, PortAllocator ports, ILogger<BindHandler> logger)
 {
     public void Handle(SyscallContext call)
     {

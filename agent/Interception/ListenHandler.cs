@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace AppSwitch.Agent.Interception;
 
 /// <summary>listen(fd, backlog): on a node socket the agent listens and publishes the server; otherwise the kernel runs it.</summary>
-internal sealed class ListenHandler(ServiceTable table, ILogger logger)
+internal sealed class ListenHandler(ServiceTable table, ILogger<ListenHandler> logger)
 {
     public void Handle(SyscallContext call)
     {

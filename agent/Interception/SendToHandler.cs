@@ -15,7 +15,7 @@ namespace AppSwitch.Agent.Interception;
 /// sharing the node's namespace (--new-netns=false) has only node sockets: its sendto is decided and sent the same way
 /// (the socket lock would refuse the kernel running it on a socket the agent made).
 /// </summary>
-internal sealed class SendToHandler(IConnectRouter router, ILogger logger)
+internal sealed class SendToHandler(IConnectRouter router, ILogger<SendToHandler> logger)
 {
     /// <summary>The largest UDP payload any IP datagram can carry; more is EMSGSIZE, as the kernel says.</summary>
     private const int MaxDatagram = 65535;

@@ -34,20 +34,20 @@ public sealed class Supervisor : IHostedService, IDisposable
     private volatile bool _stopping;
 
     /// <param name="router">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
-    internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILogger<Supervisor> logger,
+    internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILoggerFactory loggers,
         IConnectRouter router, HttpRelay httpRelay)
     {
         _table = table;
-        _logger = logger;
+        _logger = loggers.CreateLogger<Supervisor>();
         _journal = journal;
         _pending = new PendingConnects(journal);
         _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
-        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, logger);
-        _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
-        _listen = new ListenHandler(table, logger);
+        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, loggers.CreateLogger<ConnectHandler>());
+        _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), loggers.CreateLogger<BindHandler>());
+        _listen = new ListenHandler(table, loggers.CreateLogger<ListenHandler>());
         _names = new SocketNameHandler(table);
-        _sendTo = new SendToHandler(router, logger);
+        _sendTo = new SendToHandler(router, loggers.CreateLogger<SendToHandler>());
     }
 
     public int SessionCount => _sessions.Count;
@@ -91,6 +91,8 @@ public sealed class Supervisor : IHostedService, IDisposable
             fds[1] = new Libc.PollFd { Fd = _stopFd, Events = POLL.IN };
             // Also the pidfds of the app's threads the session keeps handles for: one is readable once its thread exited.
             var count = Fixed + session.Handles.PollFds(new Span<Libc.PollFd>(fds + Fixed, ThreadHandles.MaxThreads));
+            // Not a blocking RECV without poll (1.4 µs less): stop could not wake the thread, and a call received during
+            // shutdown and not yet journalled would hang its caller (NOTES, "Data-path benchmark and the connect path's cost").
             if (FileCalls.Poll(fds, count, -1) is { IsError: true } failed)
             {
                 if (failed.Error == Errno.EINTR) continue;

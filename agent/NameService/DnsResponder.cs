@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace AppSwitch.Agent.NameService;
 
 /// <summary>Turns one DNS message from an app into the answer it gets (never throws for bad input).</summary>
-public sealed class DnsResponder(DnsNameResolver resolver, DnsForwarder forwarder, ILogger logger)
+public sealed class DnsResponder(DnsNameResolver resolver, DnsForwarder forwarder, ILogger<DnsResponder> logger)
 {
     private const uint Ttl = 5; // short: apps come and go, and a name may move to another replica
     // A plain UDP answer must fit 512 bytes (RFC 1035): header + question (≤ 259) + 14 records of 16 bytes.

@@ -25,7 +25,7 @@ public sealed class DnsServer : IDisposable
 
     private sealed record AppSockets(Socket Udp, Socket Tcp, CancellationTokenSource Stop);
 
-    public DnsServer(ServiceTable table, DnsResponder responder, ILogger logger)
+    public DnsServer(ServiceTable table, DnsResponder responder, ILogger<DnsServer> logger)
     {
         _table = table;
         _responder = responder;
@@ -34,7 +34,7 @@ public sealed class DnsServer : IDisposable
     }
 
     /// <summary>Opens the node-side sockets (see the class summary) and serves them until disposed.</summary>
-    public DnsServer(ServiceTable table, DnsResponder responder, ILogger logger, bool nodeSide) : this(table, responder, logger)
+    public DnsServer(ServiceTable table, DnsResponder responder, ILogger<DnsServer> logger, bool nodeSide) : this(table, responder, logger)
     {
         if (!nodeSide) return;
         var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

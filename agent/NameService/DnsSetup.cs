@@ -17,7 +17,8 @@ public static class DnsSetup
         if (options.Dns)
             logger.LogInformation("DNS for apps: domain {Domain}, other names forwarded to {Upstreams}", options.DnsDomain,
                 upstreams.Count == 0 ? "nobody (SERVFAIL)" : string.Join(",", upstreams));
-        var responder = new DnsResponder(new DnsNameResolver(table, options.DnsDomain), new DnsForwarder(upstreams, UpstreamTimeout), logger);
+        var responder = new DnsResponder(new DnsNameResolver(table, options.DnsDomain), new DnsForwarder(upstreams, UpstreamTimeout),
+            loggers.CreateLogger<DnsResponder>());
         return new DnsServer(table, responder, logger, nodeSide: options.Dns);
     }
 
