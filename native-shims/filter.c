@@ -56,6 +56,8 @@
     RET_ERRNO(ENOSYS), \
     LOAD(nr), \
     REFUSE_X32 \
+    /* Not socket(): making node sockets up front would break the private loopback and the \
+     * "nothing escapes" model (NOTES, "Data-path benchmark and the connect path's cost"). */ \
     TRAP(__NR_connect), \
     TRAP(__NR_bind), \
     TRAP(__NR_listen), \

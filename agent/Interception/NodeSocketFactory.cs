@@ -37,6 +37,7 @@ internal sealed class NodeSocketFactory
     public SysResult CreateLike(int original, SocketCalls.Kind kind, SpareSocket? spare = null)
     {
         var defaults = _defaults.GetOrAdd(kind, ReadDefaults);
+        // Not copied after the answer: that would race the app's own setsockopt (Nagle stalls; NOTES, "Data-path benchmark").
         // The app's value of each option (MaxOptionSize bytes a slot; length 0: not read or not applicable).
         Span<byte> values = stackalloc byte[CopiedOptions.Length * MaxOptionSize];
         Span<int> lengths = stackalloc int[CopiedOptions.Length];

@@ -32,6 +32,7 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
     /// <summary>How many snapshots were built (for tests: a burst of changes without a read in between builds none).</summary>
     public long Builds { get; private set; }
 
+    // Not rebuilt here, on the changing thread: binds run on the app's session thread (NOTES, "Architecture: agent/Routing").
     private void Invalidate()
     {
         lock (_publish)
