@@ -13,8 +13,8 @@ namespace AppSwitch.Agent.L7;
 /// Every read and write runs under the relay's idle timeout; every failure is a <see cref="RelayFailureException"/>
 /// handled in one place (<see cref="FailAsync"/>), which logs, counts and answers it as <see cref="RelayFailures"/> says.
 /// </summary>
-internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRelayRoute route, RequestRouter router, UpstreamPool pool,
-    ILogger logger)
+internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRelayHandoff handoff, RequestRouter router, UpstreamPool pool,
+    ILogger<HttpRelayConnection> logger)
 {
     private const string Via = "1.1 appswitch";
     private readonly NetworkStream _client = new(socket, ownsSocket: true);
@@ -51,11 +51,11 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            logger.LogDebug("HTTP relay: app {AppId} to {Service}: connection ended: {Problem}", route.Client.Id, route.Service, e.Message);
+            logger.LogDebug("HTTP relay: app {AppId} to {Service}: connection ended: {Problem}", handoff.Client.Id, handoff.Service, e.Message);
         }
         catch (Exception e)
         {
-            logger.LogError(e, "HTTP relay: app {AppId} to {Service}: unexpected failure", route.Client.Id, route.Service);
+            logger.LogError(e, "HTTP relay: app {AppId} to {Service}: unexpected failure", handoff.Client.Id, handoff.Service);
         }
         finally
         {
@@ -95,7 +95,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
         var kind = RelayFailures.Of(failure.Failure);
         relay.Failures.Count(failure.Failure, failure.Instance);
         logger.Log(kind.Level, "HTTP relay: app {AppId} to {Service}: {Side} failed ({Failure}: {Text}: {Problem}) instance {Instance}; {Outcome}",
-            route.Client.Id, route.Service, kind.Side == RelaySide.Client ? "client" : "upstream", kind.Name, kind.Text, failure.Message,
+            handoff.Client.Id, handoff.Service, kind.Side == RelaySide.Client ? "client" : "upstream", kind.Name, kind.Text, failure.Message,
             failure.Instance?.ToString() ?? "-", outcome);
     }
 
@@ -123,10 +123,10 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
         _requestComplete = !framing.HasBody;
         var expectsContinue = request.HasToken("Expect", "100-continue");
 
-        var plan = router.Plan(route, request);
+        var plan = router.Plan(handoff, request);
         foreach (var (key, value) in plan.Traces)
-            logger.LogInformation("HTTP relay trace {Key}={Value}: app {AppId} {Method} {Target} to {Service}", key, value, route.Client.Id,
-                request.Method, request.Target, route.Service);
+            logger.LogInformation("HTTP relay trace {Key}={Value}: app {AppId} {Method} {Target} to {Service}", key, value, handoff.Client.Id,
+                request.Method, request.Target, handoff.Service);
         if (plan.Delay > TimeSpan.Zero)
         {
             _idle.Pause(); // a delay longer than the idle timeout must not count against the next step
@@ -160,7 +160,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
             {
                 var problem = (e as SocketException)?.SocketErrorCode.ToString() ?? "connect timed out";
                 var failure = new RelayFailureException(RelayFailure.UpstreamUnreachable, problem, backend.Node, e);
-                if (attempt >= retries || router.Repick(route, plan.Route) is not { } next) throw failure;
+                if (attempt >= retries || router.Repick(handoff, plan.RouteRule) is not { } next) throw failure;
                 Report(failure, $"retrying ({attempt + 1}/{retries})");
                 _idle.Renew();
                 backend = next;
@@ -178,9 +178,9 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
             fresh = false;
             if (outcome == Outcome.Retry)
             {
-                logger.LogInformation("HTTP relay: {Service} instance {Backend} answered 5xx; retrying ({Attempt}/{Retries})", route.Service,
+                logger.LogInformation("HTTP relay: {Service} instance {Backend} answered 5xx; retrying ({Attempt}/{Retries})", handoff.Service,
                     backend.Node, attempt + 1, retries);
-                backend = router.Repick(route, plan.Route) ?? backend;
+                backend = router.Repick(handoff, plan.RouteRule) ?? backend;
                 continue;
             }
             return outcome == Outcome.KeepOpen;
@@ -229,7 +229,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
             if (framing.HasBody)
             {
                 if (expectsContinue) await SendAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray());
-                await BodyCopier.CopyAsync(new BodyRoute(_reader, RelayPeer.Client, upstream.Stream, instance, _idle), framing);
+                await BodyCopier.CopyAsync(new BodyEnds(_reader, RelayPeer.Client, upstream.Stream, instance, _idle), framing);
                 _requestComplete = true;
             }
 
@@ -247,7 +247,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
             if (close) response.Fields.Add(new("Connection", "close"));
             _responseStarted = true;
             await RelayIo.StepAsync(_idle, RelayPeer.Client, token => _toClient.WriteAsync(response.Encode(), token));
-            await BodyCopier.CopyAsync(new BodyRoute(upstream.Reader, instance, _toClient, RelayPeer.Client, _idle), responseFraming);
+            await BodyCopier.CopyAsync(new BodyEnds(upstream.Reader, instance, _toClient, RelayPeer.Client, _idle), responseFraming);
             await RelayIo.StepAsync(_idle, RelayPeer.Client, token => new ValueTask(_toClient.FlushAsync(token)));
             reusable = upstreamKeepsOpen && responseFraming.Kind != BodyKind.UntilClose;
             return close ? Outcome.Close : Outcome.KeepOpen;

@@ -9,5 +9,5 @@ namespace AppSwitch.Agent.L7;
 /// <see cref="Timeout"/> for the response head and trying again up to <see cref="Retries"/> times.
 /// A null backend means no instance can serve it (503).
 /// </summary>
-internal sealed record RequestPlan(ServerEntry? Backend, Rule? Route, string Target, TimeSpan Delay, int? AbortCode,
+internal sealed record RequestPlan(ServerEntry? Backend, Rule? RouteRule, string Target, TimeSpan Delay, int? AbortCode,
     TimeSpan? Timeout, int Retries, IReadOnlyList<(string Key, string Value)> Traces);

@@ -13,26 +13,26 @@ namespace AppSwitch.Agent.L7;
 /// (by the L4 picker's weights and tags), else a reachable server of the address the app asked for; then the
 /// highest-priority matching action rule's actions whose tags the chosen instance carries (delay, abort, trace).
 /// </summary>
-internal sealed class RequestRouter(IRoutingSnapshotSource routing, ILogger logger)
+internal sealed class RequestRouter(IRoutingSnapshotSource routing, ILogger<RequestRouter> logger)
 {
     private static readonly TimeSpan RegexBudget = TimeSpan.FromMilliseconds(50);
     private readonly ConcurrentDictionary<string, Regex?> _regexes = new(StringComparer.Ordinal);
 
-    public RequestPlan Plan(HttpRelayRoute route, HttpHead request)
+    public RequestPlan Plan(HttpRelayHandoff handoff, HttpHead request)
     {
         var snapshot = routing.Current; // one picture for the whole request
-        var client = route.Client;
+        var client = handoff.Client;
         Rule? chosen = null;
-        foreach (var rule in snapshot.Rules.RoutesFor(route.Service))
+        foreach (var rule in snapshot.Rules.RoutesFor(handoff.Service))
             if (Matches(snapshot, rule, client, request) && UriMatches(rule.Route!.Uri, request.Target)) { chosen = rule; break; }
 
-        var backend = PickBackend(snapshot, route, chosen);
+        var backend = PickBackend(snapshot, handoff, chosen);
         var target = Rewrite(chosen?.Route?.Uri, request.Target);
         var delay = TimeSpan.Zero;
         int? abort = null;
         var traces = new List<(string, string)>();
         if (backend is not null)
-            foreach (var rule in snapshot.Rules.ActionsFor(route.Service))
+            foreach (var rule in snapshot.Rules.ActionsFor(handoff.Service))
             {
                 if (!Matches(snapshot, rule, client, request)) continue;
                 foreach (var action in rule.Actions!)
@@ -53,14 +53,14 @@ internal sealed class RequestRouter(IRoutingSnapshotSource routing, ILogger logg
     }
 
     /// <summary>Another instance for a retry (the same rule, a new draw).</summary>
-    public ServerEntry? Repick(HttpRelayRoute route, Rule? rule) => PickBackend(routing.Current, route, rule);
+    public ServerEntry? Repick(HttpRelayHandoff handoff, Rule? rule) => PickBackend(routing.Current, handoff, rule);
 
-    private static ServerEntry? PickBackend(RoutingSnapshot snapshot, HttpRelayRoute route, Rule? rule)
+    private static ServerEntry? PickBackend(RoutingSnapshot snapshot, HttpRelayHandoff handoff, Rule? rule)
     {
-        var client = route.Client;
+        var client = handoff.Client;
         bool Reachable(ServerEntry s) => LabelAccess.Allows(client.Labels, s.App.Labels);
-        if (rule is not null) return RouteRulePicker.PickInstance(snapshot, rule, route.Service, route.VirtualDestination.Port, Transport.Tcp, Reachable);
-        var servers = snapshot.ServersFor(ServiceTable.Normalize(route.VirtualDestination.Address), route.VirtualDestination.Port, Transport.Tcp)
+        if (rule is not null) return RouteRulePicker.PickInstance(snapshot, rule, handoff.Service, handoff.VirtualDestination.Port, Transport.Tcp, Reachable);
+        var servers = snapshot.ServersFor(ServiceTable.Normalize(handoff.VirtualDestination.Address), handoff.VirtualDestination.Port, Transport.Tcp)
             .Where(Reachable).ToList();
         return servers.Count == 0 ? null : servers[Random.Shared.Next(servers.Count)];
     }

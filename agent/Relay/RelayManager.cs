@@ -17,7 +17,7 @@ public sealed class RelayManager : BackgroundService
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
     private readonly ServiceTable _table;
-    private readonly RelayDialTarget _dialTarget;
+    private readonly RelayRouteResolver _routes;
     private readonly ILogger<RelayManager> _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<IPEndPoint, (TcpRelay Relay, DateTime LastTry)> _relays = new();
@@ -29,7 +29,7 @@ public sealed class RelayManager : BackgroundService
     {
         _table = table;
         _logger = logger;
-        _dialTarget = new RelayDialTarget(table, router);
+        _routes = new RelayRouteResolver(table, router);
         if (Environment.GetEnvironmentVariable("AX_RELAY_COPY") != "buffers") _splice = new SpliceEngine(logger);
     }
 
@@ -63,7 +63,7 @@ public sealed class RelayManager : BackgroundService
                     _relays[listener] = (running.Relay, now);
                     continue;
                 }
-                var relay = new TcpRelay(spec, _dialTarget, _splice, _logger);
+                var relay = new TcpRelay(spec, _routes, _splice, _logger);
                 relay.TryListen();
                 _relays[listener] = (relay, now);
             }
@@ -77,7 +77,7 @@ public sealed class RelayManager : BackgroundService
             return _relays.Values.Select(r => r.Relay).OrderBy(r => r.Spec.Listener.Port).Select(r => new ProxyRecord
             {
                 Id = r.Spec.Route.Id, Proto = r.Spec.Transport == Transport.Tcp ? "tcp" : "udp",
-                Listener = r.Spec.Listener.ToString(), Dialers = _dialTarget.Describe(r.Spec.Route),
+                Listener = r.Spec.Listener.ToString(), Dialers = _routes.Describe(r.Spec.Route),
                 State = r.Listening ? "listening" : $"failed: {r.Error}", NodeId = _table.Node.Name,
                 Connections = r.Counters.Connections, Active = r.Counters.Active, Refused = r.Counters.Refused,
                 BytesIn = r.Counters.BytesIn, BytesOut = r.Counters.BytesOut,

@@ -12,7 +12,7 @@ namespace AppSwitch.Agent.Relay;
 /// Accepting is .NET's async sockets; the copy is the <see cref="SpliceEngine"/> when given, else pooled buffers
 /// (<see cref="RelayConnection"/>).
 /// </summary>
-internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, SpliceEngine? splice, ILogger logger) : IDisposable
+internal sealed class TcpRelay(RelaySpec spec, RelayRouteResolver routes, SpliceEngine? splice, ILogger logger) : IDisposable
 {
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource _stop = new();
@@ -76,7 +76,7 @@ internal sealed class TcpRelay(RelaySpec spec, RelayDialTarget dialTarget, Splic
         try
         {
             client.NoDelay = true;
-            var dial = dialTarget.Resolve(spec.Route, out var reason);
+            var dial = routes.Resolve(spec.Route, out var reason);
             if (dial is null)
             {
                 logger.LogInformation("Relay {Id}: connection from {Client} closed: {Reason}", spec.Route.Id, client.RemoteEndPoint, reason);

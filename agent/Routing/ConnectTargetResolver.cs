@@ -35,10 +35,10 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
             return ResolveClusterIp(snapshot, client, address, destination.Port, transport);
         if (snapshot.ServerAtNode(address, destination.Port) is { } published && published.Transport == transport && !published.Virtual.Equals(direct))
             return ResolveNodeEndPoint(snapshot, client, published, direct, transport);
-        var target = ResolveDirect(snapshot, client, direct, transport, out var relayRoute);
+        var target = ResolveDirect(snapshot, client, direct, transport, out var handoff);
         if (target is null) return null;
         // ResolveDirect hands back the destination itself only when it is on the node's network (nothing virtual).
-        if (!ReferenceEquals(target, direct)) return new ConnectTarget(target, null, relayRoute);
+        if (!ReferenceEquals(target, direct)) return new ConnectTarget(target, null, handoff);
         // The agent's own ports are node addresses, never virtual ones: checked only here, off the virtual IPs' path.
         if (agentEndPoints?.Find(direct, transport) is { } agentPort)
         {
@@ -107,11 +107,11 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
     /// </summary>
     private ConnectTarget? ResolveNodeEndPoint(RoutingSnapshot snapshot, AppEntry client, ServerEntry server, IPEndPoint destination, Transport transport)
     {
-        var target = ResolveDirect(snapshot, client, server.Virtual, transport, out var relayRoute, only: server);
+        var target = ResolveDirect(snapshot, client, server.Virtual, transport, out var handoff, only: server);
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: {Destination} is the node endpoint of server {Virtual} (app {Server}) -> {Target}",
                 client.Id, destination, server.Virtual, server.App.Id, target?.ToString() ?? "refused");
-        return target is null ? null : new ConnectTarget(target, null, relayRoute);
+        return target is null ? null : new ConnectTarget(target, null, handoff);
     }
 
     /// <summary>A backend in turn, then resolved exactly as a direct connect to backend:aport (labels included).</summary>
@@ -123,11 +123,11 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
             return null; // as a closed port would answer
         }
         var backend = new IPEndPoint(picker.Pick(vservice), aport);
-        var target = ResolveDirect(snapshot, client, backend, transport, out var relayRoute);
+        var target = ResolveDirect(snapshot, client, backend, transport, out var handoff);
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: vservice {VService} port {Port} -> backend {Backend} -> {Target}",
                 client?.Id ?? "(outside)", vservice.Name, port, backend, target?.ToString() ?? "refused");
-        return target is null ? null : new ConnectTarget(target, vservice.SourceIp, relayRoute);
+        return target is null ? null : new ConnectTarget(target, vservice.SourceIp, handoff);
     }
 
     /// <summary>A Kubernetes Service's ClusterIP:port → a ready endpoint (pod ip:port) on the node's network.</summary>
@@ -148,9 +148,9 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
     /// <param name="only">The one server that may be chosen (a connect to its node endpoint); null: any of the destination's.</param>
     /// <returns>The endpoint to connect to (<paramref name="destination"/> itself when it is on the node's network), or null: refused.</returns>
     private IPEndPoint? ResolveDirect(RoutingSnapshot snapshot, AppEntry? client, IPEndPoint destination, Transport transport,
-        out HttpRelayRoute? relayRoute, ServerEntry? only = null)
+        out HttpRelayHandoff? handoff, ServerEntry? only = null)
     {
-        relayRoute = null;
+        handoff = null;
         var address = ServiceTable.Normalize(destination.Address);
         var servers = only is null ? snapshot.ServersFor(address, destination.Port, transport) : [only];
         if (servers.Count > 0)
@@ -163,7 +163,7 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
                 if (client is not null && transport == Transport.Tcp && httpRelay?.Invoke() is { } relayEndPoint && snapshot.Rules.NeedsHttp(service)
                     && AllHttp(servers))
                 {
-                    relayRoute = new HttpRelayRoute(client, service, destination);
+                    handoff = new HttpRelayHandoff(client, service, destination);
                     if (logger.IsEnabled(LogLevel.Debug))
                         logger.LogDebug("App {AppId}: {Destination} is http service {Service} with request-level rules -> HTTP relay {Relay}",
                             client.Id, destination, service, relayEndPoint);

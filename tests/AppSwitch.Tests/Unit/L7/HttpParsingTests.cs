@@ -102,7 +102,7 @@ public sealed class HttpParsingTests
         var reader = Reader(body + "GET /next HTTP/1.1\r\n\r\n");
         var copy = new MemoryStream();
         using var idle = new IdleDeadline(TimeSpan.Zero, CancellationToken.None);
-        await BodyCopier.CopyAsync(new BodyRoute(reader, RelayPeer.Client, copy, RelayPeer.Client, idle), new BodyFraming(BodyKind.Chunked, 0));
+        await BodyCopier.CopyAsync(new BodyEnds(reader, RelayPeer.Client, copy, RelayPeer.Client, idle), new BodyFraming(BodyKind.Chunked, 0));
         Assert.Equal(body, Encoding.Latin1.GetString(copy.ToArray()));
         Assert.Equal("/next", (await HttpHeadReader.ReadAsync(reader, true, CancellationToken.None)).Head!.Target);
     }
@@ -116,7 +116,7 @@ public sealed class HttpParsingTests
         using var idle = new IdleDeadline(TimeSpan.Zero, CancellationToken.None);
         var instance = RelayPeer.Upstream(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9));
         var error = await Assert.ThrowsAsync<RelayFailureException>(() =>
-            BodyCopier.CopyAsync(new BodyRoute(Reader(body), instance, new MemoryStream(), RelayPeer.Client, idle), new BodyFraming(BodyKind.Chunked, 0)));
+            BodyCopier.CopyAsync(new BodyEnds(Reader(body), instance, new MemoryStream(), RelayPeer.Client, idle), new BodyFraming(BodyKind.Chunked, 0)));
         Assert.Contains(reason, error.Message);
         Assert.Equal((Enum.Parse<RelayFailure>(failure), instance.Instance), (error.Failure, error.Instance));
     }

@@ -44,8 +44,8 @@ public sealed class RelayFailureTests
     {
         var never = new Pipe();
         using var idle = new IdleDeadline(TimeSpan.FromMilliseconds(200), CancellationToken.None);
-        var route = new BodyRoute(never.Reader, RelayPeer.Client, new MemoryStream(), RelayPeer.Upstream(new IPEndPoint(IPAddress.Loopback, 9)), idle);
-        var copy = BodyCopier.CopyAsync(route, new BodyFraming(BodyKind.Length, 10));
+        var ends = new BodyEnds(never.Reader, RelayPeer.Client, new MemoryStream(), RelayPeer.Upstream(new IPEndPoint(IPAddress.Loopback, 9)), idle);
+        var copy = BodyCopier.CopyAsync(ends, new BodyFraming(BodyKind.Length, 10));
         // Anti-hang bound only: the deadline, not this wait, ends the copy.
         var error = await Assert.ThrowsAsync<RelayFailureException>(() => copy.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal((RelayFailure.ClientStalled, null), (error.Failure, error.Instance));

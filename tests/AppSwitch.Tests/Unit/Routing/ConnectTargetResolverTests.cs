@@ -202,7 +202,7 @@ public sealed class ConnectTargetResolverTests
         Rules("- {id: canary, destination: web, match: {headers: {x-canary: \"1\"}}, route: {backends: [{tags: [version=v1]}]}}");
         var decided = _resolver.Resolve(Snapshot(), _blue, IPEndPoint.Parse("198.18.0.10:80"), Transport.Tcp);
         Assert.Equal(HttpRelay, decided?.EndPoint);
-        Assert.Equal(new HttpRelayRoute(_blue, "web", IPEndPoint.Parse("198.18.0.10:80")), decided?.Relay);
+        Assert.Equal(new HttpRelayHandoff(_blue, "web", IPEndPoint.Parse("198.18.0.10:80")), decided?.Relay);
     }
 
     [Fact]

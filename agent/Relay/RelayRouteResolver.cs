@@ -8,7 +8,7 @@ namespace AppSwitch.Agent.Relay;
 /// The endpoint to dial for one accepted connection, decided by routing as for an app's connect (for vservices, the
 /// same backend choice); null with the reason when nobody serves it now. Also describes routes for `ax get proxies`.
 /// </summary>
-internal sealed class RelayDialTarget(ServiceTable table, IConnectRouter router)
+internal sealed class RelayRouteResolver(ServiceTable table, IConnectRouter router)
 {
     public ConnectTarget? Resolve(RelayRoute route, out string? reason) => router.RouteOutsider(route, out reason);
 
