@@ -40,6 +40,7 @@ internal sealed unsafe class SpliceConnection(int client, int target, IPEndPoint
     {
         foreach (var d in Both)
         {
+            // Not a 256 KiB pipe (F_SETPIPE_SZ): measured no better than the default (NOTES, "Relays").
             var made = FileCalls.CreatePipe(out var readEnd, out var writeEnd);
             if (made.IsError) return made.Error;
             (d.PipeRead, d.PipeWrite) = (readEnd, writeEnd);
