@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace AppSwitch.Agent.L7;
 
 /// <summary>What the relay does about one <see cref="RelayFailure"/>: the only place a failure's status is chosen.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using AppSwitch.Agent.Native;
 
 namespace AppSwitch.Agent.Launcher;
 

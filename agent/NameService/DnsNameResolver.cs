@@ -1,4 +1,3 @@
-using System.Net;
 using AppSwitch.Agent.Table;
 
 namespace AppSwitch.Agent.NameService;

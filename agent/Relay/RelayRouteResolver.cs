@@ -1,4 +1,3 @@
-using System.Net;
 using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
 
