@@ -35,7 +35,7 @@ public sealed class Supervisor : IHostedService, IDisposable
 
     /// <param name="router">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
     internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILogger<Supervisor> logger,
-        IConnectRouter router, HttpRelay httpRelay)
+        IConnectRouter router, HttpRelay httpRelay, ClusterReadiness readiness)
     {
         _table = table;
         _logger = logger;
@@ -43,7 +43,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         _pending = new PendingConnects(journal);
         _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
-        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, logger);
+        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, new HeldConnects(readiness, journal, logger), logger);
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
         _listen = new ListenHandler(table, logger);
         _names = new SocketNameHandler(table);
