@@ -10,9 +10,12 @@ namespace AppSwitch.Agent.Interception;
 /// unanswered — it blocks as for a slow connect — and is decided again once the first exchange lands or the bound
 /// expires. Each held call is journaled, so an agent dying meanwhile leaves it to the next one (which handles it
 /// from the start: nothing of it was done yet). No session thread waits: the resume runs on the thread pool.
+/// Once disposed (the agent stops), a resume touches neither the call nor the journal: the call stays journaled.
 /// </summary>
-internal sealed class HeldConnects(ClusterReadiness readiness, InflightJournal journal, ILogger logger)
+internal sealed class HeldConnects(ClusterReadiness readiness, InflightJournal journal, ILogger logger) : IDisposable
 {
+    private readonly Lock _lock = new();
+    private bool _disposed;
     private int _count;
 
     /// <summary>Connects held now (for tests and logs).</summary>
@@ -34,20 +37,30 @@ internal sealed class HeldConnects(ClusterReadiness readiness, InflightJournal j
         Task.WhenAny(readiness.WhenSynced, bound).ContinueWith(_ =>
         {
             using var socket = new OwnedFd(fd);
-            try
-            {
-                if (Seccomp.IsValid(call.Listener, call.Id)) resume(call, socket);
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "App {AppId}: a held connect failed", call.Session.App.Id);
-                Seccomp.Fail(call.Listener, call.Id, Errno.ECONNREFUSED);
-            }
-            finally
+            // Under the lock: the journal is not disposed meanwhile, and a stopping agent leaves the call to the next one.
+            lock (_lock)
             {
                 Interlocked.Decrement(ref _count);
-                journal.Release(slot);
+                if (_disposed) return;
+                try
+                {
+                    if (Seccomp.IsValid(call.Listener, call.Id)) resume(call, socket);
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "App {AppId}: a held connect failed", call.Session.App.Id);
+                    Seccomp.Fail(call.Listener, call.Id, Errno.ECONNREFUSED);
+                }
+                finally
+                {
+                    journal.Release(slot);
+                }
             }
         }, TaskScheduler.Default);
+    }
+
+    public void Dispose()
+    {
+        lock (_lock) _disposed = true;
     }
 }

@@ -25,6 +25,7 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly int _stopFd;
     private readonly ConcurrentDictionary<int, AppSession> _sessions = new();
     private readonly PendingConnects _pending;
+    private readonly HeldConnects _held;
     private readonly InflightJournal _journal;
     private readonly ConnectHandler _connect;
     private readonly BindHandler _bind;
@@ -43,7 +44,8 @@ public sealed class Supervisor : IHostedService, IDisposable
         _pending = new PendingConnects(journal);
         _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
-        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, new HeldConnects(readiness, journal, logger), logger);
+        _held = new HeldConnects(readiness, journal, logger);
+        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, logger);
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), logger);
         _listen = new ListenHandler(table, logger);
         _names = new SocketNameHandler(table);
@@ -174,6 +176,7 @@ public sealed class Supervisor : IHostedService, IDisposable
     public void Dispose()
     {
         _pending.Dispose();
+        _held.Dispose();
         Libc.Close(_stopFd);
     }
 }
