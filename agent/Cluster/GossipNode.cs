@@ -87,6 +87,12 @@ public sealed class GossipNode : IAsyncDisposable
     public ulong LocalIncarnation => _membership.LocalIncarnation;
     /// <summary>Lifeguard's local health score: 0 healthy; probes wait (score + 1) × longer.</summary>
     public int LocalHealthScore => _health.Score;
+
+    /// <summary>
+    /// Lifeguard's local health awareness is on (multiplier above 1): the score, and the two guards of a node that got
+    /// no CPU (a stalled probe and a late gossip tick blame this node, not its peers). Off, the node is plain SWIM.
+    /// </summary>
+    private bool SelfAware => _options.AwarenessMaxMultiplier > 1;
     public ulong LocalStateVersion => _membership.LocalStateVersion;
 
     /// <summary>Every member this node knows, itself included, with dead and departed ones for a while.</summary>
@@ -515,7 +521,7 @@ public sealed class GossipNode : IAsyncDisposable
             var anyAck = _options.TcpFallbackProbe ? FirstTrue(acked, TcpPingAsync(target, remaining, stop)) : acked;
             if (await WithinAsync(anyAck, remaining, stop).ConfigureAwait(false)) return;
             if (stop.IsCancellationRequested) return;
-            if (Environment.TickCount64 - start > (long)interval.TotalMilliseconds * 2)
+            if (SelfAware && Environment.TickCount64 - start > (long)interval.TotalMilliseconds * 2)
             {
                 // This node itself got no CPU for longer than the whole probe: the answers may be waiting unread.
                 ChangeHealth(1, "this node stalled during a probe");
@@ -576,7 +582,7 @@ public sealed class GossipNode : IAsyncDisposable
                     // After a stretch without CPU the refutations that arrived meanwhile are still in the socket and
                     // the inbox: give them a round before expiring suspicions on stale knowledge.
                     long now = Environment.TickCount64;
-                    bool starved = now - lastTick > (long)_options.GossipInterval.TotalMilliseconds * 5;
+                    bool starved = SelfAware && now - lastTick > (long)_options.GossipInterval.TotalMilliseconds * 5;
                     lastTick = now;
                     if (starved) _logger.LogDebug("Gossip: the gossip loop ran late; suspicions expire from the next round");
                     else _membership.Tick();
@@ -609,7 +615,7 @@ public sealed class GossipNode : IAsyncDisposable
                 var peer = _membership.RandomPeers(1, PeerChoice.Alive).FirstOrDefault();
                 if (peer is not null)
                 {
-                    try { await PushPullAsync(peer.Address, join: false, stop).ConfigureAwait(false); }
+                    try { await PushPullAsync(peer.Address, join: false, stop, peer.Name).ConfigureAwait(false); }
                     catch (Exception e) when (!stop.IsCancellationRequested && IsExchangeFailure(e))
                     {
                         _logger.LogDebug("Gossip: push/pull with {Peer} failed: {Reason}", peer.Name, e.Message);
@@ -635,7 +641,7 @@ public sealed class GossipNode : IAsyncDisposable
         {
             try
             {
-                await PushPullAsync(peer.Address, join: false, stop).ConfigureAwait(false);
+                await PushPullAsync(peer.Address, join: false, stop, peer.Name).ConfigureAwait(false);
                 _logger.LogInformation("Gossip: reconnected with dead member {Member} at {Address}", peer.Name, peer.Address);
             }
             catch (Exception e) when (IsExchangeFailure(e)) { _logger.LogDebug("Gossip: reconnect to {Member} failed: {Reason}", peer.Name, e.Message); }
@@ -646,10 +652,13 @@ public sealed class GossipNode : IAsyncDisposable
     /// Push/pull with one peer: our digest; its digest and the states we lack; the states it lacks.
     /// Returns the peer's name, or null when the peer turned out to be this node.
     /// </summary>
-    private async Task<string?> PushPullAsync(IPEndPoint peer, bool join, CancellationToken cancel)
+    private async Task<string?> PushPullAsync(IPEndPoint peer, bool join, CancellationToken cancel, string? peerName = null)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         limit.CancelAfter(_options.TcpTimeout);
+        // A member known to speak protocol 1 only gets its format at once: every refused first try costs it a decode failure.
+        if (peerName is not null && _membership.ProtocolOf(peerName) is { Max: 1 })
+            return await PushPullAsync(peer, join, null, limit.Token).ConfigureAwait(false);
         try { return await PushPullAsync(peer, join, _options.Protocol, limit.Token).ConfigureAwait(false); }
         catch (IOException e) when (!limit.IsCancellationRequested)
         {

@@ -37,7 +37,7 @@ public sealed class GossipOptions
     /// <summary>Upper bound of the timeout (Lifeguard), reduced by independent confirmations towards the minimum.</summary>
     public int SuspicionMaxTimeoutMultiplier { get; set; } = 6;
     /// <summary>Lifeguard local health: probe timeout and interval stretch up to this many times on a node that misses
-    /// acks (memberlist: 8). 1 turns awareness off.</summary>
+    /// acks (memberlist: 8). 1 turns awareness off, with this node's guards against its own stalls (plain SWIM).</summary>
     public int AwarenessMaxMultiplier { get; set; } = 8;
 
     // Dissemination

@@ -121,6 +121,8 @@ public static class AgentHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new NodeIdentity(options.NodeName, options.Cluster, options.NodeAddress));
         builder.Services.AddSingleton(sp => new ServiceTable(sp.GetRequiredService<NodeIdentity>()) { Egress = options.Egress.ToString() });
+        // Until the first gossip exchange, a connect to an unknown, unreachable address waits (a restarted agent's apps).
+        builder.Services.AddSingleton(new ClusterReadiness());
         builder.Services.AddSingleton<ClusterReplicator>();
         builder.Services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<ClusterReplicator>());
         // DNS for apps: the launcher endpoint hands it sockets, the supervisor redirects node sockets to it.
@@ -140,12 +142,13 @@ public static class AgentHost
             var directory = sp.GetRequiredService<INodeDirectory>();
             var resolver = new ConnectTargetResolver(new BackendPicker(), sp.GetRequiredService<ILogger<ConnectTargetResolver>>(),
                 sp.GetRequiredService<DnsServer>().NodeEndPoint, () => httpRelay.EndPoint,
-                new AgentEndPoints(sp.GetRequiredService<NodeIdentity>(), options.RestPort, options.GossipPort, () => httpRelay.EndPoint, directory.Nodes));
+                new AgentEndPoints(sp.GetRequiredService<NodeIdentity>(), options.RestPort, options.GossipPort, () => httpRelay.EndPoint, directory.Nodes),
+                sp.GetRequiredService<ClusterReadiness>());
             return new ConnectRouter(sp.GetRequiredService<IRoutingSnapshotSource>(), resolver);
         });
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<HttpRelay>()));
+            sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<HttpRelay>(), sp.GetRequiredService<ClusterReadiness>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
         builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(),

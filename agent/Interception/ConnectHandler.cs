@@ -12,7 +12,7 @@ namespace AppSwitch.Agent.Interception;
 /// node socket that then replaces the application's fd; everything else is left to the kernel.
 /// </summary>
 internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, NodeSocketFactory sockets, HttpRelay relay,
-    PendingConnects pending, ILogger<ConnectHandler> logger)
+    PendingConnects pending, HeldConnects held, ILogger<ConnectHandler> logger)
 {
     public void Handle(SyscallContext call)
     {
@@ -86,14 +86,19 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("App {AppId}: connect {Destination} -> {Target}", call.Session.App.Id, destination, resolved.EndPoint);
 
-        var target = resolved.EndPoint;
-
-        var virtualPeer = target.Equals(destination) ? null : new IPEndPoint(address, destination.Port);
+        var virtualPeer = VirtualPeer(destination, resolved);
         if (isNodeSocket)
             ConnectExisting(call, original, kind, resolved, appFd.NonBlocking, virtualPeer);
         else
-            ConnectNew(call, fd, original, kind, resolved, appFd, virtualPeer);
+            ConnectNew(call, fd, original, kind, resolved, appFd, new Destination(destination, transport, virtualPeer));
     }
+
+    /// <summary>The virtual ip:port the app dialled, when it is not where the node socket connects (null: the same).</summary>
+    private static IPEndPoint? VirtualPeer(IPEndPoint destination, ConnectTarget resolved) =>
+        resolved.EndPoint.Equals(destination) ? null : new IPEndPoint(ServiceTable.Normalize(destination.Address), destination.Port);
+
+    /// <summary>What the app asked for: enough to decide its connect again after a hold.</summary>
+    private readonly record struct Destination(IPEndPoint EndPoint, Transport Transport, IPEndPoint? VirtualPeer);
 
     /// <summary>The app's socket is already a node socket (bound earlier): connect it in place.</summary>
     private void ConnectExisting(SyscallContext call, int original, SocketCalls.Kind kind, ConnectTarget resolved, bool appNonBlocking,
@@ -129,22 +134,57 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
     /// pending connect.
     /// </summary>
     private void ConnectNew(SyscallContext call, int fd, int original, SocketCalls.Kind kind, ConnectTarget resolved,
-        ProcessAccess.FdInfo appFd, IPEndPoint? virtualPeer)
+        ProcessAccess.FdInfo appFd, Destination destination)
+    {
+        using var nodeSocket = OwnedFd.From(sockets.CreateLike(original, kind, call.Session.Spare), out var createError);
+        if (nodeSocket is null) { call.Fail(createError); return; }
+        if (ConnectNodeSocket(call, fd, nodeSocket, kind, resolved, appFd, destination))
+            sockets.RefillSpare(call.Session.Spare, kind); // the session thread's: never after a hold
+    }
+
+    /// <summary>
+    /// A connect held until the cluster's table is here, decided again: with the table as it is now (synced, or the
+    /// wait given up), it connects like any other or gets the refusal it would have got.
+    /// </summary>
+    private void ResumeHeld(SyscallContext call, OwnedFd nodeSocket, int fd, SocketCalls.Kind kind, ProcessAccess.FdInfo appFd, Destination asked)
+    {
+        var resolved = router.Route(call.Session.App, asked.EndPoint, asked.Transport);
+        if (resolved is not null && NodeSockets.ReachesNodeLoopback(call, asked.EndPoint, resolved)) resolved = null;
+        if (resolved is null)
+        {
+            logger.LogDebug("App {AppId}: held connect to {Destination}/{Transport} refused", call.Session.App.Id, asked.EndPoint, asked.Transport);
+            call.Fail(Errno.ECONNREFUSED);
+            return;
+        }
+        logger.LogDebug("App {AppId}: held connect {Destination} -> {Target}", call.Session.App.Id, asked.EndPoint, resolved.EndPoint);
+        ConnectNodeSocket(call, fd, nodeSocket, kind, resolved with { UntilClusterSynced = false }, appFd,
+            asked with { VirtualPeer = VirtualPeer(asked.EndPoint, resolved) });
+    }
+
+    /// <summary>Connects a fresh node socket and answers the call (or hands it to a pending or held connect); true when
+    /// the socket was installed in the app now.</summary>
+    private bool ConnectNodeSocket(SyscallContext call, int fd, OwnedFd nodeSocket, SocketCalls.Kind kind, ConnectTarget resolved,
+        ProcessAccess.FdInfo appFd, Destination destination)
     {
         var target = resolved.EndPoint;
         var appNonBlocking = appFd.NonBlocking;
-        using var nodeSocket = OwnedFd.From(sockets.CreateLike(original, kind, call.Session.Spare), out var createError);
-        if (nodeSocket is null) { call.Fail(createError); return; }
+        var virtualPeer = destination.VirtualPeer;
         var nodeFd = nodeSocket.Fd;
         if (resolved.Source is { } source && SocketCalls.Bind(nodeFd, new IPEndPoint(source, 0), kind.Domain) is { IsError: true } bound)
         {
             // A vservice's --source-ip that is not (or no longer) a local address: the app gets bind's errno.
             logger.LogDebug("App {AppId}: cannot bind the node socket to source {Source}: {Errno}", call.Session.App.Id, source, bound.Error);
             call.Fail(bound.Error);
-            return;
+            return false;
         }
-        if (resolved.Relay is { } handoff && !ExpectAtRelay(call, nodeFd, kind, handoff)) return;
+        if (resolved.Relay is { } handoff && !ExpectAtRelay(call, nodeFd, kind, handoff)) return false;
         var rc = SocketCalls.Connect(nodeFd, target, kind.Domain);
+        if (rc.Error == Errno.ENETUNREACH && resolved.UntilClusterSynced)
+        {
+            // Not on the node's network, and this node does not know the cluster's virtual IPs yet (restarted agent).
+            held.Hold(call, nodeSocket, (c, socket) => ResumeHeld(c, socket, fd, kind, appFd, destination));
+            return false;
+        }
         // Connections on a node's own network usually finish inside connect(); a blocking app's that does not is
         // finished asynchronously (the session never waits on the network).
         if (rc.Error == Errno.EINPROGRESS && !appNonBlocking)
@@ -159,14 +199,14 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
                     Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeSocket.Release(),
                     TargetFd = fd, CloseOnExec = appFd.CloseOnExec, Notification = call.Notification,
                 });
-                return;
+                return false;
             }
         }
         if (rc.IsError && rc.Error != Errno.EINPROGRESS) // a non-blocking app's connect in progress is its answer
         {
             ForgetAtRelay(resolved, nodeFd);
             call.Fail(rc.Error);
-            return;
+            return false;
         }
         if (!appNonBlocking) SocketCalls.MakeFreshSocketBlocking(nodeFd); // as the app's was
         // Not an installer thread doing the ADDFD while this one connects: tried, slower (112-128 vs 94-106 µs per
@@ -175,12 +215,12 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         if (installed.IsError)
         {
             if (installed.Error != Errno.ENOENT) call.Fail(installed.Error); // ENOENT: the call was interrupted, nobody to answer
-            return;
+            return false;
         }
         call.Answer(rc);
         // A non-blocking connect still in progress that fails is swept with its socket like any closed one.
         if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
-        sockets.RefillSpare(call.Session.Spare, kind);
+        return true;
     }
 
     private void ForgetAtRelay(ConnectTarget resolved, int nodeFd)

@@ -25,6 +25,7 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly int _stopFd;
     private readonly ConcurrentDictionary<int, AppSession> _sessions = new();
     private readonly PendingConnects _pending;
+    private readonly HeldConnects _held;
     private readonly InflightJournal _journal;
     private readonly ConnectHandler _connect;
     private readonly BindHandler _bind;
@@ -35,7 +36,7 @@ public sealed class Supervisor : IHostedService, IDisposable
 
     /// <param name="router">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
     internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILoggerFactory loggers,
-        IConnectRouter router, HttpRelay httpRelay)
+        IConnectRouter router, HttpRelay httpRelay, ClusterReadiness readiness)
     {
         _table = table;
         _logger = loggers.CreateLogger<Supervisor>();
@@ -43,7 +44,8 @@ public sealed class Supervisor : IHostedService, IDisposable
         _pending = new PendingConnects(journal);
         _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
-        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, loggers.CreateLogger<ConnectHandler>());
+        _held = new HeldConnects(readiness, journal, loggers.CreateLogger<HeldConnects>());
+        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, loggers.CreateLogger<ConnectHandler>());
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), loggers.CreateLogger<BindHandler>());
         _listen = new ListenHandler(table, loggers.CreateLogger<ListenHandler>());
         _names = new SocketNameHandler(table);
@@ -176,6 +178,7 @@ public sealed class Supervisor : IHostedService, IDisposable
     public void Dispose()
     {
         _pending.Dispose();
+        _held.Dispose();
         Libc.Close(_stopFd);
     }
 }

@@ -1,5 +1,6 @@
 using AppSwitch.Agent.Cluster;
 using AppSwitch.Agent.Configuration;
+using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Model;
@@ -11,9 +12,11 @@ namespace AppSwitch.Agent.Replication;
 /// <summary>
 /// Makes the node a cluster member: publishes its own apps, servers and vservices as its gossip state whenever they
 /// change, and keeps a replica of every other member's entries in the service table — replaced by each newer
-/// version, removed when the member dies or leaves. Also the directory behind `ax get nodes`.
+/// version, removed when the member dies or leaves. Also the directory behind `ax get nodes`. Tells
+/// <see cref="ClusterReadiness"/> when the other nodes' entries are first here (its join's exchanges applied).
 /// </summary>
-public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, KeyringFile keyringFile, ILoggerFactory loggers)
+public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, KeyringFile keyringFile, ClusterReadiness readiness,
+    ILoggerFactory loggers)
     : IHostedService, INodeDirectory, IAsyncDisposable
 {
     private static readonly TimeSpan PublishDelay = TimeSpan.FromMilliseconds(20);
@@ -33,6 +36,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         if (options.GossipPort == 0)
         {
             _logger.LogInformation("Gossip is off (--gossip-port 0): this node is a cluster of its own");
+            readiness.MarkSynced("gossip is off");
             return;
         }
         var gossipOptions = new GossipOptions
@@ -48,7 +52,12 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         _loops.Add(Task.Run(PublishLoopAsync));
         _loops.Add(Task.Run(EventLoopAsync));
         _loops.Add(Task.Run(ResyncLoopAsync));
-        if (options.Neighbors.Count > 0) _loops.Add(Task.Run(JoinAsync));
+        if (options.Neighbors.Count > 0)
+        {
+            readiness.ExpireAfter(ClusterReadiness.DefaultBound);
+            _loops.Add(Task.Run(JoinAsync));
+        }
+        else readiness.MarkSynced("no neighbours to join");
         _logger.LogInformation("Gossiping as {Node} in cluster {Cluster} on {Address}:{Port} ({Encryption}); neighbours: {Neighbors}",
             options.NodeName, options.Cluster, options.NodeAddress, _gossip.BoundPort,
             _gossip.Keyring.Enabled ? "AES-GCM" : "clear text", options.Neighbors.Count == 0 ? "none" : string.Join(",", options.Neighbors));
@@ -95,6 +104,10 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         {
             var joined = await _gossip!.JoinAsync(options.Neighbors, _stopping.Token);
             _logger.LogInformation("Joined the cluster through {Count} of {Neighbors}", joined, string.Join(",", options.Neighbors));
+            // The join's push/pulls brought the members' states: in the table now, not after their events.
+            foreach (var member in _gossip.Members()) Apply(member);
+            if (readiness.MarkSynced($"joined through {joined}"))
+                _logger.LogInformation("The cluster's table is here (joined through {Count}): connects to unknown addresses are no longer held", joined);
         }
         catch (OperationCanceledException) { }
     }

@@ -17,8 +17,10 @@ namespace AppSwitch.Agent.Routing;
 /// </summary>
 /// <param name="dnsRedirect">Where a node socket's 127.0.0.1:53 goes (the agent's DNS for apps), per transport.</param>
 /// <param name="httpRelay">The agent's HTTP relay's endpoint (null while it does not run).</param>
+/// <param name="readiness">Whether the cluster's table is here; null: always (a node of its own).</param>
 internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger,
-    Func<Transport, IPEndPoint?>? dnsRedirect = null, Func<IPEndPoint?>? httpRelay = null, AgentEndPoints? agentEndPoints = null)
+    Func<Transport, IPEndPoint?>? dnsRedirect = null, Func<IPEndPoint?>? httpRelay = null, AgentEndPoints? agentEndPoints = null,
+    ClusterReadiness? readiness = null)
 {
     private const int DnsPort = 53;
 
@@ -53,7 +55,8 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
                 client.Id, direct, transport, snapshot.Egress);
             return null;
         }
-        return new ConnectTarget(direct, null);
+        // Unknown before the cluster's table is here: maybe another node's virtual IP (the enforcer holds it if unreachable).
+        return new ConnectTarget(direct, null, UntilClusterSynced: readiness is { IsSynced: false });
     }
 
     /// <summary>

@@ -327,7 +327,8 @@ def restart(cluster, runs, results):
             wait_until(f"a {kind} connection started after the new agent was ready",
                        lambda: first_ok_after(kind, ready) is not None, ANTI_HANG_SECONDS)
             results[f"restart_{kind}_connection"].append(first_ok_after(kind, ready) - ready)
-        # The remote server is unknown to the new agent until the cluster's table reaches it: connects fail meanwhile.
+        # The remote server is unknown to the new agent until the cluster's table reaches it: connects are held
+        # meanwhile (ClusterReadiness); any failure window measured here is a regression.
         failed = [a for a in attempts("remote") if a[0] == "fail" and float(a[1]) >= killed - 1]
         results["restart_remote_unreachable"].append(float(failed[-1][2]) - float(failed[0][1]) if failed else 0.0)
         cluster.await_all_alive()
@@ -379,7 +380,7 @@ PROMISES = {
     "restart_local_connection": ("restart: new connection to a server on its node, after ready", "~10–30 ms", "median", 0.1),
     "restart_failed_connects": ("restart: failed connects of a client looping through (same node)", "none", "max", 0),
     "restart_remote_connection": ("restart: new connection to a server on another node, after ready", "—", "median", 1.0),
-    "restart_remote_unreachable": ("restart: a server on another node unreachable (ENETUNREACH) for", "~2–3 s", "median", 4.0),
+    "restart_remote_unreachable": ("restart: a server on another node unreachable (ENETUNREACH) for", "never (held)", "max", 0.0),
 }
 MEASURE = [("listing", server_listed_and_app_gone), ("dns", dns_servfail), ("leave", leave_and_crash),
            ("partition", partition), ("relay", relay_retry), ("restart", restart)]

@@ -217,4 +217,24 @@ public sealed class ConnectTargetResolverTests
         Assert.Null(_resolver.ResolveForOutsider(snapshot, new ExposeRoute("n1", "app9", 80), out reason));
         Assert.Contains("has no server on port 80", reason);
     }
+
+    [Fact]
+    public void Before_the_clusters_table_is_here_only_an_unknown_address_may_wait_for_it()
+    {
+        Server("198.18.0.10", 80, Node2, 40000, remote: true);
+        var readiness = new ClusterReadiness();
+        var resolver = new ConnectTargetResolver(new BackendPicker(), NullLogger.Instance, readiness: readiness);
+        var snapshot = Snapshot();
+        // Not synced: an address the snapshot does not know may be another node's virtual IP.
+        var unknown = resolver.Resolve(snapshot, _blue, IPEndPoint.Parse("198.18.0.99:80"), Transport.Tcp);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("198.18.0.99"), 80), unknown?.EndPoint);
+        Assert.True(unknown!.UntilClusterSynced);
+        // A known virtual IP is decided at once, never held; nor is a refusal turned into a wait.
+        Assert.False(resolver.Resolve(snapshot, _blue, IPEndPoint.Parse("198.18.0.10:80"), Transport.Tcp)!.UntilClusterSynced);
+        Assert.Null(resolver.Resolve(snapshot, _red, IPEndPoint.Parse("198.18.0.10:80"), Transport.Tcp));
+
+        Assert.True(readiness.MarkSynced("test"));
+        Assert.False(readiness.MarkSynced("again"));
+        Assert.False(resolver.Resolve(snapshot, _blue, IPEndPoint.Parse("198.18.0.99:80"), Transport.Tcp)!.UntilClusterSynced);
+    }
 }
