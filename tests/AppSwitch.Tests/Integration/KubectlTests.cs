@@ -29,7 +29,7 @@ public sealed partial class KubectlTests(ITestOutputHelper output)
 
         // The agent runs before the CRD exists (the DaemonSet first, then the CRD): its first list is refused (404, as
         // on a real server) and its rule watch must start once the CRD is there.
-        await Eventually.UntilAsync(() => node.Api.Requests("get", KubeObjects.RoutingRules) > 0, NodeShell.DefaultTimeout,
+        await Eventually.UntilAsync(() => node.Api.Requests("get", "/apis/amalgam8.io/v1/namespaces/default/routingrules") > 0, NodeShell.DefaultTimeout,
             "the agent's RoutingRule list refused before the CRD exists", node.Agent.Output.ToString);
         await ExpectAsync(kubectl.RunAsync("apply", "-f", CrdFile), "customresourcedefinition.apiextensions.k8s.io/routingrules.amalgam8.io created");
         await ExpectAsync(kubectl.ApplyAsync(Rule("hw-split", "[{tags: [v2], weight: 0.25}, {tags: [v1]}]")), "routingrule.amalgam8.io/hw-split created");
