@@ -15,7 +15,6 @@ namespace AppSwitch.Tests.Integration;
 /// </summary>
 public sealed partial class KubectlTests(ITestOutputHelper output)
 {
-    private static readonly string[] AdapterFlags = ["--discovery-adapter", "kubernetes", "--rules-adapter", "kubernetes"];
     private static readonly string CrdFile = Path.Combine(RepoLayout.RepoRoot, "deploy", "routingrules-crd.yaml");
     private static readonly string DaemonSetFile = Path.Combine(RepoLayout.RepoRoot, "kube-daemonset.yaml");
 

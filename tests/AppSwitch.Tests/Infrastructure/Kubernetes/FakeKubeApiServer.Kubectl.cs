@@ -27,8 +27,9 @@ public sealed partial class FakeKubeApiServer
         if (!isDiscovery)
         {
             if (!resourceMatch.Success || resourceMatch.Groups["sub"].Success) return false;
-            var plainList = method == "GET" && !resourceMatch.Groups["name"].Success && !WantsTable(context)
-                && string.IsNullOrEmpty(context.Request.Query["fieldSelector"]);
+            // Watches (even with a fieldSelector, which the old handler ignores) and plain lists stay with the agent's handler.
+            var plainList = method == "GET" && !resourceMatch.Groups["name"].Success
+                && (context.Request.Query["watch"] is ["1" or "true"] || (!WantsTable(context) && string.IsNullOrEmpty(context.Request.Query["fieldSelector"])));
             if (plainList && !(OnlyServedResources && IsUnservedCustomCollection(resourceMatch))) return false;
         }
         _requests.AddOrUpdate($"{method.ToLowerInvariant()} {path}", 1, (_, n) => n + 1);
@@ -171,13 +172,7 @@ public sealed partial class FakeKubeApiServer
             var items = Collection(resource.Collection);
             if (items.ContainsKey($"{@namespace}/{name}"))
                 return (409, Failure(409, "AlreadyExists", $"{Qualified(resource)} \"{name}\" already exists", resource, name));
-            if (!dryRun)
-            {
-                var version = ++_version;
-                metadata["resourceVersion"] = version.ToString();
-                items[$"{@namespace}/{name}"] = item.DeepClone().AsObject();
-                Publish(new StoredEvent(resource.Collection, version, "ADDED", item.DeepClone().AsObject()));
-            }
+            if (!dryRun) Store(resource, items, $"{@namespace}/{name}", item, "ADDED");
         }
         return (201, item);
     }
@@ -217,15 +212,18 @@ public sealed partial class FakeKubeApiServer
             if (Validate(resource, next, name, strict) is { } invalid) return invalid;
             var generation = current["metadata"]!["generation"] is { } stored ? long.Parse(stored.ToJsonString()) : 1;
             metadata["generation"] = JsonNode.DeepEquals(Desired(current), Desired(next)) ? generation : generation + 1;
-            if (!dryRun)
-            {
-                var version = ++_version;
-                metadata["resourceVersion"] = version.ToString();
-                items[$"{@namespace}/{name}"] = next.DeepClone().AsObject();
-                Publish(new StoredEvent(resource.Collection, version, "MODIFIED", next.DeepClone().AsObject()));
-            }
+            if (!dryRun) Store(resource, items, $"{@namespace}/{name}", next, "MODIFIED");
             return (200, next);
         }
+    }
+
+    /// <summary>Under the gate: the object gets the next resourceVersion, is stored and its event published to the watches.</summary>
+    private void Store(KubeApiResource resource, Dictionary<string, JsonObject> items, string key, JsonObject item, string eventType)
+    {
+        var version = ++_version;
+        item["metadata"]!["resourceVersion"] = version.ToString();
+        items[key] = item.DeepClone().AsObject();
+        Publish(new StoredEvent(resource.Collection, version, eventType, item.DeepClone().AsObject()));
     }
 
     private (int, JsonObject) Remove(KubeApiResource resource, string? @namespace, string name, bool dryRun)
