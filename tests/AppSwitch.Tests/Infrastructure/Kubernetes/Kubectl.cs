@@ -35,9 +35,27 @@ public sealed class Kubectl
             """);
     }
 
-    public Task<CommandResult> RunAsync(params string[] args) =>
-        CommandRunner.RunAsync("kubectl", ["--kubeconfig", _kubeconfig, "--cache-dir", _cacheDir, .. args],
+    public async Task<CommandResult> RunAsync(params string[] args)
+    {
+        await SupportedVersion.Value;
+        return await CommandRunner.RunAsync("kubectl", ["--kubeconfig", _kubeconfig, "--cache-dir", _cacheDir, .. args],
             new Dictionary<string, string> { ["HOME"] = _temp.Path, ["KUBECONFIG"] = _kubeconfig }, Timeout);
+    }
+
+    /// <summary>
+    /// The stand-in serves what kubectl 1.27+ reads (OpenAPI v3, server-side field validation); older ones (Debian 12's
+    /// kubernetes-client is 1.20) need a protobuf /openapi/v2 and fail with a bare "the server could not find the
+    /// requested resource". Say so once instead. Tested with 1.32.4.
+    /// </summary>
+    private static readonly Lazy<Task> SupportedVersion = new(async () =>
+    {
+        var version = await CommandRunner.RunAsync("kubectl", ["version", "--client", "-o", "json"]);
+        var client = version.ExitCode == 0 ? System.Text.Json.Nodes.JsonNode.Parse(version.StdOut)?["clientVersion"] : null;
+        var minor = int.TryParse(((string?)client?["minor"])?.TrimEnd('+'), out var m) ? m : 0;
+        if ((string?)client?["major"] != "1" || minor < 27)
+            throw new InvalidOperationException($"these tests need kubectl 1.27 or newer (found {(string?)client?["gitVersion"] ?? version.Describe()}); " +
+                "install the `kubectl` package from pkgs.k8s.io");
+    });
 
     /// <summary>`kubectl apply -f FILE` of the given manifest text (written to a file of the test's directory first).</summary>
     public Task<CommandResult> ApplyAsync(string manifest, params string[] args) =>
