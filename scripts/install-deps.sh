@@ -15,6 +15,11 @@ for pair in nginx:nginx curl:curl ip:iproute2 python3:python3 socat:socat iperf3
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 command -v dpkg-query >/dev/null 2>&1 && { installed busybox-static || missing+=(busybox-static); }
+# kubectl (KubectlTests): the `kubectl` package where a Kubernetes apt repository (pkgs.k8s.io, Google Cloud SDK) offers
+# it; Debian's own is `kubernetes-client` (bookworm: kubectl 1.20, older than the 1.32 the tests were written with).
+if ! command -v kubectl >/dev/null 2>&1; then
+    if apt-cache policy kubectl 2>/dev/null | grep -q 'Candidate: [0-9]'; then missing+=(kubectl); else missing+=(kubernetes-client); fi
+fi
 # `install-deps.sh bench`: also what `make bench` compares against and plots with.
 if [ "${1:-}" = bench ]; then
     for pair in wrk:wrk haproxy:haproxy; do

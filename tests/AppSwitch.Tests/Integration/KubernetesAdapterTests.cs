@@ -17,7 +17,6 @@ namespace AppSwitch.Tests.Integration;
 /// </summary>
 public sealed partial class KubernetesAdapterTests(ITestOutputHelper output)
 {
-    private static readonly string[] AdapterFlags = ["--discovery-adapter", "kubernetes", "--rules-adapter", "kubernetes"];
 
     [Fact]
     public async Task Helloworld_is_mirrored_scaled_and_deleted_and_its_ClusterIP_and_names_reach_the_pods()

@@ -225,6 +225,7 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        if (await TryServeKubectlAsync(context)) return;
         var status = StatusPath().Match(context.Request.Path.Value ?? "");
         if (status.Success && context.Request.Method is "PATCH" or "PUT")
         {

@@ -15,6 +15,9 @@ public static class HelloworldPods
     public const string V1Hash = "6b9f8d7c5";
     public const string V2Hash = "5c7f9b8d4";
 
+    /// <summary>The agent flags that mirror Services and read RoutingRules from the API server.</summary>
+    public static readonly string[] AdapterFlags = ["--discovery-adapter", "kubernetes", "--rules-adapter", "kubernetes"];
+
     public sealed record PodServer(string Name, string Version, int Port);
 
     public static readonly PodServer[] Pods =
