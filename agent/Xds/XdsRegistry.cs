@@ -1,3 +1,5 @@
+using AppSwitch.Common.Model;
+
 namespace AppSwitch.Agent.Xds;
 
 /// <summary>
@@ -7,13 +9,13 @@ namespace AppSwitch.Agent.Xds;
 public sealed class XdsRegistry
 {
     private volatile XdsConfig _config = XdsConfig.Empty;
-    private volatile XdsStatus _status = XdsStatus.Disabled;
+    private volatile XdsStatusRecord _status = new();
 
     /// <summary>Raised after <see cref="Replace"/> (the routing snapshot goes stale).</summary>
     public event Action? Replaced;
 
     public XdsConfig Config => _config;
-    public XdsStatus Status => _status;
+    public XdsStatusRecord Status => _status;
 
     public void Replace(XdsConfig config)
     {
@@ -21,5 +23,5 @@ public sealed class XdsRegistry
         Replaced?.Invoke();
     }
 
-    public void Report(XdsStatus status) => _status = status;
+    public void Report(XdsStatusRecord status) => _status = status;
 }

@@ -32,6 +32,7 @@ namespace AppSwitch.Common.Json;
 [JsonSerializable(typeof(KeyringRecord))]
 [JsonSerializable(typeof(KeyRequest))]
 [JsonSerializable(typeof(KeyChangeRecord))]
+[JsonSerializable(typeof(XdsStatusRecord))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>The body of every non-2xx REST answer.</summary>

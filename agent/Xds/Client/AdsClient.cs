@@ -1,5 +1,6 @@
 using System.Net;
 using AppSwitch.Agent.Xds.Translation;
+using AppSwitch.Common.Model;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
@@ -173,15 +174,15 @@ public sealed partial class AdsClient : BackgroundService
         return request;
     }
 
-    private void Publish() => _registry.Report(new XdsStatus
+    private void Publish() => _registry.Report(new XdsStatusRecord
     {
         State = _state,
         Server = _settings.Address,
         NodeId = _node.Id,
         LastError = _lastError,
         ConnectedSince = _connectedSince,
-        Types = _types.ToDictionary(t => t.Key, t => new XdsTypeStatus(t.Value.Acked, t.Value.Nonce, Count(t.Key), t.Value.Nacks)),
-        Refused = _store.Refused,
+        Types = [.. _types.Select(t => new XdsTypeRecord(XdsTypeUrls.Short(t.Key), t.Value.Acked, t.Value.Nonce, Count(t.Key), t.Value.Nacks))],
+        Refused = [.. _store.Refused.Select(r => new XdsRefusalRecord(XdsTypeUrls.Short(r.TypeUrl), r.Name, r.Reason))],
     });
 
     private int Count(string typeUrl) => typeUrl switch
