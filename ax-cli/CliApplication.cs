@@ -17,8 +17,8 @@ internal static class CliApplication
         Commands:
           daemon    run the node agent (ax daemon --help lists its options)
           run       run a program under AppSwitch: ax run [--ip A.B.C.D] [--name N] [--labels K=V,...] [--] COMMAND [ARGS...]
-          get       show apps, servers, sockets, nodes, vservices, proxies, services, rules, routes or actions:
-                    ax get apps|servers|sockets|nodes|vservices|proxies|services|rules|routes|actions [-o json|yaml|wide]
+          get       show apps, servers, sockets, nodes, vservices, proxies, services, rules, routes, actions or xds:
+                    ax get apps|servers|sockets|nodes|vservices|proxies|services|rules|routes|actions|xds [-o json|yaml|wide]
           create    create a virtual service: ax create vservice --ip VIP --backends IP,... --ports VPORT:APORT,... NAME
                     or Amalgam8 rules: ax create rule -f FILE|-
           delete    delete a virtual service or rules: ax delete vservice NAME | ax delete rule ID... (alias: del)

@@ -40,6 +40,9 @@ public sealed record AgentOptions
     public string RulesAdapter { get; init; } = "none";
     /// <summary>--kubeconfig, --kubernetes-url/-token/-namespace (see Kubernetes/Config/KubeConnectionResolver).</summary>
     public KubeSettings Kubernetes { get; init; } = new();
+
+    /// <summary>--xds-address and friends (issue 17): the xDS client's server and identity.</summary>
+    public Xds.XdsSettings Xds { get; init; } = new();
     public string? KubernetesPodName { get; init; }
     /// <summary>Serve DNS to new-netns apps (--dns).</summary>
     public bool Dns { get; init; } = true;

@@ -176,6 +176,7 @@ public sealed class AgentOptionsParser
             },
         };
         foreach (var spec in KubernetesFlags.Specs()) _options.Add(spec);
+        foreach (var spec in XdsFlags.Specs()) _options.Add(spec);
     }
 
     public static AgentOptionsParser ForThisHost() => new(NodeAddressResolver.ForThisHost(), Dns.GetHostName);
@@ -229,6 +230,7 @@ public sealed class AgentOptionsParser
             RulesAdapter = parsed.GetString("rules-adapter")!,
             Kubernetes = KubernetesFlags.ReadSettings(parsed),
             KubernetesPodName = parsed.GetString("kubernetes-pod-name"),
+            Xds = XdsFlags.ReadSettings(parsed),
             Dns = parsed.GetBool("dns"),
             DnsDomain = DnsSettings.NormalizeDomain(parsed.GetString("dns-domain")!),
             DnsServers = parsed.GetString("dns-servers") is { } servers ? DnsSettings.ParseServers(servers) : [],

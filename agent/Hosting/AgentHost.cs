@@ -135,7 +135,9 @@ public static class AgentHost
         builder.Services.AddSingleton<HttpRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
         // Routing: decisions on one snapshot of the table, rules and Kubernetes view; the drivers ask IConnectRouter.
-        builder.Services.AddSingleton<IRoutingSnapshotSource>(sp => new RoutingSnapshotSource(sp.GetRequiredService<ServiceTable>(), options.Egress));
+        builder.Services.AddSingleton<Xds.XdsRegistry>();
+        builder.Services.AddSingleton<IRoutingSnapshotSource>(sp => new RoutingSnapshotSource(sp.GetRequiredService<ServiceTable>(), options.Egress,
+            sp.GetRequiredService<Xds.XdsRegistry>()));
         builder.Services.AddSingleton<IConnectRouter>(sp =>
         {
             var httpRelay = sp.GetRequiredService<HttpRelay>();
@@ -158,6 +160,10 @@ public static class AgentHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
         builder.Services.AddHostedService<Kubernetes.Adapter.KubernetesAdapter>();
+        // istiod's routes and subsets (issue 17): the agent dials out to --xds-address; nothing listens.
+        if (options.Xds.Enabled)
+            builder.Services.AddHostedService(sp => new Xds.Client.AdsClient(options.Xds, options.NodeName, options.NodeAddress,
+                sp.GetRequiredService<Xds.XdsRegistry>(), sp.GetRequiredService<ILogger<Xds.Client.AdsClient>>()));
         builder.Services.AddSingleton(sp => new Relay.RelayManager(sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<ILogger<Relay.RelayManager>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Relay.RelayManager>());
@@ -170,6 +176,7 @@ public static class AgentHost
         app.MapVServiceEndpoints();
         app.MapRuleEndpoints();
         app.MapRegistryEndpoints();
+        app.MapXdsEndpoints();
         app.MapKeyEndpoints();
         return app;
     }

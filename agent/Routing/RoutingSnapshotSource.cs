@@ -1,4 +1,6 @@
+using AppSwitch.Agent.Rules;
 using AppSwitch.Agent.Table;
+using AppSwitch.Agent.Xds;
 
 namespace AppSwitch.Agent.Routing;
 
@@ -12,16 +14,19 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
 {
     private readonly ServiceTable _table;
     private readonly EgressPolicy _egress;
+    private readonly XdsRegistry? _xds;
     private readonly Lock _build = new();
     // Guards _changes and the publication of a built snapshot against a change that arrives while it is built.
     private readonly Lock _publish = new();
     private long _changes;
     private volatile RoutingSnapshot? _current;
 
-    public RoutingSnapshotSource(ServiceTable table, EgressPolicy? egress = null)
+    public RoutingSnapshotSource(ServiceTable table, EgressPolicy? egress = null, XdsRegistry? xds = null)
     {
         _table = table;
         _egress = egress ?? EgressPolicy.AllowAll;
+        _xds = xds;
+        if (xds is not null) xds.Replaced += Invalidate;
         table.RoutingChanged += Invalidate;
         table.Rules.IndexChanged += Invalidate;
         table.Kubernetes.Replaced += Invalidate;
@@ -50,11 +55,19 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
             long seen;
             lock (_publish) seen = _changes;
             // Read after `seen`: a change from here on bumps _changes, so this snapshot is not published as current.
-            var snapshot = RoutingSnapshot.Build(seen, _table.Image(), _table.Rules.Index, _table.Kubernetes.View, _egress);
+            var snapshot = RoutingSnapshot.Build(seen, _table.Image(), Rules(), _table.Kubernetes.View, _egress);
             Builds++;
             lock (_publish)
                 if (_changes == seen) _current = snapshot;
             return snapshot; // at least as new as the caller's read: every change before it is in
         }
     }
+
+    // xDS route rules (istiod) apply to the destinations our own rules leave alone.
+    private RuleIndex Rules() => _xds?.Config.Rules is { Count: > 0 } xdsRules
+        ? _table.Rules.Index.WithFallback(xdsRules.Select(r => new OwnedRule(XdsRuleOwner, r)).ToList())
+        : _table.Rules.Index;
+
+    /// <summary>The owner xDS rules are recorded under (no node is named so: a node name never contains ':').</summary>
+    public const string XdsRuleOwner = "xds:istiod";
 }

@@ -13,10 +13,12 @@ public sealed class RuleIndex
     private readonly IReadOnlyDictionary<string, Rule[]> _routesByDestination;
     private readonly IReadOnlyDictionary<string, Rule[]> _actionsByDestination;
     private readonly IReadOnlySet<string> _httpDestinations;
+    private readonly IReadOnlyList<OwnedRule> _effective;
 
     /// <param name="effective">The rules in force, ordered by destination, then priority (highest first), then id.</param>
     public RuleIndex(IReadOnlyList<OwnedRule> effective)
     {
+        _effective = effective;
         _routesByDestination = effective.Where(o => o.Rule.IsRoute)
             .GroupBy(o => o.Rule.Destination, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(o => o.Rule).ToArray(), StringComparer.Ordinal);
@@ -42,4 +44,18 @@ public sealed class RuleIndex
 
     /// <summary>The services with a rule that needs request-level work, sorted.</summary>
     public IReadOnlyList<string> HttpDestinations => _httpDestinations.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// These rules plus <paramref name="fallback"/>'s for the destinations these have no rule for (xDS rules under our
+    /// own: a destination with an `ax create rule`/RoutingRule rule is routed by those alone).
+    /// </summary>
+    public RuleIndex WithFallback(IReadOnlyList<OwnedRule> fallback)
+    {
+        if (fallback.Count == 0) return this;
+        var own = _effective.Select(o => o.Rule.Destination).ToHashSet(StringComparer.Ordinal);
+        var merged = _effective.Concat(fallback.Where(o => !own.Contains(o.Rule.Destination)))
+            .OrderBy(o => o.Rule.Destination, StringComparer.Ordinal).ThenByDescending(o => o.Rule.Priority).ThenBy(o => o.Rule.Id, StringComparer.Ordinal)
+            .ToList();
+        return new RuleIndex(merged);
+    }
 }

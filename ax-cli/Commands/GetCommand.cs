@@ -6,17 +6,18 @@ using AppSwitch.Common.Json;
 
 namespace AppSwitch.Cli.Commands;
 
-/// <summary>`ax get apps|servers|…|proxies|services|rules|routes|actions [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
+/// <summary>`ax get apps|servers|…|proxies|services|rules|routes|actions|xds [-o json|yaml|wide]`: reads the node's service table over the REST socket.</summary>
 internal static class GetCommand
 {
     public const string UsageLine =
-        "ax get apps|servers|sockets|nodes|vservices|proxies|services|rules|routes|actions [-o json|yaml|wide] [--admin-socket-dir DIR]";
+        "ax get apps|servers|sockets|nodes|vservices|proxies|services|rules|routes|actions|xds [-o json|yaml|wide] [--admin-socket-dir DIR]";
     private const string Description = """
         Shows the cluster's applications, published servers and virtual services, this node's swapped sockets and
         relays, the cluster's nodes, or the Amalgam8 view: services (named apps' servers, grouped by tag set), rules,
-        and the route and action rules per service. `get rules -o json|yaml` prints a document `ax create rule -f` takes back.
+        and the route and action rules per service; xds: the connection to istiod, the versions ACKed per type and
+        what was refused and why. `get rules -o json|yaml` prints a document `ax create rule -f` takes back.
         """;
-    public const string Resources = "apps, servers, sockets, nodes, vservices, proxies, services, rules, routes, actions";
+    public const string Resources = "apps, servers, sockets, nodes, vservices, proxies, services, rules, routes, actions, xds";
 
     private static readonly OptionSet Options = new()
     {
@@ -58,6 +59,7 @@ internal static class GetCommand
             "actions" or "action" => async client => RulePrinter.PrintByDestination(
                 await client.GetAsync("/v1/rules/actions", ApiJsonContext.Default.RulesByDestination), format, RuleTables.Actions, stdout, stderr),
             "proxies" or "proxy" => Lister("proxies", ProxyTable.Definition, ApiJsonContext.Default.ListProxyRecord, ApiJsonContext.Default.ProxyRecord),
+            "xds" => async client => XdsTable.Print(await client.GetAsync("/api/v1/xds", ApiJsonContext.Default.XdsStatusRecord), format, stdout),
             _ => throw new UsageException($"unknown resource type \"{resource}\" (have: {Resources})"),
         };
 

@@ -32,4 +32,5 @@ namespace AppSwitch.Common.Json;
 [JsonSerializable(typeof(KeyringRecord))]
 [JsonSerializable(typeof(KeyRequest))]
 [JsonSerializable(typeof(KeyChangeRecord))]
+[JsonSerializable(typeof(XdsStatusRecord))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

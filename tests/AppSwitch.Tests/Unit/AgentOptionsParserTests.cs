@@ -110,6 +110,20 @@ public class AgentOptionsParserTests
     }
 
     [Fact]
+    public void XdsFlagsAndTheirEnvironmentForms()
+    {
+        Assert.False(Parse([]).Xds.Enabled);
+        var fromEnv = Parse([], new Dictionary<string, string>
+        {
+            ["AX_XDS_ADDRESS"] = "istiod.istio-system.svc:15010", ["AX_XDS_CLUSTER_ID"] = "east", ["AX_XDS_NAMESPACE"] = "shop",
+        }).Xds;
+        Assert.Equal(("istiod.istio-system.svc:15010", "east", "shop"), (fromEnv.Address, fromEnv.ClusterId, fromEnv.Namespace));
+        var flagsWin = Parse(["--xds-address", "10.0.0.9:15012", "--xds-cluster-id", "west"],
+            new Dictionary<string, string> { ["AX_XDS_ADDRESS"] = "istiod:15010" }).Xds;
+        Assert.Equal(("10.0.0.9:15012", "west"), (flagsWin.Address, flagsWin.ClusterId));
+    }
+
+    [Fact]
     public void AnInterfaceNameGivesItsFirstIPv4Address() =>
         Assert.Equal(IPAddress.Parse("10.77.0.10"), Parse(["--node-interface", "eth1"]).NodeAddress);
 
@@ -136,6 +150,12 @@ public class AgentOptionsParserTests
         "--http-relay-idle-timeout=-5s")]
     [InlineData("invalid value \"25h\" for --http-relay-idle-timeout: '25h' is longer than 24h", "--http-relay-idle-timeout", "25h")]
     [InlineData("flag --cluster needs a value", "--cluster")]
+    [InlineData("invalid value \"istiod\" for --xds-address: must be HOST:PORT (like istiod.istio-system.svc:15012)", "--xds-address", "istiod")]
+    [InlineData("invalid value \"istiod:0\" for --xds-address: must be HOST:PORT (like istiod.istio-system.svc:15012)", "--xds-address", "istiod:0")]
+    [InlineData("invalid value \"a b:15010\" for --xds-address: must be HOST:PORT (like istiod.istio-system.svc:15012)", "--xds-address", "a b:15010")]
+    [InlineData("invalid value \"/nonexistent/root.pem\" for --xds-ca-cert: no such file", "--xds-ca-cert", "/nonexistent/root.pem")]
+    [InlineData("invalid value \"a/b\" for --xds-cluster-id: must be letters, digits, '-', '_' or '.'", "--xds-cluster-id", "a/b")]
+    [InlineData("invalid value \"Default\" for --xds-namespace: must be a namespace name (lowercase letters, digits, '-')", "--xds-namespace", "Default")]
     [InlineData("unexpected argument \"extra\" (ax daemon takes only options)", "extra")]
     public void BadValuesAreNamed(string message, params string[] args) => Assert.Equal(message, Error(args));
 

@@ -1,0 +1,60 @@
+using System.Collections.Frozen;
+using AppSwitch.Agent.Xds.Translation;
+
+namespace AppSwitch.Agent.Xds;
+
+/// <summary>
+/// One consistent picture of what istiod sent and the agent accepted: services by host:port with their instances
+/// (subset names as tags) and every cluster's endpoints by cluster name (what routes' weighted clusters name).
+/// Immutable; the xDS client replaces it as a whole after an accepted response, so routing never sees half of one.
+/// </summary>
+public sealed class XdsRegistryView
+{
+    public static readonly XdsRegistryView Empty = new(FrozenDictionary<string, XdsService>.Empty, FrozenDictionary<string, IReadOnlyList<XdsEndpoint>>.Empty);
+
+    private XdsRegistryView(FrozenDictionary<string, XdsService> services, FrozenDictionary<string, IReadOnlyList<XdsEndpoint>> clusters)
+    {
+        Services = services;
+        Clusters = clusters;
+    }
+
+    /// <summary>host:port → the service (its default cluster's endpoints, tagged with the subsets each is in).</summary>
+    public IReadOnlyDictionary<string, XdsService> Services { get; }
+
+    /// <summary>Cluster name → its endpoints (a cluster whose endpoints have not arrived yet is absent: not warm).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<XdsEndpoint>> Clusters { get; }
+
+    public bool IsEmpty => Services.Count == 0;
+
+    /// <summary>Joins accepted clusters with accepted endpoint assignments (by the cluster's EDS name).</summary>
+    public static XdsRegistryView Build(IEnumerable<XdsCluster> clusters, IReadOnlyDictionary<string, IReadOnlyList<XdsEndpoint>> assignments)
+    {
+        var byCluster = new Dictionary<string, IReadOnlyList<XdsEndpoint>>(StringComparer.Ordinal);
+        var warm = new List<XdsCluster>();
+        foreach (var cluster in clusters)
+        {
+            var endpoints = cluster.StaticEndpoints ?? assignments.GetValueOrDefault(cluster.EndpointsName);
+            if (endpoints is null) continue; // warming: its endpoints have not arrived
+            byCluster[cluster.Name] = endpoints;
+            warm.Add(cluster);
+        }
+
+        var services = new Dictionary<string, XdsService>(StringComparer.Ordinal);
+        foreach (var group in warm.GroupBy(c => (c.Service.Host, c.Service.Port)))
+        {
+            // Every endpoint of the service's clusters, tagged with the subsets whose clusters hold it.
+            var tags = new Dictionary<System.Net.IPEndPoint, (int Weight, SortedSet<string> Subsets)>();
+            foreach (var cluster in group.OrderBy(c => c.Service.Subset.Length == 0 ? 0 : 1))
+                foreach (var endpoint in byCluster[cluster.Name])
+                {
+                    if (!tags.TryGetValue(endpoint.Address, out var entry)) tags[endpoint.Address] = entry = (endpoint.Weight, new SortedSet<string>(StringComparer.Ordinal));
+                    if (cluster.Service.Subset.Length > 0) entry.Subsets.Add(cluster.Service.Subset);
+                }
+            var instances = tags.OrderBy(t => t.Key.ToString(), StringComparer.Ordinal)
+                .Select(t => new XdsServiceInstance(t.Key, t.Value.Weight, [.. t.Value.Subsets])).ToList();
+            var service = new XdsService(group.Key.Host, group.Key.Port, instances);
+            services[service.Key] = service;
+        }
+        return new XdsRegistryView(services.ToFrozenDictionary(StringComparer.Ordinal), byCluster.ToFrozenDictionary(StringComparer.Ordinal));
+    }
+}
