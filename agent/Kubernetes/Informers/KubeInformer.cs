@@ -191,7 +191,7 @@ public sealed class KubeInformer<T, TList>
         {
             throw new IOException($"watch still open {_options.WatchGrace.TotalSeconds:0.#} s past its {_options.WatchTimeout.TotalSeconds:0.#} s timeout; opening a new one");
         }
-        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ResponseEnded)
+        catch (HttpRequestException e) when (EndedWithoutEvent(e))
         {
             // KubernetesClient reads the first line before it hands the stream over: a watch the server ends with
             // no event at all (its timeoutSeconds on a quiet collection) throws here. A normal end.
@@ -205,6 +205,12 @@ public sealed class KubeInformer<T, TList>
         }
         // The server ended the watch (its timeoutSeconds): the loop watches again from ResourceVersion.
     }
+
+    /// <summary>
+    /// KubernetesClient reads the first line inside HttpContent's buffering, which wraps the stream's end as
+    /// HttpRequestException("Error while copying content to a stream.") around an IOException.
+    /// </summary>
+    private static bool EndedWithoutEvent(HttpRequestException e) => e.InnerException is IOException;
 
     private void Apply(WatchEventType type, T item, Backoff backoff)
     {

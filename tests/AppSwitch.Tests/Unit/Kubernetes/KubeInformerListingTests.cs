@@ -32,13 +32,18 @@ public sealed class KubeInformerListingTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private KubeInformer<T, TList> Start<T, TList>(KubeResource<T, TList> resource, string? @namespace, string? authorityPem = null)
+    private KubeInformer<T, TList> Start<T, TList>(KubeResource<T, TList> resource, string? @namespace, string? authorityPem = null,
+        TimeSpan? watchTimeout = null)
         where T : class, IKubernetesObject<V1ObjectMeta>
         where TList : class, IItems<T>, IMetadata<V1ListMeta>
     {
         var client = _server.Connection(authorityPem: authorityPem).CreateClient();
         var informer = new KubeInformer<T, TList>(client, resource, @namespace,
-            new InformerOptions { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(400) }, NullLogger.Instance);
+            new InformerOptions
+            {
+                InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(400),
+                WatchTimeout = watchTimeout ?? new InformerOptions().WatchTimeout,
+            }, NullLogger.Instance);
         _started.Add((client, informer.RunAsync(_stop.Token)));
         return informer;
     }
@@ -73,6 +78,20 @@ public sealed class KubeInformerListingTests : IAsyncLifetime
         Assert.Equal(5000, helloworld.Spec.Ports.Single().Port);
         Assert.Equal(2, inDefault.Snapshot().Count);
         Assert.Empty(inOther.Snapshot());
+    }
+
+    [Fact]
+    public async Task A_watch_the_server_ends_with_no_event_is_a_normal_end_and_watched_again_without_an_error()
+    {
+        // KubernetesClient throws HttpRequestException for a watch that ends before its first line (a quiet collection
+        // at timeoutSeconds); the informer takes it as the end it is.
+        var informer = Start(KubeResources.Pods, "default", watchTimeout: TimeSpan.FromSeconds(1));
+        await informer.WaitForSyncAsync(new CancellationTokenSource(Wait).Token);
+
+        await Eventually.UntilAsync(() => _server.Requests("watch", KubeObjects.Pods) >= 3, Wait, "the watch to be opened again twice");
+
+        Assert.Null(informer.LastError);
+        Assert.Equal(1, informer.ListCount);
     }
 
     [Fact]
