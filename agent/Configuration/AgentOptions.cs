@@ -1,5 +1,5 @@
 using System.Net;
-using AppSwitch.Agent.Kubernetes.Config;
+using AppSwitch.Agent.Kubernetes.Connection;
 
 namespace AppSwitch.Agent.Configuration;
 
@@ -38,7 +38,7 @@ public sealed record AgentOptions
     public string DiscoveryAdapter { get; init; } = "none";
     /// <summary>none or kubernetes (--rules-adapter); with kubernetes, rules come from the RoutingRule CRD and REST rule writes are refused.</summary>
     public string RulesAdapter { get; init; } = "none";
-    /// <summary>--kubeconfig, --kubernetes-url/-token/-namespace (see Kubernetes/Config/KubeConnectionResolver).</summary>
+    /// <summary>--kubeconfig, --kubernetes-url/-token/-namespace (see Kubernetes/Connection/KubeConnectionResolver).</summary>
     public KubeSettings Kubernetes { get; init; } = new();
 
     /// <summary>--xds-address and friends (issue 17): the xDS client's server and identity.</summary>

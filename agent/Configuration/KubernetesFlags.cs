@@ -1,4 +1,4 @@
-using AppSwitch.Agent.Kubernetes.Config;
+using AppSwitch.Agent.Kubernetes.Connection;
 using AppSwitch.Common.CommandLine;
 
 namespace AppSwitch.Agent.Configuration;

@@ -1,6 +1,5 @@
 using System.Net;
 using AppSwitch.Agent.Kubernetes.Mapping;
-using AppSwitch.Agent.Kubernetes.Models;
 using AppSwitch.Common.Model;
 
 namespace AppSwitch.Agent.Kubernetes;
@@ -45,7 +44,7 @@ public sealed class KubernetesRegistryView
             Pods = byName,
             PodIdentitiesByUid = byUid,
             PodsByUid = snapshot.Pods.Where(p => !string.IsNullOrEmpty(p.Metadata.Uid))
-                .GroupBy(p => p.Metadata.Uid!).ToDictionary(g => g.Key, g => new KubePodRef(g.First().Metadata.Namespace ?? "", g.First().Metadata.Name)),
+                .GroupBy(p => p.Metadata.Uid!).ToDictionary(g => g.Key, g => new KubePodRef(g.First().Metadata.NamespaceProperty ?? "", g.First().Metadata.Name)),
             Instances = instances.Select(Record).ToList(),
         };
     }
@@ -65,15 +64,15 @@ public sealed class KubernetesRegistryView
     /// </summary>
     private static (Dictionary<string, KubePodIdentity> ByName, Dictionary<string, KubePodIdentity> ByUid) PodIdentities(KubeClusterSnapshot snapshot)
     {
-        var replicaSets = snapshot.ReplicaSets.ToDictionary(r => (r.Metadata.Namespace ?? "", r.Metadata.Name));
-        var services = snapshot.Services.Where(s => s.Spec.Selector is { Count: > 0 })
-            .OrderBy(s => s.Metadata.Namespace, StringComparer.Ordinal).ThenBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
+        var replicaSets = snapshot.ReplicaSets.ToDictionary(r => (r.Metadata.NamespaceProperty ?? "", r.Metadata.Name));
+        var services = snapshot.Services.Where(s => s.Spec?.Selector is { Count: > 0 })
+            .OrderBy(s => s.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
         var pods = new Dictionary<string, KubePodIdentity>(StringComparer.Ordinal);
         var byUid = new Dictionary<string, KubePodIdentity>(StringComparer.Ordinal);
         foreach (var pod in snapshot.Pods)
         {
-            var labels = pod.Metadata.Labels ?? [];
-            var service = services.FirstOrDefault(s => s.Metadata.Namespace == pod.Metadata.Namespace &&
+            IReadOnlyDictionary<string, string> labels = pod.Metadata.Labels is { } podLabels ? podLabels.AsReadOnly() : new Dictionary<string, string>();
+            var service = services.FirstOrDefault(s => s.Metadata.NamespaceProperty == pod.Metadata.NamespaceProperty &&
                                                        s.Spec.Selector!.All(kv => labels.GetValueOrDefault(kv.Key) == kv.Value));
             if (service is null) continue;
             var tags = KubernetesServiceMapper.Tags(pod, (ns, name) => replicaSets.GetValueOrDefault((ns, name)));

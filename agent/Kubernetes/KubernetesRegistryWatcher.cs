@@ -1,7 +1,8 @@
 using System.Threading.Channels;
-using AppSwitch.Agent.Kubernetes.Client;
+using AppSwitch.Agent.Kubernetes.Informers;
 using AppSwitch.Agent.Kubernetes.Mapping;
-using AppSwitch.Agent.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace AppSwitch.Agent.Kubernetes;
@@ -13,14 +14,14 @@ namespace AppSwitch.Agent.Kubernetes;
 /// </summary>
 public sealed class KubernetesRegistryWatcher
 {
-    private readonly KubeInformer<Service> _services;
-    private readonly KubeInformer<EndpointSlice> _slices;
-    private readonly KubeInformer<Endpoints> _endpoints;
-    private readonly KubeInformer<Pod> _pods;
-    private readonly KubeInformer<Workload> _replicaSets;
+    private readonly KubeInformer<V1Service, V1ServiceList> _services;
+    private readonly KubeInformer<V1EndpointSlice, V1EndpointSliceList> _slices;
+    private readonly KubeInformer<V1Endpoints, V1EndpointsList> _endpoints;
+    private readonly KubeInformer<V1Pod, V1PodList> _pods;
+    private readonly KubeInformer<V1ReplicaSet, V1ReplicaSetList> _replicaSets;
     private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public KubernetesRegistryWatcher(KubeApiClient client, string? @namespace, InformerOptions options, ILoggerFactory loggers)
+    public KubernetesRegistryWatcher(IKubernetes client, string? @namespace, InformerOptions options, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger<KubernetesRegistryWatcher>();
         _services = new(client, KubeResources.Services, @namespace, options, logger);
@@ -54,7 +55,9 @@ public sealed class KubernetesRegistryWatcher
         Run(_services, cancellationToken), Run(_slices, cancellationToken), Run(_endpoints, cancellationToken),
         Run(_pods, cancellationToken), Run(_replicaSets, cancellationToken));
 
-    private async Task Run<T>(KubeInformer<T> informer, CancellationToken cancellationToken) where T : class, IKubeObject
+    private async Task Run<T, TList>(KubeInformer<T, TList> informer, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+        where TList : class, IItems<T>, IMetadata<V1ListMeta>
     {
         var pump = Task.Run(async () =>
         {

@@ -1,8 +1,9 @@
 using AppSwitch.Agent.Configuration;
-using AppSwitch.Agent.Kubernetes.Client;
-using AppSwitch.Agent.Kubernetes.Config;
+using AppSwitch.Agent.Kubernetes.Connection;
+using AppSwitch.Agent.Kubernetes.Informers;
 using AppSwitch.Agent.Kubernetes.Mapping;
-using AppSwitch.Agent.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Hosting;
@@ -36,7 +37,7 @@ public sealed class KubernetesAdapter(AgentOptions options, ServiceTable table, 
                 .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "");
             connection = KubeConnectionResolver.Resolve(options.Kubernetes, environment);
         }
-        catch (KubeConfigException e)
+        catch (KubeConnectionException e)
         {
             _logger.LogError("Kubernetes is off: {Problem}", e.Message);
             return;
@@ -44,7 +45,7 @@ public sealed class KubernetesAdapter(AgentOptions options, ServiceTable table, 
         var @namespace = options.Kubernetes.Namespace;
         _logger.LogInformation("Kubernetes: API server {Server} ({Source}), namespace {Namespace}; registry {Registry}, rules {Rules}, auto-discover {Discover}",
             connection.Server, connection.Source, @namespace ?? "(all)", registry, rules, options.GossipAutoDiscover);
-        using var client = new KubeApiClient(connection);
+        using var client = connection.CreateClient();
         var informerOptions = new InformerOptions();
         var tasks = new List<Task>();
         if (registry) tasks.Add(MirrorRegistryAsync(client, @namespace, informerOptions, stoppingToken));
@@ -61,7 +62,7 @@ public sealed class KubernetesAdapter(AgentOptions options, ServiceTable table, 
         }
     }
 
-    private async Task MirrorRegistryAsync(KubeApiClient client, string? @namespace, InformerOptions informerOptions, CancellationToken stoppingToken)
+    private async Task MirrorRegistryAsync(IKubernetes client, string? @namespace, InformerOptions informerOptions, CancellationToken stoppingToken)
     {
         var watcher = new KubernetesRegistryWatcher(client, @namespace, informerOptions, loggers);
         var mapper = new KubernetesServiceMapper();
@@ -81,9 +82,9 @@ public sealed class KubernetesAdapter(AgentOptions options, ServiceTable table, 
         await watching;
     }
 
-    private async Task DiscoverNeighborsAsync(KubeApiClient client, InformerOptions informerOptions, CancellationToken stoppingToken)
+    private async Task DiscoverNeighborsAsync(IKubernetes client, InformerOptions informerOptions, CancellationToken stoppingToken)
     {
-        var nodes = new KubeInformer<Node>(client, KubeResources.Nodes, null, informerOptions, _logger);
+        var nodes = new KubeInformer<V1Node, V1NodeList>(client, KubeResources.Nodes, null, informerOptions, _logger);
         var watching = nodes.RunAsync(stoppingToken);
         IReadOnlyList<string> joined = [];
         try

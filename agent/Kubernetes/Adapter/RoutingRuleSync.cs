@@ -1,9 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AppSwitch.Agent.Kubernetes.Client;
+using AppSwitch.Agent.Kubernetes.Informers;
 using AppSwitch.Agent.Kubernetes.Models;
 using AppSwitch.Agent.Rules;
 using AppSwitch.Common.Rules;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace AppSwitch.Agent.Kubernetes.Adapter;
@@ -15,12 +18,12 @@ namespace AppSwitch.Agent.Kubernetes.Adapter;
 /// the object's name. Every agent runs this and reaches the same verdicts, so a status patch that would not
 /// change anything is skipped (the object's own status is compared first).
 /// </summary>
-public sealed class RoutingRuleSync(KubeApiClient client, string? @namespace, InformerOptions options, RuleBook rules, ILogger logger)
+public sealed class RoutingRuleSync(IKubernetes client, string? @namespace, InformerOptions options, RuleBook rules, ILogger logger)
 {
     public const string Valid = "valid";
     public const string Invalid = "invalid";
 
-    private readonly KubeInformer<RoutingRule> _informer = new(client, KubeResources.RoutingRules, @namespace, options, logger);
+    private readonly KubeInformer<RoutingRule, RoutingRuleList> _informer = new(client, KubeResources.RoutingRules, @namespace, options, logger);
 
     private string? _lastSummary;
 
@@ -46,7 +49,7 @@ public sealed class RoutingRuleSync(KubeApiClient client, string? @namespace, In
     private async Task ApplyAsync(CancellationToken cancellationToken)
     {
         var objects = _informer.Snapshot()
-            .OrderBy(o => o.Metadata.Namespace, StringComparer.Ordinal).ThenBy(o => o.Metadata.Name, StringComparer.Ordinal).ToList();
+            .OrderBy(o => o.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(o => o.Metadata.Name, StringComparer.Ordinal).ToList();
         var valid = new List<Rule>();
         var verdicts = new List<(RoutingRule Object, string State, string Message)>();
         var owners = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -60,7 +63,7 @@ public sealed class RoutingRuleSync(KubeApiClient client, string? @namespace, In
             }
             if (rule is not null)
             {
-                owners[rule.Id] = $"{item.Metadata.Namespace}/{item.Metadata.Name}";
+                owners[rule.Id] = $"{item.Metadata.NamespaceProperty}/{item.Metadata.Name}";
                 valid.Add(rule);
                 verdicts.Add((item, Valid, $"rule {rule.Id} applied"));
             }
@@ -70,7 +73,7 @@ public sealed class RoutingRuleSync(KubeApiClient client, string? @namespace, In
             }
         }
         rules.ReplaceKubernetes(valid);
-        var summary = string.Join(",", verdicts.Select(v => $"{v.Object.Metadata.Namespace}/{v.Object.Metadata.Name}={v.State}"));
+        var summary = string.Join(",", verdicts.Select(v => $"{v.Object.Metadata.NamespaceProperty}/{v.Object.Metadata.Name}={v.State}"));
         if (summary != _lastSummary)
             logger.LogInformation("Kubernetes RoutingRules: {Valid} valid, {Invalid} invalid", valid.Count, objects.Count - valid.Count);
         _lastSummary = summary;
@@ -79,17 +82,35 @@ public sealed class RoutingRuleSync(KubeApiClient client, string? @namespace, In
         {
             if (item.Status?.State == state && item.Status?.Message == message) continue;
             if (state == Invalid)
-                logger.LogWarning("RoutingRule {Namespace}/{Name} is invalid: {Message}", item.Metadata.Namespace, item.Metadata.Name, message);
+                logger.LogWarning("RoutingRule {Namespace}/{Name} is invalid: {Message}", item.Metadata.NamespaceProperty, item.Metadata.Name, message);
             var patch = new JsonObject { ["status"] = new JsonObject { ["state"] = state, ["message"] = message } }.ToJsonString();
+            var @namespace = item.Metadata.NamespaceProperty ?? "default";
             try
             {
-                await client.PatchStatusAsync(KubeResources.RoutingRules, item.Metadata.Namespace ?? "default", item.Metadata.Name, patch, cancellationToken);
+                await PatchStatusAsync(client, @namespace, item.Metadata.Name, patch, cancellationToken);
             }
             catch (Exception e) when (e is KubeApiException or HttpRequestException or IOException)
             {
                 // The rule book is right either way; the next change of the object retries the status.
-                logger.LogWarning("Cannot set the status of RoutingRule {Namespace}/{Name}: {Error}", item.Metadata.Namespace, item.Metadata.Name, e.Message);
+                logger.LogWarning("Cannot set the status of RoutingRule {Namespace}/{Name}: {Error}", item.Metadata.NamespaceProperty, item.Metadata.Name, e.Message);
             }
+        }
+    }
+
+    /// <summary>
+    /// Merge-patches the object's `status` subresource: the way a controller reports back without touching the spec.
+    /// Needs the RBAC verb `patch` on `routingrules/status`.
+    /// </summary>
+    public static async Task PatchStatusAsync(IKubernetes client, string @namespace, string name, string statusPatchJson, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(statusPatchJson, V1Patch.PatchType.MergePatch),
+                RoutingRule.Group, RoutingRule.Version, @namespace, RoutingRule.Plural, name, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e)
+        {
+            throw KubeApiException.From(e, "patch", $"{RoutingRule.Plural}.{RoutingRule.Group}/status", @namespace);
         }
     }
 

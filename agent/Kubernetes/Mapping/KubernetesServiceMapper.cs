@@ -1,4 +1,4 @@
-using AppSwitch.Agent.Kubernetes.Models;
+using k8s.Models;
 
 namespace AppSwitch.Agent.Kubernetes.Mapping;
 
@@ -11,21 +11,23 @@ namespace AppSwitch.Agent.Kubernetes.Mapping;
 public sealed class KubernetesServiceMapper(string clusterDomain = "cluster.local")
 {
     public const string KubernetesTag = "kubernetes";
+    /// <summary>The EndpointSlice label that names its Service.</summary>
+    public const string ServiceNameLabel = "kubernetes.io/service-name";
 
     public IReadOnlyList<KubeServiceInstance> Instances(KubeClusterSnapshot snapshot)
     {
-        var pods = snapshot.Pods.ToDictionary(p => (p.Metadata.Namespace ?? "", p.Metadata.Name));
-        var replicaSets = snapshot.ReplicaSets.ToDictionary(r => (r.Metadata.Namespace ?? "", r.Metadata.Name));
-        Workload? FindReplicaSet(string ns, string name) => replicaSets.GetValueOrDefault((ns, name));
+        var pods = snapshot.Pods.ToDictionary(p => (p.Metadata.NamespaceProperty ?? "", p.Metadata.Name));
+        var replicaSets = snapshot.ReplicaSets.ToDictionary(r => (r.Metadata.NamespaceProperty ?? "", r.Metadata.Name));
+        V1ReplicaSet? FindReplicaSet(string ns, string name) => replicaSets.GetValueOrDefault((ns, name));
         var slicesByService = snapshot.EndpointSlices
-            .Where(s => s.Metadata.Labels?.ContainsKey(EndpointSlice.ServiceNameLabel) == true)
-            .ToLookup(s => (s.Metadata.Namespace ?? "", s.Metadata.Labels![EndpointSlice.ServiceNameLabel]));
-        var endpointsByService = snapshot.Endpoints.ToDictionary(e => (e.Metadata.Namespace ?? "", e.Metadata.Name));
+            .Where(s => s.Metadata.Labels?.ContainsKey(ServiceNameLabel) == true)
+            .ToLookup(s => (s.Metadata.NamespaceProperty ?? "", s.Metadata.Labels![ServiceNameLabel]));
+        var endpointsByService = snapshot.Endpoints.ToDictionary(e => (e.Metadata.NamespaceProperty ?? "", e.Metadata.Name));
 
         var instances = new List<KubeServiceInstance>();
-        foreach (var service in snapshot.Services.OrderBy(s => s.Metadata.Namespace).ThenBy(s => s.Metadata.Name, StringComparer.Ordinal))
+        foreach (var service in snapshot.Services.OrderBy(s => s.Metadata.NamespaceProperty).ThenBy(s => s.Metadata.Name, StringComparer.Ordinal))
         {
-            var ns = service.Metadata.Namespace ?? "";
+            var ns = service.Metadata.NamespaceProperty ?? "";
             var key = (ns, service.Metadata.Name);
             var ready = slicesByService.Contains(key)
                 ? ReadyFromSlices(slicesByService[key])
@@ -36,7 +38,7 @@ public sealed class KubernetesServiceMapper(string clusterDomain = "cluster.loca
                 var value = HostPort(endpoint.Address, endpoint.Port.Port ?? 0);
                 if (endpoint.Port.Port is null or 0 || !seen.Add((endpoint.Port.Name, value))) continue;
                 var pod = endpoint.Target is { Kind: "Pod", Name: { } podName } target
-                    ? pods.GetValueOrDefault((target.Namespace ?? ns, podName))
+                    ? pods.GetValueOrDefault((target.NamespaceProperty ?? ns, podName))
                     : null;
                 instances.Add(new KubeServiceInstance(service.Metadata.Name, ns, endpoint.Port.Name,
                     new KubeInstanceEndpoint(EndpointType(endpoint.Port.Name, endpoint.Port.Protocol), value),
@@ -52,11 +54,11 @@ public sealed class KubernetesServiceMapper(string clusterDomain = "cluster.loca
         var result = new List<KubeVirtualEndpoint>();
         foreach (var service in snapshot.Services)
         {
-            var ns = service.Metadata.Namespace ?? "";
+            var ns = service.Metadata.NamespaceProperty ?? "";
             var name = service.Metadata.Name;
-            var clusterIps = service.Spec.ClusterIPs is { Count: > 0 } ips ? ips : service.Spec.ClusterIP is { } ip ? [ip] : [];
+            var clusterIps = service.Spec?.ClusterIPs is { Count: > 0 } ips ? ips : service.Spec?.ClusterIP is { } ip ? [ip] : [];
             foreach (var clusterIp in clusterIps.Where(ip => ip.Length > 0 && ip != "None"))
-            foreach (var port in service.Spec.Ports ?? [])
+            foreach (var port in service.Spec?.Ports ?? [])
             {
                 result.Add(new KubeVirtualEndpoint(name, ns, clusterIp, port.Port, EndpointType(port.Name, port.Protocol),
                     DnsNames(name, ns), [.. byService[(ns, name, port.Name ?? "")]]));
@@ -72,32 +74,35 @@ public sealed class KubernetesServiceMapper(string clusterDomain = "cluster.loca
     public static string EndpointType(string? portName, string? protocol) =>
         portName is "http" or "https" ? portName : (protocol ?? "TCP").ToLowerInvariant();
 
-    public static IReadOnlyList<string> Tags(Pod? pod, Func<string, string, Workload?> findReplicaSet)
+    public static IReadOnlyList<string> Tags(V1Pod? pod, Func<string, string, V1ReplicaSet?> findReplicaSet)
     {
         var tags = new List<string>();
         if (pod is not null && VersionTag.For(pod, findReplicaSet) is { } version) tags.Add(version);
         tags.Add(KubernetesTag);
         if (pod?.Metadata.Labels is { } labels)
-            tags.AddRange(labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Value.Length == 0 ? l.Key : $"{l.Key}={l.Value}"));
+            tags.AddRange(labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => string.IsNullOrEmpty(l.Value) ? l.Key : $"{l.Key}={l.Value}"));
         return tags;
     }
 
-    private readonly record struct ReadyEndpoint(string Address, EndpointPort Port, ObjectReference? Target);
+    private readonly record struct ReadyEndpoint(string Address, PortOf Port, V1ObjectReference? Target);
 
-    private static IEnumerable<ReadyEndpoint> ReadyFromSlices(IEnumerable<EndpointSlice> slices) =>
+    /// <summary>A port of a slice (Discoveryv1EndpointPort) or of an Endpoints subset (Corev1EndpointPort): the same three fields.</summary>
+    private readonly record struct PortOf(string? Name, string? Protocol, int? Port);
+
+    private static IEnumerable<ReadyEndpoint> ReadyFromSlices(IEnumerable<V1EndpointSlice> slices) =>
         from slice in slices
         where slice.AddressType is null or "IPv4" or "IPv6"
         from endpoint in slice.Endpoints ?? []
         where endpoint.Conditions?.Ready != false
-        from address in endpoint.Addresses
+        from address in endpoint.Addresses ?? []
         from port in slice.Ports ?? []
-        select new ReadyEndpoint(address, port, endpoint.TargetRef);
+        select new ReadyEndpoint(address, new PortOf(port.Name, port.Protocol, port.Port), endpoint.TargetRef);
 
-    private static IEnumerable<ReadyEndpoint> ReadyFromEndpoints(Endpoints endpoints) =>
+    private static IEnumerable<ReadyEndpoint> ReadyFromEndpoints(V1Endpoints endpoints) =>
         from subset in endpoints.Subsets ?? []
         from address in subset.Addresses ?? []
         from port in subset.Ports ?? []
-        select new ReadyEndpoint(address.Ip, port, address.TargetRef);
+        select new ReadyEndpoint(address.Ip, new PortOf(port.Name, port.Protocol, port.Port), address.TargetRef);
 
     private static string HostPort(string address, int port) => address.Contains(':') ? $"[{address}]:{port}" : $"{address}:{port}";
 }

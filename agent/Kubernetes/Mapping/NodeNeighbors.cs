@@ -1,4 +1,4 @@
-using AppSwitch.Agent.Kubernetes.Models;
+using k8s.Models;
 
 namespace AppSwitch.Agent.Kubernetes.Mapping;
 
@@ -8,7 +8,7 @@ namespace AppSwitch.Agent.Kubernetes.Mapping;
 /// </summary>
 public static class NodeNeighbors
 {
-    public static IReadOnlyList<string> From(IEnumerable<Node> nodes, string ownNodeName) =>
+    public static IReadOnlyList<string> From(IEnumerable<V1Node> nodes, string ownNodeName) =>
     [
         .. nodes.Where(n => n.Metadata.Name != ownNodeName)
             .OrderBy(n => n.Metadata.Name, StringComparer.Ordinal)
@@ -16,6 +16,6 @@ public static class NodeNeighbors
             .OfType<string>(),
     ];
 
-    private static string? Address(Node node, string type) =>
-        node.Status?.Addresses?.FirstOrDefault(a => a.Type == type && a.Address.Length > 0)?.Address;
+    private static string? Address(V1Node node, string type) =>
+        node.Status?.Addresses?.FirstOrDefault(a => a.Type == type && a.Address is { Length: > 0 })?.Address;
 }

@@ -1,4 +1,4 @@
-using AppSwitch.Agent.Kubernetes.Models;
+using k8s.Models;
 
 namespace AppSwitch.Agent.Kubernetes.Mapping;
 
@@ -11,7 +11,7 @@ public static class VersionTag
 {
     public const string PodTemplateHashLabel = "pod-template-hash";
 
-    public static string? For(Pod pod, Func<string, string, Workload?> findReplicaSet)
+    public static string? For(V1Pod pod, Func<string, string, V1ReplicaSet?> findReplicaSet)
     {
         var controllerName = ControllerName(pod, findReplicaSet);
         return controllerName is null ? null : FromName(controllerName);
@@ -23,21 +23,21 @@ public static class VersionTag
         return dash < 0 || dash == controllerName.Length - 1 ? controllerName : controllerName[(dash + 1)..];
     }
 
-    private static string? ControllerName(Pod pod, Func<string, string, Workload?> findReplicaSet)
+    private static string? ControllerName(V1Pod pod, Func<string, string, V1ReplicaSet?> findReplicaSet)
     {
         var owner = Controller(pod.Metadata);
         if (owner is null) return null;
         if (owner.Kind != "ReplicaSet") return owner.Name; // ReplicationController, StatefulSet, DaemonSet, Job, …
-        var replicaSet = findReplicaSet(pod.Metadata.Namespace ?? "", owner.Name);
+        var replicaSet = findReplicaSet(pod.Metadata.NamespaceProperty ?? "", owner.Name);
         if (replicaSet is not null)
             return Controller(replicaSet.Metadata) is { Kind: "Deployment" } deployment ? deployment.Name : owner.Name;
         // ReplicaSet not (yet) cached: a Deployment's ReplicaSet is named <deployment>-<pod-template-hash>.
-        var hash = pod.Metadata.Labels?.GetValueOrDefault(PodTemplateHashLabel);
+        var hash = (pod.Metadata.Labels?.TryGetValue(PodTemplateHashLabel, out var label) == true ? label : null);
         return hash is { Length: > 0 } && owner.Name.EndsWith("-" + hash, StringComparison.Ordinal)
             ? owner.Name[..^(hash.Length + 1)]
             : owner.Name;
     }
 
-    private static OwnerReference? Controller(ObjectMeta metadata) =>
+    private static V1OwnerReference? Controller(V1ObjectMeta metadata) =>
         metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true) ?? metadata.OwnerReferences?.FirstOrDefault();
 }

@@ -5,7 +5,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
-using AppSwitch.Agent.Kubernetes.Config;
+using AppSwitch.Agent.Kubernetes.Connection;
+using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -82,7 +83,7 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
     {
         var roots = new X509Certificate2Collection();
         roots.ImportFromPem(authorityPem ?? AuthorityPem);
-        return new KubeConnection { Server = Url, Token = token ?? Token, CertificateAuthorities = roots };
+        return new KubeConnection(new KubernetesClientConfiguration { Host = Url.ToString(), AccessToken = token ?? Token, SslCaCerts = roots }, "test");
     }
 
     /// <summary>Creates or replaces an object (Kubernetes JSON); returns its new resourceVersion.</summary>

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using AppSwitch.Agent.Kubernetes.Client;
-using AppSwitch.Agent.Kubernetes.Config;
+using AppSwitch.Agent.Kubernetes.Connection;
+using k8s;
 using AppSwitch.Tests.Infrastructure;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
 using Xunit;
@@ -9,7 +9,7 @@ using Xunit;
 namespace AppSwitch.Tests.Unit.Kubernetes;
 
 /// <summary>Where the agent finds its API server: the pod's ServiceAccount files, a kubeconfig, or flags — and the errors when it cannot.</summary>
-public sealed class KubeConnectionTests : IAsyncLifetime
+public sealed class KubeConnectionTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private FakeKubeApiServer _server = null!;
@@ -45,23 +45,23 @@ public sealed class KubeConnectionTests : IAsyncLifetime
 
         Assert.Equal(new Uri($"https://127.0.0.1:{_server.Url.Port}"), connection.Server);
         Assert.Equal("kube-system", connection.Namespace);
-        using var client = new KubeApiClient(connection);
-        var pods = await client.ListAsync(KubeResources.Pods, "default", CancellationToken.None);
-        Assert.Equal("a", pods.Items!.Single().Metadata.Name);
+        using var client = connection.CreateClient();
+        var pods = await client.CoreV1.ListNamespacedPodAsync("default");
+        Assert.Equal("a", pods.Items.Single().Metadata.Name);
     }
 
     [Fact]
     public async Task A_rotated_service_account_token_is_picked_up_from_the_file()
     {
         var dir = ServiceAccountDir(_server.Token);
-        using var client = new KubeApiClient(InClusterConfig.Load(PodEnvironment(), dir));
-        await client.ListAsync(KubeResources.Pods, "default", CancellationToken.None);
+        using var client = InClusterConfig.Load(PodEnvironment(), dir).CreateClient();
+        await client.CoreV1.ListNamespacedPodAsync("default");
 
         _server.Token = "rotated-token";
         File.WriteAllText(Path.Combine(dir, "token"), "rotated-token");
         File.SetLastWriteTimeUtc(Path.Combine(dir, "token"), DateTime.UtcNow.AddSeconds(5));
 
-        await client.ListAsync(KubeResources.Pods, "default", CancellationToken.None);
+        await client.CoreV1.ListNamespacedPodAsync("default");
         Assert.Equal(["fake-token", "rotated-token"], _server.Tokens("list", KubeObjects.Pods));
     }
 
@@ -69,7 +69,7 @@ public sealed class KubeConnectionTests : IAsyncLifetime
     public void In_cluster_without_a_token_file_says_which_file_is_missing()
     {
         var dir = _dir.NewSubdirectory("empty-sa");
-        var error = Assert.Throws<KubeConfigException>(() => InClusterConfig.Load(PodEnvironment(), dir));
+        var error = Assert.Throws<KubeConnectionException>(() => InClusterConfig.Load(PodEnvironment(), dir));
         Assert.Equal($"in-cluster token {dir}/token is missing (is automountServiceAccountToken off?)", error.Message);
     }
 
@@ -81,11 +81,10 @@ public sealed class KubeConnectionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_kubeconfig_current_context_with_a_ca_file_and_token_file_relative_to_it_works()
+    public async Task A_kubeconfig_current_context_with_a_ca_file_relative_to_it_works()
     {
         var dir = _dir.NewSubdirectory("kube");
         File.WriteAllText(Path.Combine(dir, "ca.pem"), _server.AuthorityPem);
-        File.WriteAllText(Path.Combine(dir, "token"), _server.Token);
         var path = Path.Combine(dir, "config");
         File.WriteAllText(path, $$"""
             apiVersion: v1
@@ -102,7 +101,7 @@ public sealed class KubeConnectionTests : IAsyncLifetime
             users:
             - name: agent
               user:
-                tokenFile: token
+                token: {{_server.Token}}
             contexts:
             - name: prod
               context: {cluster: other, user: agent}
@@ -113,16 +112,17 @@ public sealed class KubeConnectionTests : IAsyncLifetime
                 namespace: team-a
             """);
 
-        var connection = KubeconfigLoader.Load(path);
+        var connection = KubeConnectionResolver.LoadKubeconfig(path);
 
         Assert.Equal("team-a", connection.Namespace);
         Assert.Equal($"kubeconfig {path} (context dev)", connection.Source);
-        using var client = new KubeApiClient(connection);
-        Assert.Empty((await client.ListAsync(KubeResources.Services, "default", CancellationToken.None)).Items!);
+        using var client = connection.CreateClient();
+        Assert.Empty((await client.CoreV1.ListNamespacedServiceAsync("default")).Items);
+        Assert.Equal([_server.Token], _server.Tokens("list", KubeObjects.Services));
     }
 
     [Fact]
-    public void A_kubeconfig_with_inline_data_gives_the_ca_client_certificate_and_token()
+    public async Task A_kubeconfig_with_inline_data_gives_the_ca_client_certificate_and_token()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var clientCert = new CertificateRequest("CN=system:node:node-1", key, HashAlgorithmName.SHA256)
@@ -131,31 +131,36 @@ public sealed class KubeConnectionTests : IAsyncLifetime
         var path = Path.Combine(_dir.Path, "inline.yaml");
         File.WriteAllText(path, $$"""
             current-context: c
-            clusters: [{name: k, cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: {{B64(_server.AuthorityPem)}} } }]
+            clusters: [{name: k, cluster: {server: "{{_server.Url}}", certificate-authority-data: {{B64(_server.AuthorityPem)}} } }]
             users: [{name: u, user: {token: abc, client-certificate-data: {{B64(clientCert.ExportCertificatePem())}}, client-key-data: {{B64(key.ExportPkcs8PrivateKeyPem())}} } }]
             contexts: [{name: c, context: {cluster: k, user: u} }]
             """);
 
-        var connection = KubeconfigLoader.Load(path);
+        var connection = KubeConnectionResolver.LoadKubeconfig(path);
 
-        Assert.Equal("abc", connection.Token);
-        Assert.Equal("CN=fake-kube-ca", connection.CertificateAuthorities!.Single().Subject);
-        Assert.Equal("CN=system:node:node-1", connection.ClientCertificate!.Subject);
-        Assert.True(connection.ClientCertificate.HasPrivateKey);
-        Assert.False(connection.InsecureSkipTlsVerify);
+        Assert.Equal("abc", connection.Configuration.AccessToken);
+        Assert.Equal("CN=fake-kube-ca", connection.Configuration.SslCaCerts!.Single().Subject);
+        Assert.Equal(B64(clientCert.ExportCertificatePem()), connection.Configuration.ClientCertificateData);
+        Assert.Equal(B64(key.ExportPkcs8PrivateKeyPem()), connection.Configuration.ClientCertificateKeyData);
+        Assert.False(connection.Configuration.SkipTlsVerify);
+        _server.Token = "abc";
+        using var client = connection.CreateClient();
+        Assert.Empty((await client.CoreV1.ListNamespacedPodAsync("default")).Items);
     }
 
     [Theory]
-    [InlineData("current-context: nope\ncontexts: []\n", "context 'nope' is not defined")]
-    [InlineData("contexts: []\n", "no current-context")]
-    [InlineData("current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\nclusters: [{name: k, cluster: {server: 'ftp://x'}}]\n",
-        "cluster 'k' has no valid server URL ('ftp://x')")]
-    [InlineData("current-context: [\n", "not valid YAML at line 1")]
+    // The texts after the path are KubernetesClient's own.
+    [InlineData("current-context: nope\ncontexts: []\n", "CurrentContext: nope not found in contexts")]
+    [InlineData("current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\nclusters: []\n", "Cluster not found for context")]
+    [InlineData("current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: 'https://127.0.0.1:1'}}]\n" +
+                "users: [{name: u, user: {tokenFile: token}}]\n", "User: u does not have appropriate auth credentials")]
+    [InlineData("current-context: [\n", "not valid YAML at line 2")]
     public void A_broken_kubeconfig_is_explained(string yaml, string expected)
     {
         var path = Path.Combine(_dir.Path, "broken-" + Guid.NewGuid().ToString("N")[..6]);
         File.WriteAllText(path, yaml);
-        var error = Assert.Throws<KubeConfigException>(() => KubeconfigLoader.Load(path));
+        var error = Assert.Throws<KubeConnectionException>(() => KubeConnectionResolver.LoadKubeconfig(path));
+        output.WriteLine(error.Message);
         Assert.StartsWith($"kubeconfig {path}: ", error.Message);
         Assert.Contains(expected, error.Message);
     }
@@ -168,9 +173,9 @@ public sealed class KubeConnectionTests : IAsyncLifetime
             environment, ServiceAccountDir("pod-token"));
 
         Assert.Equal(new Uri("https://10.0.0.5:6443"), connection.Server);
-        Assert.Equal("flag-token", connection.Token);
-        Assert.Null(connection.TokenFile);
-        Assert.NotNull(connection.CertificateAuthorities);
+        Assert.Equal("flag-token", connection.Configuration.AccessToken);
+        Assert.Null(connection.Configuration.TokenProvider);
+        Assert.NotNull(connection.Configuration.SslCaCerts);
     }
 
     [Fact]
@@ -184,16 +189,16 @@ public sealed class KubeConnectionTests : IAsyncLifetime
         var connection = KubeConnectionResolver.Resolve(new KubeSettings(), environment, ServiceAccountDir("t"));
 
         Assert.Equal(new Uri("https://127.0.0.1:1234"), connection.Server);
-        Assert.True(connection.InsecureSkipTlsVerify);
+        Assert.True(connection.Configuration.SkipTlsVerify);
     }
 
     [Fact]
     public void Outside_a_pod_with_no_settings_the_error_says_what_to_give()
     {
-        var error = Assert.Throws<KubeConfigException>(() => KubeConnectionResolver.Resolve(new KubeSettings(), new Dictionary<string, string>()));
+        var error = Assert.Throws<KubeConnectionException>(() => KubeConnectionResolver.Resolve(new KubeSettings(), new Dictionary<string, string>()));
         Assert.Equal("no Kubernetes API server: not in a pod (KUBERNETES_SERVICE_HOST unset) and neither --kubeconfig, KUBECONFIG nor --kubernetes-url given",
             error.Message);
         Assert.Equal("--kubernetes-url 'localhost:8080' is not an http(s) URL",
-            Assert.Throws<KubeConfigException>(() => KubeConnectionResolver.Resolve(new KubeSettings { Url = "localhost:8080" }, new Dictionary<string, string>())).Message);
+            Assert.Throws<KubeConnectionException>(() => KubeConnectionResolver.Resolve(new KubeSettings { Url = "localhost:8080" }, new Dictionary<string, string>())).Message);
     }
 }

@@ -1,5 +1,6 @@
-using AppSwitch.Agent.Kubernetes.Client;
-using AppSwitch.Agent.Kubernetes.Models;
+using AppSwitch.Agent.Kubernetes.Informers;
+using k8s;
+using k8s.Models;
 using AppSwitch.Tests.Infrastructure;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,14 +16,14 @@ public sealed class KubeInformerTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     private FakeKubeApiServer _server = null!;
-    private KubeApiClient _client = null!;
+    private IKubernetes _client = null!;
     private readonly CancellationTokenSource _stop = new();
     private Task _running = Task.CompletedTask;
 
     public async Task InitializeAsync()
     {
         _server = await FakeKubeApiServer.StartAsync();
-        _client = new KubeApiClient(_server.Connection());
+        _client = _server.Connection().CreateClient();
     }
 
     public async Task DisposeAsync()
@@ -33,18 +34,18 @@ public sealed class KubeInformerTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private KubeInformer<Pod> StartPodInformer(InformerOptions? options = null)
+    private KubeInformer<V1Pod, V1PodList> StartPodInformer(InformerOptions? options = null)
     {
-        var informer = new KubeInformer<Pod>(_client, KubeResources.Pods, "default",
+        var informer = new KubeInformer<V1Pod, V1PodList>(_client, KubeResources.Pods, "default",
             options ?? new InformerOptions { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(400) },
             NullLogger.Instance);
         _running = informer.RunAsync(_stop.Token);
         return informer;
     }
 
-    private static string[] Names(KubeInformer<Pod> informer) => [.. informer.Snapshot().Select(p => p.Metadata.Name).Order()];
+    private static string[] Names(KubeInformer<V1Pod, V1PodList> informer) => [.. informer.Snapshot().Select(p => p.Metadata.Name).Order()];
 
-    private static async Task<List<string>> Drain(KubeInformer<Pod> informer, int count)
+    private static async Task<List<string>> Drain(KubeInformer<V1Pod, V1PodList> informer, int count)
     {
         var seen = new List<string>();
         using var timeout = new CancellationTokenSource(Wait);
@@ -69,7 +70,7 @@ public sealed class KubeInformerTests : IAsyncLifetime
 
         Assert.Equal(["Added c", "Modified a", "Deleted b"], await Drain(informer, 3));
         Assert.Equal(["a", "c"], Names(informer));
-        Assert.Equal("10.1.0.9", informer.Snapshot().Single(p => p.Metadata.Name == "a").Status!.PodIP);
+        Assert.Equal("10.1.0.9", informer.Snapshot().Single(p => p.Metadata.Name == "a").Status.PodIP);
         Assert.Equal(_server.CurrentVersion.ToString(), informer.ResourceVersion);
     }
 

@@ -1,7 +1,7 @@
 using System.Net;
 using AppSwitch.Agent.Kubernetes;
 using AppSwitch.Agent.Kubernetes.Adapter;
-using AppSwitch.Agent.Kubernetes.Client;
+using AppSwitch.Agent.Kubernetes.Informers;
 using AppSwitch.Agent.Kubernetes.Mapping;
 using AppSwitch.Agent.Kubernetes.Models;
 using AppSwitch.Agent.NameService;
@@ -132,17 +132,17 @@ public sealed class KubernetesAdapterUnitTests
     {
         await using var server = await FakeKubeApiServer.StartAsync();
         server.Put(KubeObjects.RoutingRules, KubeObjects.RoutingRule("hw", """{"destination": "helloworld", "route": {"backends": [{"tags": ["v1"]}]}}"""));
-        using var client = new KubeApiClient(server.Connection());
+        using var client = server.Connection().CreateClient();
 
-        await client.PatchStatusAsync(KubeResources.RoutingRules, "default", "hw", """{"status": {"state": "invalid", "message": "why"}}""", CancellationToken.None);
+        await RoutingRuleSync.PatchStatusAsync(client, "default", "hw", """{"status": {"state": "invalid", "message": "why"}}""", CancellationToken.None);
 
         var stored = server.Get(KubeObjects.RoutingRules, "default", "hw")!;
         Assert.Equal("invalid", (string?)stored["status"]!["state"]);
         Assert.Equal("why", (string?)stored["status"]!["message"]);
         Assert.Equal("helloworld", (string?)stored["spec"]!["destination"]);
-        using var wrongToken = new KubeApiClient(server.Connection(token: "revoked"));
+        using var wrongToken = server.Connection(token: "revoked").CreateClient();
         var error = await Assert.ThrowsAsync<KubeApiException>(() =>
-            wrongToken.PatchStatusAsync(KubeResources.RoutingRules, "default", "hw", """{"status": {"state": "valid"}}""", CancellationToken.None));
+            RoutingRuleSync.PatchStatusAsync(wrongToken, "default", "hw", """{"status": {"state": "valid"}}""", CancellationToken.None));
         Assert.Equal(401, error.StatusCode);
     }
 

@@ -1,5 +1,6 @@
 using AppSwitch.Agent.Kubernetes;
-using AppSwitch.Agent.Kubernetes.Client;
+using AppSwitch.Agent.Kubernetes.Informers;
+using k8s;
 using AppSwitch.Agent.Kubernetes.Mapping;
 using AppSwitch.Tests.Infrastructure;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
@@ -13,13 +14,13 @@ public sealed class KubernetesRegistryWatcherTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     private FakeKubeApiServer _server = null!;
-    private KubeApiClient _client = null!;
+    private IKubernetes _client = null!;
     private readonly CancellationTokenSource _stop = new();
 
     public async Task InitializeAsync()
     {
         _server = await FakeKubeApiServer.StartAsync();
-        _client = new KubeApiClient(_server.Connection());
+        _client = _server.Connection().CreateClient();
     }
 
     public async Task DisposeAsync()

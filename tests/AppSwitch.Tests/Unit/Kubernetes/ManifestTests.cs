@@ -2,7 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using AppSwitch.Agent.Configuration;
-using AppSwitch.Agent.Kubernetes.Client;
+using AppSwitch.Agent.Kubernetes.Informers;
+using AppSwitch.Agent.Kubernetes.Models;
 using AppSwitch.Agent.Kubernetes.Mapping;
 using AppSwitch.Tests.Infrastructure;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
@@ -155,14 +156,12 @@ public sealed class ManifestTests
     public void The_crd_defines_routingrules_amalgam8_io_as_the_client_reads_it()
     {
         var crd = Manifests.Find(Path.Combine(Manifests.DeployDir, "routingrules-crd.yaml"), "CustomResourceDefinition");
-        var resource = KubeResources.RoutingRules;
-
-        Assert.Equal($"{resource.Plural}.{resource.Group}", crd.Text("metadata.name"));
-        Assert.Equal(resource.Group, crd.Text("spec.group"));
-        Assert.Equal(("RoutingRule", resource.Plural, "routingrule", "Namespaced"),
+        Assert.Equal(KubeResources.RoutingRules.RbacName, crd.Text("metadata.name"));
+        Assert.Equal(RoutingRule.Group, crd.Text("spec.group"));
+        Assert.Equal(("RoutingRule", RoutingRule.Plural, "routingrule", "Namespaced"),
             (crd.Text("spec.names.kind"), crd.Text("spec.names.plural"), crd.Text("spec.names.singular"), crd.Text("spec.scope")));
         var version = crd["spec"]!["versions"]![0]!;
-        Assert.Equal((resource.Version, "true", "true"), (version.Text("name"), version.Text("served"), version.Text("storage")));
+        Assert.Equal((RoutingRule.Version, "true", "true"), (version.Text("name"), version.Text("served"), version.Text("storage")));
         Assert.NotNull(version["subresources"]!["status"]);
         var spec = version["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!;
         Assert.Equal(["destination"], spec.Texts("required"));
@@ -206,7 +205,7 @@ public sealed class ManifestTests
         var weighted = Manifests.Find(Path.Combine(Manifests.DeployDir, "examples", "rule-weighted.yaml"), "RoutingRule");
         var header = Manifests.Find(Path.Combine(Manifests.DeployDir, "examples", "rule-header.yaml"), "RoutingRule");
 
-        Assert.Equal($"{KubeResources.RoutingRules.Group}/{KubeResources.RoutingRules.Version}", weighted.Text("apiVersion"));
+        Assert.Equal($"{RoutingRule.Group}/{RoutingRule.Version}", weighted.Text("apiVersion"));
         Assert.Equal("helloworld", weighted.Text("spec.destination"));
         var weights = weighted["spec"]!["route"].Array("backends").Select(b => b!["weight"]?.GetValue<string>()).ToList();
         Assert.Equal(["0.25", null], weights);

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using AppSwitch.Agent.Kubernetes.Mapping;
-using AppSwitch.Agent.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 using Xunit;
 
 namespace AppSwitch.Tests.Unit.Kubernetes;
@@ -9,18 +9,18 @@ namespace AppSwitch.Tests.Unit.Kubernetes;
 /// <summary>Gossip auto-discovery's neighbor list from the API's Node objects.</summary>
 public sealed class NodeNeighborsTests
 {
-    private static Node Parse(string name, params (string Type, string Address)[] addresses) =>
-        JsonSerializer.Deserialize(JsonSerializer.Serialize(new
+    private static V1Node Parse(string name, params (string Type, string Address)[] addresses) =>
+        KubernetesJson.Deserialize<V1Node>(JsonSerializer.Serialize(new
         {
             kind = "Node", apiVersion = "v1",
             metadata = new { name, labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = name } },
             status = new { addresses = addresses.Select(a => new { type = a.Type, address = a.Address }), conditions = new[] { new { type = "Ready", status = "True" } } },
-        }), (JsonTypeInfo<Node>)KubeJsonContext.Default.GetTypeInfo(typeof(Node))!)!;
+        }));
 
     [Fact]
     public void The_other_nodes_internal_ips_are_the_neighbors_with_external_ips_as_fallback()
     {
-        Node[] nodes =
+        V1Node[] nodes =
         [
             Parse("node-b", ("Hostname", "node-b"), ("ExternalIP", "203.0.113.2"), ("InternalIP", "10.0.0.2")),
             Parse("node-a", ("InternalIP", "10.0.0.1")),

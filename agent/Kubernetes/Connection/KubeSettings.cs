@@ -1,4 +1,4 @@
-namespace AppSwitch.Agent.Kubernetes.Config;
+namespace AppSwitch.Agent.Kubernetes.Connection;
 
 /// <summary>What the operator said about Kubernetes on the command line (all optional).</summary>
 public sealed record KubeSettings

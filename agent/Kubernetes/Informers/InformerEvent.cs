@@ -1,4 +1,4 @@
-namespace AppSwitch.Agent.Kubernetes.Client;
+namespace AppSwitch.Agent.Kubernetes.Informers;
 
 public enum InformerEventType { Added, Modified, Deleted }
 

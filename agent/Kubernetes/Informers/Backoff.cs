@@ -1,4 +1,4 @@
-namespace AppSwitch.Agent.Kubernetes.Client;
+namespace AppSwitch.Agent.Kubernetes.Informers;
 
 /// <summary>Capped exponential backoff with jitter (each delay uniform in [d/2, d]) so that agents don't retry in step.</summary>
 public sealed class Backoff
