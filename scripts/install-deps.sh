@@ -15,6 +15,8 @@ for pair in nginx:nginx curl:curl ip:iproute2 python3:python3 socat:socat iperf3
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 command -v dpkg-query >/dev/null 2>&1 && { installed busybox-static || missing+=(busybox-static); }
+# The metrics test parses /metrics with Prometheus' own Python text parser.
+command -v dpkg-query >/dev/null 2>&1 && { installed python3-prometheus-client || missing+=(python3-prometheus-client); }
 # `install-deps.sh bench`: also what `make bench` compares against and plots with.
 if [ "${1:-}" = bench ]; then
     for pair in wrk:wrk haproxy:haproxy; do

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.L7;
+using AppSwitch.Agent.Metrics;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.State;
@@ -31,13 +33,15 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly ListenHandler _listen;
     private readonly SocketNameHandler _names;
     private readonly SendToHandler _sendTo;
+    private readonly AgentMetrics _metrics;
     private volatile bool _stopping;
 
     /// <param name="router">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
     internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILogger<Supervisor> logger,
-        IConnectRouter router, HttpRelay httpRelay)
+        IConnectRouter router, HttpRelay httpRelay, AgentMetrics metrics)
     {
         _table = table;
+        _metrics = metrics;
         _logger = logger;
         _journal = journal;
         _pending = new PendingConnects(journal);
@@ -122,6 +126,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         _journal.Record(session.JournalSlot, session.App.Id, notification);
         LearnProcess(session, (int)notification.Pid);
         using var call = new SyscallContext(session, session.ListenerFd, notification) { Recovering = recovering };
+        var started = Stopwatch.GetTimestamp();
         try
         {
             Dispatch(call);
@@ -133,6 +138,13 @@ public sealed class Supervisor : IHostedService, IDisposable
             call.Fail(Errno.ENOMEM);
         }
         _journal.Clear(session.JournalSlot);
+        Count(call, started);
+    }
+
+    private void Count(SyscallContext call, long started)
+    {
+        if (call.Nr == SyscallNumbers.Connect) _metrics.ConnectDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        _metrics.TrappedCalls.Add(1, new("syscall", TrappedCallLabels.Syscall(call.Nr)), new("outcome", call.Outcome ?? TrappedCallLabels.Pending));
     }
 
     /// <summary>

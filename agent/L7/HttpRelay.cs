@@ -16,7 +16,7 @@ namespace AppSwitch.Agent.L7;
 /// that connects without a registration is closed. Each connection is served asynchronously (no thread of its own).
 /// </summary>
 internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingSnapshotSource routing,
-    Configuration.AgentOptions options, ILogger<HttpRelay> logger) : IHostedService, IAsyncDisposable
+    Configuration.AgentOptions options, ILogger<HttpRelay> logger, Metrics.AgentMetrics metrics) : IHostedService, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<IPEndPoint, HttpRelayRoute> _expected = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -50,6 +50,10 @@ internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingS
     internal void Forget(IPEndPoint clientLocal) => _expected.TryRemove(Key(clientLocal), out _);
 
     internal void CountRequest() => Interlocked.Increment(ref _requests);
+
+    /// <summary>Counts a response the client got (the upstream's or the relay's own) by its status code.</summary>
+    internal void CountResponse(int status) =>
+        metrics.HttpRelayResponses.Add(1, new KeyValuePair<string, object?>("code", Metrics.MetricLabels.StatusCode(status)));
 
     internal void ConnectionEnded() => Interlocked.Decrement(ref _active);
 
