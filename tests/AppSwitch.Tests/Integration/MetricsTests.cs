@@ -14,7 +14,6 @@ namespace AppSwitch.Tests.Integration;
 public sealed class MetricsTests(ITestOutputHelper output)
 {
     private const string Server = "198.18.3.1";
-    private const string Nobody = "198.18.3.99";
     private static readonly string Parser = Path.Combine(RepoLayout.HelpersDir, "prom_samples.py");
     private static readonly string DnsQuery = Path.Combine(RepoLayout.HelpersDir, "dns_query.py");
     // Debian's python3 has python3-prometheus-client; a python3 earlier on PATH (pyenv) may not.
@@ -28,6 +27,15 @@ public sealed class MetricsTests(ITestOutputHelper output)
           route:
             backends:
             - tags: [version=v1]
+        - id: web-beta
+          priority: 2
+          destination: web
+          match:
+            headers:
+              Cookie: "^(.*?;)?(user=beta)(;.*)?$"
+          route:
+            backends:
+            - tags: [version=v1]
         """;
 
     [Fact]
@@ -36,16 +44,16 @@ public sealed class MetricsTests(ITestOutputHelper output)
         // The upstream is never asked (every name below is the agent's): set so that the host's resolv.conf is not read.
         await using var node = await SingleNode.StartAsync(output, "--dns-servers", "127.0.0.1:5353");
         var root = DocumentRoot(node.Network.Temp, "www", ("index.html", "metrics"));
-        var server = node.Shell.StartUnderAx(["--ip", Server, "--name", "web", "--labels", "version=v1", "--protocol", "http"],
+        var server = node.Shell.StartUnderAx(["--ip", Server, "--name", "web", "--labels", "version=v1,zone=default", "--protocol", "http"],
             PythonHttpServer(root));
         await node.Shell.WaitForServerAsync($"{Server}:80", server: server);
         var before = await ScrapeAsync(node);
 
-        // Three connects that succeed and one refused (nobody serves 198.18.3.99), all blocking, in one app.
+        // Three connects that succeed and one refused (nothing serves port 81), all blocking, in one app.
         var connects = await node.Shell.RunUnderAxAsync([], ["python3", "-c", $$"""
             import socket
             for _ in range(3): socket.create_connection(("{{Server}}", 80), timeout=10).close()
-            try: socket.create_connection(("{{Nobody}}", 80), timeout=10)
+            try: socket.create_connection(("{{Server}}", 81), timeout=10)
             except ConnectionRefusedError: print("refused")
             """]);
         Assert.True(connects.ExitCode == 0 && connects.StdOut.Trim() == "refused", connects.Describe());
@@ -54,7 +62,7 @@ public sealed class MetricsTests(ITestOutputHelper output)
             var query = await node.Shell.RunUnderAxAsync([], ["python3", DnsQuery, name]);
             Assert.True(query.ExitCode == 0 && query.StdOut.Trim() == expected, query.Describe());
         }
-        // With a rule for `web` its requests go through the HTTP relay: one found (200), one not (404).
+        // With a header rule for `web` its requests go through the HTTP relay: one found (200), one not (404).
         var rules = await node.Shell.AxAsync("create", "rule", "-f", node.Network.Temp.WriteFile("rules.yaml", WebRule));
         Assert.True(rules.ExitCode == 0, rules.Describe());
         foreach (var (path, status) in new[] { ("/", "200"), ("/missing", "404") })
@@ -68,7 +76,7 @@ public sealed class MetricsTests(ITestOutputHelper output)
         await Eventually.UntilAsync(async () => (after = await ScrapeAsync(node)).Value("appswitch_apps", ("origin", "local")) == 1,
             TimeSpan.FromSeconds(30), "only the server's app left in the table");
 
-        Assert.Equal(1, after.Delta(before, "appswitch_trapped_calls_total", ("syscall", "connect"), ("outcome", "ECONNREFUSED")));
+        AssertDelta(1, before, after, "appswitch_trapped_calls_total", ("syscall", "connect"), ("outcome", "ECONNREFUSED"));
         // A connect the agent made for the app is answered at once (ok, or EINPROGRESS) or on the completion thread (pending).
         var madeBefore = before.Sum("appswitch_trapped_calls_total", s => s.Is("syscall", "connect") && s.IsAny("outcome", "ok", "EINPROGRESS", "pending"));
         var madeAfter = after.Sum("appswitch_trapped_calls_total", s => s.Is("syscall", "connect") && s.IsAny("outcome", "ok", "EINPROGRESS", "pending"));
@@ -78,16 +86,16 @@ public sealed class MetricsTests(ITestOutputHelper output)
             after.Delta(before, "appswitch_connect_duration_seconds_count"));
         Assert.Equal(after.Value("appswitch_connect_duration_seconds_count"), after.Value("appswitch_connect_duration_seconds_bucket", ("le", "+Inf")));
 
-        Assert.Equal(1, after.Delta(before, "appswitch_dns_queries_total", ("answer", "address")));
-        Assert.Equal(1, after.Delta(before, "appswitch_dns_queries_total", ("answer", "nxdomain")));
-        Assert.Equal(1, after.Delta(before, "appswitch_http_relay_responses_total", ("code", "200")));
-        Assert.Equal(1, after.Delta(before, "appswitch_http_relay_responses_total", ("code", "404")));
+        AssertDelta(1, before, after, "appswitch_dns_queries_total", ("answer", "address"));
+        AssertDelta(1, before, after, "appswitch_dns_queries_total", ("answer", "nxdomain"));
+        AssertDelta(1, before, after, "appswitch_http_relay_responses_total", ("code", "200"));
+        AssertDelta(1, before, after, "appswitch_http_relay_responses_total", ("code", "404"));
         Assert.Equal(2, after.Value("appswitch_relay_connections_total", ("proto", "http")));
         Assert.True(after.Delta(before, "appswitch_state_writes_total", ("result", "ok")) > 0, "the apps' comings and goings were saved");
 
         Assert.Equal(1, after.Value("appswitch_servers", ("origin", "local")));
         Assert.Equal(1, after.Value("appswitch_services"));
-        Assert.Equal(1, after.Value("appswitch_rules"));
+        Assert.Equal(2, after.Value("appswitch_rules"));
         Assert.Equal(1, after.Value("appswitch_gossip_members", ("state", "alive")));
         // Every family declares its type (the parser says "unknown" for one without a TYPE line).
         Assert.All(after.Families.Where(f => f.Key.StartsWith("appswitch_")), f => Assert.NotEqual("unknown", f.Value));
@@ -107,6 +115,13 @@ public sealed class MetricsTests(ITestOutputHelper output)
         var parsed = await ParseAsync(node, text);
         Assert.Equal("counter", parsed.Families["appswitch_trapped_calls"]);
         Assert.Equal("histogram", parsed.Families["appswitch_connect_duration_seconds"]);
+    }
+
+    private static void AssertDelta(double expected, Scrape before, Scrape after, string name, params (string Label, string Value)[] labels)
+    {
+        var delta = after.Delta(before, name, labels);
+        Assert.True(delta == expected, $"{name}{{{string.Join(",", labels.Select(l => $"{l.Label}={l.Value}"))}}} moved by {delta}, not {expected}; " +
+            $"after: {string.Join("; ", after.Samples.Where(s => s.Name == name).Select(s => $"{string.Join(",", s.Labels.Select(l => $"{l.Key}={l.Value}"))} {s.Value}"))}");
     }
 
     private static async Task<Scrape> ScrapeAsync(SingleNode node)
