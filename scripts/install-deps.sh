@@ -20,6 +20,8 @@ command -v dpkg-query >/dev/null 2>&1 && { installed busybox-static || missing+=
 if ! command -v kubectl >/dev/null 2>&1; then
     if apt-cache policy kubectl 2>/dev/null | grep -q 'Candidate: [0-9]'; then missing+=(kubectl); else missing+=(kubernetes-client); fi
 fi
+# The metrics test parses /metrics with Prometheus' own Python text parser.
+command -v dpkg-query >/dev/null 2>&1 && { installed python3-prometheus-client || missing+=(python3-prometheus-client); }
 # `install-deps.sh bench`: also what `make bench` compares against and plots with.
 if [ "${1:-}" = bench ]; then
     for pair in wrk:wrk haproxy:haproxy; do

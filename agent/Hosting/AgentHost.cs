@@ -4,6 +4,9 @@ using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Launcher;
+using AppSwitch.Agent.Metrics;
+using AppSwitch.Agent.Metrics.Export;
+using AppSwitch.Agent.Metrics.Observed;
 using AppSwitch.Agent.NameService;
 using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.Routing;
@@ -119,6 +122,10 @@ public static class AgentHost
         AgentLogging.Configure(builder.Logging, options.LogLevel);
 
         builder.Services.AddSingleton(options);
+        // Metrics: the meter the mechanisms record into, its exporter (/metrics) and the gauges read at scrape time.
+        builder.Services.AddSingleton<AgentMetrics>();
+        builder.Services.AddSingleton<MetricsCollector>();
+        builder.Services.AddSingleton<AgentGauges>();
         builder.Services.AddSingleton(new NodeIdentity(options.NodeName, options.Cluster, options.NodeAddress));
         builder.Services.AddSingleton(sp => new ServiceTable(sp.GetRequiredService<NodeIdentity>()) { Egress = options.Egress.ToString() });
         // Until the first gossip exchange, a connect to an unknown, unreachable address waits (a restarted agent's apps).
@@ -126,7 +133,7 @@ public static class AgentHost
         builder.Services.AddSingleton<ClusterReplicator>();
         builder.Services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<ClusterReplicator>());
         // DNS for apps: the launcher endpoint hands it sockets, the supervisor redirects node sockets to it.
-        builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<AgentMetrics>()));
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
         builder.Services.AddSingleton(new StateFile(options.AdminSocketDir));
         builder.Services.AddSingleton(sp => KeyringFile.NextTo(sp.GetRequiredService<StateFile>()));
@@ -150,12 +157,13 @@ public static class AgentHost
         });
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<HttpRelay>(), sp.GetRequiredService<ClusterReadiness>()));
+            sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<HttpRelay>(), sp.GetRequiredService<ClusterReadiness>(),
+            sp.GetRequiredService<AgentMetrics>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
         builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<StateFile>(), sp.GetRequiredService<InflightJournal>(),
-            sp.GetRequiredService<DnsServer>(), sp.GetRequiredService<ILogger<StateRestorer>>()));
+            sp.GetRequiredService<DnsServer>(), sp.GetRequiredService<ILogger<StateRestorer>>(), sp.GetRequiredService<AgentMetrics>()));
         builder.Services.AddHostedService<LauncherEndpoint>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
@@ -169,6 +177,8 @@ public static class AgentHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Relay.RelayManager>());
 
         var app = builder.Build();
+        app.Services.GetRequiredService<MetricsCollector>(); // listening before the first measurement
+        app.Services.GetRequiredService<AgentGauges>();
         app.UseMiddleware<ApiErrorMiddleware>();
         app.UseMiddleware<ApiAccessMiddleware>();
         app.MapHealthEndpoint();
@@ -178,6 +188,7 @@ public static class AgentHost
         app.MapRegistryEndpoints();
         app.MapXdsEndpoints();
         app.MapKeyEndpoints();
+        app.MapMetricsEndpoint();
         return app;
     }
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.L7;
+using AppSwitch.Agent.Metrics;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.State;
@@ -32,13 +34,15 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly ListenHandler _listen;
     private readonly SocketNameHandler _names;
     private readonly SendToHandler _sendTo;
+    private readonly AgentMetrics _metrics;
     private volatile bool _stopping;
 
     /// <param name="router">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
     internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILoggerFactory loggers,
-        IConnectRouter router, HttpRelay httpRelay, ClusterReadiness readiness)
+        IConnectRouter router, HttpRelay httpRelay, ClusterReadiness readiness, AgentMetrics metrics)
     {
         _table = table;
+        _metrics = metrics;
         _logger = loggers.CreateLogger<Supervisor>();
         _journal = journal;
         _pending = new PendingConnects(journal);
@@ -126,6 +130,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         _journal.Record(session.JournalSlot, session.App.Id, notification);
         LearnProcess(session, (int)notification.Pid);
         using var call = new SyscallContext(session, session.ListenerFd, notification) { Recovering = recovering };
+        var started = Stopwatch.GetTimestamp();
         try
         {
             Dispatch(call);
@@ -137,6 +142,13 @@ public sealed class Supervisor : IHostedService, IDisposable
             call.Fail(Errno.ENOMEM);
         }
         _journal.Clear(session.JournalSlot);
+        Count(call, started);
+    }
+
+    private void Count(SyscallContext call, long started)
+    {
+        if (call.Nr == SyscallNumbers.Connect) _metrics.ConnectDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        _metrics.TrappedCalls.Add(1, new("syscall", TrappedCallLabels.Syscall(call.Nr)), new("outcome", call.Outcome ?? TrappedCallLabels.Pending));
     }
 
     /// <summary>

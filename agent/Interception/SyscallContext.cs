@@ -80,12 +80,27 @@ internal sealed class SyscallContext : IDisposable
 
     private static int StatusFlagsOf(int fd) => SocketCalls.GetStatusFlags(fd) is { IsError: false } flags ? (int)flags.Value : 0;
 
-    public void Continue() => Seccomp.Continue(_listener, Id);
+    /// <summary>How the call was answered, as a label of appswitch_trapped_calls_total; null while it is not (yet).</summary>
+    public string? Outcome { get; private set; }
+
+    public void Continue()
+    {
+        Outcome = TrappedCallLabels.Continued;
+        Seccomp.Continue(_listener, Id);
+    }
 
     /// <summary>Answers the call with -<paramref name="errno"/>.</summary>
-    public void Fail(Errno errno) => Seccomp.Fail(_listener, Id, errno);
+    public void Fail(Errno errno)
+    {
+        Outcome = TrappedCallLabels.Failure(errno);
+        Seccomp.Fail(_listener, Id, errno);
+    }
 
-    public void Succeed(long value = 0) => Seccomp.Succeed(_listener, Id, value);
+    public void Succeed(long value = 0)
+    {
+        Outcome = TrappedCallLabels.Ok;
+        Seccomp.Succeed(_listener, Id, value);
+    }
 
     /// <summary>Answers with the outcome of the call the agent made in the caller's stead: its value or its errno.</summary>
     public void Answer(SysResult outcome)

@@ -18,7 +18,7 @@ namespace AppSwitch.Agent.L7;
 // Not DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (up to +35% requests/s): it would run every socket's continuations,
 // Kestrel's and gossip's too, on the epoll thread, where one blocking continuation stalls all (NOTES, "L7 HTTP relay").
 internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingSnapshotSource routing,
-    Configuration.AgentOptions options, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+    Configuration.AgentOptions options, ILoggerFactory loggers, Metrics.AgentMetrics metrics) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger<HttpRelay> _logger = loggers.CreateLogger<HttpRelay>();
     private readonly ILogger<HttpRelayConnection> _connectionLogger = loggers.CreateLogger<HttpRelayConnection>();
@@ -54,6 +54,10 @@ internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingS
     internal void Forget(IPEndPoint clientLocal) => _expected.TryRemove(Key(clientLocal), out _);
 
     internal void CountRequest() => Interlocked.Increment(ref _requests);
+
+    /// <summary>Counts a response the client got (the upstream's or the relay's own) by its status code.</summary>
+    internal void CountResponse(int status) =>
+        metrics.HttpRelayResponses.Add(1, new KeyValuePair<string, object?>("code", Metrics.MetricLabels.StatusCode(status)));
 
     internal void ConnectionEnded() => Interlocked.Decrement(ref _active);
 

@@ -246,6 +246,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
             response.First = "HTTP/1.1";
             if (close) response.Fields.Add(new("Connection", "close"));
             _responseStarted = true;
+            relay.CountResponse(response.StatusCode);
             await RelayIo.StepAsync(_idle, RelayPeer.Client, token => _toClient.WriteAsync(response.Encode(), token));
             await BodyCopier.CopyAsync(new BodyEnds(upstream.Reader, instance, _toClient, RelayPeer.Client, _idle), responseFraming);
             await RelayIo.StepAsync(_idle, RelayPeer.Client, token => new ValueTask(_toClient.FlushAsync(token)));
@@ -308,6 +309,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
     /// <summary>An answer of the relay's own (abort, refusal, gateway errors), with a one-line body naming the status.</summary>
     private async Task RespondAsync(int status, bool close)
     {
+        relay.CountResponse(status);
         var reason = Reason(status);
         var body = $"{status} {reason}\n";
         var text = $"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nVia: {Via}\r\n"

@@ -3,7 +3,8 @@ using Microsoft.Extensions.Logging;
 namespace AppSwitch.Agent.NameService;
 
 /// <summary>Turns one DNS message from an app into the answer it gets (never throws for bad input).</summary>
-public sealed class DnsResponder(DnsNameResolver resolver, DnsForwarder forwarder, ILogger<DnsResponder> logger)
+/// <param name="metrics">Counts queries by answer kind (appswitch_dns_queries_total); none in unit tests.</param>
+public sealed class DnsResponder(DnsNameResolver resolver, DnsForwarder forwarder, ILogger<DnsResponder> logger, Metrics.AgentMetrics? metrics = null)
 {
     private const uint Ttl = 5; // short: apps come and go, and a name may move to another replica
     // A plain UDP answer must fit 512 bytes (RFC 1035): header + question (≤ 259) + 14 records of 16 bytes.
@@ -24,15 +25,21 @@ public sealed class DnsResponder(DnsNameResolver resolver, DnsForwarder forwarde
         {
             logger.Log(_badMessageLog.ShouldLog(appId, AnyClient) ? LogLevel.Warning : LogLevel.Debug,
                 "App {AppId}: bad DNS message of {Length} bytes: {Reason}", appId, message.Length, e.Message);
+            Count("formerr");
             return DnsCodec.PeekId(message) is { } id ? DnsCodec.EncodeError(id, DnsRcode.FormErr) : null;
         }
-        if (query.Opcode != 0) return DnsCodec.EncodeFailure(query, DnsRcode.NotImp);
+        if (query.Opcode != 0)
+        {
+            Count("notimp");
+            return DnsCodec.EncodeFailure(query, DnsRcode.NotImp);
+        }
 
         switch (resolver.Decide(query.Name, query.Type))
         {
             case DnsDecision.Answer answer:
                 logger.LogDebug("App {AppId}: {Name} type {Type} → {Rcode} {Addresses}", appId, query.Name, query.Type,
                     answer.Rcode, string.Join(",", answer.Addresses));
+                Count(answer.Rcode == DnsRcode.NxDomain ? "nxdomain" : answer.Addresses.Count > 0 ? "address" : "empty");
                 var addresses = overTcp || answer.Addresses.Count <= MaxUdpRecords ? answer.Addresses : answer.Addresses.Take(MaxUdpRecords).ToList();
                 return DnsCodec.EncodeAnswer(query, answer.Rcode, addresses, Ttl);
             default:
@@ -40,7 +47,10 @@ public sealed class DnsResponder(DnsNameResolver resolver, DnsForwarder forwarde
                 if (forwarded is null)
                     logger.LogInformation("App {AppId}: no upstream DNS server ({Upstreams}) answered {Name}: SERVFAIL", appId,
                         forwarder.Upstreams.Count == 0 ? "none configured" : string.Join(",", forwarder.Upstreams), query.Name);
+                Count(forwarded is null ? "servfail" : "forwarded");
                 return forwarded ?? DnsCodec.EncodeFailure(query, DnsRcode.ServFail);
         }
     }
+
+    private void Count(string answer) => metrics?.DnsQueries.Add(1, new KeyValuePair<string, object?>("answer", answer));
 }

@@ -15,7 +15,7 @@ namespace AppSwitch.Agent.State;
 /// table is written to the state file. Runs before the launcher endpoint accepts new apps.
 /// </summary>
 internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Supervisor supervisor, StateFile stateFile,
-    InflightJournal journal, NameService.DnsServer dns, ILogger<StateRestorer> logger) : IHostedService
+    InflightJournal journal, NameService.DnsServer dns, ILogger<StateRestorer> logger, Metrics.AgentMetrics? metrics = null) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -46,9 +46,11 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
         try
         {
             stateFile.Save(table);
+            metrics?.StateWrites.Add(1, new KeyValuePair<string, object?>("result", "ok"));
         }
         catch (IOException e)
         {
+            metrics?.StateWrites.Add(1, new KeyValuePair<string, object?>("result", "failed"));
             logger.LogWarning("Cannot write {Path}: {Error}", stateFile.Path, e.Message);
         }
     }

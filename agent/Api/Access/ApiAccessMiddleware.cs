@@ -13,8 +13,8 @@ namespace AppSwitch.Agent.Api.Access;
 /// </summary>
 internal sealed partial class ApiAccessMiddleware(RequestDelegate next, AgentOptions options, ILogger<ApiAccessMiddleware> log)
 {
-    /// <summary>What the REST port serves without credentials (probes; /metrics belongs here when it exists).</summary>
-    public static readonly IReadOnlySet<string> OpenPaths = new HashSet<string>(StringComparer.Ordinal) { "/healthz" };
+    /// <summary>What the REST port serves without credentials: probes and the Prometheus scrape (counts only, see README "Security").</summary>
+    public static readonly IReadOnlySet<string> OpenPaths = new HashSet<string>(StringComparer.Ordinal) { "/healthz", "/metrics" };
 
     private readonly AdminPeerPolicy _peers = new(options.SocketGroup ?? Libc.GetEGid());
     private readonly ApiTokenFile? _token = options.ApiTokenFile is { } file ? new ApiTokenFile(file) : null;

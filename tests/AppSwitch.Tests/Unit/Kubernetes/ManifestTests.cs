@@ -96,6 +96,19 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public void Prometheus_scrapes_metrics_on_the_named_rest_port_without_the_token()
+    {
+        var restPort = Container.Array("env").Single(e => e.Text("name") == "AX_REST_PORT").Text("value");
+        var annotations = DaemonSet["spec"]!["template"]!["metadata"]!["annotations"]!;
+        Assert.Equal(("true", restPort, "/metrics"), ((string?)annotations["prometheus.io/scrape"], (string?)annotations["prometheus.io/port"],
+            (string?)annotations["prometheus.io/path"]));
+        var port = Container.Array("ports").Single(p => p.Text("name") == "http-metrics");
+        Assert.Equal((restPort, "TCP"), (port.Text("containerPort"), port.Text("protocol")));
+        // The annotations promise a scrape without credentials: the REST port must serve /metrics to anyone.
+        Assert.Contains("/metrics", AppSwitch.Agent.Api.Access.ApiAccessMiddleware.OpenPaths);
+    }
+
+    [Fact]
     public void The_daemon_accepts_the_daemonset_s_arguments()
     {
         var options = ParseDaemonSetArguments();
