@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -113,7 +114,7 @@ internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingS
         }
     }
 
-    private static IPEndPoint Key(IPEndPoint endPoint) => new(ServiceTable.Normalize(endPoint.Address), endPoint.Port);
+    private static IPEndPoint Key(IPEndPoint endPoint) => new(IpAddresses.Normalize(endPoint.Address), endPoint.Port);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
