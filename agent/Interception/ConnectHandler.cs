@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Net;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
@@ -26,7 +27,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Errno.ENOTSOCK); return; }
         var appFd = call.DescribeFd(fd, original);
         // A node socket already: bound by the agent, or a UDP socket the agent connected (UDP may connect again).
-        var isNodeSocket = table.FindSocket(appFd.Inode) is not null || table.FindPeer(appFd.Inode) is not null;
+        var isNodeSocket = table.FindSocket(appFd.Inode) is not null || table.Peers.Find(appFd.Inode) is not null;
 
         var family = SockAddr.Family(raw);
         if (family is not (AF.INET or AF.INET6) || kind.Domain is not (AF.INET or AF.INET6))
@@ -47,7 +48,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             call.Fail(Errno.EINVAL);
             return;
         }
-        var address = ServiceTable.Normalize(destination.Address);
+        var address = IpAddresses.Normalize(destination.Address);
         if (IPAddress.IsLoopback(address) && !isNodeSocket)
         {
             // The app's private loopback, unless this is a node socket the table has no record of (connected to a
@@ -100,7 +101,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         IPEndPoint? virtualPeer)
     {
         var target = resolved.EndPoint;
-        if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(original), call.Session.App, virtualPeer);
+        if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(original), call.Session.App, virtualPeer);
         if (resolved.Relay is { } route && !ExpectAtRelay(call, original, kind, route)) return;
         if (appNonBlocking) { call.Answer(SocketCalls.Connect(original, target, kind.Domain)); return; }
         SocketCalls.SetNonBlocking(original, true);
@@ -153,7 +154,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             if (rc.Error == Errno.EINPROGRESS)
             {
                 // Recorded before the wait: the sweeper drops it with the socket if the connect fails.
-                if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
+                if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
                 pending.Add(new PendingConnect
                 {
                     Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeSocket.Release(),
@@ -177,7 +178,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         }
         call.Answer(rc);
         // A non-blocking connect still in progress that fails is swept with its socket like any closed one.
-        if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
+        if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
         sockets.RefillSpare(call.Session.Spare, kind);
     }
 

@@ -1,3 +1,4 @@
+using AppSwitch.Agent.Api;
 using System.Net;
 using System.Text;
 using AppSwitch.Agent.Routing;
