@@ -148,8 +148,13 @@ public static class AgentHost
             sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<HttpRelay>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
+        builder.Services.AddSingleton(sp => new StateWriteAheadLog(options.AdminSocketDir, sp.GetRequiredService<ServiceTable>(),
+            sp.GetRequiredService<ILogger<StateWriteAheadLog>>()));
+        builder.Services.AddSingleton(sp => new StateWriter(sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<StateFile>(),
+            sp.GetRequiredService<StateWriteAheadLog>(), sp.GetRequiredService<ILogger<StateWriter>>()));
         builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(),
-            sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<StateFile>(), sp.GetRequiredService<InflightJournal>(),
+            sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<StateFile>(), sp.GetRequiredService<StateWriteAheadLog>(),
+            sp.GetRequiredService<StateWriter>(), sp.GetRequiredService<InflightJournal>(),
             sp.GetRequiredService<DnsServer>(), sp.GetRequiredService<ILogger<StateRestorer>>()));
         builder.Services.AddHostedService<LauncherEndpoint>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());

@@ -22,7 +22,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
 
     private readonly ILogger _logger = loggers.CreateLogger<ClusterReplicator>();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _changed = new(0, 1);
+    private byte[] _published = [];
     private readonly Lock _applyLock = new();
     private readonly Dictionary<string, ulong> _applied = new();
     private GossipNode? _gossip;
@@ -43,9 +43,9 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         };
         GossipTestKnobs.Apply(gossipOptions, _logger);
         _gossip = await GossipNode.StartAsync(gossipOptions, loggers.CreateLogger<GossipNode>(), cancellationToken);
+        var revisions = table.Revisions.Subscribe();
         Publish();
-        table.Changed += OnTableChanged;
-        _loops.Add(Task.Run(PublishLoopAsync));
+        _loops.Add(Task.Run(() => PublishLoopAsync(revisions)));
         _loops.Add(Task.Run(EventLoopAsync));
         _loops.Add(Task.Run(ResyncLoopAsync));
         if (options.Neighbors.Count > 0) _loops.Add(Task.Run(JoinAsync));
@@ -56,7 +56,6 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        table.Changed -= OnTableChanged;
         if (_gossip is not null)
         {
             try { await _gossip.LeaveAsync(LeaveTimeout, cancellationToken); }
@@ -68,26 +67,36 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         await Task.WhenAll(loops.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
     }
 
-    private void OnTableChanged()
-    {
-        if (_changed.CurrentCount == 0) try { _changed.Release(); } catch (SemaphoreFullException) { }
-    }
-
-    private async Task PublishLoopAsync()
+    private async Task PublishLoopAsync(System.Threading.Channels.ChannelReader<long> revisions)
     {
         try
         {
-            while (true)
+            while (await revisions.WaitToReadAsync(_stopping.Token))
             {
-                await _changed.WaitAsync(_stopping.Token);
+                revisions.TryRead(out _);
                 await Task.Delay(PublishDelay, _stopping.Token); // a burst of changes becomes one new version
                 Publish();
             }
         }
         catch (OperationCanceledException) { }
+        finally
+        {
+            table.Revisions.Unsubscribe(revisions);
+        }
     }
 
-    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), table.Rules.Own(), table.Egress));
+    /// <summary>
+    /// A new gossip version when this node's own entries differ from the last published: revisions also follow
+    /// replica applies, and republishing those unchanged would bounce versions between nodes forever.
+    /// </summary>
+    private void Publish()
+    {
+        if (_gossip is null) return;
+        var bytes = NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), table.Rules.Own(), table.Egress);
+        if (bytes.AsSpan().SequenceEqual(_published)) return;
+        _published = bytes;
+        _gossip.SetLocalState(bytes);
+    }
 
     private async Task JoinAsync()
     {
