@@ -4,8 +4,8 @@ using AppSwitch.Common.Model;
 namespace AppSwitch.Agent.Api;
 
 /// <summary>
-/// The service table as the REST API shows it: entries of every node mapped to common/Model records, this node's
-/// first, then the replicas by node name. Built from one <see cref="ServiceTable.Image"/>, so each list is consistent.
+/// The service table as the REST API shows it: entries mapped to common/Model records, this node's first, then each
+/// other node's replica by node name.
 /// </summary>
 public static class TableProjections
 {
@@ -13,14 +13,14 @@ public static class TableProjections
     public static IReadOnlyList<AppRecord> AppRecords(this ServiceTable table)
     {
         var node = table.Node;
-        return table.Image().Apps
-            .OrderBy(a => a.RemoteNode is not null).ThenBy(a => a.RemoteNode?.Name).ThenBy(a => a.Started)
-            .Select(a => new AppRecord
+        return table.Apps().OrderBy(a => a.Started).Select(a => (Node: node.Name, NodeAddress: node.Address, App: a))
+            .Concat(table.Replicas().SelectMany(r => r.Apps.OrderBy(a => a.Started).Select(a => (Node: r.Name, NodeAddress: r.Address, App: a))))
+            .Select(x => new AppRecord
             {
-                AppId = a.Id, Name = a.Name, NodeId = a.RemoteNode?.Name ?? node.Name, Cluster = node.Cluster,
-                AppIp = (a.VirtualIp ?? a.RemoteNode?.Address ?? node.Address).ToString(), Labels = a.Labels, Pid = a.Pid,
-                Command = a.Command, Started = a.Started, Protocol = a.Protocol,
-                Egress = a.RemoteNode is null ? table.Egress : a.RemoteEgress ?? "",
+                AppId = x.App.Id, Name = x.App.Name, NodeId = x.Node, Cluster = node.Cluster,
+                AppIp = (x.App.VirtualIp ?? x.NodeAddress).ToString(), Labels = x.App.Labels, Pid = x.App.Pid,
+                Command = x.App.Command, Started = x.App.Started, Protocol = x.App.Protocol,
+                Egress = x.App.RemoteNode is null ? table.Egress : x.App.RemoteEgress ?? "",
             }).ToList();
     }
 
@@ -28,13 +28,13 @@ public static class TableProjections
     public static IReadOnlyList<ServerRecord> ServerRecords(this ServiceTable table)
     {
         var node = table.Node;
-        return table.Image().Servers
-            .OrderBy(s => s.App.RemoteNode is not null).ThenBy(s => s.App.RemoteNode?.Name).ThenBy(s => s.Virtual.ToString())
-            .Select(s => new ServerRecord
+        return table.Servers().OrderBy(s => s.Virtual.ToString()).Select(s => (Node: node.Name, Server: s))
+            .Concat(table.Replicas().SelectMany(r => r.Servers.OrderBy(s => s.Virtual.ToString()).Select(s => (Node: r.Name, Server: s))))
+            .Select(x => new ServerRecord
             {
-                NodeId = s.App.RemoteNode?.Name ?? node.Name, Cluster = node.Cluster, AppId = s.App.Id,
-                Proto = s.Transport == Transport.Tcp ? "tcp" : "udp",
-                ServiceAddr = s.Virtual.ToString(), Ipv4Addr = s.Node.ToString(), Inode = s.Inode,
+                NodeId = x.Node, Cluster = node.Cluster, AppId = x.Server.App.Id,
+                Proto = x.Server.Transport == Transport.Tcp ? "tcp" : "udp",
+                ServiceAddr = x.Server.Virtual.ToString(), Ipv4Addr = x.Server.Node.ToString(), Inode = x.Server.Inode,
             }).ToList();
     }
 
@@ -52,14 +52,14 @@ public static class TableProjections
     public static IReadOnlyList<VServiceRecord> VServiceRecords(this ServiceTable table)
     {
         var node = table.Node;
-        return table.Image().VServices
-            .OrderBy(v => v.RemoteNode is not null).ThenBy(v => v.RemoteNode?.Name, StringComparer.Ordinal).ThenBy(v => v.Name, StringComparer.Ordinal)
-            .Select(v => new VServiceRecord
+        return table.VServices().OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => (Node: node.Name, VService: v))
+            .Concat(table.Replicas().SelectMany(r => r.VServices.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => (Node: r.Name, VService: v))))
+            .Select(x => new VServiceRecord
             {
-                Name = v.Name, Type = v.External ? "External" : "Internal", Ip = v.VirtualIp.ToString(),
-                Ports = v.Ports.Select(p => new VServicePort(p.Key, p.Value)).ToList(),
-                Backends = v.Backends.Select(b => b.ToString()).ToList(), LbType = v.LbType.ToString(),
-                SourceIp = v.SourceIp?.ToString() ?? "", NodeId = v.RemoteNode?.Name ?? node.Name, Cluster = node.Cluster,
+                Name = x.VService.Name, Type = x.VService.External ? "External" : "Internal", Ip = x.VService.VirtualIp.ToString(),
+                Ports = x.VService.Ports.Select(p => new VServicePort(p.Key, p.Value)).ToList(),
+                Backends = x.VService.Backends.Select(b => b.ToString()).ToList(), LbType = x.VService.LbType.ToString(),
+                SourceIp = x.VService.SourceIp?.ToString() ?? "", NodeId = x.Node, Cluster = node.Cluster,
             }).ToList();
     }
 }

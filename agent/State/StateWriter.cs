@@ -11,8 +11,8 @@ namespace AppSwitch.Agent.State;
 /// </summary>
 internal sealed class StateWriter(ServiceTable table, StateFile file, StateWriteAheadLog log, ILogger logger)
 {
-    /// <summary>How long a burst of changes may go on before it is written.</summary>
-    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(20);
+    /// <summary>How long a burst of changes may go on before it is written (the write-ahead log covers the wait).</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(100);
     /// <summary>Test-only: delays each write (milliseconds) so that a test can kill the agent before one lands.</summary>
     private static readonly TimeSpan? TestDelay =
         int.TryParse(Environment.GetEnvironmentVariable("AX_STATE_TEST_WRITE_DELAY_MS"), out var ms) && ms > 0 ? TimeSpan.FromMilliseconds(ms) : null;

@@ -153,6 +153,15 @@ public sealed class ServiceTable(NodeIdentity node)
         return true;
     }
 
+    /// <summary>The replica of each other node, by node name.</summary>
+    public IReadOnlyList<NodeReplica> Replicas()
+    {
+        lock (_lock)
+            return _remote.OrderBy(r => r.Key, StringComparer.Ordinal)
+                .Select(r => new NodeReplica(r.Key, r.Value.Address, r.Value.Apps, r.Value.Servers, _remoteVServices.GetValueOrDefault(r.Key) ?? []))
+                .ToList();
+    }
+
     /// <summary>Counts of the replica of each other node (for `ax get nodes`).</summary>
     public IReadOnlyDictionary<string, (int Apps, int Servers)> RemoteCounts()
     {
