@@ -16,7 +16,7 @@ namespace AppSwitch.Agent.L7;
 /// connection's <see cref="HttpRelayRoute"/> before connecting it here, and the relay looks it up on accept. Anything
 /// that connects without a registration is closed. Each connection is served asynchronously (no thread of its own).
 /// </summary>
-internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingSnapshotSource routing,
+internal sealed class HttpRelay(NodeIdentity node, Rules.RuleBook rules, IRoutingSnapshotSource routing,
     Configuration.AgentOptions options, ILogger<HttpRelay> logger) : IHostedService, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<IPEndPoint, HttpRelayRoute> _expected = new();
@@ -60,7 +60,7 @@ internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingS
     /// </summary>
     public ProxyRecord? Record()
     {
-        var services = table.Rules.Index.HttpDestinations;
+        var services = rules.Index.HttpDestinations;
         if (EndPoint is not { } endPoint || (services.Count == 0 && Connections == 0)) return null;
         return new ProxyRecord
         {

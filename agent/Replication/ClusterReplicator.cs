@@ -13,7 +13,7 @@ namespace AppSwitch.Agent.Replication;
 /// change, and keeps a replica of every other member's entries in the service table — replaced by each newer
 /// version, removed when the member dies or leaves. Also the directory behind `ax get nodes`.
 /// </summary>
-public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, KeyringFile keyringFile, ILoggerFactory loggers)
+public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, Rules.RuleBook rules, KeyringFile keyringFile, ILoggerFactory loggers)
     : IHostedService, INodeDirectory, IAsyncDisposable
 {
     private static readonly TimeSpan PublishDelay = TimeSpan.FromMilliseconds(20);
@@ -92,7 +92,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
     private void Publish()
     {
         if (_gossip is null) return;
-        var bytes = NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), table.Rules.Own(), table.Egress);
+        var bytes = NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), rules.Own(), table.Egress);
         if (bytes.AsSpan().SequenceEqual(_published)) return;
         _published = bytes;
         _gossip.SetLocalState(bytes);
@@ -173,9 +173,9 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             try
             {
                 var from = new RemoteNodeRef(member.Name, member.Address.Address);
-                var (apps, servers) = NodeStateCodec.Decode(member.State.Span, from, out var vservices, out var rules);
+                var (apps, servers) = NodeStateCodec.Decode(member.State.Span, from, out var vservices, out var remoteRules);
                 table.ReplaceRemote(from, apps, servers, vservices);
-                table.Rules.ReplaceRemote(member.Name, rules);
+                rules.ReplaceRemote(member.Name, remoteRules);
                 _applied[member.Name] = member.StateVersion;
             }
             catch (FormatException e)
@@ -187,7 +187,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
 
     private void Forget(string name)
     {
-        table.Rules.RemoveRemote(name);
+        rules.RemoveRemote(name);
         if (_applied.Remove(name) | table.RemoveRemote(name))
             _logger.LogInformation("Member {Member} is gone; its apps, servers, vservices and rules are removed", name);
     }

@@ -12,19 +12,24 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
 {
     private readonly ServiceTable _table;
     private readonly EgressPolicy _egress;
+    private readonly Rules.RuleBook _rules;
+    private readonly Kubernetes.KubernetesRegistry _kubernetes;
     private readonly Lock _build = new();
     // Guards _changes and the publication of a built snapshot against a change that arrives while it is built.
     private readonly Lock _publish = new();
     private long _changes;
     private volatile RoutingSnapshot? _current;
 
-    public RoutingSnapshotSource(ServiceTable table, EgressPolicy? egress = null)
+    public RoutingSnapshotSource(ServiceTable table, Rules.RuleBook rules, Kubernetes.KubernetesRegistry kubernetes, EgressPolicy? egress = null)
     {
         _table = table;
+        _rules = rules;
+        _kubernetes = kubernetes;
         _egress = egress ?? EgressPolicy.AllowAll;
+        // Synchronous on purpose (cheap: marks stale): a connect right after a `listen` answer must see the new server.
         table.RoutingChanged += Invalidate;
-        table.Rules.IndexChanged += Invalidate;
-        table.Kubernetes.Replaced += Invalidate;
+        rules.IndexChanged += Invalidate;
+        kubernetes.Replaced += Invalidate;
     }
 
     public RoutingSnapshot Current => _current ?? Rebuild();
@@ -49,7 +54,7 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
             long seen;
             lock (_publish) seen = _changes;
             // Read after `seen`: a change from here on bumps _changes, so this snapshot is not published as current.
-            var snapshot = RoutingSnapshot.Build(seen, _table.Image(), _table.Rules.Index, _table.Kubernetes.View, _egress);
+            var snapshot = RoutingSnapshot.Build(seen, _table.Image(), _rules.Index, _kubernetes.View, _egress);
             Builds++;
             lock (_publish)
                 if (_changes == seen) _current = snapshot;

@@ -14,9 +14,9 @@ public sealed class StateFile(string socketDir)
 
     public string Path { get; } = System.IO.Path.Combine(socketDir, "state.json");
 
-    public void Save(ServiceTable table)
+    public void Save(ServiceTable table, Rules.RuleBook rules)
     {
-        var state = Snapshot(table);
+        var state = Snapshot(table, rules);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(state, SavedStateJsonContext.Default.SavedState);
         lock (_writeLock)
         {
@@ -50,12 +50,12 @@ public sealed class StateFile(string socketDir)
 
     public void Delete() => File.Delete(Path);
 
-    private static SavedState Snapshot(ServiceTable table) => new()
+    private static SavedState Snapshot(ServiceTable table, Rules.RuleBook rules) => new()
     {
         Apps = table.Apps().Select(ToSaved).ToList(),
         Sockets = table.Sockets().Select(ToSaved).ToList(),
         VServices = table.VServices().Select(v => v.ToSpec()).ToList(),
-        Rules = table.Rules.Own().ToList(),
+        Rules = rules.Own().ToList(),
     };
 
     public static SavedApp ToSaved(AppEntry a) => new()

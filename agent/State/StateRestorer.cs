@@ -15,7 +15,7 @@ namespace AppSwitch.Agent.State;
 /// entries is written ahead to the log before it is answered, and the state file follows off the changing threads
 /// (<see cref="StateWriter"/>). Runs before the launcher endpoint accepts new apps.
 /// </summary>
-internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Supervisor supervisor, StateFile stateFile,
+internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Rules.RuleBook ruleBook, Supervisor supervisor, StateFile stateFile,
     StateWriteAheadLog log, StateWriter writer, InflightJournal journal, NameService.DnsServer dns, ILogger<StateRestorer> logger)
     : IHostedService
 {
@@ -134,7 +134,7 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
         var bad = problems.Select(p => p.Path.Split('.')[0]).ToHashSet();
         var good = rules.Where((_, i) => !bad.Contains($"rules[{i}]")).ToList();
         foreach (var problem in problems) logger.LogWarning("Saved rule not restored: {Problem}", problem.ToString());
-        table.Rules.Restore(good);
+        ruleBook.Restore(good);
         logger.LogInformation("Restored {Restored} of {Saved} rules from {Path}", good.Count, rules.Count, stateFile.Path);
     }
 

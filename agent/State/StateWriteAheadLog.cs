@@ -12,7 +12,7 @@ namespace AppSwitch.Agent.State;
 /// log (state.wal → state.wal.old) before it takes its snapshot and deletes the rotated log once the snapshot landed:
 /// every change is in the snapshot, or in a log the next start replays, at every moment.
 /// </summary>
-internal sealed class StateWriteAheadLog(string adminDir, ServiceTable table, ILogger logger) : ITableWriteAhead, IDisposable
+internal sealed class StateWriteAheadLog(string adminDir, ServiceTable table, Rules.RuleBook rules, ILogger logger) : ITableWriteAhead, IDisposable
 {
     private readonly Lock _lock = new();
     private FileStream? _stream;
@@ -146,7 +146,7 @@ internal sealed class StateWriteAheadLog(string adminDir, ServiceTable table, IL
         TableChangeKind.Socket => new SavedChange { Op = SavedChange.Socket, SavedSocket = StateFile.ToSaved(change.Socket!) },
         TableChangeKind.SocketRemoved => new SavedChange { Op = SavedChange.SocketRemoved, Inode = change.Inode },
         TableChangeKind.VServices => new SavedChange { Op = SavedChange.VServices, SavedVServices = table.VServices().Select(v => v.ToSpec()).ToList() },
-        TableChangeKind.Rules => new SavedChange { Op = SavedChange.Rules, SavedRules = table.Rules.Own().ToList() },
+        TableChangeKind.Rules => new SavedChange { Op = SavedChange.Rules, SavedRules = rules.Own().ToList() },
         _ => null,
     };
 

@@ -9,7 +9,7 @@ namespace AppSwitch.Agent.State;
 /// <see cref="StateWriteAheadLog"/>: the log is rotated before each snapshot and dropped once the snapshot landed.
 /// Stopping (SIGTERM) writes the latest state.
 /// </summary>
-internal sealed class StateWriter(ServiceTable table, StateFile file, StateWriteAheadLog log, ILogger logger)
+internal sealed class StateWriter(ServiceTable table, Rules.RuleBook rules, StateFile file, StateWriteAheadLog log, ILogger logger)
 {
     /// <summary>How long a burst of changes may go on before it is written (the write-ahead log covers the wait).</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(100);
@@ -26,6 +26,8 @@ internal sealed class StateWriter(ServiceTable table, StateFile file, StateWrite
     public void Start()
     {
         var revisions = table.Revisions.Subscribe();
+        if (TestDelay is { } delay)
+            logger.LogWarning("Test-only AX_STATE_TEST_WRITE_DELAY_MS: each state file write waits {Ms} ms", delay.TotalMilliseconds);
         _loop = Task.Run(async () =>
         {
             try
@@ -51,7 +53,7 @@ internal sealed class StateWriter(ServiceTable table, StateFile file, StateWrite
             try
             {
                 log.Rotate(); // before the snapshot: a change the snapshot misses goes to the new log
-                file.Save(table);
+                file.Save(table, rules);
                 log.DropRotated();
                 var writes = ++_writes;
                 logger.LogDebug("State file written at revision {Revision} (write {Writes})", revision, writes);

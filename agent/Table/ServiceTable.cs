@@ -30,14 +30,6 @@ public sealed class ServiceTable(NodeIdentity node)
     /// <summary>This node's egress policy as `ax get apps` shows it for its apps (and publishes with them).</summary>
     public string Egress { get; init; } = "allow";
 
-    private Rules.RuleBook? _rules;
-
-    /// <summary>The cluster's Amalgam8 rules; a change of this node's rules publishes a revision (saved, published).</summary>
-    public Rules.RuleBook Rules => LazyInitializer.EnsureInitialized(ref _rules, () => new Rules.RuleBook(node.Name, () => Revisions.Publish(TableChange.Rules)));
-
-    /// <summary>Services mirrored from Kubernetes (`--discovery-adapter kubernetes`); empty otherwise. Not saved, not published.</summary>
-    public AppSwitch.Agent.Kubernetes.KubernetesRegistry Kubernetes { get; } = new();
-
     /// <summary>Raised by every change, of this node's entries or a replica's; consumers subscribe there.</summary>
     public TableRevisions Revisions { get; } = new();
 

@@ -19,7 +19,7 @@ public sealed class StateWriteAheadLogTests : IDisposable
 
     public StateWriteAheadLogTests()
     {
-        _log = new StateWriteAheadLog(_dir.Path, _table, NullLogger.Instance);
+        _log = new StateWriteAheadLog(_dir.Path, _table, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }), NullLogger.Instance);
         _table.Revisions.WriteAhead = _log;
     }
 
