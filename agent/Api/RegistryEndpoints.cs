@@ -46,6 +46,6 @@ internal static class RegistryEndpoints
     {
         var table = context.RequestServices.GetRequiredService<ServiceTable>();
         // Kubernetes instances (registry adapter) are a source of their own, next to the apps' servers.
-        return [.. ServiceCatalog.Instances(table.AppRecords(), table.ServerRecords()), .. table.Kubernetes.Instances()];
+        return [.. ServiceCatalog.Instances(table.AppRecords(), table.ServerRecords()), .. context.RequestServices.GetRequiredService<Kubernetes.KubernetesRegistry>().Instances()];
     }
 }

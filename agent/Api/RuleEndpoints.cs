@@ -1,6 +1,5 @@
 using System.Text;
 using AppSwitch.Agent.Rules;
-using AppSwitch.Agent.Table;
 using AppSwitch.Common.Json;
 using AppSwitch.Common.Rules;
 
@@ -133,7 +132,7 @@ internal static partial class RuleEndpoints
     private static int Status(RuleStoreOutcome outcome) =>
         outcome == RuleStoreOutcome.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict;
 
-    private static RuleBook Book(HttpContext context) => context.RequestServices.GetRequiredService<ServiceTable>().Rules;
+    private static RuleBook Book(HttpContext context) => context.RequestServices.GetRequiredService<RuleBook>();
 
     private static ILogger Logger(HttpContext context) =>
         context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RuleEndpoints).FullName!);

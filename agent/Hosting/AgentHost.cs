@@ -12,6 +12,7 @@ using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.SocketLock;
 using AppSwitch.Agent.State;
+using AppSwitch.Agent.Rules;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Paths;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -130,10 +131,14 @@ public static class AgentHost
         builder.Services.AddSingleton(sp => new ServiceTable(sp.GetRequiredService<NodeIdentity>()) { Egress = options.Egress.ToString() });
         // Until the first gossip exchange, a connect to an unknown, unreachable address waits (a restarted agent's apps).
         builder.Services.AddSingleton(new ClusterReadiness());
+        // Sources of their own next to the table: a change of this node's rules is a table revision (saved, published).
+        builder.Services.AddSingleton(sp => RuleBookFor(options.NodeName, sp.GetRequiredService<ServiceTable>()));
+        builder.Services.AddSingleton<Kubernetes.KubernetesRegistry>();
         builder.Services.AddSingleton<ClusterReplicator>();
         builder.Services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<ClusterReplicator>());
         // DNS for apps: the launcher endpoint hands it sockets, the supervisor redirects node sockets to it.
-        builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<AgentMetrics>()));
+        builder.Services.AddSingleton(sp => DnsSetup.CreateServer(options, sp.GetRequiredService<ServiceTable>(),
+            sp.GetRequiredService<Kubernetes.KubernetesRegistry>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<AgentMetrics>()));
         // The supervisor is both a service others call (the launcher endpoint hands it listeners) and a hosted service.
         builder.Services.AddSingleton(new StateFile(options.AdminSocketDir));
         builder.Services.AddSingleton(sp => KeyringFile.NextTo(sp.GetRequiredService<StateFile>()));
@@ -143,7 +148,8 @@ public static class AgentHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpRelay>());
         // Routing: decisions on one snapshot of the table, rules and Kubernetes view; the drivers ask IConnectRouter.
         builder.Services.AddSingleton<Xds.XdsRegistry>();
-        builder.Services.AddSingleton<IRoutingSnapshotSource>(sp => new RoutingSnapshotSource(sp.GetRequiredService<ServiceTable>(), options.Egress,
+        builder.Services.AddSingleton<IRoutingSnapshotSource>(sp => new RoutingSnapshotSource(sp.GetRequiredService<ServiceTable>(),
+            sp.GetRequiredService<RuleBook>(), sp.GetRequiredService<Kubernetes.KubernetesRegistry>(), options.Egress,
             sp.GetRequiredService<Xds.XdsRegistry>()));
         builder.Services.AddSingleton<IConnectRouter>(sp =>
         {
@@ -161,9 +167,15 @@ public static class AgentHost
             sp.GetRequiredService<AgentMetrics>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
-        builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(),
-            sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<StateFile>(), sp.GetRequiredService<InflightJournal>(),
-            sp.GetRequiredService<DnsServer>(), sp.GetRequiredService<ILogger<StateRestorer>>(), sp.GetRequiredService<AgentMetrics>()));
+        builder.Services.AddSingleton(sp => new StateWriteAheadLog(options.AdminSocketDir, sp.GetRequiredService<ServiceTable>(),
+            sp.GetRequiredService<RuleBook>(), sp.GetRequiredService<ILogger<StateWriteAheadLog>>()));
+        builder.Services.AddSingleton(sp => new StateWriter(sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<RuleBook>(),
+            sp.GetRequiredService<StateFile>(), sp.GetRequiredService<StateWriteAheadLog>(), sp.GetRequiredService<ILogger<StateWriter>>(),
+            sp.GetRequiredService<AgentMetrics>()));
+        builder.Services.AddHostedService(sp => new StateRestorer(options, sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<RuleBook>(),
+            sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<StateFile>(), sp.GetRequiredService<StateWriteAheadLog>(),
+            sp.GetRequiredService<StateWriter>(), sp.GetRequiredService<InflightJournal>(),
+            sp.GetRequiredService<DnsServer>(), sp.GetRequiredService<ILogger<StateRestorer>>()));
         builder.Services.AddHostedService<LauncherEndpoint>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
@@ -191,6 +203,9 @@ public static class AgentHost
         app.MapMetricsEndpoint();
         return app;
     }
+
+    private static RuleBook RuleBookFor(string nodeName, ServiceTable table) =>
+        new(nodeName, () => table.Revisions.Publish(TableChange.Rules));
 
     /// <summary>Creates a directory of the agent (socket or admin) when missing; returns a one-line problem or null.</summary>
     private static string? PrepareDirectory(string dir)

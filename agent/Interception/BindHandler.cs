@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Net;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Table;
@@ -26,7 +27,7 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         var family = SockAddr.Family(raw);
         if (family is not (AF.INET or AF.INET6)) { ContinueInAppNamespace(call, original); return; } // AF_UNIX, netlink, …
         if (!SockAddr.TryDecode(raw, out var requested)) { call.Fail(Errno.EINVAL); return; }
-        var address = ServiceTable.Normalize(requested.Address);
+        var address = IpAddresses.Normalize(requested.Address);
         if (IPAddress.IsLoopback(address)) { ContinueInAppNamespace(call, original); return; }
 
         // inet6_bind wants the RFC 2133 length first (EINVAL), then its own family (EAFNOSUPPORT), like inet_bind.
@@ -34,7 +35,7 @@ internal sealed class BindHandler(ServiceTable table, NodeSocketFactory sockets,
         if (kind.Type is not (SOCK.STREAM or SOCK.DGRAM)) { ContinueInAppNamespace(call, original); return; }
         if (table.FindSocket(SocketCalls.Inode(original)) is not null) { call.Fail(Errno.EINVAL); return; } // already bound
         if (call.Recovering && SocketCalls.LocalEndPoint(original) is { Port: > 0 } bound
-            && ServiceTable.Normalize(bound.Address).Equals(table.Node.Address))
+            && IpAddresses.Normalize(bound.Address).Equals(table.Node.Address))
         {
             // The previous agent swapped this node socket in but died before recording and answering.
             Publish(call, kind, requested, address, new IPEndPoint(table.Node.Address, bound.Port), SocketCalls.Inode(original));

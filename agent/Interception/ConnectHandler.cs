@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Net;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
@@ -26,7 +27,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         if (!SocketCalls.TryGetKind(original, out var kind)) { call.Fail(Errno.ENOTSOCK); return; }
         var appFd = call.DescribeFd(fd, original);
         // A node socket already: bound by the agent, or a UDP socket the agent connected (UDP may connect again).
-        var isNodeSocket = table.FindSocket(appFd.Inode) is not null || table.FindPeer(appFd.Inode) is not null;
+        var isNodeSocket = table.FindSocket(appFd.Inode) is not null || table.Peers.Find(appFd.Inode) is not null;
 
         var family = SockAddr.Family(raw);
         if (family is not (AF.INET or AF.INET6) || kind.Domain is not (AF.INET or AF.INET6))
@@ -47,7 +48,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             call.Fail(Errno.EINVAL);
             return;
         }
-        var address = ServiceTable.Normalize(destination.Address);
+        var address = IpAddresses.Normalize(destination.Address);
         if (IPAddress.IsLoopback(address) && !isNodeSocket)
         {
             // The app's private loopback, unless this is a node socket the table has no record of (connected to a
@@ -95,7 +96,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
 
     /// <summary>The virtual ip:port the app dialled, when it is not where the node socket connects (null: the same).</summary>
     private static IPEndPoint? VirtualPeer(IPEndPoint destination, ConnectTarget resolved) =>
-        resolved.EndPoint.Equals(destination) ? null : new IPEndPoint(ServiceTable.Normalize(destination.Address), destination.Port);
+        resolved.EndPoint.Equals(destination) ? null : new IPEndPoint(IpAddresses.Normalize(destination.Address), destination.Port);
 
     /// <summary>What the app asked for: enough to decide its connect again after a hold.</summary>
     private readonly record struct Destination(IPEndPoint EndPoint, Transport Transport, IPEndPoint? VirtualPeer);
@@ -105,7 +106,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         IPEndPoint? virtualPeer)
     {
         var target = resolved.EndPoint;
-        if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(original), call.Session.App, virtualPeer);
+        if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(original), call.Session.App, virtualPeer);
         if (resolved.Relay is { } handoff && !ExpectAtRelay(call, original, kind, handoff)) return;
         if (appNonBlocking) { call.Answer(SocketCalls.Connect(original, target, kind.Domain)); return; }
         SocketCalls.SetNonBlocking(original, true);
@@ -193,7 +194,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             if (rc.Error == Errno.EINPROGRESS)
             {
                 // Recorded before the wait: the sweeper drops it with the socket if the connect fails.
-                if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
+                if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
                 pending.Add(new PendingConnect
                 {
                     Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeSocket.Release(),
@@ -219,7 +220,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         }
         call.Answer(rc);
         // A non-blocking connect still in progress that fails is swept with its socket like any closed one.
-        if (virtualPeer is not null) table.RecordPeer(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
+        if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
         return true;
     }
 

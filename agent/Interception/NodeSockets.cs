@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Net;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Routing;
@@ -29,9 +30,9 @@ internal static class NodeSockets
     /// </summary>
     public static bool ReachesNodeLoopback(SyscallContext call, IPEndPoint destination, ConnectTarget resolved)
     {
-        var address = Table.ServiceTable.Normalize(destination.Address);
+        var address = IpAddresses.Normalize(destination.Address);
         return IPAddress.IsLoopback(address) && resolved.EndPoint.Port == destination.Port
-               && Table.ServiceTable.Normalize(resolved.EndPoint.Address).Equals(address)
+               && IpAddresses.Normalize(resolved.EndPoint.Address).Equals(address)
                && !call.Session.SharesNodeNamespace(call.Tid);
     }
 }

@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Buffers;
 using System.Net;
 using AppSwitch.Agent.Native;
@@ -59,7 +60,7 @@ internal sealed class SendToHandler(IConnectRouter router, ILogger<SendToHandler
         if (!SockAddr.TryDecode(raw, out var destination)) { call.Fail(Errno.EINVAL); return; }
 
         // An app sharing the node's namespace owns its loopback (the node's resolver included), as its connects do.
-        var resolved = call.Session.SharesNodeNamespace(call.Tid) && IPAddress.IsLoopback(ServiceTable.Normalize(destination.Address))
+        var resolved = call.Session.SharesNodeNamespace(call.Tid) && IPAddress.IsLoopback(IpAddresses.Normalize(destination.Address))
             ? new ConnectTarget(destination, null)
             : router.Route(call.Session.App, destination, Transport.Udp);
         if (resolved is not null && NodeSockets.ReachesNodeLoopback(call, destination, resolved)) resolved = null;

@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Net;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Table;
@@ -43,7 +44,7 @@ internal sealed class SocketNameHandler(ServiceTable table)
     {
         if (table.FindSocket(SocketCalls.Inode(socketFd)) is { } bound) return bound.VirtualLocal;
         var local = SocketCalls.LocalEndPoint(socketFd);
-        if (local is null || !ServiceTable.Normalize(local.Address).Equals(table.Node.Address)) return null;
+        if (local is null || !IpAddresses.Normalize(local.Address).Equals(table.Node.Address)) return null;
         // An accepted connection of one of our servers, or a client socket the agent connected.
         if (table.ServerAtNode(local.Address, local.Port) is { } server) return server.Virtual;
         return new IPEndPoint(session.App.VirtualIp ?? table.Node.Address, local.Port);
@@ -53,6 +54,6 @@ internal sealed class SocketNameHandler(ServiceTable table)
     {
         var remote = SocketCalls.RemoteEndPoint(socketFd);
         if (remote is null) return null; // not connected: the kernel gives ENOTCONN
-        return table.FindPeer(SocketCalls.Inode(socketFd)) ?? table.ServerAtNode(remote.Address, remote.Port)?.Virtual;
+        return table.Peers.Find(SocketCalls.Inode(socketFd)) ?? table.ServerAtNode(remote.Address, remote.Port)?.Virtual;
     }
 }

@@ -162,7 +162,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         if (pid == session.App.Pid || session.App.KnownPids.Count >= AppSession.MaxKnownPids) return;
         bool added;
         lock (session.App.KnownPids) added = session.App.KnownPids.Add(pid);
-        if (added) _table.Touch();
+        if (added) _table.Touch(session.App);
     }
 
     private void Dispatch(SyscallContext call)

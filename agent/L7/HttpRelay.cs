@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -17,7 +18,7 @@ namespace AppSwitch.Agent.L7;
 /// </summary>
 // Not DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (up to +35% requests/s): it would run every socket's continuations,
 // Kestrel's and gossip's too, on the epoll thread, where one blocking continuation stalls all (NOTES, "L7 HTTP relay").
-internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingSnapshotSource routing,
+internal sealed class HttpRelay(NodeIdentity node, Rules.RuleBook rules, IRoutingSnapshotSource routing,
     Configuration.AgentOptions options, ILoggerFactory loggers, Metrics.AgentMetrics metrics) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger<HttpRelay> _logger = loggers.CreateLogger<HttpRelay>();
@@ -67,7 +68,7 @@ internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingS
     /// </summary>
     public ProxyRecord? Record()
     {
-        var services = table.Rules.Index.HttpDestinations;
+        var services = rules.Index.HttpDestinations;
         if (EndPoint is not { } endPoint || (services.Count == 0 && Connections == 0)) return null;
         return new ProxyRecord
         {
@@ -121,7 +122,7 @@ internal sealed class HttpRelay(NodeIdentity node, ServiceTable table, IRoutingS
         }
     }
 
-    private static IPEndPoint Key(IPEndPoint endPoint) => new(ServiceTable.Normalize(endPoint.Address), endPoint.Port);
+    private static IPEndPoint Key(IPEndPoint endPoint) => new(IpAddresses.Normalize(endPoint.Address), endPoint.Port);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

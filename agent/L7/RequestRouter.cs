@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using AppSwitch.Agent.Routing;
@@ -60,7 +61,7 @@ internal sealed class RequestRouter(IRoutingSnapshotSource routing, ILogger<Requ
         var client = handoff.Client;
         bool Reachable(ServerEntry s) => LabelAccess.Allows(client.Labels, s.App.Labels);
         if (rule is not null) return RouteRulePicker.PickInstance(snapshot, rule, handoff.Service, handoff.VirtualDestination.Port, Transport.Tcp, Reachable);
-        var servers = snapshot.ServersFor(ServiceTable.Normalize(handoff.VirtualDestination.Address), handoff.VirtualDestination.Port, Transport.Tcp)
+        var servers = snapshot.ServersFor(IpAddresses.Normalize(handoff.VirtualDestination.Address), handoff.VirtualDestination.Port, Transport.Tcp)
             .Where(Reachable).ToList();
         return servers.Count == 0 ? null : servers[Random.Shared.Next(servers.Count)];
     }

@@ -18,7 +18,7 @@ namespace AppSwitch.Agent.Launcher;
 /// Serves `ax run` launchers on &lt;socket-dir&gt;/ax.sock: parses their arguments into a plan, takes the seccomp
 /// listener they hand over, registers the app and starts supervising it (docs/launcher-protocol.md).
 /// </summary>
-public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, Supervisor supervisor,
+public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, Kubernetes.KubernetesRegistry kubernetes, Supervisor supervisor,
     NameService.DnsServer dns, ILogger<LauncherEndpoint> logger) : BackgroundService
 {
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(10);
@@ -26,7 +26,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, S
     private readonly HashSet<IPAddress> _reserved = [];
     // Kubernetes mode only: the pod a launcher runs as is derived from its cgroup, not taken on its word.
     private readonly PodIdentityVerifier? _pods = options.DiscoveryAdapter == KubernetesAdapter.Name
-        ? new PodIdentityVerifier(table.Kubernetes, options.Kubernetes.CgroupRoot, options.Kubernetes.Namespace)
+        ? new PodIdentityVerifier(kubernetes, options.Kubernetes.CgroupRoot, options.Kubernetes.Namespace)
         : null;
 
     public string SocketPath { get; } = SocketDirectory.LauncherSocket(options.SocketDir);

@@ -8,7 +8,7 @@ namespace AppSwitch.Agent.NameService;
 /// has A records only (AAAA and other types: no error, no answers, so resolvers fall back to A). An unknown name
 /// inside the domain is NXDOMAIN; everything else belongs to the forwarder.
 /// </summary>
-public sealed class DnsNameResolver(ServiceTable table, string domain)
+public sealed class DnsNameResolver(ServiceTable table, Kubernetes.KubernetesRegistry kubernetes, string domain)
 {
     private readonly string _domain = domain.Trim('.').ToLowerInvariant();
 
@@ -19,8 +19,8 @@ public sealed class DnsNameResolver(ServiceTable table, string domain)
         var label = inDomain && name.Length > _domain.Length ? name[..(name.Length - _domain.Length - 1)] : name;
         var addresses = label.Length > 0 && !label.Contains('.') ? table.AddressesOfName(label) : [];
         // Kubernetes Services (registry adapter): `svc`, `svc.ns`, `svc.ns.svc.cluster.local` → their ClusterIPs.
-        if (addresses.Count == 0) addresses = table.Kubernetes.AddressesOfName(name);
-        if (addresses.Count == 0 && inDomain) addresses = table.Kubernetes.AddressesOfName(label);
+        if (addresses.Count == 0) addresses = kubernetes.AddressesOfName(name);
+        if (addresses.Count == 0 && inDomain) addresses = kubernetes.AddressesOfName(label);
         if (addresses.Count > 0)
             return new DnsDecision.Answer(DnsRcode.NoError, type is DnsType.A or DnsType.Any ? addresses : []);
         if (inDomain)

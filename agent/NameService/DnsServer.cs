@@ -22,6 +22,7 @@ public sealed class DnsServer : IDisposable
     private readonly DnsResponder _responder;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, AppSockets> _apps = new();
+    private readonly System.Threading.Channels.ChannelReader<long> _revisions;
 
     private sealed record AppSockets(Socket Udp, Socket Tcp, CancellationTokenSource Stop);
 
@@ -30,7 +31,18 @@ public sealed class DnsServer : IDisposable
         _table = table;
         _responder = responder;
         _logger = logger;
-        _table.Changed += CloseEndedApps;
+        _revisions = table.Revisions.Subscribe();
+        _ = Task.Run(WatchTableAsync);
+    }
+
+    /// <summary>Closes the DNS sockets of apps that left the table, at each table revision (off the changing thread).</summary>
+    private async Task WatchTableAsync()
+    {
+        while (await _revisions.WaitToReadAsync())
+        {
+            _revisions.TryRead(out _);
+            CloseEndedApps();
+        }
     }
 
     /// <summary>Opens the node-side sockets (see the class summary) and serves them until disposed.</summary>
@@ -157,7 +169,7 @@ public sealed class DnsServer : IDisposable
 
     public void Dispose()
     {
-        _table.Changed -= CloseEndedApps;
+        _table.Revisions.Unsubscribe(_revisions); // ends the watch
         if (_nodeSide is not null) Close(_nodeSide);
         foreach (var appId in _apps.Keys)
             if (_apps.TryRemove(appId, out var sockets)) Close(sockets);

@@ -10,14 +10,15 @@ public static class DnsSetup
     private const string NodeResolvConf = "/etc/resolv.conf";
     private static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(2);
 
-    public static DnsServer CreateServer(AgentOptions options, ServiceTable table, ILoggerFactory loggers, Metrics.AgentMetrics? metrics = null)
+    public static DnsServer CreateServer(AgentOptions options, ServiceTable table, Kubernetes.KubernetesRegistry kubernetes, ILoggerFactory loggers,
+        Metrics.AgentMetrics? metrics = null)
     {
         var logger = loggers.CreateLogger<DnsServer>();
         var upstreams = options.DnsServers.Count > 0 ? options.DnsServers : NodeNameservers(logger);
         if (options.Dns)
             logger.LogInformation("DNS for apps: domain {Domain}, other names forwarded to {Upstreams}", options.DnsDomain,
                 upstreams.Count == 0 ? "nobody (SERVFAIL)" : string.Join(",", upstreams));
-        var responder = new DnsResponder(new DnsNameResolver(table, options.DnsDomain), new DnsForwarder(upstreams, UpstreamTimeout),
+        var responder = new DnsResponder(new DnsNameResolver(table, kubernetes, options.DnsDomain), new DnsForwarder(upstreams, UpstreamTimeout),
             loggers.CreateLogger<DnsResponder>(), metrics);
         return new DnsServer(table, responder, logger, nodeSide: options.Dns);
     }

@@ -8,13 +8,12 @@ using Microsoft.Extensions.Logging;
 namespace AppSwitch.Agent.Relay;
 
 /// <summary>
-/// Keeps this node's relays in line with the table: polls <see cref="RelayPlanner"/> (replica updates raise no
-/// table event, and a poll also retries listeners whose port was taken), opens new relays, closes those no longer
-/// wanted. A failed listener is logged once, shown by `ax get proxies`, and never stops the agent.
+/// Keeps this node's relays in line with the table: at each new table revision (this node's changes and other nodes'
+/// alike) it asks <see cref="RelayPlanner"/>, opens new relays and closes those no longer wanted. A failed listener
+/// is logged once, shown by `ax get proxies`, retried every few seconds while it fails, and never stops the agent.
 /// </summary>
 public sealed class RelayManager : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
     private readonly ServiceTable _table;
     private readonly RelayRouteResolver _routes;
@@ -35,9 +34,33 @@ public sealed class RelayManager : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval);
-        do Reconcile();
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        var revisions = _table.Revisions.Subscribe();
+        try
+        {
+            Task<bool>? revised = null;
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                Reconcile();
+                revised ??= revisions.WaitToReadAsync(stoppingToken).AsTask();
+                // A listener whose port was taken is retried on a timer only while one fails; else a revision wakes us.
+                if (HasFailedListener()) await Task.WhenAny(revised, Task.Delay(RetryInterval, stoppingToken));
+                else await revised;
+                if (!revised.IsCompleted) continue;
+                if (!await revised) break;
+                revisions.TryRead(out _);
+                revised = null;
+            }
+        }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            _table.Revisions.Unsubscribe(revisions);
+        }
+    }
+
+    private bool HasFailedListener()
+    {
+        lock (_lock) return _relays.Values.Any(r => !r.Relay.Listening);
     }
 
     /// <summary>Brings the running relays in line with the plan (also called by tests and at shutdown with none).</summary>

@@ -15,8 +15,8 @@ namespace AppSwitch.Agent.Replication;
 /// version, removed when the member dies or leaves. Also the directory behind `ax get nodes`. Tells
 /// <see cref="ClusterReadiness"/> when the other nodes' entries are first here (its join's exchanges applied).
 /// </summary>
-public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, KeyringFile keyringFile, ClusterReadiness readiness,
-    ILoggerFactory loggers)
+public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, Rules.RuleBook rules, KeyringFile keyringFile,
+    ClusterReadiness readiness, ILoggerFactory loggers)
     : IHostedService, INodeDirectory, IAsyncDisposable
 {
     private static readonly TimeSpan PublishDelay = TimeSpan.FromMilliseconds(20);
@@ -25,7 +25,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
 
     private readonly ILogger _logger = loggers.CreateLogger<ClusterReplicator>();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _changed = new(0, 1);
+    private byte[] _published = [];
     private readonly Lock _applyLock = new();
     private readonly Dictionary<string, ulong> _applied = new();
     private GossipNode? _gossip;
@@ -47,9 +47,9 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         };
         GossipTestKnobs.Apply(gossipOptions, _logger);
         _gossip = await GossipNode.StartAsync(gossipOptions, loggers.CreateLogger<GossipNode>(), cancellationToken);
+        var revisions = table.Revisions.Subscribe();
         Publish();
-        table.Changed += OnTableChanged;
-        _loops.Add(Task.Run(PublishLoopAsync));
+        _loops.Add(Task.Run(() => PublishLoopAsync(revisions)));
         _loops.Add(Task.Run(EventLoopAsync));
         _loops.Add(Task.Run(ResyncLoopAsync));
         if (options.Neighbors.Count > 0)
@@ -65,7 +65,6 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        table.Changed -= OnTableChanged;
         if (_gossip is not null)
         {
             try { await _gossip.LeaveAsync(LeaveTimeout, cancellationToken); }
@@ -77,26 +76,36 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         await Task.WhenAll(loops.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
     }
 
-    private void OnTableChanged()
-    {
-        if (_changed.CurrentCount == 0) try { _changed.Release(); } catch (SemaphoreFullException) { }
-    }
-
-    private async Task PublishLoopAsync()
+    private async Task PublishLoopAsync(System.Threading.Channels.ChannelReader<long> revisions)
     {
         try
         {
-            while (true)
+            while (await revisions.WaitToReadAsync(_stopping.Token))
             {
-                await _changed.WaitAsync(_stopping.Token);
+                revisions.TryRead(out _);
                 await Task.Delay(PublishDelay, _stopping.Token); // a burst of changes becomes one new version
                 Publish();
             }
         }
         catch (OperationCanceledException) { }
+        finally
+        {
+            table.Revisions.Unsubscribe(revisions);
+        }
     }
 
-    private void Publish() => _gossip?.SetLocalState(NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), table.Rules.Own(), table.Egress));
+    /// <summary>
+    /// A new gossip version when this node's own entries differ from the last published: revisions also follow
+    /// replica applies, and republishing those unchanged would bounce versions between nodes forever.
+    /// </summary>
+    private void Publish()
+    {
+        if (_gossip is null) return;
+        var bytes = NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), rules.Own(), table.Egress);
+        if (bytes.AsSpan().SequenceEqual(_published)) return;
+        _published = bytes;
+        _gossip.SetLocalState(bytes);
+    }
 
     private async Task JoinAsync()
     {
@@ -177,9 +186,9 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
             try
             {
                 var from = new RemoteNodeRef(member.Name, member.Address.Address);
-                var (apps, servers) = NodeStateCodec.Decode(member.State.Span, from, out var vservices, out var rules);
+                var (apps, servers) = NodeStateCodec.Decode(member.State.Span, from, out var vservices, out var remoteRules);
                 table.ReplaceRemote(from, apps, servers, vservices);
-                table.Rules.ReplaceRemote(member.Name, rules);
+                rules.ReplaceRemote(member.Name, remoteRules);
                 _applied[member.Name] = member.StateVersion;
             }
             catch (FormatException e)
@@ -191,7 +200,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
 
     private void Forget(string name)
     {
-        table.Rules.RemoveRemote(name);
+        rules.RemoveRemote(name);
         if (_applied.Remove(name) | table.RemoveRemote(name))
             _logger.LogInformation("Member {Member} is gone; its apps, servers, vservices and rules are removed", name);
     }

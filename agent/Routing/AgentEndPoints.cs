@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Net;
 using System.Net.NetworkInformation;
 using AppSwitch.Agent.Table;
@@ -24,7 +25,7 @@ internal sealed class AgentEndPoints(NodeIdentity node, int restPort, int gossip
     public string? Find(IPEndPoint destination, Transport transport)
     {
         var port = destination.Port;
-        var address = ServiceTable.Normalize(destination.Address);
+        var address = IpAddresses.Normalize(destination.Address);
         var name = port == gossipPort && gossipPort > 0 ? "gossip"
             : transport != Transport.Tcp ? null
             : port == restPort && restPort > 0 ? "REST"
@@ -66,7 +67,7 @@ internal sealed class AgentEndPoints(NodeIdentity node, int restPort, int gossip
         var found = new HashSet<IPAddress>();
         foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
             foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
-                found.Add(ServiceTable.Normalize(unicast.Address));
+                found.Add(IpAddresses.Normalize(unicast.Address));
         return found;
     }
 
@@ -75,7 +76,7 @@ internal sealed class AgentEndPoints(NodeIdentity node, int restPort, int gossip
         var found = new HashSet<(IPAddress, int)>();
         foreach (var member in members())
             if (!member.Self && IPAddress.TryParse(member.Address, out var address) && member.GossipPort > 0)
-                found.Add((ServiceTable.Normalize(address), member.GossipPort));
+                found.Add((IpAddresses.Normalize(address), member.GossipPort));
         return found;
     }
 }

@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Net;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Logging;
@@ -27,7 +28,7 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
     /// <summary>Where <paramref name="client"/>'s connect to <paramref name="destination"/> goes, or null: refused.</summary>
     public ConnectTarget? Resolve(RoutingSnapshot snapshot, AppEntry client, IPEndPoint destination, Transport transport)
     {
-        var address = ServiceTable.Normalize(destination.Address);
+        var address = IpAddresses.Normalize(destination.Address);
         // Only node sockets get here with a loopback address: the app's 127.0.0.1:53 is the agent's DNS.
         if (IPAddress.IsLoopback(address) && destination.Port == DnsPort && dnsRedirect?.Invoke(transport) is { } dns)
             return new ConnectTarget(dns, null);
@@ -154,7 +155,7 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
         out HttpRelayHandoff? handoff, ServerEntry? only = null)
     {
         handoff = null;
-        var address = ServiceTable.Normalize(destination.Address);
+        var address = IpAddresses.Normalize(destination.Address);
         var servers = only is null ? snapshot.ServersFor(address, destination.Port, transport) : [only];
         if (servers.Count > 0)
         {

@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Net;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Table;
@@ -21,7 +22,7 @@ public sealed class EgressRule
     }
 
     public bool Allows(IPAddress address, int port) =>
-        _network.Contains(ServiceTable.Normalize(address)) && (_ports is null || _ports.Contains(port));
+        _network.Contains(IpAddresses.Normalize(address)) && (_ports is null || _ports.Contains(port));
 
     /// <summary>Parses one entry; FormatException naming the entry and what is wrong with it.</summary>
     public static EgressRule Parse(string entry)

@@ -1,3 +1,4 @@
+using AppSwitch.Common.Net;
 using System.Collections.Frozen;
 using System.Net;
 using AppSwitch.Agent.Kubernetes;
@@ -37,9 +38,9 @@ internal sealed class RoutingSnapshot
         var byNode = new Dictionary<(IPAddress, int), ServerEntry>();
         foreach (var server in table.Servers)
         {
-            Add(byVirtual, (ServiceTable.Normalize(server.Virtual.Address), server.Virtual.Port, server.Transport), server);
+            Add(byVirtual, (IpAddresses.Normalize(server.Virtual.Address), server.Virtual.Port, server.Transport), server);
             if (server.App.Name is { Length: > 0 } service) Add(byService, (service, server.Virtual.Port, server.Transport), server);
-            byNode[(ServiceTable.Normalize(server.Node.Address), server.Node.Port)] = server;
+            byNode[(IpAddresses.Normalize(server.Node.Address), server.Node.Port)] = server;
         }
         _serversByVirtual = byVirtual.ToFrozenDictionary(e => e.Key, e => e.Value.ToArray());
         _serversByService = byService.ToFrozenDictionary(e => e.Key, e => e.Value.ToArray());
@@ -50,13 +51,13 @@ internal sealed class RoutingSnapshot
         foreach (var vservice in table.VServices) vservicesByIp.TryAdd(vservice.VirtualIp, vservice);
         _vservicesByIp = vservicesByIp.ToFrozenDictionary();
 
-        var nodeNames = new Dictionary<IPAddress, string> { [ServiceTable.Normalize(Node.Address)] = Node.Name };
-        foreach (var (name, address) in table.RemoteNodes) nodeNames.TryAdd(ServiceTable.Normalize(address), name);
+        var nodeNames = new Dictionary<IPAddress, string> { [IpAddresses.Normalize(Node.Address)] = Node.Name };
+        foreach (var (name, address) in table.RemoteNodes) nodeNames.TryAdd(IpAddresses.Normalize(address), name);
         _nodeNames = nodeNames.ToFrozenDictionary();
 
         var virtualAddresses = new HashSet<IPAddress>(vservicesByIp.Keys);
         foreach (var app in table.Apps)
-            if (app.VirtualIp is { } ip) virtualAddresses.Add(ServiceTable.Normalize(ip));
+            if (app.VirtualIp is { } ip) virtualAddresses.Add(IpAddresses.Normalize(ip));
         foreach (var (address, _, _) in byVirtual.Keys) virtualAddresses.Add(address);
         virtualAddresses.ExceptWith(nodeNames.Keys); // a node's own address is never virtual
         _virtualAddresses = virtualAddresses.ToFrozenSet();

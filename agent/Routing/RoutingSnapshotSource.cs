@@ -14,6 +14,8 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
 {
     private readonly ServiceTable _table;
     private readonly EgressPolicy _egress;
+    private readonly Rules.RuleBook _rules;
+    private readonly Kubernetes.KubernetesRegistry _kubernetes;
     private readonly XdsRegistry? _xds;
     private readonly Lock _build = new();
     // Guards _changes and the publication of a built snapshot against a change that arrives while it is built.
@@ -21,15 +23,19 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
     private long _changes;
     private volatile RoutingSnapshot? _current;
 
-    public RoutingSnapshotSource(ServiceTable table, EgressPolicy? egress = null, XdsRegistry? xds = null)
+    public RoutingSnapshotSource(ServiceTable table, Rules.RuleBook rules, Kubernetes.KubernetesRegistry kubernetes, EgressPolicy? egress = null,
+        XdsRegistry? xds = null)
     {
         _table = table;
+        _rules = rules;
+        _kubernetes = kubernetes;
         _egress = egress ?? EgressPolicy.AllowAll;
         _xds = xds;
         if (xds is not null) xds.Replaced += Invalidate;
+        // Synchronous on purpose (cheap: marks stale): a connect right after a `listen` answer must see the new server.
         table.RoutingChanged += Invalidate;
-        table.Rules.IndexChanged += Invalidate;
-        table.Kubernetes.Replaced += Invalidate;
+        rules.IndexChanged += Invalidate;
+        kubernetes.Replaced += Invalidate;
     }
 
     public RoutingSnapshot Current => _current ?? Rebuild();
@@ -55,7 +61,7 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
             long seen;
             lock (_publish) seen = _changes;
             // Read after `seen`: a change from here on bumps _changes, so this snapshot is not published as current.
-            var snapshot = RoutingSnapshot.Build(seen, _table.Image(), Rules(), _table.Kubernetes.View, _egress);
+            var snapshot = RoutingSnapshot.Build(seen, _table.Image(), Rules(), _kubernetes.View, _egress);
             Builds++;
             lock (_publish)
                 if (_changes == seen) _current = snapshot;
@@ -65,8 +71,8 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
 
     // xDS route rules (istiod) apply to the destinations our own rules leave alone.
     private RuleIndex Rules() => _xds?.Config.Rules is { Count: > 0 } xdsRules
-        ? _table.Rules.Index.WithFallback(xdsRules.Select(r => new OwnedRule(XdsRuleOwner, r)).ToList())
-        : _table.Rules.Index;
+        ? _rules.Index.WithFallback(xdsRules.Select(r => new OwnedRule(XdsRuleOwner, r)).ToList())
+        : _rules.Index;
 
     /// <summary>The owner xDS rules are recorded under (no node is named so: a node name never contains ':').</summary>
     public const string XdsRuleOwner = "xds:istiod";

@@ -11,9 +11,9 @@ public sealed record SavedState
     public List<SavedApp> Apps { get; init; } = [];
     public List<SavedSocket> Sockets { get; init; } = [];
     /// <summary>This node's vservices; null in files of older agents (the source-generated reader leaves absent init-only lists null).</summary>
-    public List<VServiceSpec>? VServices { get; init; }
+    public List<VServiceSpec>? VServices { get; set; }
     /// <summary>Amalgam8 rules created on this node; null in files of older agents.</summary>
-    public List<AppSwitch.Common.Rules.Rule>? Rules { get; init; }
+    public List<AppSwitch.Common.Rules.Rule>? Rules { get; set; }
 }
 
 public sealed record SavedApp

@@ -5,8 +5,8 @@ using AppSwitch.Agent.Table;
 namespace AppSwitch.Agent.State;
 
 /// <summary>
-/// Reads and writes &lt;socket-dir&gt;/state.json. Every change of apps, servers or bound sockets is written at
-/// once (atomically: temporary file, then rename) — those changes are rare next to connects, which change nothing.
+/// Reads and writes &lt;admin-dir&gt;/state.json, the whole state at once (atomically: temporary file, then rename).
+/// Written by <see cref="StateWriter"/> off the changing threads; the changes since are in <see cref="StateWriteAheadLog"/>.
 /// </summary>
 public sealed class StateFile(string socketDir)
 {
@@ -14,9 +14,9 @@ public sealed class StateFile(string socketDir)
 
     public string Path { get; } = System.IO.Path.Combine(socketDir, "state.json");
 
-    public void Save(ServiceTable table)
+    public void Save(ServiceTable table, Rules.RuleBook rules)
     {
-        var state = Snapshot(table);
+        var state = Snapshot(table, rules);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(state, SavedStateJsonContext.Default.SavedState);
         lock (_writeLock)
         {
@@ -50,24 +50,28 @@ public sealed class StateFile(string socketDir)
 
     public void Delete() => File.Delete(Path);
 
-    private static SavedState Snapshot(ServiceTable table) => new()
+    private static SavedState Snapshot(ServiceTable table, Rules.RuleBook rules) => new()
     {
-        Apps = table.Apps().Select(a => new SavedApp
-        {
-            Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid, Protocol = a.Protocol,
-            KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd, DnsReclaimFds = a.DnsReclaimFds.Udp < 0 ? null : [a.DnsReclaimFds.Udp, a.DnsReclaimFds.Tcp], Command = a.Command.ToList(), Started = a.Started,
-            Expose = a.Expose.Select(m => m.ToString()).ToList(), KubernetesPod = a.KubernetesPod,
-            KubernetesPodUid = a.KubernetesPodUid,
-        }).ToList(),
-        Sockets = table.Sockets().Select(s => new SavedSocket
-        {
-            AppId = s.App.Id, Inode = s.Inode, Transport = s.Transport.ToString(),
-            Ipv6 = s.Family == System.Net.Sockets.AddressFamily.InterNetworkV6,
-            VirtualLocal = s.VirtualLocal.ToString(), Service = s.Service.ToString(), NodeLocal = s.NodeLocal.ToString(),
-            State = s.State.ToString(), Backlog = s.Backlog,
-        }).ToList(),
+        Apps = table.Apps().Select(ToSaved).ToList(),
+        Sockets = table.Sockets().Select(ToSaved).ToList(),
         VServices = table.VServices().Select(v => v.ToSpec()).ToList(),
-        Rules = table.Rules.Own().ToList(),
+        Rules = rules.Own().ToList(),
+    };
+
+    public static SavedApp ToSaved(AppEntry a) => new()
+    {
+        Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid, Protocol = a.Protocol,
+        KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd, DnsReclaimFds = a.DnsReclaimFds.Udp < 0 ? null : [a.DnsReclaimFds.Udp, a.DnsReclaimFds.Tcp], Command = a.Command.ToList(), Started = a.Started,
+        Expose = a.Expose.Select(m => m.ToString()).ToList(), KubernetesPod = a.KubernetesPod,
+        KubernetesPodUid = a.KubernetesPodUid,
+    };
+
+    public static SavedSocket ToSaved(SocketEntry s) => new()
+    {
+        AppId = s.App.Id, Inode = s.Inode, Transport = s.Transport.ToString(),
+        Ipv6 = s.Family == System.Net.Sockets.AddressFamily.InterNetworkV6,
+        VirtualLocal = s.VirtualLocal.ToString(), Service = s.Service.ToString(), NodeLocal = s.NodeLocal.ToString(),
+        State = s.State.ToString(), Backlog = s.Backlog,
     };
 
     private static List<int> KnownPidsOf(AppEntry app)

@@ -11,51 +11,45 @@ namespace AppSwitch.Agent.State;
 /// <summary>
 /// At start-up, takes back the applications a previous agent supervised (unless --clean): each app's seccomp
 /// listener is reclaimed from the copy the launcher left inside it, its servers whose sockets still exist are
-/// republished, and calls the previous agent left unanswered are finished. From then on every change of the
-/// table is written to the state file. Runs before the launcher endpoint accepts new apps.
+/// republished, and calls the previous agent left unanswered are finished. From then on every change of this node's
+/// entries is written ahead to the log before it is answered, and the state file follows off the changing threads
+/// (<see cref="StateWriter"/>). Runs before the launcher endpoint accepts new apps.
 /// </summary>
-internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Supervisor supervisor, StateFile stateFile,
-    InflightJournal journal, NameService.DnsServer dns, ILogger<StateRestorer> logger, Metrics.AgentMetrics? metrics = null) : IHostedService
+internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Rules.RuleBook ruleBook, Supervisor supervisor, StateFile stateFile,
+    StateWriteAheadLog log, StateWriter writer, InflightJournal journal, NameService.DnsServer dns, ILogger<StateRestorer> logger)
+    : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        SavedState? saved = null;
+        List<InflightJournal.Entry> unanswered = [];
         if (options.Clean)
         {
             stateFile.Delete();
+            log.Clear();
             journal.ClearAll();
             logger.LogInformation("Started clean: saved state discarded");
         }
         else
         {
-            Restore(clock);
+            saved = Load();
+            unanswered = journal.ReadAll();
+            journal.ClearAll();
         }
-        table.Changed += () => Save();
-        Save();
+        // From here on every change is written ahead and watched by the writer; the restored entries too (the log
+        // being replayed was read above, and the first write below rotates it away).
+        table.Revisions.WriteAhead = log;
+        writer.Start();
+        if (saved is not null) Restore(saved, unanswered, clock);
+        writer.Write();
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        Save();
-        return Task.CompletedTask;
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => writer.StopAsync();
 
-    private void Save()
-    {
-        try
-        {
-            stateFile.Save(table);
-            metrics?.StateWrites.Add(1, new KeyValuePair<string, object?>("result", "ok"));
-        }
-        catch (IOException e)
-        {
-            metrics?.StateWrites.Add(1, new KeyValuePair<string, object?>("result", "failed"));
-            logger.LogWarning("Cannot write {Path}: {Error}", stateFile.Path, e.Message);
-        }
-    }
-
-    private void Restore(Stopwatch clock)
+    /// <summary>state.json with the write-ahead log replayed over it; null when there is neither.</summary>
+    private SavedState? Load()
     {
         SavedState? saved;
         try
@@ -67,11 +61,17 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
             logger.LogWarning("Ignoring saved state: {Reason}", e.Message);
             saved = null;
         }
-        var unanswered = journal.ReadAll();
-        journal.ClearAll();
-        if (saved is not null) RestoreVServices(saved);
-        if (saved is not null) RestoreRules(saved);
-        if (saved is null || saved.Apps.Count == 0) return;
+        var state = saved ?? new SavedState();
+        var replayed = log.ReplayOnto(state);
+        if (replayed > 0) logger.LogInformation("Replayed {Changes} changes written ahead of the state file", replayed);
+        return saved is null && replayed == 0 ? null : state;
+    }
+
+    private void Restore(SavedState saved, List<InflightJournal.Entry> unanswered, Stopwatch clock)
+    {
+        RestoreVServices(saved);
+        RestoreRules(saved);
+        if (saved.Apps.Count == 0) return;
 
         var live = ClosedSocketSweeper.LiveInodes();
         var reclaimed = new List<int>();
@@ -134,7 +134,7 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Su
         var bad = problems.Select(p => p.Path.Split('.')[0]).ToHashSet();
         var good = rules.Where((_, i) => !bad.Contains($"rules[{i}]")).ToList();
         foreach (var problem in problems) logger.LogWarning("Saved rule not restored: {Problem}", problem.ToString());
-        table.Rules.Restore(good);
+        ruleBook.Restore(good);
         logger.LogInformation("Restored {Restored} of {Saved} rules from {Path}", good.Count, rules.Count, stateFile.Path);
     }
 

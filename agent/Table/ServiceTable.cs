@@ -1,11 +1,13 @@
 using System.Net;
 using AppSwitch.Common.Model;
+using AppSwitch.Common.Net;
 
 namespace AppSwitch.Agent.Table;
 
 /// <summary>
-/// This node's apps, servers and swapped sockets. Reads on the connect path take one short lock;
-/// everything the REST API shows is a snapshot.
+/// This node's apps, servers and swapped sockets, and the replicas of the other nodes' — the one source of truth.
+/// Reads on the connect path take one short lock. Every change publishes a new revision (<see cref="Revisions"/>)
+/// that the state writer, the replicator, the relays and DNS watch on their own threads.
 /// </summary>
 public sealed class ServiceTable(NodeIdentity node)
 {
@@ -16,12 +18,6 @@ public sealed class ServiceTable(NodeIdentity node)
     private readonly Dictionary<(IPAddress, int), ServerEntry> _serversByNode = new();
     private readonly Dictionary<ulong, SocketEntry> _sockets = new();
     private readonly Dictionary<IPAddress, int> _virtualIpUse = new();
-    // Connected sockets whose destination was virtual: inode → (owner, the virtual address it connected to).
-    // Bounded, oldest out first; no sweeping: socket inode numbers come from an ever-increasing counter, so a
-    // closed socket's stale entry is never looked up again before it is pushed out.
-    public const int PeerCapacity = 1 << 16;
-    private readonly Dictionary<ulong, (AppEntry App, IPEndPoint VirtualPeer)> _peers = new();
-    private readonly Queue<ulong> _peerOrder = new();
     // Replicas of the other nodes' own entries, as they published them.
     private readonly Dictionary<string, (IPAddress Address, IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers)> _remote = new();
     // Virtual services: this node's own by name, the other nodes' replicas, and every one of them by virtual IP.
@@ -34,27 +30,18 @@ public sealed class ServiceTable(NodeIdentity node)
     /// <summary>This node's egress policy as `ax get apps` shows it for its apps (and publishes with them).</summary>
     public string Egress { get; init; } = "allow";
 
-    private Rules.RuleBook? _rules;
+    /// <summary>Raised by every change, of this node's entries or a replica's; consumers subscribe there.</summary>
+    public TableRevisions Revisions { get; } = new();
 
-    /// <summary>The cluster's Amalgam8 rules; a change of this node's rules raises <see cref="Changed"/> (saved, published).</summary>
-    public Rules.RuleBook Rules => LazyInitializer.EnsureInitialized(ref _rules, () => new Rules.RuleBook(node.Name, OnChanged));
-
-    /// <summary>
-    /// Raised after apps, servers or bound sockets change (not for connections): the state file follows it.
-    /// Handlers run on the changing thread, outside the table's lock.
-    /// </summary>
-    /// <summary>Services mirrored from Kubernetes (`--discovery-adapter kubernetes`); empty otherwise. Not saved, not published.</summary>
-    public AppSwitch.Agent.Kubernetes.KubernetesRegistry Kubernetes { get; } = new();
-
-    public event Action? Changed;
+    /// <summary>The virtual peers of translated connections (getpeername), under their own lock.</summary>
+    public PeerRecords Peers { get; } = new();
 
     /// <summary>
     /// Raised after any change a routing decision reads (apps, servers, vservices, of this node or a replica), on the
-    /// changing thread, outside the lock: routing snapshots are rebuilt from <see cref="Image"/> when next read.
+    /// changing thread, outside the lock. Synchronous on purpose, and cheap (it only marks the routing snapshot stale):
+    /// a connect made right after a `listen` was answered must already see the new server.
     /// </summary>
     public event Action? RoutingChanged;
-
-    private void OnChanged() => Changed?.Invoke();
 
     private void OnRoutingChanged() => RoutingChanged?.Invoke();
 
@@ -78,8 +65,8 @@ public sealed class ServiceTable(NodeIdentity node)
         }
     }
 
-    /// <summary>Tells listeners that an entry's contents changed in place (e.g. an app's known pids).</summary>
-    public void Touch() => OnChanged();
+    /// <summary>Tells listeners that an app's contents changed in place (e.g. its known pids).</summary>
+    public void Touch(AppEntry app) => Revisions.Publish(new TableChange(TableChangeKind.App, App: app));
 
     public void AddApp(AppEntry app)
     {
@@ -89,7 +76,7 @@ public sealed class ServiceTable(NodeIdentity node)
             UseVirtualIpLocked(app, +1);
         }
         OnRoutingChanged();
-        OnChanged();
+        Revisions.Publish(new TableChange(TableChangeKind.App, App: app));
     }
 
     /// <summary>Removes the app and everything it owned; returns false when it was not known.</summary>
@@ -102,10 +89,10 @@ public sealed class ServiceTable(NodeIdentity node)
             UseVirtualIpLocked(app, -1);
             foreach (var server in _serversByInode.Values.Where(s => s.App == app).ToList()) RemoveServerLocked(server);
             foreach (var socket in _sockets.Values.Where(s => s.App == app).ToList()) _sockets.Remove(socket.Inode);
-            foreach (var (inode, _) in _peers.Where(p => p.Value.App == app).ToList()) _peers.Remove(inode);
         }
+        Peers.ForgetApp(app);
         OnRoutingChanged();
-        OnChanged();
+        Revisions.Publish(new TableChange(TableChangeKind.AppRemoved, AppId: appId));
         return true;
     }
 
@@ -118,7 +105,7 @@ public sealed class ServiceTable(NodeIdentity node)
 
     /// <summary>
     /// Replaces everything known of another node with what it published (its own apps, servers and vservices).
-    /// Remote entries serve connects like local ones but never raise <see cref="Changed"/>.
+    /// Remote entries serve connects like local ones; a replica's change publishes a revision but is not saved.
     /// </summary>
     public void ReplaceRemote(RemoteNodeRef remoteNode, IReadOnlyList<AppEntry> apps, IReadOnlyList<ServerEntry> servers,
         IReadOnlyList<VServiceEntry>? vservices = null)
@@ -126,7 +113,7 @@ public sealed class ServiceTable(NodeIdentity node)
         lock (_lock)
         {
             RemoveRemoteLocked(remoteNode.Name);
-            _remote[remoteNode.Name] = (Normalize(remoteNode.Address), apps, servers);
+            _remote[remoteNode.Name] = (IpAddresses.Normalize(remoteNode.Address), apps, servers);
             foreach (var app in apps) UseVirtualIpLocked(app, +1);
             foreach (var server in servers) IndexServerLocked(server);
             _remoteVServices[remoteNode.Name] = vservices ?? [];
@@ -134,6 +121,7 @@ public sealed class ServiceTable(NodeIdentity node)
             foreach (var vservice in vservices ?? []) _vservicesByIp.TryAdd(vservice.VirtualIp, vservice);
         }
         OnRoutingChanged();
+        Revisions.Publish(TableChange.Derived);
     }
 
     /// <summary>Forgets a node that died or left: its apps and servers disappear.</summary>
@@ -141,8 +129,10 @@ public sealed class ServiceTable(NodeIdentity node)
     {
         bool removed;
         lock (_lock) removed = RemoveRemoteLocked(nodeName);
-        if (removed) OnRoutingChanged();
-        return removed;
+        if (!removed) return false;
+        OnRoutingChanged();
+        Revisions.Publish(TableChange.Derived);
+        return true;
     }
 
     private bool RemoveRemoteLocked(string nodeName)
@@ -153,6 +143,15 @@ public sealed class ServiceTable(NodeIdentity node)
         if (_remoteVServices.Remove(nodeName, out var vservices))
             foreach (var vservice in vservices) UnindexVServiceLocked(vservice);
         return true;
+    }
+
+    /// <summary>The replica of each other node, by node name.</summary>
+    public IReadOnlyList<NodeReplica> Replicas()
+    {
+        lock (_lock)
+            return _remote.OrderBy(r => r.Key, StringComparer.Ordinal)
+                .Select(r => new NodeReplica(r.Key, r.Value.Address, r.Value.Apps, r.Value.Servers, _remoteVServices.GetValueOrDefault(r.Key) ?? []))
+                .ToList();
     }
 
     /// <summary>Counts of the replica of each other node (for `ax get nodes`).</summary>
@@ -171,16 +170,19 @@ public sealed class ServiceTable(NodeIdentity node)
         lock (_lock) return _apps.Values.ToArray();
     }
 
+    /// <summary>Publishes a server of this node; its socket (now listening, or a UDP one) is what gets saved.</summary>
     public void AddServer(ServerEntry server)
     {
+        SocketEntry? socket;
         lock (_lock)
         {
             if (_serversByInode.TryGetValue(server.Inode, out var old)) RemoveServerLocked(old);
             _serversByInode[server.Inode] = server;
             IndexServerLocked(server);
+            socket = _sockets.GetValueOrDefault(server.Inode);
         }
         OnRoutingChanged();
-        OnChanged();
+        Revisions.Publish(socket is null ? TableChange.Derived : new TableChange(TableChangeKind.Socket, Socket: socket));
     }
 
     public void RemoveServer(ulong inode)
@@ -190,7 +192,7 @@ public sealed class ServiceTable(NodeIdentity node)
             if (_serversByInode.TryGetValue(inode, out var server)) RemoveServerLocked(server);
         }
         OnRoutingChanged();
-        OnChanged();
+        Revisions.Publish(TableChange.Derived);
     }
 
     private void RemoveServerLocked(ServerEntry server)
@@ -201,21 +203,21 @@ public sealed class ServiceTable(NodeIdentity node)
 
     private void IndexServerLocked(ServerEntry server)
     {
-        var key = (Normalize(server.Virtual.Address), server.Virtual.Port, server.Transport);
+        var key = (IpAddresses.Normalize(server.Virtual.Address), server.Virtual.Port, server.Transport);
         if (!_serversByVirtual.TryGetValue(key, out var list)) _serversByVirtual[key] = list = [];
         list.Add(server);
-        _serversByNode[(Normalize(server.Node.Address), server.Node.Port)] = server;
+        _serversByNode[(IpAddresses.Normalize(server.Node.Address), server.Node.Port)] = server;
     }
 
     private void UnindexServerLocked(ServerEntry server)
     {
-        var key = (Normalize(server.Virtual.Address), server.Virtual.Port, server.Transport);
+        var key = (IpAddresses.Normalize(server.Virtual.Address), server.Virtual.Port, server.Transport);
         if (_serversByVirtual.TryGetValue(key, out var list))
         {
             list.Remove(server);
             if (list.Count == 0) _serversByVirtual.Remove(key);
         }
-        var nodeKey = (Normalize(server.Node.Address), server.Node.Port);
+        var nodeKey = (IpAddresses.Normalize(server.Node.Address), server.Node.Port);
         if (_serversByNode.TryGetValue(nodeKey, out var byNode) && byNode == server) _serversByNode.Remove(nodeKey);
     }
 
@@ -225,7 +227,7 @@ public sealed class ServiceTable(NodeIdentity node)
     /// </summary>
     public bool IsVirtual(IPAddress address)
     {
-        address = Normalize(address);
+        address = IpAddresses.Normalize(address);
         if (address.Equals(node.Address)) return false;
         lock (_lock)
         {
@@ -260,7 +262,7 @@ public sealed class ServiceTable(NodeIdentity node)
     /// <summary>True when an app, server or vservice of any node uses the address, or it is a node's own address.</summary>
     public bool IsAddressInUse(IPAddress address)
     {
-        address = Normalize(address);
+        address = IpAddresses.Normalize(address);
         if (address.Equals(node.Address)) return true;
         lock (_lock)
             if (_remote.Values.Any(r => r.Address.Equals(address))) return true;
@@ -281,7 +283,7 @@ public sealed class ServiceTable(NodeIdentity node)
             _vservicesByIp[vservice.VirtualIp] = vservice;
         }
         OnRoutingChanged();
-        OnChanged();
+        Revisions.Publish(TableChange.VServices);
         return true;
     }
 
@@ -312,7 +314,7 @@ public sealed class ServiceTable(NodeIdentity node)
             UnindexVServiceLocked(vservice);
         }
         OnRoutingChanged();
-        OnChanged();
+        Revisions.Publish(TableChange.VServices);
         return VServiceRemoval.Removed;
     }
 
@@ -325,7 +327,7 @@ public sealed class ServiceTable(NodeIdentity node)
     /// <summary>The vservice (of any node) whose virtual IP this is, or null.</summary>
     public VServiceEntry? FindVService(IPAddress address)
     {
-        lock (_lock) return _vservicesByIp.GetValueOrDefault(Normalize(address));
+        lock (_lock) return _vservicesByIp.GetValueOrDefault(IpAddresses.Normalize(address));
     }
 
     /// <summary>This node's own vservices (what it publishes and saves).</summary>
@@ -334,34 +336,18 @@ public sealed class ServiceTable(NodeIdentity node)
         lock (_lock) return _vservices.Values.ToArray();
     }
 
-    /// <summary>Every node's vservices: this node's first, then the replicas.</summary>
-    public IReadOnlyList<VServiceRecord> VServiceRecords()
-    {
-        lock (_lock)
-            return _vservices.Values.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => (Node: node.Name, VService: v))
-                .Concat(_remoteVServices.OrderBy(r => r.Key, StringComparer.Ordinal)
-                    .SelectMany(r => r.Value.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => (Node: r.Key, VService: v))))
-                .Select(x => new VServiceRecord
-                {
-                    Name = x.VService.Name, Type = x.VService.External ? "External" : "Internal", Ip = x.VService.VirtualIp.ToString(),
-                    Ports = x.VService.Ports.Select(p => new VServicePort(p.Key, p.Value)).ToList(),
-                    Backends = x.VService.Backends.Select(b => b.ToString()).ToList(), LbType = x.VService.LbType.ToString(),
-                    SourceIp = x.VService.SourceIp?.ToString() ?? "", NodeId = x.Node, Cluster = node.Cluster,
-                }).ToList();
-    }
-
     /// <summary>The servers behind a virtual ip:port (a copy; empty when none).</summary>
     public IReadOnlyList<ServerEntry> ServersFor(IPAddress address, int port, Transport transport)
     {
         lock (_lock)
-            return _serversByVirtual.TryGetValue((Normalize(address), port, transport), out var list)
+            return _serversByVirtual.TryGetValue((IpAddresses.Normalize(address), port, transport), out var list)
                 ? list.ToArray() : [];
     }
 
     /// <summary>The server whose real node socket is at ip:port (to translate accepted sockets' local addresses).</summary>
     public ServerEntry? ServerAtNode(IPAddress address, int port)
     {
-        lock (_lock) return _serversByNode.GetValueOrDefault((Normalize(address), port));
+        lock (_lock) return _serversByNode.GetValueOrDefault((IpAddresses.Normalize(address), port));
     }
 
     public IReadOnlyList<ServerEntry> Servers()
@@ -391,7 +377,7 @@ public sealed class ServiceTable(NodeIdentity node)
     public void AddSocket(SocketEntry socket)
     {
         lock (_lock) _sockets[socket.Inode] = socket;
-        OnChanged();
+        Revisions.Publish(new TableChange(TableChangeKind.Socket, Socket: socket));
     }
 
     public SocketEntry? FindSocket(ulong inode)
@@ -402,72 +388,11 @@ public sealed class ServiceTable(NodeIdentity node)
     public void RemoveSocket(ulong inode)
     {
         lock (_lock) _sockets.Remove(inode);
-        OnChanged();
-    }
-
-    /// <summary>Remembers the virtual address a translated connection was made to (getpeername outlives the server).</summary>
-    public void RecordPeer(ulong inode, AppEntry app, IPEndPoint virtualPeer)
-    {
-        lock (_lock)
-        {
-            if (_peers.TryAdd(inode, (app, virtualPeer))) _peerOrder.Enqueue(inode);
-            else _peers[inode] = (app, virtualPeer);
-            while (_peerOrder.Count > PeerCapacity) _peers.Remove(_peerOrder.Dequeue());
-        }
-    }
-
-    public IPEndPoint? FindPeer(ulong inode)
-    {
-        lock (_lock) return _peers.TryGetValue(inode, out var peer) ? peer.VirtualPeer : null;
+        Revisions.Publish(new TableChange(TableChangeKind.SocketRemoved, Inode: inode));
     }
 
     public IReadOnlyList<SocketEntry> Sockets()
     {
         lock (_lock) return _sockets.Values.ToArray();
     }
-
-    /// <summary>Every node's apps: this node's first, then the replicas.</summary>
-    public IReadOnlyList<AppRecord> AppRecords()
-    {
-        lock (_lock)
-            return _apps.Values.OrderBy(a => a.Started).Select(a => (Node: node.Name, NodeAddress: node.Address, App: a))
-                .Concat(_remote.OrderBy(r => r.Key).SelectMany(r => r.Value.Apps.OrderBy(a => a.Started).Select(a => (Node: r.Key, NodeAddress: r.Value.Address, App: a))))
-                .Select(x => new AppRecord
-                {
-                    AppId = x.App.Id, Name = x.App.Name, NodeId = x.Node, Cluster = node.Cluster,
-                    AppIp = (x.App.VirtualIp ?? x.NodeAddress).ToString(), Labels = x.App.Labels, Pid = x.App.Pid,
-                    Command = x.App.Command, Started = x.App.Started, Protocol = x.App.Protocol,
-                    Egress = x.App.RemoteNode is null ? Egress : x.App.RemoteEgress ?? "",
-                }).ToList();
-    }
-
-    /// <summary>Every node's servers: this node's first, then the replicas.</summary>
-    public IReadOnlyList<ServerRecord> ServerRecords()
-    {
-        lock (_lock)
-            return _serversByInode.Values.OrderBy(s => s.Virtual.ToString()).Select(s => (Node: node.Name, Server: s))
-                .Concat(_remote.OrderBy(r => r.Key).SelectMany(r => r.Value.Servers.OrderBy(s => s.Virtual.ToString()).Select(s => (Node: r.Key, Server: s))))
-                .Select(x => new ServerRecord
-                {
-                    NodeId = x.Node, Cluster = node.Cluster, AppId = x.Server.App.Id,
-                    Proto = x.Server.Transport == Transport.Tcp ? "tcp" : "udp",
-                    ServiceAddr = x.Server.Virtual.ToString(), Ipv4Addr = x.Server.Node.ToString(), Inode = x.Server.Inode,
-                }).ToList();
-    }
-
-    public IReadOnlyList<SocketRecord> SocketRecords()
-    {
-        lock (_lock)
-            return _sockets.Values.Select(s => new SocketRecord
-            {
-                Id = s.Id.ToString(), NodeId = node.Name, AppId = s.App.Id, Inode = s.Inode,
-                Proto = s.Transport == Transport.Tcp ? "tcp" : "udp", BindIp = s.VirtualLocal.ToString(),
-                NodeAddr = s.NodeLocal.ToString(), State = s.State.ToString().ToLowerInvariant(),
-                PeerAddr = s.VirtualPeer?.ToString() ?? "", Backlog = s.Backlog,
-            }).ToList();
-    }
-
-    /// <summary>IPv4-mapped IPv6 addresses become plain IPv4 so that both spellings find the same entry.</summary>
-    public static IPAddress Normalize(IPAddress address) =>
-        address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

@@ -5,7 +5,7 @@ using AppSwitch.Agent.Kubernetes.Mapping;
 using k8s;
 using k8s.Models;
 using AppSwitch.Agent.Replication;
-using AppSwitch.Agent.Table;
+using AppSwitch.Agent.Rules;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -13,12 +13,13 @@ namespace AppSwitch.Agent.Kubernetes.Adapter;
 
 /// <summary>
 /// Runs what the Kubernetes flags ask for, each agent on its own watches (nothing of it travels by gossip):
-/// `--discovery-adapter kubernetes` mirrors Services and their ready endpoints into <see cref="ServiceTable.Kubernetes"/>,
+/// `--discovery-adapter kubernetes` mirrors Services and their ready endpoints into <see cref="KubernetesRegistry"/>,
 /// `--rules-adapter kubernetes` keeps the rule book's Kubernetes rules (<see cref="RoutingRuleSync"/>),
 /// `--gossip-auto-discover` joins the other nodes found in Node objects. A connection that cannot be configured is
 /// logged and the agent goes on without Kubernetes.
 /// </summary>
-public sealed class KubernetesAdapter(AgentOptions options, ServiceTable table, ClusterReplicator replicator, ILoggerFactory loggers)
+public sealed class KubernetesAdapter(AgentOptions options, RuleBook ruleBook, KubernetesRegistry kubernetesRegistry,
+    ClusterReplicator replicator, ILoggerFactory loggers)
     : BackgroundService
 {
     public const string Name = "kubernetes";
@@ -49,7 +50,7 @@ public sealed class KubernetesAdapter(AgentOptions options, ServiceTable table, 
         var informerOptions = new InformerOptions();
         var tasks = new List<Task>();
         if (registry) tasks.Add(MirrorRegistryAsync(client, @namespace, informerOptions, stoppingToken));
-        if (rules) tasks.Add(new RoutingRuleSync(client, @namespace, informerOptions, table.Rules, loggers.CreateLogger<RoutingRuleSync>()).RunAsync(stoppingToken));
+        if (rules) tasks.Add(new RoutingRuleSync(client, @namespace, informerOptions, ruleBook, loggers.CreateLogger<RoutingRuleSync>()).RunAsync(stoppingToken));
         if (options.GossipAutoDiscover) tasks.Add(DiscoverNeighborsAsync(client, informerOptions, stoppingToken));
         try
         {
@@ -58,7 +59,7 @@ public sealed class KubernetesAdapter(AgentOptions options, ServiceTable table, 
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         finally
         {
-            table.Kubernetes.Replace(KubernetesRegistryView.Empty);
+            kubernetesRegistry.Replace(KubernetesRegistryView.Empty);
         }
     }
 
@@ -73,7 +74,7 @@ public sealed class KubernetesAdapter(AgentOptions options, ServiceTable table, 
             do
             {
                 var view = KubernetesRegistryView.From(watcher.Snapshot(), mapper);
-                table.Kubernetes.Replace(view);
+                kubernetesRegistry.Replace(view);
                 _logger.LogInformation("Kubernetes registry: {Instances} ready instances, {Virtuals} ClusterIP ports",
                     view.Instances.Count, view.Virtuals.Count);
             } while (await watcher.Changes.ReadAsync(stoppingToken));

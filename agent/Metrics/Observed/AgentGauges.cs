@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using AppSwitch.Agent.Api;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Relay;
 using AppSwitch.Agent.Replication;
@@ -15,7 +16,8 @@ internal sealed class AgentGauges
     private static readonly KeyValuePair<string, object?> Local = MetricLabels.Tag("origin", "local");
     private static readonly KeyValuePair<string, object?> Remote = MetricLabels.Tag("origin", "remote");
 
-    public AgentGauges(AgentMetrics metrics, ServiceTable table, INodeDirectory directory, RelayManager relays, HttpRelay httpRelay)
+    public AgentGauges(AgentMetrics metrics, ServiceTable table, INodeDirectory directory, RelayManager relays, HttpRelay httpRelay,
+        Rules.RuleBook rules)
     {
         var meter = metrics.Meter;
         meter.CreateObservableGauge("appswitch_apps", () => ByOrigin(table.Apps().Count, table.RemoteCounts().Values.Sum(c => c.Apps)),
@@ -26,7 +28,7 @@ internal sealed class AgentGauges
             null, "Services with at least one instance (apps run with --name that serve), as `ax get services` lists them");
         meter.CreateObservableGauge("appswitch_vservices", () => table.AllVServices().Count,
             null, "Virtual services of every node");
-        meter.CreateObservableGauge("appswitch_rules", () => table.Rules.Effective().Count,
+        meter.CreateObservableGauge("appswitch_rules", () => rules.Effective().Count,
             null, "Amalgam8 rules in effect (this node's and the replicas')");
 
         meter.CreateObservableGauge("appswitch_gossip_members", () => directory.Nodes()

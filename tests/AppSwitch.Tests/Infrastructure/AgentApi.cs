@@ -14,7 +14,7 @@ public static class AgentApi
 {
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>GET /api/v1/RESOURCE (apps, servers, sockets, proxies, nodes: by <typeparamref name="T"/>) on <paramref name="apiSocket"/>.</summary>
+    /// <summary>GET /api/v1/RESOURCE (apps, servers, sockets, proxies, nodes, vservices: by <typeparamref name="T"/>) on <paramref name="apiSocket"/>.</summary>
     public static async Task<List<T>> ListAsync<T>(string apiSocket)
     {
         var path = $"/api/v1/{AxResources.NameOf<T>()}";

@@ -33,6 +33,7 @@ public static class AxResources
     public const string Sockets = "sockets";
     public const string Proxies = "proxies";
     public const string Nodes = "nodes";
+    public const string VServices = "vservices";
 
     public static string NameOf<T>() =>
         typeof(T) == typeof(AppRecord) ? Apps
@@ -40,5 +41,6 @@ public static class AxResources
         : typeof(T) == typeof(SocketRecord) ? Sockets
         : typeof(T) == typeof(ProxyRecord) ? Proxies
         : typeof(T) == typeof(NodeRecord) ? Nodes
+        : typeof(T) == typeof(VServiceRecord) ? VServices
         : throw new ArgumentException($"no `ax get` resource for {typeof(T).Name}");
 }

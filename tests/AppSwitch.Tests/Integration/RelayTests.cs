@@ -90,6 +90,33 @@ public sealed class RelayTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_relay_follows_a_vservice_created_and_deleted_on_another_node_as_soon_as_the_replica_changes()
+    {
+        await using var cluster = await ThreeNodeCluster.StartAsync(output);
+        await cluster.AwaitAllAliveAsync();
+        var n2 = cluster.Network.Nodes[1].Address;
+        var created = await cluster.Shell(0).AxAsync("create", "vservice", "--ip", "198.18.9.3", "--backends", AppIp,
+            "--ports", "8091:80", "--external", "web-follow");
+        Assert.True(created.ExitCode == 0, created.Describe());
+
+        // Node 2's relay opens on the revision its replica apply publishes (no poll): once node 2 lists the vservice,
+        // the relay is there at once; without a revision for a replica it would never open.
+        await Eventually.UntilAsync(async () => (await cluster.Shell(1).GetAsync<VServiceRecord>()).Any(v => v.Name == "web-follow"),
+            TimeSpan.FromSeconds(20), "node 2's replica of the vservice", () => cluster.Logs());
+        await Eventually.UntilAsync(async () => (await cluster.Shell(1).GetAsync<ProxyRecord>())
+                .Any(p => p.Listener == $"{n2}:8091" && p.State == "listening"),
+            TimeSpan.FromSeconds(5), "node 2's relay for the vservice of node 1", () => cluster.Logs());
+
+        var deleted = await cluster.Shell(0).AxAsync("delete", "vservice", "web-follow");
+        Assert.True(deleted.ExitCode == 0, deleted.Describe());
+        await Eventually.UntilAsync(async () => (await cluster.Shell(1).GetAsync<VServiceRecord>()).All(v => v.Name != "web-follow"),
+            TimeSpan.FromSeconds(20), "node 2's replica to lose the vservice", () => cluster.Logs());
+        await Eventually.UntilAsync(async () => (await cluster.Shell(1).GetAsync<ProxyRecord>()).All(p => p.Listener != $"{n2}:8091"),
+            TimeSpan.FromSeconds(5), "node 2's relay to close", () => cluster.Logs());
+        ConnectProbe.AssertOutcome(await cluster.Shell(1).RunAsync(ConnectProbe.Command(n2, 8091)), "ECONNREFUSED");
+    }
+
+    [Fact]
     public async Task A_client_that_shuts_down_its_write_side_still_gets_the_whole_answer_through_the_relay()
     {
         await using var cluster = await ThreeNodeCluster.StartAsync(output);

@@ -109,7 +109,7 @@ public class DnsUnitTests
         table.ReplaceRemote(nodeB, [new AppEntry { Id = "b1", Name = "web", VirtualIp = IPAddress.Parse("198.19.0.2"), RemoteNode = nodeB }], []);
         var spec = new VServiceSpec { Name = "front", Ip = "198.18.9.1", Backends = ["198.19.0.1"], Ports = [new VServicePort(80, 80)] };
         Assert.True(table.AddVService(VServiceEntry.FromSpec(spec, null, out _)!, out _));
-        var resolver = new DnsNameResolver(table, "AppSwitch.Local.");
+        var resolver = new DnsNameResolver(table, new AppSwitch.Agent.Kubernetes.KubernetesRegistry(), "AppSwitch.Local.");
 
         var web = Assert.IsType<DnsDecision.Answer>(resolver.Decide("web.appswitch.local", DnsType.A));
         Assert.Equal(DnsRcode.NoError, web.Rcode);

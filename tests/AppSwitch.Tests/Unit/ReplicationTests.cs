@@ -1,3 +1,4 @@
+using AppSwitch.Agent.Api;
 using System.Net;
 using System.Text;
 using AppSwitch.Agent.Replication;
@@ -91,13 +92,24 @@ public class ReplicationTests
     }
 
     [Fact]
-    public void ReplicasDoNotRaiseLocalChanges()
+    public void Replicas_publish_revisions_but_are_not_written_ahead()
     {
-        var changes = 0;
-        _table.Changed += () => changes++;
+        var recorded = new List<TableChange>();
+        _table.Revisions.WriteAhead = new RecordingWriteAhead(recorded);
+        var revisions = _table.Revisions.Subscribe();
+        var before = _table.Revisions.Current;
         var (apps, servers) = OneServer("198.18.0.1", 40001);
         _table.ReplaceRemote(NodeB, apps, servers);
         _table.RemoveRemote("node-b");
-        Assert.Equal(0, changes);
+        Assert.Equal(before + 2, _table.Revisions.Current);
+        Assert.True(revisions.TryRead(out var latest));
+        Assert.Equal(before + 2, latest); // one waiting revision, the newest: no queue
+        Assert.False(revisions.TryRead(out _));
+        Assert.All(recorded, c => Assert.Equal(TableChangeKind.Derived, c.Kind));
+    }
+
+    private sealed class RecordingWriteAhead(List<TableChange> recorded) : ITableWriteAhead
+    {
+        public void Record(in TableChange change) => recorded.Add(change);
     }
 }

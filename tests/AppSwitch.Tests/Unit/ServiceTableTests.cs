@@ -1,3 +1,4 @@
+using AppSwitch.Agent.Api;
 using System.Net;
 using AppSwitch.Agent.Table;
 using Xunit;

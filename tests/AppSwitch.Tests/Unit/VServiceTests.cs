@@ -1,3 +1,4 @@
+using AppSwitch.Agent.Api;
 using System.Net;
 using System.Text;
 using AppSwitch.Agent.Routing;
@@ -163,7 +164,7 @@ public class VServiceTests
             Assert.Null(file.Load()!.VServices);
 
             _table.AddVService(Entry(Spec()), out _);
-            file.Save(_table);
+            file.Save(_table, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }));
             var saved = Assert.Single(file.Load()!.VServices!);
             Assert.Equal(Spec().Name, saved.Name);
             Assert.NotNull(VServiceEntry.FromSpec(saved, null, out _));

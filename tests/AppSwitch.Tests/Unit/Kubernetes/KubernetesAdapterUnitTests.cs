@@ -25,14 +25,21 @@ public sealed class KubernetesAdapterUnitTests
     private static KubernetesRegistryView Helloworld(params (string Collection, string Json)[] more) =>
         KubernetesRegistryView.From(KubeSnapshots.Of(HelloworldCluster.Objects().Concat(more)), new KubernetesServiceMapper());
 
-    private static ServiceTable TableWith(KubernetesRegistryView view, params string[] ruleJson)
+    /// <summary>The sources routing reads: a table, its rule book and the Kubernetes registry (each its own, as in the agent).</summary>
+    private sealed record Sources(ServiceTable Table, AppSwitch.Agent.Rules.RuleBook Rules, KubernetesRegistry Kubernetes)
+    {
+        public RoutingSnapshotSource Snapshots() => new(Table, Rules, Kubernetes);
+    }
+
+    private static Sources TableWith(KubernetesRegistryView view, params string[] ruleJson)
     {
         var table = new ServiceTable(new NodeIdentity("node-a", "appswitch", IPAddress.Parse("10.77.0.11")));
-        table.Kubernetes.Replace(view);
+        var sources = new Sources(table, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }), new KubernetesRegistry());
+        sources.Kubernetes.Replace(view);
         var rules = ruleJson.Select(json => RuleReader.Read(json, out var problems) is [var rule] && problems.Count == 0
             ? rule : throw new ArgumentException(string.Join("; ", problems))).ToList();
-        table.Rules.ReplaceKubernetes(rules);
-        return table;
+        sources.Rules.ReplaceKubernetes(rules);
+        return sources;
     }
 
     [Fact]
@@ -71,7 +78,7 @@ public sealed class KubernetesAdapterUnitTests
         var table = TableWith(Helloworld(),
             """{"id": "split", "destination": "helloworld", "priority": 1, "route": {"backends": [{"tags": ["v2"], "weight": 0.25}, {"tags": ["v1"]}]}}""",
             """{"id": "tester", "destination": "helloworld", "priority": 2, "match": {"source": {"name": "helloworld", "tags": ["v1"]}}, "route": {"backends": [{"tags": ["v2"]}]}}""");
-        var snapshot = new RoutingSnapshotSource(table).Current;
+        var snapshot = table.Snapshots().Current;
         var service = table.Kubernetes.FindVirtual(ClusterIp, 5000)!;
 
         var anonymous = new AppEntry { Id = "a1" };
@@ -87,7 +94,7 @@ public sealed class KubernetesAdapterUnitTests
 
         // A rule whose backends have no ready instance refuses; so does a Service with no ready endpoint.
         var none = TableWith(Helloworld(), """{"id": "v3", "destination": "helloworld", "route": {"backends": [{"tags": ["v3"]}]}}""");
-        Assert.Null(KubernetesTargetPicker.Pick(new RoutingSnapshotSource(none).Current, anonymous, service, out _));
+        Assert.Null(KubernetesTargetPicker.Pick(none.Snapshots().Current, anonymous, service, out _));
         var empty = service with { Backends = [] };
         Assert.Null(KubernetesTargetPicker.Pick(snapshot, anonymous, empty, out _));
     }
@@ -96,7 +103,7 @@ public sealed class KubernetesAdapterUnitTests
     public void DNS_answers_the_Service_names_with_the_ClusterIP()
     {
         var table = TableWith(Helloworld());
-        var resolver = new DnsNameResolver(table, "appswitch.local");
+        var resolver = new DnsNameResolver(table.Table, table.Kubernetes, "appswitch.local");
         foreach (var name in new[] { "helloworld", "helloworld.default", "helloworld.default.svc.cluster.local", "helloworld.default.appswitch.local" })
         {
             var answer = Assert.IsType<DnsDecision.Answer>(resolver.Decide(name, DnsType.A));
@@ -156,7 +163,7 @@ public sealed class KubernetesAdapterUnitTests
             table.AddApp(new AppEntry { Id = "a1", KubernetesPod = V1Pod, KubernetesPodUid = "5f2c1a6e-8b3d-4c7a-9e10-2b4d6f8a0c1e" });
             table.AddApp(new AppEntry { Id = "a2" });
             var file = new AppSwitch.Agent.State.StateFile(dir.FullName);
-            file.Save(table);
+            file.Save(table, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }));
 
             var apps = file.Load()!.Apps.Select(AppSwitch.Agent.State.StateFile.ToEntry).OrderBy(a => a.Id).ToList();
             Assert.Equal([V1Pod, null], apps.Select(a => a.KubernetesPod));

@@ -18,7 +18,7 @@ public sealed class PodIdentityByUidTests
     private const string VictimUid = "5f2c1a6e-8b3d-4c7a-9e10-2b4d6f8a0c1e";
     private const string IntruderUid = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 
-    private static ServiceTable Table()
+    private static KubernetesRegistry Registry()
     {
         // The intruder's pod comes first, so the by-name map (first pod of a name wins) holds the intruder's name.
         var view = KubernetesRegistryView.From(KubeSnapshots.Of([
@@ -26,27 +26,27 @@ public sealed class PodIdentityByUidTests
             (KubeObjects.Pods, KubeObjects.With(KubeObjects.Pod(Name, "10.1.0.50", null, ("app", "tester")), VictimUid)),
             (KubeObjects.Services, KubeObjects.Service("tester", "198.18.20.2", ("http", "TCP", 8080))),
         ]), new KubernetesServiceMapper());
-        var table = new ServiceTable(new NodeIdentity("node-a", "appswitch", IPAddress.Parse("10.77.0.11")));
-        table.Kubernetes.Replace(view);
-        return table;
+        var registry = new KubernetesRegistry();
+        registry.Replace(view);
+        return registry;
     }
 
     [Fact]
     public void Every_watched_pod_is_found_by_its_uid()
     {
-        var table = Table();
-        Assert.Equal(new KubePodRef("evil", Name), table.Kubernetes.PodOfUid(IntruderUid));
-        Assert.Equal(new KubePodRef("default", Name), table.Kubernetes.PodOfUid(VictimUid));
-        Assert.Null(table.Kubernetes.PodOfUid("9f86d081-8847-4c7d-a59a-2feaa0c55ad0"));
+        var registry = Registry();
+        Assert.Equal(new KubePodRef("evil", Name), registry.PodOfUid(IntruderUid));
+        Assert.Equal(new KubePodRef("default", Name), registry.PodOfUid(VictimUid));
+        Assert.Null(registry.PodOfUid("9f86d081-8847-4c7d-a59a-2feaa0c55ad0"));
     }
 
     [Fact]
     public void A_derived_pod_has_its_own_identity_not_that_of_a_namesake()
     {
-        var table = Table();
-        var intruder = SourceIdentity.Of(new AppEntry { Id = "a1", Name = "x", KubernetesPod = Name, KubernetesPodUid = IntruderUid }, table.Kubernetes.View);
+        var registry = Registry();
+        var intruder = SourceIdentity.Of(new AppEntry { Id = "a1", Name = "x", KubernetesPod = Name, KubernetesPodUid = IntruderUid }, registry.View);
         Assert.Equal("x", intruder.Name); // no Service of namespace evil selects it: the app's own name and labels
-        var victim = SourceIdentity.Of(new AppEntry { Id = "a2", KubernetesPod = Name, KubernetesPodUid = VictimUid }, table.Kubernetes.View);
+        var victim = SourceIdentity.Of(new AppEntry { Id = "a2", KubernetesPod = Name, KubernetesPodUid = VictimUid }, registry.View);
         Assert.Equal("tester", victim.Name);
         Assert.Equal("tester", victim.Tags["app"]);
     }

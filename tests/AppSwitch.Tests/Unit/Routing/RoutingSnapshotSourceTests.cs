@@ -13,6 +13,7 @@ public sealed class RoutingSnapshotSourceTests
 {
     private static readonly IPAddress Node2 = IPAddress.Parse("10.77.0.2");
     private readonly ServiceTable _table = new(new NodeIdentity("n1", "appswitch", IPAddress.Parse("10.77.0.1")));
+    private readonly AppSwitch.Agent.Rules.RuleBook _rules = new("n1", () => { });
 
     /// <summary>Generation <paramref name="g"/> of node n2: <paramref name="count"/> apps, each with a server on port 1000+g.</summary>
     private void PublishGeneration(int g, int count)
@@ -35,7 +36,7 @@ public sealed class RoutingSnapshotSourceTests
     {
         const int count = 8;
         const int generations = 3000;
-        var source = new RoutingSnapshotSource(_table);
+        var source = new RoutingSnapshotSource(_table, _rules, new AppSwitch.Agent.Kubernetes.KubernetesRegistry());
         PublishGeneration(0, count);
         var published = 0; // the last generation whose ReplaceRemote returned
         var problems = new List<string>();
@@ -80,7 +81,7 @@ public sealed class RoutingSnapshotSourceTests
     [Fact]
     public void A_burst_of_changes_builds_one_snapshot_at_the_next_read_and_reads_in_between_build_none()
     {
-        var source = new RoutingSnapshotSource(_table);
+        var source = new RoutingSnapshotSource(_table, _rules, new AppSwitch.Agent.Kubernetes.KubernetesRegistry());
         var first = source.Current;
         var builds = source.Builds;
         Assert.Same(first, source.Current); // nothing changed: the same snapshot, no build
@@ -103,9 +104,9 @@ public sealed class RoutingSnapshotSourceTests
     [Fact]
     public void Rule_and_vservice_changes_reach_the_next_snapshot()
     {
-        var source = new RoutingSnapshotSource(_table);
+        var source = new RoutingSnapshotSource(_table, _rules, new AppSwitch.Agent.Kubernetes.KubernetesRegistry());
         Assert.False(source.Current.Rules.HasRoutes);
-        _table.Rules.Create(AppSwitch.Common.Rules.RuleReader.Read("- {id: r, destination: web, route: {backends: [{tags: [v1]}]}}", out _), out _, out _);
+        _rules.Create(AppSwitch.Common.Rules.RuleReader.Read("- {id: r, destination: web, route: {backends: [{tags: [v1]}]}}", out _), out _, out _);
         Assert.True(source.Current.Rules.HasRoutes);
 
         var vservice = new VServiceEntry { Name = "db", VirtualIp = IPAddress.Parse("198.18.3.1"), Ports = new Dictionary<int, int> { [80] = 8080 },

@@ -1,5 +1,7 @@
 using System.Net;
+using AppSwitch.Agent.Kubernetes;
 using AppSwitch.Agent.Routing;
+using AppSwitch.Agent.Rules;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Rules;
 using Xunit;
@@ -10,10 +12,11 @@ namespace AppSwitch.Tests.Unit.Rules;
 public sealed class RouteRulePickerTests
 {
     private readonly ServiceTable _table = new(new NodeIdentity("n1", "appswitch", IPAddress.Parse("10.77.0.11")));
+    private readonly RuleBook _rules = new("n1", () => { });
     private readonly RoutingSnapshotSource _snapshots;
     private int _inode;
 
-    public RouteRulePickerTests() => _snapshots = new RoutingSnapshotSource(_table);
+    public RouteRulePickerTests() => _snapshots = new RoutingSnapshotSource(_table, _rules, new KubernetesRegistry());
 
     private void Instance(string ip, string name, params (string Key, string Value)[] labels)
     {
@@ -30,7 +33,7 @@ public sealed class RouteRulePickerTests
     {
         var rules = RuleReader.Read(yaml, out var problems);
         Assert.Empty(problems);
-        _table.Rules.Create(rules, out _, out _);
+        _rules.Create(rules, out _, out _);
     }
 
     private Dictionary<string, int> Draw(AppEntry client, int n, out Rule? applied)
@@ -67,7 +70,7 @@ public sealed class RouteRulePickerTests
         Assert.Equal(400, counts.GetValueOrDefault("198.18.1.1") + counts.GetValueOrDefault("198.18.1.2"));
         Assert.True(counts.GetValueOrDefault("198.18.1.1") > 100 && counts.GetValueOrDefault("198.18.1.2") > 100, string.Join(",", counts));
 
-        _table.Rules.Update([applied with { Route = new RuleRoute { Backends = [new RuleBackend { Tags = ["version=v3"] }] } }], out _);
+        _rules.Update([applied with { Route = new RuleRoute { Backends = [new RuleBackend { Tags = ["version=v3"] }] } }], out _);
         Assert.Equal(new Dictionary<string, int> { ["none"] = 5 }, Draw(Anonymous, 5, out applied));
         Assert.NotNull(applied);
     }

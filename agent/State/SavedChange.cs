@@ -1,0 +1,24 @@
+using System.Text.Json.Serialization;
+using AppSwitch.Common.Model;
+
+namespace AppSwitch.Agent.State;
+
+/// <summary>One line of &lt;admin-dir&gt;/state.wal: a change of this node's entries, recorded before it was answered.</summary>
+public sealed record SavedChange
+{
+    public const string App = "app", AppRemoved = "app-removed", Socket = "socket", SocketRemoved = "socket-removed",
+        VServices = "vservices", Rules = "rules";
+
+    public required string Op { get; init; }
+    public SavedApp? SavedApp { get; init; }
+    public string? AppId { get; init; }
+    public SavedSocket? SavedSocket { get; init; }
+    public ulong Inode { get; init; }
+    public List<VServiceSpec>? SavedVServices { get; init; }
+    public List<AppSwitch.Common.Rules.Rule>? SavedRules { get; init; }
+}
+
+/// <summary>One line per change: no indentation.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
+[JsonSerializable(typeof(SavedChange))]
+public sealed partial class SavedChangeJsonContext : JsonSerializerContext;

@@ -1,0 +1,102 @@
+using System.Net;
+using AppSwitch.Agent.State;
+using AppSwitch.Agent.Table;
+using AppSwitch.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+namespace AppSwitch.Tests.Unit.State;
+
+/// <summary>
+/// state.wal on real files: what a table change writes ahead is what a restarted agent replays over state.json,
+/// across a rotation the state writer did not finish (killed between rotating and dropping the rotated log).
+/// </summary>
+public sealed class StateWriteAheadLogTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly ServiceTable _table = new(new NodeIdentity("node-a", "appswitch", IPAddress.Parse("10.77.0.11")));
+    private readonly StateWriteAheadLog _log;
+
+    public StateWriteAheadLogTests()
+    {
+        _log = new StateWriteAheadLog(_dir.Path, _table, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }), NullLogger.Instance);
+        _table.Revisions.WriteAhead = _log;
+    }
+
+    [Fact]
+    public void Replay_gives_the_apps_and_sockets_as_they_were_last_answered()
+    {
+        var app = App("a1");
+        _table.AddApp(app);
+        var kept = Socket(app, 7001, 80);
+        var closed = Socket(app, 7002, 81);
+        _table.AddSocket(kept);
+        _table.AddSocket(closed);
+        kept.State = SocketState.Listening; // as ListenHandler does, then publishes the server
+        _table.AddServer(BindHandlerServer(kept));
+        _table.RemoveSocket(closed.Inode);
+
+        var state = Replayed();
+        Assert.Equal("a1", Assert.Single(state.Apps).Id);
+        var socket = Assert.Single(state.Sockets);
+        Assert.Equal((7001UL, "Listening", "198.18.0.1:80"), (socket.Inode, socket.State, socket.Service));
+    }
+
+    [Fact]
+    public void A_rotation_whose_snapshot_never_landed_loses_nothing_and_a_dropped_one_is_gone()
+    {
+        var first = App("a1");
+        _table.AddApp(first);
+        _log.Rotate(); // the writer's snapshot would start here; killed before it lands
+        _table.AddApp(App("a2"));
+        Assert.Equal(["a1", "a2"], Replayed().Apps.Select(a => a.Id).Order());
+
+        _log.Rotate(); // a second writer run appends to the rotated log that is still there
+        _table.RemoveApp("a1");
+        Assert.Equal(["a2"], Replayed().Apps.Select(a => a.Id));
+
+        _log.DropRotated(); // the snapshot landed: only changes after it are left to replay
+        Assert.Empty(Replayed().Apps);
+    }
+
+    [Fact]
+    public void A_torn_last_line_is_skipped_and_the_lines_before_it_count()
+    {
+        _table.AddApp(App("a1"));
+        File.AppendAllText(_log.Path, "{\"op\":\"app\",\"savedApp\":{\"id\":\"a2\"");
+        var state = Replayed();
+        Assert.Equal("a1", Assert.Single(state.Apps).Id);
+    }
+
+    [Fact]
+    public void Replica_changes_are_not_written_ahead()
+    {
+        _table.ReplaceRemote(new RemoteNodeRef("node-b", IPAddress.Parse("10.77.0.12")), [App("b1")], []);
+        Assert.False(File.Exists(_log.Path) && new FileInfo(_log.Path).Length > 0);
+    }
+
+    private SavedState Replayed()
+    {
+        var state = new SavedState();
+        _log.ReplayOnto(state);
+        return state;
+    }
+
+    private static AppEntry App(string id) => new() { Id = id, Name = id, VirtualIp = IPAddress.Parse("198.18.0.1"), Pid = 4242 };
+
+    private static SocketEntry Socket(AppEntry app, ulong inode, int port) => new()
+    {
+        App = app, Inode = inode, Transport = Transport.Tcp, Family = System.Net.Sockets.AddressFamily.InterNetwork,
+        VirtualLocal = new IPEndPoint(IPAddress.Any, port), Service = new IPEndPoint(IPAddress.Parse("198.18.0.1"), port),
+        NodeLocal = new IPEndPoint(IPAddress.Parse("10.77.0.11"), 40000 + port),
+    };
+
+    private static ServerEntry BindHandlerServer(SocketEntry socket) =>
+        AppSwitch.Agent.Interception.BindHandler.ServerFor(socket);
+
+    public void Dispose()
+    {
+        _log.Dispose();
+        _dir.Dispose();
+    }
+}
