@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prints the test cases listed in LISTED (one display name a line, `dotnet test --list-tests`) that have no
-result in the TRX file: the cases a hang or a crash kept from running. Each listed occurrence needs one result."""
+result in the TRX file: the cases a hang or a crash kept from running. Each listed occurrence needs one result
+(a theory listed without arguments is covered by any result of it)."""
 import collections
 import sys
 import xml.etree.ElementTree as ET
@@ -14,5 +15,7 @@ with open(listed, encoding="utf-8") as f:
             continue
         if ran[name] > 0:
             ran[name] -= 1
+        elif "(" not in name and any(r.startswith(name + "(") for r in ran):
+            continue  # a theory whose data xunit cannot serialize is listed once, without its arguments
         else:
             print(name)
