@@ -55,9 +55,3 @@ public sealed class KubernetesRegistry
 
     public IReadOnlyList<ServiceInstanceRecord> Instances() => _view.Instances;
 }
-
-/// <summary>Who an app running as a pod is for route rules: its Service's name and its tags in label form.</summary>
-public sealed record KubePodIdentity(string Service, IReadOnlyDictionary<string, string> Labels);
-
-/// <summary>A watched pod: its namespace and name.</summary>
-public sealed record KubePodRef(string Namespace, string Name);

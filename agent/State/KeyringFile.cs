@@ -49,9 +49,3 @@ public sealed class KeyringFile(string path)
         File.Move(temporary, Path, overwrite: true);
     }
 }
-
-public sealed record SavedKeyring(ulong Version, string Origin, string Primary, List<string> Keys);
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
-[JsonSerializable(typeof(SavedKeyring))]
-public sealed partial class SavedKeyringJsonContext : JsonSerializerContext;

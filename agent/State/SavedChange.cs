@@ -17,8 +17,3 @@ public sealed record SavedChange
     public List<VServiceSpec>? SavedVServices { get; init; }
     public List<AppSwitch.Common.Rules.Rule>? SavedRules { get; init; }
 }
-
-/// <summary>One line per change: no indentation.</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
-[JsonSerializable(typeof(SavedChange))]
-public sealed partial class SavedChangeJsonContext : JsonSerializerContext;

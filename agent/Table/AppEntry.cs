@@ -2,9 +2,6 @@ using System.Net;
 
 namespace AppSwitch.Agent.Table;
 
-/// <summary>Names the node a replicated app runs on.</summary>
-public sealed record RemoteNodeRef(string Name, IPAddress Address);
-
 /// <summary>An application started by `ax run` (on this node, or a replica of another node's).</summary>
 public sealed class AppEntry
 {

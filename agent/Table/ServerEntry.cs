@@ -2,8 +2,6 @@ using System.Net;
 
 namespace AppSwitch.Agent.Table;
 
-public enum Transport { Tcp, Udp }
-
 /// <summary>A published server: virtual ip:port → node ip:port.</summary>
 public sealed class ServerEntry
 {

@@ -2,8 +2,6 @@ using System.Net;
 
 namespace AppSwitch.Agent.Table;
 
-public enum SocketState { Bound, Listening, Connected }
-
 /// <summary>A node socket the agent swapped into an application, keyed by its inode.</summary>
 public sealed class SocketEntry
 {

@@ -1,24 +1,5 @@
 namespace AppSwitch.Agent.Table;
 
-/// <summary>What a change of the table was about, as the write-ahead log records it.</summary>
-public enum TableChangeKind
-{
-    /// <summary>An app of this node was added or changed in place (<see cref="TableChange.App"/>).</summary>
-    App,
-    /// <summary>An app of this node left with everything it owned (<see cref="TableChange.AppId"/>).</summary>
-    AppRemoved,
-    /// <summary>A bound socket of this node was added or changed (<see cref="TableChange.Socket"/>: bound, listening).</summary>
-    Socket,
-    /// <summary>A bound socket of this node was closed (<see cref="TableChange.Inode"/>).</summary>
-    SocketRemoved,
-    /// <summary>This node's vservices changed.</summary>
-    VServices,
-    /// <summary>This node's own rules changed.</summary>
-    Rules,
-    /// <summary>Nothing this node saves: a replica of another node, a derived index (servers follow their sockets).</summary>
-    Derived,
-}
-
 /// <summary>One change of the table (the entry it concerns, when it is one of this node's own).</summary>
 public readonly record struct TableChange(TableChangeKind Kind, AppEntry? App = null, SocketEntry? Socket = null, string? AppId = null, ulong Inode = 0)
 {

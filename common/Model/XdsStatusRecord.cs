@@ -14,9 +14,3 @@ public sealed record XdsStatusRecord
     /// <summary>What the latest response of each type refused, and why (each was NACKed with these reasons).</summary>
     public List<XdsRefusalRecord> Refused { get; init; } = [];
 }
-
-/// <summary>One type's sub-stream: the version ACKed last (the config in force), the last nonce, the resources held and NACKs sent.</summary>
-public sealed record XdsTypeRecord(string Type, string? AckedVersion, string? LastNonce, int Resources, int Nacks);
-
-/// <summary>A resource the agent did not apply.</summary>
-public sealed record XdsRefusalRecord(string Type, string Name, string Reason);

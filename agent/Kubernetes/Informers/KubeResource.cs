@@ -4,13 +4,6 @@ using k8s.Models;
 
 namespace AppSwitch.Agent.Kubernetes.Informers;
 
-/// <summary>What one list or watch request asks (KubernetesClient's query parameters; paging is the caller's).</summary>
-public sealed record ListRequest(string? Namespace, bool Watch, string? Continue, int? Limit, string? ResourceVersion, int? TimeoutSeconds)
-{
-    public bool? WatchParameter => Watch ? true : null;
-    public bool? Bookmarks => Watch ? true : null;
-}
-
 /// <summary>
 /// One API resource for an informer: its RBAC name (`pods`, `replicasets.apps`) and the KubernetesClient call that
 /// lists or watches it, namespaced or (null namespace, or a cluster-scoped resource) across the cluster.

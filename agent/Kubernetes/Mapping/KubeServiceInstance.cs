@@ -5,6 +5,3 @@ namespace AppSwitch.Agent.Kubernetes.Mapping;
 /// Namespace and PortName say where it came from (the port name pairs it with its Service port).
 /// </summary>
 public sealed record KubeServiceInstance(string Service, string Namespace, string? PortName, KubeInstanceEndpoint Endpoint, IReadOnlyList<string> Tags);
-
-/// <summary>Type is tcp, udp, http or https (sctp passes through lowercased); Value is ip:port ([v6]:port).</summary>
-public sealed record KubeInstanceEndpoint(string Type, string Value);

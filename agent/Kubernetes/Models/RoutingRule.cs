@@ -21,10 +21,3 @@ public sealed class RoutingRule : IKubernetesObject<V1ObjectMeta>
     [JsonPropertyName("spec")] public JsonElement Spec { get; set; }
     [JsonPropertyName("status")] public RoutingRuleStatus? Status { get; set; }
 }
-
-public sealed class RoutingRuleStatus
-{
-    /// <summary>valid or invalid.</summary>
-    [JsonPropertyName("state")] public string? State { get; set; }
-    [JsonPropertyName("message")] public string? Message { get; set; }
-}

@@ -1,11 +1,5 @@
 namespace AppSwitch.Agent.Kubernetes.PodIdentity;
 
-/// <summary>The pod an app runs as (its name, and its UID when the launcher's cgroup proved it), or why it may not run.</summary>
-public sealed record PodVerdict(string? PodName, string? PodUid, string? Refusal)
-{
-    public static PodVerdict Refused(string reason) => new(null, null, reason);
-}
-
 /// <summary>
 /// Kubernetes mode's rule for the pod an `ax run` claims (`--kubernetes-pod-name`, POD_NAME, KUBERNETES_POD_NAME):
 /// a launcher inside a pod is that pod, whatever it claims; naming another pod is refused, naming none gives it

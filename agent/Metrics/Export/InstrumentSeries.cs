@@ -3,9 +3,6 @@ using System.Diagnostics.Metrics;
 
 namespace AppSwitch.Agent.Metrics.Export;
 
-/// <summary>What the Prometheus text format calls a metric's type.</summary>
-internal enum MetricType { Counter, Gauge, Histogram }
-
 /// <summary>The series of one instrument, keyed by their labels.</summary>
 internal sealed class InstrumentSeries
 {

@@ -1,0 +1,5 @@
+using System.Net;
+
+namespace AppSwitch.Agent.Table;
+
+public enum SocketState { Bound, Listening, Connected }

@@ -1,0 +1,5 @@
+using System.Net;
+
+namespace AppSwitch.Agent.Table;
+
+public enum Transport { Tcp, Udp }
