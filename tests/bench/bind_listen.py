@@ -10,16 +10,13 @@ client per build is not counted. Medians per build of the time per bind+listen p
   sudo tests/bench/bind_listen.py --tree /work/wt-base --tree . --rounds 5 --pairs 2000
 """
 import argparse
-import os
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from datapath import BenchError, Cluster, run  # noqa: E402
+from datapath import Cluster, run  # noqa: E402
+from side_by_side import checked_trees, measure  # noqa: E402
 
 CLIENT = """
 import socket, sys, time
@@ -51,41 +48,14 @@ def main():
     parser.add_argument("--rounds", type=int, default=5, help="measured clients per build")
     parser.add_argument("--pairs", type=int, default=2000, help="bind+listen pairs per client")
     args = parser.parse_args()
-    trees = [Path(t).resolve() for t in args.tree]
-    for tree in trees:
-        if not (tree / "out" / "bin" / "ax").exists():
-            sys.exit(f"bind_listen: {tree}/out/bin/ax is missing; run 'make build' there first")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    clusters, works = [], []
-    try:
-        for tree in trees:
-            work = Path(tempfile.mkdtemp(prefix="axt-", dir="/tmp"))
-            (work / "owner.pid").write_text(str(os.getpid()))
-            works.append(work)
-            cluster = BindCluster(work, ["ax"], ax=tree / "out" / "bin" / "ax")
-            clusters.append(cluster)
-            cluster.up()
-        for cluster in clusters:
-            cluster.pair_us(max(1, args.pairs // 4))  # warm-up, not counted
-        samples = [[] for _ in trees]
-        for round_index in range(args.rounds):
-            order = list(range(len(trees)))
-            if round_index % 2:
-                order.reverse()
-            for i in order:
-                samples[i].append(clusters[i].pair_us(args.pairs))
-                print(f"round {round_index + 1} {trees[i]}: {samples[i][-1]:.1f} µs per bind+listen", file=sys.stderr, flush=True)
-        print(f"bind+listen under ax run ({args.pairs} pairs per client, {args.rounds} rounds, median):")
-        for tree, values in zip(trees, samples):
-            print(f"  {tree}: {statistics.median(values):.1f} µs per pair, {statistics.median(values) * args.pairs / 1e6:.2f} s per "
-                  f"{args.pairs}  (samples {', '.join(f'{v:.1f}' for v in values)})")
-    except BenchError as error:
-        sys.exit(f"bind_listen: {error}")
-    finally:
-        for cluster in clusters:
-            cluster.down()
-        for work in works:
-            shutil.rmtree(work, ignore_errors=True)
+    trees = checked_trees("bind_listen", args.tree)
+    samples = measure("bind_listen", trees, lambda work, ax: BindCluster(work, ["ax"], ax=ax),
+                      lambda cluster: cluster.pair_us(args.pairs), lambda cluster: cluster.pair_us(max(1, args.pairs // 4)),
+                      args.rounds, lambda value: f"{value:.1f} µs per bind+listen")
+    print(f"bind+listen under ax run ({args.pairs} pairs per client, {args.rounds} rounds, median):")
+    for tree, values in zip(trees, samples):
+        print(f"  {tree}: {statistics.median(values):.1f} µs per pair, {statistics.median(values) * args.pairs / 1e6:.2f} s per "
+              f"{args.pairs}  (samples {', '.join(f'{v:.1f}' for v in values)})")
 
 
 if __name__ == "__main__":

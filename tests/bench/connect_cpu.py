@@ -11,17 +11,14 @@ client per build is not counted (the first thousands of trapped calls run slower
   sudo tests/bench/connect_cpu.py --tree /work/wt-base --tree . --rounds 5 --connects 20000
 """
 import argparse
-import os
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datapath  # noqa: E402  (the cluster of the data-path benchmark)
-from datapath import SERVICES, BenchError, Cluster, process_cpu_seconds, run, wait_until  # noqa: E402
+from datapath import SERVICES, Cluster, process_cpu_seconds, run, wait_until  # noqa: E402
+from side_by_side import checked_trees, measure  # noqa: E402
 
 
 class ConnectCluster(Cluster):
@@ -51,40 +48,14 @@ def main():
     parser.add_argument("--rounds", type=int, default=5, help="measured clients per build")
     parser.add_argument("--connects", type=int, default=20000, help="connects per client")
     args = parser.parse_args()
-    trees = [Path(t).resolve() for t in args.tree]
-    for tree in trees:
-        if not (tree / "out" / "bin" / "ax").exists():
-            sys.exit(f"connect_cpu: {tree}/out/bin/ax is missing; run 'make build' there first")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    clusters, works = [], []
-    try:
-        for tree in trees:
-            work = Path(tempfile.mkdtemp(prefix="axt-", dir="/tmp"))
-            (work / "owner.pid").write_text(str(os.getpid()))  # keeps a concurrent test run's clean-up away from it
-            works.append(work)
-            cluster = ConnectCluster(work, ["ax"], ax=tree / "out" / "bin" / "ax")
-            clusters.append(cluster)
-            cluster.up()
-        for cluster in clusters:
-            cluster.cpu_per_connect_us(args.connects)  # warm-up, not counted
-        samples = [[] for _ in trees]
-        for round_index in range(args.rounds):
-            order = list(range(len(trees)))
-            if round_index % 2:
-                order.reverse()
-            for i in order:
-                samples[i].append(clusters[i].cpu_per_connect_us(args.connects))
-                print(f"round {round_index + 1} {trees[i]}: {samples[i][-1]:.1f} µs agent CPU per connect", file=sys.stderr, flush=True)
-        print(f"agent CPU per connect (client node, {args.connects} connects per client, {args.rounds} rounds, median):")
-        for tree, values in zip(trees, samples):
-            print(f"  {tree}: {statistics.median(values):.1f} µs  (samples {', '.join(f'{v:.1f}' for v in values)})")
-    except BenchError as error:
-        sys.exit(f"connect_cpu: {error}")
-    finally:
-        for cluster in clusters:
-            cluster.down()
-        for work in works:
-            shutil.rmtree(work, ignore_errors=True)
+    trees = checked_trees("connect_cpu", args.tree)
+    samples = measure("connect_cpu", trees, lambda work, ax: ConnectCluster(work, ["ax"], ax=ax),
+                      lambda cluster: cluster.cpu_per_connect_us(args.connects),
+                      lambda cluster: cluster.cpu_per_connect_us(args.connects), args.rounds,
+                      lambda value: f"{value:.1f} µs agent CPU per connect")
+    print(f"agent CPU per connect (client node, {args.connects} connects per client, {args.rounds} rounds, median):")
+    for tree, values in zip(trees, samples):
+        print(f"  {tree}: {statistics.median(values):.1f} µs  (samples {', '.join(f'{v:.1f}' for v in values)})")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ public sealed class RuleReaderTests
               - {action: trace, log_key: recipe, log_value: "42", tags: [v1]}
             """));
         Assert.Equal(["delay", "abort", "trace"], rule.Actions!.Select(a => a.Action));
-        Assert.Equal(503, rule.Actions[1].ReturnCode);
+        Assert.Equal(503, rule.Actions![1].ReturnCode);
         Assert.Equal("42", rule.Actions[2].LogValue);
         Assert.Equal("reviews", rule.Match!.Source!.Name);
     }
