@@ -14,9 +14,9 @@ namespace AppSwitch.Tests.Integration;
 /// timeouts fire, so bursts alone never fail its probes, with awareness or without. An agent that runs all the time
 /// but slowly does fail them: a CPU quota (10 ms per 500 ms, shared with a busy loop) while datagrams keep coming
 /// (a backlog it reads behind). Two clusters are starved so side by side, under one load: the starved agent with
-/// awareness (the default) fails at most its first probe of each healthy peer, then waits longer; with it off
-/// (AX_GOSSIP_TEST_AWARENESS_MAX=1: plain SWIM, no score and no stall guards) it fails them again and again —
-/// and with plain SWIM it may even declare a healthy peer dead.
+/// awareness (the default) fails a probe of a healthy peer now and then (0-3 in 30 s), then waits longer and declares
+/// none dead; with it off (AX_GOSSIP_TEST_AWARENESS_MAX=1: plain SWIM, no score and no stall guards) it fails them
+/// again and again (6-11) and often declares a healthy peer dead.
 /// </summary>
 [Collection(TimingSensitiveCollection.Name)]
 public sealed class ClusterStarvationTests(ITestOutputHelper output)
