@@ -14,9 +14,9 @@ namespace AppSwitch.Tests.Integration;
 /// timeouts fire, so bursts alone never fail its probes, with awareness or without. An agent that runs all the time
 /// but slowly does fail them: a CPU quota (10 ms per 500 ms, shared with a busy loop) while datagrams keep coming
 /// (a backlog it reads behind). Two clusters are starved so side by side, under one load: the starved agent with
-/// awareness (the default) fails at most its first probe of each healthy peer, then waits longer; with it off
-/// (AX_GOSSIP_TEST_AWARENESS_MAX=1: plain SWIM, no score and no stall guards) it fails them again and again —
-/// so far only in some runs: that test is Category=Slow until the contrast holds (see its summary).
+/// awareness (the default) fails a probe of a healthy peer now and then (0-3 in 30 s), then waits longer and declares
+/// none dead; with it off (AX_GOSSIP_TEST_AWARENESS_MAX=1: plain SWIM, no score and no stall guards) it fails them
+/// again and again (6-11) and often declares a healthy peer dead.
 /// </summary>
 [Collection(TimingSensitiveCollection.Name)]
 public sealed class ClusterStarvationTests(ITestOutputHelper output)
@@ -41,7 +41,7 @@ public sealed class ClusterStarvationTests(ITestOutputHelper output)
         int bursts = await StarveAsync(starved);
         await cluster.AwaitAllAliveAsync();
 
-        var deaths = cluster.Agents.SelectMany(a => Death.Matches(a.Output).Select(m => $"{a.Node.Name} saw {m.Value}")).ToList();
+        var deaths = Deaths(cluster).ToList();
         var suspicions = cluster.Agents.Take(2).Sum(a => Regex.Matches(a.Output, "Member n3: Suspect").Count);
         output.WriteLine($"{bursts} bursts of {Stopped.TotalSeconds:F0} s stopped: n3 suspected {suspicions} times by n1/n2, deaths: {deaths.Count}");
         Assert.True(deaths.Count == 0, string.Join("\n", deaths) + "\n" + cluster.Logs());
@@ -49,10 +49,12 @@ public sealed class ClusterStarvationTests(ITestOutputHelper output)
         Assert.Contains("Gossip: local health score 0 -> ", starved.Output);
     }
 
-    /// <summary>Slow and not yet reliable (NOTES, "Gossip (session 8)"): four runs, one pass; failed probes 1 vs 8, 2 vs 3,
-    /// 1 vs 9, and deaths on both sides in two of them: the contrast is not proven.</summary>
+    /// <summary>What Lifeguard is for: the starved agent's false blame of healthy peers (failed probes → suspicions, and
+    /// deaths of n1/n2 when it cannot read their refutations). The starved agent itself may be declared dead by n1/n2
+    /// (it really does not answer; awareness on the healthy side cannot change that) — not asserted, but it must
+    /// come back. Run with AX_GOSSIP_TEST_AWARENESS_MAX=1 in the environment of `dotnet test` (both clusters plain
+    /// SWIM) this test fails: NOTES, "Starvation contrast (session 8, branch `starve`)".</summary>
     [Fact]
-    [Trait("Category", "Slow")]
     public async Task A_starved_agent_blames_no_healthy_peer_with_local_health_awareness_and_does_without_it()
     {
         // Both clusters at once: the contrast is measured under one and the same load.
@@ -74,28 +76,32 @@ public sealed class ClusterStarvationTests(ITestOutputHelper output)
         output.WriteLine($"{Starvation.TotalSeconds:F0} s at {Quota.TotalMilliseconds:F0} ms CPU per {Period.TotalMilliseconds:F0} ms with a backlog. "
                          + $"With awareness: {withAwareness}. Without: {without}");
 
-        Assert.True(withAwareness.Deaths.Count == 0 && without.Deaths.Count == 0,
-            string.Join("\n", withAwareness.Deaths.Concat(without.Deaths)) + "\n" + awareCluster.Logs() + unawareCluster.Logs());
-        // With awareness the first failed probe (at score 0, as in memberlist) raises the score and the next ones wait
-        // longer: at most one false failure per healthy peer.
-        Assert.True(withAwareness.FailedProbes <= 2, $"with awareness the starved agent kept blaming healthy peers: {withAwareness}\n{awareCluster.Logs()}");
-        Assert.Contains("Gossip: local health score 0 -> ", awareCluster.Agents[2].Output);
-        // Without it, the same starvation makes it blame them again and again.
+        Assert.True(withAwareness.HealthyDeaths.Count == 0,
+            "with awareness a healthy peer was declared dead:\n" + string.Join("\n", withAwareness.HealthyDeaths) + "\n" + awareCluster.Logs());
+        // With awareness each failed probe raises the score and the next probes wait longer, so the same starvation
+        // makes the starved agent blame healthy peers far less often than plain SWIM does. Not an absolute bound: the
+        // score decays by one per answered probe (as in memberlist), so a long run fails a few probes again (1-3 seen).
         Assert.True(without.FailedProbes > 2 * Math.Max(1, withAwareness.FailedProbes),
-            $"without awareness the starved agent failed {without.FailedProbes} probes of healthy peers, with it {withAwareness.FailedProbes}\n{unawareCluster.Logs()}");
+            $"the starved agent failed {withAwareness.FailedProbes} probes of healthy peers with awareness, {without.FailedProbes} without\n{awareCluster.Logs()}{unawareCluster.Logs()}");
+        Assert.Contains("Gossip: local health score 0 -> ", awareCluster.Agents[2].Output);
         Assert.DoesNotContain("Gossip: local health score", unawareCluster.Agents[2].Output);
     }
 
-    private sealed record Outcome(List<string> Deaths, int FailedProbes, int Suspicions)
+    private sealed record Outcome(List<string> HealthyDeaths, int StarvedDeaths, int FailedProbes, int Suspicions)
     {
         public override string ToString() =>
-            $"{FailedProbes} failed probes of healthy peers by the starved agent, {Suspicions} suspicions of healthy peers, {Deaths.Count} deaths";
+            $"{FailedProbes} failed probes of healthy peers by the starved agent, {Suspicions} suspicions of healthy peers, "
+            + $"{HealthyDeaths.Count} deaths of healthy peers, {StarvedDeaths} of the starved agent";
     }
 
     private static Outcome Tally(ThreeNodeCluster cluster) => new(
-        cluster.Agents.SelectMany(a => Death.Matches(a.Output).Select(m => $"{a.Node.Name} saw {m.Value}")).ToList(),
+        Deaths(cluster).Where(d => !d.Contains("Member n3:", StringComparison.Ordinal)).ToList(),
+        Deaths(cluster).Count(d => d.Contains("Member n3:", StringComparison.Ordinal)),
         FailedProbeOfHealthyPeer.Matches(cluster.Agents[2].Output).Count,
         cluster.Agents.Sum(a => SuspicionOfHealthyPeer.Matches(a.Output).Count));
+
+    private static IEnumerable<string> Deaths(ThreeNodeCluster cluster) =>
+        cluster.Agents.SelectMany(a => Death.Matches(a.Output).Select(m => $"{a.Node.Name} saw {m.Value}"));
 
     /// <summary>Background datagrams to the starved agent's gossip port from the extra node (n4), ~2000 a second:
     /// a backlog the starved agent reads behind, as a node short of CPU reads the traffic of a busy cluster.</summary>
