@@ -1,6 +1,3 @@
 namespace AppSwitch.Agent.Kubernetes.Informers;
 
 public enum InformerEventType { Added, Modified, Deleted }
-
-/// <summary>A change to the informer's cache (from the watch, or from a relist's difference to the cache).</summary>
-public sealed record InformerEvent<T>(InformerEventType Type, T Object);
