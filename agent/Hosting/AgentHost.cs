@@ -185,7 +185,7 @@ public static class AgentHost
             builder.Services.AddHostedService(sp => new Xds.Client.AdsClient(options.Xds, options.NodeName, options.NodeAddress,
                 sp.GetRequiredService<Xds.XdsRegistry>(), sp.GetRequiredService<ILogger<Xds.Client.AdsClient>>()));
         builder.Services.AddSingleton(sp => new Relay.RelayManager(sp.GetRequiredService<ServiceTable>(),
-            sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<ILogger<Relay.RelayManager>>()));
+            sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Relay.RelayManager>());
 
         var app = builder.Build();

@@ -18,18 +18,21 @@ public sealed class RelayManager : BackgroundService
     private readonly ServiceTable _table;
     private readonly RelayRouteResolver _routes;
     private readonly ILogger<RelayManager> _logger;
+    private readonly ILoggerFactory _loggers;
     private readonly Lock _lock = new();
     private readonly Dictionary<IPEndPoint, (TcpRelay Relay, DateTime LastTry)> _relays = new();
     /// <summary>The copy engine: splice unless AX_RELAY_COPY=buffers (kept to compare them in tests/bench).</summary>
     private readonly SpliceEngine? _splice;
 
     /// <param name="router">The apps' router: one BackendPicker, so RoundRobin counts relayed and app connections alike.</param>
-    internal RelayManager(ServiceTable table, IConnectRouter router, ILogger<RelayManager> logger)
+    /// <param name="loggers">Each relay part logs as itself (RelayManager, TcpRelay, SpliceEngine).</param>
+    internal RelayManager(ServiceTable table, IConnectRouter router, ILoggerFactory loggers)
     {
         _table = table;
-        _logger = logger;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<RelayManager>();
         _routes = new RelayRouteResolver(table, router);
-        if (Environment.GetEnvironmentVariable("AX_RELAY_COPY") != "buffers") _splice = new SpliceEngine(logger);
+        if (Environment.GetEnvironmentVariable("AX_RELAY_COPY") != "buffers") _splice = new SpliceEngine(loggers.CreateLogger<SpliceEngine>());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -86,7 +89,7 @@ public sealed class RelayManager : BackgroundService
                     _relays[listener] = (running.Relay, now);
                     continue;
                 }
-                var relay = new TcpRelay(spec, _routes, _splice, _logger);
+                var relay = new TcpRelay(spec, _routes, _splice, _loggers.CreateLogger<TcpRelay>());
                 relay.TryListen();
                 _relays[listener] = (relay, now);
             }

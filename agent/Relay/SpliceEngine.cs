@@ -19,12 +19,12 @@ internal sealed class SpliceEngine : IDisposable
     private const int DialTimeoutMs = 5000;
     private readonly Epoll _epoll = new(256);
     private readonly ConcurrentDictionary<ulong, SpliceConnection> _connections = new();
-    private readonly ILogger _logger;
+    private readonly ILogger<SpliceEngine> _logger;
     private readonly Thread _thread;
     private volatile bool _stop;
     private long _nextToken;
 
-    public SpliceEngine(ILogger logger)
+    public SpliceEngine(ILogger<SpliceEngine> logger)
     {
         _logger = logger;
         _thread = new Thread(Run) { IsBackground = true, Name = "relay-splice" };

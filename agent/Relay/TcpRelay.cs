@@ -12,7 +12,7 @@ namespace AppSwitch.Agent.Relay;
 /// Accepting is .NET's async sockets; the copy is the <see cref="SpliceEngine"/> when given, else pooled buffers
 /// (<see cref="RelayConnection"/>).
 /// </summary>
-internal sealed class TcpRelay(RelaySpec spec, RelayRouteResolver routes, SpliceEngine? splice, ILogger logger) : IDisposable
+internal sealed class TcpRelay(RelaySpec spec, RelayRouteResolver routes, SpliceEngine? splice, ILogger<TcpRelay> logger) : IDisposable
 {
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource _stop = new();

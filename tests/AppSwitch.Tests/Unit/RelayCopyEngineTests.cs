@@ -17,7 +17,7 @@ namespace AppSwitch.Tests.Unit;
 public sealed class RelayCopyEngineTests : IDisposable
 {
     private const int Answer = 1_000_000;
-    private readonly SpliceEngine _splice = new(NullLogger.Instance);
+    private readonly SpliceEngine _splice = new(NullLogger<SpliceEngine>.Instance);
     private readonly List<Socket> _sockets = [];
 
     public enum Engine { Splice, Buffers }
