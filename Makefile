@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent test test-slow demo bench bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises install uninstall clean
+.PHONY: all deps build native cli agent image format check-format test test-slow demo bench bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises install uninstall clean
 
 all: build
 
@@ -30,6 +30,20 @@ cli:
 
 agent:
 	$(DOTNET) publish agent/AppSwitch.Agent.csproj $(DOTNET_FLAGS) -o $(OUT)/lib/appswitch/agent
+
+# The agent's OCI image (kube-daemonset.yaml's appswitch/ax), built offline with buildah from scratch and this
+# machine's files (the .NET runtime, the libraries it loads, busybox-static for the entry); also saved as an OCI
+# archive for `podman load -i` / `skopeo copy oci-archive:…` elsewhere. IMAGE=name:tag to name it otherwise.
+IMAGE ?= appswitch/ax:latest
+image: build
+	AX_OUT=$(CURDIR)/$(OUT) AX_IMAGE_ARCHIVE=$(CURDIR)/$(OUT)/appswitch-ax.oci.tar bash deploy/build-image.sh $(IMAGE)
+
+# The code as .editorconfig says: `format` rewrites it, `check-format` only reports (part of `make test`).
+format:
+	$(DOTNET) format AppSwitch.sln --severity warning
+
+check-format:
+	bash scripts/check-format.sh
 
 # Every test: unit tests and the integration tests that run real programs in network namespaces (root),
 # except the soak and partition tests (Category=Slow), which `make test` covers with a short version of each.

@@ -20,6 +20,11 @@ command -v dpkg-query >/dev/null 2>&1 && { installed busybox-static || missing+=
 if ! command -v kubectl >/dev/null 2>&1; then
     if apt-cache policy kubectl 2>/dev/null | grep -q 'Candidate: [0-9]'; then missing+=(kubectl); else missing+=(kubernetes-client); fi
 fi
+# `make image` and ContainerImageTests: buildah builds the image from scratch, podman runs it with runc (crun, podman's
+# default, refuses hybrid cgroup hierarchies).
+for pair in podman:podman buildah:buildah runc:runc; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
 # The metrics test parses /metrics with Prometheus' own Python text parser.
 command -v dpkg-query >/dev/null 2>&1 && { installed python3-prometheus-client || missing+=(python3-prometheus-client); }
 # `install-deps.sh bench`: also what `make bench` compares against and plots with.
