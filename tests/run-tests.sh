@@ -44,6 +44,10 @@ else
     trap 'rm -rf "$results"' EXIT
 fi
 
+# The code style first (.editorconfig, `dotnet format --verify-no-changes`): unformatted code counts as one failed case.
+format_failed=0
+if [ "$filter" = "Category!=Slow" ]; then bash scripts/check-format.sh || format_failed=1; fi
+
 # A test that hangs is killed (and counted) rather than stalling the run.
 dotnet test tests/AppSwitch.Tests --nologo --filter "$filter" \
     --logger "trx;LogFileName=results.trx" \
@@ -83,6 +87,7 @@ else
     failed=$((failed + 1))
 fi
 
+failed=$((failed + format_failed))
 rc=0
 if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ] || [ "$total" -eq 0 ]; then rc=1; fi
 if [ "$total" -eq 0 ]; then echo "run-tests: no test was executed"; fi

@@ -125,8 +125,11 @@ internal static partial class RuleEndpoints
 
     private static Task WriteProblemsAsync(HttpContext context, List<RuleProblem> problems) =>
         JsonResponses.WriteAsync(context, StatusCodes.Status400BadRequest,
-            new RuleErrors { Error = problems.Count == 1 ? problems[0].ToString() : $"{problems[0]} (and {problems.Count - 1} more)",
-                Errors = problems.Select(p => p.ToString()).ToList() },
+            new RuleErrors
+            {
+                Error = problems.Count == 1 ? problems[0].ToString() : $"{problems[0]} (and {problems.Count - 1} more)",
+                Errors = problems.Select(p => p.ToString()).ToList()
+            },
             ApiJsonContext.Default.RuleErrors);
 
     private static int Status(RuleStoreOutcome outcome) =>

@@ -327,9 +327,16 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
 
     private static string Reason(int status) => status switch
     {
-        400 => "Bad Request", 403 => "Forbidden", 404 => "Not Found", 408 => "Request Timeout", 429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large", 500 => "Internal Server Error", 502 => "Bad Gateway",
-        503 => "Service Unavailable", 504 => "Gateway Timeout",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
         _ => status < 400 ? "OK" : "Error",
     };
 }

@@ -84,7 +84,8 @@ public static class NodeStateCodec
                 App = app,
                 Transport = s.Proto switch
                 {
-                    "tcp" => Transport.Tcp, "udp" => Transport.Udp,
+                    "tcp" => Transport.Tcp,
+                    "udp" => Transport.Udp,
                     _ => throw new FormatException($"state of {from.Name}: unknown protocol '{s.Proto}'"),
                 },
                 Virtual = ParseEndPoint(s.Virtual, from), Node = ParseEndPoint(s.Node, from), Inode = s.Inode,

@@ -41,10 +41,10 @@ public sealed class KeyringFile(string path)
             [.. state.Keys.Select(Convert.ToBase64String)]);
         var temporary = Path + ".tmp";
         using (var stream = new FileStream(temporary, new FileStreamOptions
-               {
-                   Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None,
-                   UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite, // keys: the agent's user only
-               }))
+        {
+            Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite, // keys: the agent's user only
+        }))
             JsonSerializer.Serialize(stream, saved, SavedKeyringJsonContext.Default.SavedKeyring);
         File.Move(temporary, Path, overwrite: true);
     }

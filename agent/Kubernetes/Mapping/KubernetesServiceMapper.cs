@@ -58,11 +58,11 @@ public sealed class KubernetesServiceMapper(string clusterDomain = "cluster.loca
             var name = service.Metadata.Name;
             var clusterIps = service.Spec?.ClusterIPs is { Count: > 0 } ips ? ips : service.Spec?.ClusterIP is { } ip ? [ip] : [];
             foreach (var clusterIp in clusterIps.Where(ip => ip.Length > 0 && ip != "None"))
-            foreach (var port in service.Spec?.Ports ?? [])
-            {
-                result.Add(new KubeVirtualEndpoint(name, ns, clusterIp, port.Port, EndpointType(port.Name, port.Protocol),
-                    DnsNames(name, ns), [.. byService[(ns, name, port.Name ?? "")]]));
-            }
+                foreach (var port in service.Spec?.Ports ?? [])
+                {
+                    result.Add(new KubeVirtualEndpoint(name, ns, clusterIp, port.Port, EndpointType(port.Name, port.Protocol),
+                        DnsNames(name, ns), [.. byService[(ns, name, port.Name ?? "")]]));
+                }
         }
         return result;
     }

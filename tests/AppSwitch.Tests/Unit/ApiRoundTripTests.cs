@@ -99,7 +99,8 @@ public sealed class ApiRoundTripTests : IAsyncLifetime
                 await socket.ConnectAsync(new UnixDomainSocketEndPoint(AdminSocketDirectory.ApiSocket(_dir)), cancel);
                 return new NetworkStream(socket, ownsSocket: true);
             },
-        }) { BaseAddress = new Uri("http://agent") };
+        })
+        { BaseAddress = new Uri("http://agent") };
 
         Assert.Equal("ok", await http.GetStringAsync("/healthz"));
 

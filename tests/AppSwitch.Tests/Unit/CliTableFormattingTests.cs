@@ -89,7 +89,7 @@ public class CliTableFormattingTests
     }
 
     [Theory]
-    [InlineData(new[] { "a", "b c", "" , "it's" }, "a 'b c' '' 'it'\\''s'")]
+    [InlineData(new[] { "a", "b c", "", "it's" }, "a 'b c' '' 'it'\\''s'")]
     [InlineData(new[] { "python3", "-m", "http.server", "8080" }, "python3 -m http.server 8080")]
     public void CommandsAreShownAsShellWords(string[] argv, string expected) =>
         Assert.Equal(expected, CommandLineText.Join(argv));

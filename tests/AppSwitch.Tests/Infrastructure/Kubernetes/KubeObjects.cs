@@ -79,19 +79,19 @@ public static class KubeObjects
     /// <summary>A slice of ready (or not) pod endpoints for one Service; ports are (name, protocol, port).</summary>
     public static string EndpointSlice(string name, string service, (string Pod, string Ip, bool Ready)[] endpoints,
         params (string? Name, string Protocol, int Port)[] ports) => new JsonObject
-    {
-        ["kind"] = "EndpointSlice", ["apiVersion"] = "discovery.k8s.io/v1",
-        ["metadata"] = Metadata(name, "default", [("kubernetes.io/service-name", service), ("endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io")]),
-        ["addressType"] = "IPv4",
-        ["endpoints"] = new JsonArray([.. endpoints.Select(e => (JsonNode)new JsonObject
+        {
+            ["kind"] = "EndpointSlice", ["apiVersion"] = "discovery.k8s.io/v1",
+            ["metadata"] = Metadata(name, "default", [("kubernetes.io/service-name", service), ("endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io")]),
+            ["addressType"] = "IPv4",
+            ["endpoints"] = new JsonArray([.. endpoints.Select(e => (JsonNode)new JsonObject
         {
             ["addresses"] = new JsonArray(e.Ip),
             ["conditions"] = new JsonObject { ["ready"] = e.Ready, ["serving"] = e.Ready, ["terminating"] = false },
             ["targetRef"] = new JsonObject { ["kind"] = "Pod", ["namespace"] = "default", ["name"] = e.Pod, ["uid"] = $"pod-{e.Pod}" },
             ["nodeName"] = "node-1",
         })]),
-        ["ports"] = new JsonArray([.. ports.Select(p => (JsonNode)new JsonObject { ["name"] = p.Name, ["protocol"] = p.Protocol, ["port"] = p.Port })]),
-    }.ToJsonString();
+            ["ports"] = new JsonArray([.. ports.Select(p => (JsonNode)new JsonObject { ["name"] = p.Name, ["protocol"] = p.Protocol, ["port"] = p.Port })]),
+        }.ToJsonString();
 
     /// <summary>The older Endpoints object: ready addresses, and not-ready ones the agent must skip.</summary>
     public static string EndpointsObject(string service, (string Pod, string Ip)[] ready, (string Pod, string Ip)[] notReady,

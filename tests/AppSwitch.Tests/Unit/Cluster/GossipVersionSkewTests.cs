@@ -15,7 +15,8 @@ public class GossipVersionSkewTests(ITestOutputHelper output)
 {
     private static readonly ProtocolRange NextRelease = ProtocolVersions.Supported with
     {
-        Max = (byte)(ProtocolVersions.Supported.Max + 1), Current = (byte)(ProtocolVersions.Supported.Max + 1),
+        Max = (byte)(ProtocolVersions.Supported.Max + 1),
+        Current = (byte)(ProtocolVersions.Supported.Max + 1),
     };
 
     [Fact]

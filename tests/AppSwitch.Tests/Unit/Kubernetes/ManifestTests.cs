@@ -65,11 +65,11 @@ public sealed class ManifestTests
         Assert.Equal("/run/appswitch-admin", mounts[HostPathVolumes(PodSpec)["/run/appswitch-admin"]]);
 
         foreach (var example in Directory.GetFiles(Path.Combine(Manifests.DeployDir, "examples"), "*.yaml"))
-        foreach (var document in Manifests.Load(example))
-        {
-            var text = document.ToJsonString();
-            Assert.DoesNotContain("appswitch-admin", text);
-        }
+            foreach (var document in Manifests.Load(example))
+            {
+                var text = document.ToJsonString();
+                Assert.DoesNotContain("appswitch-admin", text);
+            }
     }
 
     [Fact]

@@ -25,8 +25,11 @@ public sealed class RoutingSnapshotSourceTests
         {
             var app = new AppEntry { Id = $"g{g}-{i}", VirtualIp = IPAddress.Parse($"198.18.1.{i + 1}"), RemoteNode = remote };
             apps.Add(app);
-            servers.Add(new ServerEntry { App = app, Transport = Transport.Tcp, Virtual = new IPEndPoint(app.VirtualIp, 1000 + g),
-                Node = new IPEndPoint(Node2, 20000 + i), Inode = (ulong)i });
+            servers.Add(new ServerEntry
+            {
+                App = app, Transport = Transport.Tcp, Virtual = new IPEndPoint(app.VirtualIp, 1000 + g),
+                Node = new IPEndPoint(Node2, 20000 + i), Inode = (ulong)i
+            });
         }
         _table.ReplaceRemote(remote, apps, servers);
     }
@@ -90,8 +93,11 @@ public sealed class RoutingSnapshotSourceTests
         var app = new AppEntry { Id = "a1", VirtualIp = IPAddress.Parse("198.18.2.1") };
         _table.AddApp(app);
         for (var i = 0; i < 50; i++)
-            _table.AddServer(new ServerEntry { App = app, Transport = Transport.Tcp, Virtual = new IPEndPoint(app.VirtualIp, 2000 + i),
-                Node = new IPEndPoint(IPAddress.Parse("10.77.0.1"), 30000 + i), Inode = (ulong)(i + 1) });
+            _table.AddServer(new ServerEntry
+            {
+                App = app, Transport = Transport.Tcp, Virtual = new IPEndPoint(app.VirtualIp, 2000 + i),
+                Node = new IPEndPoint(IPAddress.Parse("10.77.0.1"), 30000 + i), Inode = (ulong)(i + 1)
+            });
         Assert.Equal(builds, source.Builds); // changes only mark it stale
 
         var next = source.Current;
@@ -109,8 +115,11 @@ public sealed class RoutingSnapshotSourceTests
         _rules.Create(AppSwitch.Common.Rules.RuleReader.Read("- {id: r, destination: web, route: {backends: [{tags: [v1]}]}}", out _), out _, out _);
         Assert.True(source.Current.Rules.HasRoutes);
 
-        var vservice = new VServiceEntry { Name = "db", VirtualIp = IPAddress.Parse("198.18.3.1"), Ports = new Dictionary<int, int> { [80] = 8080 },
-            Backends = [IPAddress.Parse("198.18.3.2")] };
+        var vservice = new VServiceEntry
+        {
+            Name = "db", VirtualIp = IPAddress.Parse("198.18.3.1"), Ports = new Dictionary<int, int> { [80] = 8080 },
+            Backends = [IPAddress.Parse("198.18.3.2")]
+        };
         Assert.True(_table.AddVService(vservice, out _));
         Assert.Same(vservice, source.Current.FindVService(IPAddress.Parse("198.18.3.1")));
         _table.RemoveVService("db", out _);
