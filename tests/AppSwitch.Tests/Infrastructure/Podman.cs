@@ -75,6 +75,10 @@ public sealed class Podman : IAsyncDisposable
         return $"--- container {name}: {state.StdOut.Trim()} ---\n{logs.StdOut}{logs.StdErr}";
     }
 
+    /// <summary>Whether the container still runs (false once its command exited).</summary>
+    public async Task<bool> IsRunningAsync(string name) =>
+        (await CommandRunner.RunAsync("podman", [.. PodmanFlags, "inspect", "--format", "{{.State.Running}}", name])).StdOut.Trim() == "true";
+
     public async Task<CommandResult> PodmanAsync(params string[] args) =>
         (await CommandRunner.RunAsync("podman", [.. PodmanFlags, .. args], timeout: CommandTimeout)).EnsureSuccess();
 

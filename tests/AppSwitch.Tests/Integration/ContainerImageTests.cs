@@ -48,7 +48,12 @@ public sealed class ContainerImageTests(ITestOutputHelper output)
                 () => podman.Describe("appswitch-agent"));
             Assert.Equal(await File.ReadAllBytesAsync(RepoLayout.Ax), await File.ReadAllBytesAsync(installed));
             Assert.True((File.GetUnixFileMode(installed) & UnixFileMode.OtherExecute) != 0, "the installed ax is not executable");
-            await Eventually.UntilAsync(async () => (await client.GetAsync<NodeRecord>()).Any(n => n.Name == n1.Name && n.State == "alive"),
+            await Eventually.UntilAsync(async () =>
+                {
+                    if (!await podman.IsRunningAsync("appswitch-agent"))
+                        throw new Xunit.Sdk.XunitException("the agent's container exited:\n" + podman.Describe("appswitch-agent"));
+                    return (await client.GetAsync<NodeRecord>()).Any(n => n.Name == n1.Name && n.State == "alive");
+                },
                 ClusterTimeout, "the containerized agent to join the other node's cluster", () => podman.Describe("appswitch-agent") + other.Output);
 
             // Seed 003's nginx pod: `/usr/bin/ax run --ip …` before the command; the kubelet mounts a resolv.conf in every
