@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent image format check-format test test-slow demo bench bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises install uninstall clean
+.PHONY: all deps build native cli agent image format check-format test test-slow demo bench bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli install uninstall clean
 
 all: build
 
@@ -25,8 +25,12 @@ deps:
 native: deps
 	$(MAKE) -C native-shims OUT=$(CURDIR)/$(OUT)/bin
 
+# The CLI is published with NativeAOT (ax-cli/AppSwitch.Cli.csproj): one native binary, no runtime, no JIT.
+# The directory is emptied first so that the files of an earlier framework-dependent build do not linger.
+CLI_AOT_FLAGS := -c $(CONFIG) --nologo -v:q -r $(RID) -p:PublishAot=true
 cli:
-	$(DOTNET) publish ax-cli/AppSwitch.Cli.csproj $(DOTNET_FLAGS) -o $(OUT)/lib/appswitch/cli
+	rm -rf $(OUT)/lib/appswitch/cli
+	$(DOTNET) publish ax-cli/AppSwitch.Cli.csproj $(CLI_AOT_FLAGS) -o $(OUT)/lib/appswitch/cli
 
 agent:
 	$(DOTNET) publish agent/AppSwitch.Agent.csproj $(DOTNET_FLAGS) -o $(OUT)/lib/appswitch/agent
@@ -87,6 +91,15 @@ bench-cluster: deps
 # one does not. Not part of `make test` or CI (timings on a shared machine). ~3 min.
 bench-promises: build
 	python3 tests/bench/promises.py
+
+# `ax get apps` against a running agent: the NativeAOT CLI (out/bin/ax) against the framework-dependent ReadyToRun
+# build published here into out/bench/cli-r2r, N runs each taking turns; median and p90 (target: AOT median <= 15 ms).
+CLI_R2R := $(OUT)/bench/cli-r2r
+bench-cli: build
+	rm -rf $(CLI_R2R)
+	$(DOTNET) publish ax-cli/AppSwitch.Cli.csproj $(DOTNET_FLAGS) -p:PublishAot=false -o $(CLI_R2R)/lib/appswitch/cli
+	install -D -m 0755 $(OUT)/bin/ax $(CLI_R2R)/bin/ax
+	python3 tests/bench/cli_startup.py --build aot=$(OUT)/bin/ax --build r2r=$(CLI_R2R)/bin/ax
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/appswitch
