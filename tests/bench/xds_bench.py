@@ -44,7 +44,7 @@ class Pilot:
     """tests/xds-pilot on a Unix socket; one command line in, one answer line out."""
 
     def __init__(self, work):
-        build = work / "xds-pilot"
+        build = ROOT / "out" / "xds-pilot"  # shared with `make demo-istio`: an incremental build
         run("dotnet", "build", "-c", "Release", "--nologo", "-v:q", str(ROOT / "tests" / "xds-pilot"), "-o", str(build), timeout=900)
         self.socket = work / "istiod.sock"
         self.proc = subprocess.Popen([str(build / "xds-pilot"), "--socket", str(self.socket)], stdin=subprocess.PIPE,

@@ -11,10 +11,10 @@ declare -A address=([node1]=10.77.0.21 [node2]=10.77.0.22)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 echo "== building the stand-in Pilot (tests/xds-pilot)"
-dotnet build -c Release --nologo -v:q "$root/tests/xds-pilot" -o "$work/xds-pilot" >"$work/pilot-build.log" 2>&1 \
+dotnet build -c Release --nologo -v:q "$root/tests/xds-pilot" -o "$root/out/xds-pilot" >"$work/pilot-build.log" 2>&1 \
     || { cat "$work/pilot-build.log"; exit 1; }
 chmod 755 "$work"
-coproc PILOT { exec "$work/xds-pilot/xds-pilot" --socket "$work/istiod.sock"; }
+coproc PILOT { exec "$root/out/xds-pilot/xds-pilot" --socket "$work/istiod.sock"; }
 pids+=("$PILOT_PID")
 read -r ready <&"${PILOT[0]}"
 [[ $ready == ready* ]] || { echo "$demo: the Pilot did not start: $ready" >&2; exit 1; }
@@ -45,8 +45,8 @@ http.server.ThreadingHTTPServer(("0.0.0.0", 9080), H).serve_forever()'
 declare -A vip=([v1]=198.18.17.1 [v2]=198.18.17.2) at=([v1]=node1 [v2]=node2)
 for v in v1 v2; do
     # The subset's name is also a label: see NOTES "xds" (subset binding).
-    printf '\n%s$ %s\n' "${at[$v]}" "ax run --ip ${vip[$v]} --name reviews --labels version=$v,$v= --protocol http -- python3 -c \"\$server\" $v &"
-    spawn "${at[$v]}" ax run --ip "${vip[$v]}" --name reviews --labels "version=$v,$v=" --protocol http -- python3 -c "$server" "$v"
+    printf '\n%s$ %s\n' "${at[$v]}" "ax run --ip ${vip[$v]} --name reviews --labels version=$v,$v=,zone=default --protocol http -- python3 -c \"\$server\" $v &"
+    spawn "${at[$v]}" ax run --ip "${vip[$v]}" --name reviews --labels "version=$v,$v=,zone=default" --protocol http -- python3 -c "$server" "$v"
     pids+=("$spawned")
 done
 listed() { [ "$(on node2 ax get servers | grep -c ':9080 ')" = 2 ]; }
@@ -60,7 +60,7 @@ sys.exit(0 if any(t["type"]=="RouteConfiguration" and t.get("ackedVersion")==sys
 }
 calls() {  # calls N [CURL ARG…]: N curls from node2 to reviews (v1's virtual IP); counts of each answer
     local n=$1; shift
-    printf '\n%s$ %s\n' node2 "for i in \$(seq $n); do ax run -- curl -s $* http://${vip[v1]}:9080/; done | sort | uniq -c"
+    printf '\n%s$ %s\n' node2 "for i in \$(seq $n); do ax run -- curl -s ${*@Q}${*:+ }http://${vip[v1]}:9080/; done | sort | uniq -c"
     for _ in $(seq "$n"); do on node2 ax run -- curl -s --max-time 5 "$@" "http://${vip[v1]}:9080/" || echo "(failed)"; done | sort | uniq -c
 }
 

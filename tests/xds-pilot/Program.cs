@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using AppSwitch.Agent.Xds.Client;
 using AppSwitch.Tests.Infrastructure.Xds;
 using Envoy.Config.Route.V3;
@@ -20,6 +21,8 @@ if (socket is null)
     Console.Error.WriteLine("usage: xds-pilot --socket PATH   (then commands on stdin; see Program.cs)");
     return 2;
 }
+// SIGTERM ends the program (Kestrel's host would only stop serving while stdin is still read).
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => Environment.Exit(0));
 await using var pilot = await StandInPilot.StartAsync(socket);
 Console.WriteLine($"ready {socket}");
 var services = new Dictionary<string, (int Port, List<(string Subset, IPEndPoint Endpoint)> Subsets)>(StringComparer.Ordinal);
