@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent image format check-format test test-slow demo bench bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli install uninstall clean
+.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli install uninstall clean
 
 all: build
 
@@ -62,6 +62,10 @@ test-slow: build
 demo: build
 	bash tests/demo/demo.sh
 
+# Istio's routes from a stand-in Pilot (xDS) applied on two nodes: a weighted route, then a header route.
+demo-istio: build
+	bash tests/demo/demo-istio.sh
+
 # The data path five ways (direct, ax, haproxy, nftables DNAT, the agent's relay) on two node namespaces:
 # iperf3, wrk against nginx, new connection per request; table of ratios + out/bench/latency.png.
 bench: build bench-deps
@@ -100,6 +104,11 @@ bench-cli: build
 	$(DOTNET) publish ax-cli/AppSwitch.Cli.csproj $(DOTNET_FLAGS) -p:PublishAot=false -o $(CLI_R2R)/lib/appswitch/cli
 	install -D -m 0755 $(OUT)/bin/ax $(CLI_R2R)/bin/ax
 	python3 tests/bench/cli_startup.py --build aot=$(OUT)/bin/ax --build r2r=$(CLI_R2R)/bin/ax
+
+# xDS: push → applied by 3 agents (p50/p99 over 100 pushes); connect CPU with 1 000 xDS services vs none (A/A band).
+bench-xds: build
+	python3 tests/bench/xds_bench.py push --pushes 100
+	python3 tests/bench/xds_bench.py services --services 1000
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/appswitch

@@ -25,6 +25,7 @@ public sealed partial class AdsClient : BackgroundService
     private readonly XdsConfigStore _store = new();
     private readonly Dictionary<string, TypeState> _types = XdsTypeUrls.All.ToDictionary(t => t, _ => new TypeState());
     private readonly XdsBackoff _backoff;
+    private readonly XdsServerTrust? _trust;
     private string? _lastError;
     private DateTimeOffset? _connectedSince;
     private string _state = "connecting";
@@ -37,12 +38,13 @@ public sealed partial class AdsClient : BackgroundService
         _logger = logger;
         _node = XdsNodeIdentity.Build(settings, nodeName, nodeAddress);
         _backoff = backoff ?? new XdsBackoff(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
+        _trust = settings.CaCertFile is null ? null : new XdsServerTrust(settings.CaCertFile);
         Publish();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var channel = XdsChannelFactory.Create(_settings);
+        using var channel = XdsChannelFactory.Create(_settings, _trust);
         var client = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -55,24 +57,34 @@ public sealed partial class AdsClient : BackgroundService
             {
                 return;
             }
-            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException)
+            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException or XdsTokenException)
             {
-                _lastError = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message;
+                _lastError = Describe(e);
             }
             var delay = _backoff.Next();
+            var wasConnected = _state == "connected";
             _state = "backoff";
             _connectedSince = null;
             Publish();
-            LogStreamLost(_settings.Address!, _lastError, delay.TotalMilliseconds);
+            if (wasConnected) LogStreamLost(_settings.Address!, _lastError, delay.TotalMilliseconds);
+            else LogConnectFailed(_settings.Address!, _lastError, delay.TotalMilliseconds);
             try { await Task.Delay(delay, stoppingToken); }
             catch (OperationCanceledException) { return; }
         }
+    }
+
+    /// <summary>One sentence for the log and `ax get xds`: a refused certificate says why rather than "SSL failed".</summary>
+    private string Describe(Exception e)
+    {
+        if (_trust?.LastRefusal is { } refusal) return refusal; // gRPC reports it as "Internal: Error starting gRPC call…"
+        return e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message;
     }
 
     private async Task RunStreamAsync(AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, CancellationToken ct)
     {
         _state = "connecting";
         Publish();
+        _trust?.Forget();
         using var call = client.StreamAggregatedResources(XdsChannelFactory.Headers(_settings), cancellationToken: ct);
         foreach (var state in _types.Values) state.Nonce = null; // nonces belong to one stream
         var first = true;
@@ -206,6 +218,9 @@ public sealed partial class AdsClient : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "xDS: stream to {Server} lost ({Error}); last good config kept, reconnecting in {DelayMs:F0} ms")]
     private partial void LogStreamLost(string server, string? error, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "xDS: cannot connect to {Server}: {Error}; retrying in {DelayMs:F0} ms")]
+    private partial void LogConnectFailed(string server, string? error, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "xDS: NACK {Type} version {Version}: {Reasons}")]
     private partial void LogRefused(string type, string version, string reasons);

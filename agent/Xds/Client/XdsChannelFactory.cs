@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -11,19 +10,16 @@ namespace AppSwitch.Agent.Xds.Client;
 /// </summary>
 public static class XdsChannelFactory
 {
-    public static GrpcChannel Create(XdsSettings settings)
+    /// <param name="trust">Set exactly when <see cref="XdsSettings.CaCertFile"/> is: it judges istiod's certificate.</param>
+    public static GrpcChannel Create(XdsSettings settings, XdsServerTrust? trust)
     {
-        var tls = settings.CaCertFile is not null;
+        var tls = trust is not null;
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = false, ConnectTimeout = TimeSpan.FromSeconds(10) };
         if (tls)
-        {
-            var roots = new X509Certificate2Collection();
-            roots.ImportFromPemFile(settings.CaCertFile!);
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => ChainsTo(certificate, errors, roots),
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => trust!.Validate(certificate, errors),
             };
-        }
         return GrpcChannel.ForAddress($"{(tls ? "https" : "http")}://{settings.Address}", new GrpcChannelOptions
         {
             HttpHandler = handler,
@@ -31,22 +27,32 @@ public static class XdsChannelFactory
         });
     }
 
-    /// <summary>The call headers: the token (re-read each connect: it is rotated) over TLS only, and the cluster id.</summary>
+    /// <summary>
+    /// The call headers: the cluster id and, over TLS only, the token as istio-proxy sends it (`authorization: Bearer`),
+    /// re-read at each connect because the kubelet rotates it.
+    /// </summary>
+    /// <exception cref="XdsTokenException">TLS is on and the token file is missing, unreadable or empty.</exception>
     public static Metadata Headers(XdsSettings settings)
     {
         var headers = new Metadata { { "clusterid", settings.ClusterId } };
-        if (settings.CaCertFile is not null && File.Exists(settings.TokenFile))
-            headers.Add("authorization", "Bearer " + File.ReadAllText(settings.TokenFile).Trim());
+        if (settings.CaCertFile is not null) headers.Add("authorization", "Bearer " + ReadToken(settings.TokenFile));
         return headers;
     }
 
-    private static bool ChainsTo(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection roots)
+    private static string ReadToken(string file)
     {
-        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch)) return false;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+        string token;
+        try
+        {
+            token = File.ReadAllText(file).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var why = e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message;
+            throw new XdsTokenException($"cannot read the ServiceAccount token {file} (--xds-token-file): {why}");
+        }
+        if (token.Length == 0 || token.Any(char.IsWhiteSpace))
+            throw new XdsTokenException($"the ServiceAccount token {file} (--xds-token-file) is empty or not one token");
+        return token;
     }
 }

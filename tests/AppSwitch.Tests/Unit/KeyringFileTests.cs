@@ -14,7 +14,7 @@ namespace AppSwitch.Tests.Unit;
 public sealed class KeyringFileTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
-    private readonly RecordingLogger _log = new();
+    private readonly RecordingLogger<KeyringFileTests> _log = new();
 
     private KeyringFile File => KeyringFile.NextTo(new StateFile(_dir.Path));
 
@@ -81,13 +81,4 @@ public sealed class KeyringFileTests : IDisposable
     }
 
     public void Dispose() => _dir.Dispose();
-
-    private sealed class RecordingLogger : ILogger
-    {
-        public List<string> Lines { get; } = [];
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Lines.Add($"{logLevel}: {formatter(state, exception)}");
-    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using AppSwitch.Agent.Xds.Client;
 using Envoy.Service.Discovery.V3;
@@ -20,7 +21,9 @@ namespace AppSwitch.Tests.Infrastructure.Xds;
 /// A stand-in for istiod's xDS server (Grpc.AspNetCore, h2c on 127.0.0.1 and optionally a Unix socket): ADS state of
 /// the world with real Envoy v3 messages, resources held in memory per type and pushed to every open stream on change.
 /// It answers as Istio's ShouldRespond does (a NACK or a stale nonce gets nothing; an ACK gets a response only when
-/// new names were asked for) and records every request, so tests assert ACK/NACK, nonce and version.
+/// new names were asked for) and records every request, so tests assert ACK/NACK, nonce and version. Like istiod's
+/// 15012 it can serve TLS with a certificate the test's CA signed and demand `authorization: Bearer TOKEN`, refusing
+/// any other caller with Unauthenticated before reading a request.
 /// </summary>
 public sealed class StandInPilot : AggregatedDiscoveryService.AggregatedDiscoveryServiceBase, IAsyncDisposable
 {
@@ -29,8 +32,11 @@ public sealed class StandInPilot : AggregatedDiscoveryService.AggregatedDiscover
     private readonly Dictionary<string, int> _versions = XdsTypeUrls.All.ToDictionary(t => t, _ => 0);
     private readonly List<PilotStream> _streams = [];
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly ConcurrentQueue<string?> _refusedCalls = new();
     private WebApplication? _app;
     private int _streamIds;
+    private X509Certificate2? _certificate;
+    private string? _token;
 
     public int Port { get; private set; }
     public string? UnixSocket { get; private set; }
@@ -41,14 +47,19 @@ public sealed class StandInPilot : AggregatedDiscoveryService.AggregatedDiscover
     /// <summary>Every request received, in order, across streams (a restart keeps the record).</summary>
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
+    /// <summary>The authorization header of every call refused for a wrong or missing bearer token.</summary>
+    public IReadOnlyList<string?> RefusedCalls => [.. _refusedCalls];
+
     public int OpenStreams
     {
         get { lock (_gate) return _streams.Count; }
     }
 
-    public static async Task<StandInPilot> StartAsync(string? unixSocket = null)
+    /// <param name="certificate">Serve TLS with it (istiod's 15012) instead of h2c (15010).</param>
+    /// <param name="token">The only bearer token accepted; null: no authentication (as 15010).</param>
+    public static async Task<StandInPilot> StartAsync(string? unixSocket = null, X509Certificate2? certificate = null, string? token = null)
     {
-        var pilot = new StandInPilot { UnixSocket = unixSocket };
+        var pilot = new StandInPilot { UnixSocket = unixSocket, _certificate = certificate, _token = token };
         await pilot.ServeAsync(0);
         return pilot;
     }
@@ -97,6 +108,12 @@ public sealed class StandInPilot : AggregatedDiscoveryService.AggregatedDiscover
     public override async Task StreamAggregatedResources(IAsyncStreamReader<DiscoveryRequest> requestStream,
         IServerStreamWriter<DiscoveryResponse> responseStream, ServerCallContext context)
     {
+        var authorization = context.RequestHeaders.GetValue("authorization");
+        if (_token is not null && authorization != "Bearer " + _token)
+        {
+            _refusedCalls.Enqueue(authorization);
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "authentication failure: the bearer token is not valid"));
+        }
         var stream = new PilotStream(Interlocked.Increment(ref _streamIds), context.RequestHeaders);
         lock (_gate) _streams.Add(stream);
         var writer = Task.Run(async () =>
@@ -131,11 +148,11 @@ public sealed class StandInPilot : AggregatedDiscoveryService.AggregatedDiscover
         builder.Services.AddSingleton(this);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+            k.Listen(IPAddress.Loopback, port, Configure);
             if (UnixSocket is not null)
             {
                 File.Delete(UnixSocket);
-                k.ListenUnixSocket(UnixSocket, listen => listen.Protocols = HttpProtocols.Http2);
+                k.ListenUnixSocket(UnixSocket, Configure);
             }
         });
         var app = builder.Build();
@@ -143,8 +160,14 @@ public sealed class StandInPilot : AggregatedDiscoveryService.AggregatedDiscover
         await app.StartAsync();
         _app = app;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-            .First(a => a.StartsWith("http://127.0.0.1", StringComparison.Ordinal));
+            .First(a => a.Contains("://127.0.0.1", StringComparison.Ordinal));
         Port = new Uri(address).Port;
+    }
+
+    private void Configure(ListenOptions listen)
+    {
+        listen.Protocols = HttpProtocols.Http2;
+        if (_certificate is not null) listen.UseHttps(_certificate);
     }
 
     // Caller holds _gate.
