@@ -1,22 +1,23 @@
-using System.Runtime.InteropServices;
+using Tmds.Linux;
 
 namespace AppSwitch.Agent.Native;
 
 /// <summary>An epoll instance whose events carry a 64-bit token chosen by the caller.</summary>
+/// <remarks>
+/// struct epoll_event is packed (12 bytes) on x86-64 and naturally aligned (16 bytes) elsewhere: Tmds.LibC ships one
+/// build per architecture with the right layout, so <c>epoll_event</c> is that struct wherever the agent runs.
+/// </remarks>
 internal sealed unsafe class Epoll : IDisposable
 {
-    // struct epoll_event is packed (12 bytes) on x86-64 and naturally aligned (16 bytes) elsewhere.
-    private static readonly bool Packed = RuntimeInformation.ProcessArchitecture == Architecture.X64;
-    private static readonly int EventSize = Packed ? sizeof(PackedEvent) : sizeof(AlignedEvent);
     private readonly int _fd;
-    private readonly byte[] _buffer;
+    private readonly epoll_event[] _events;
 
     public Epoll(int maxEvents = 64)
     {
         // Only running out of memory or fds fails here: nothing the caller could handle.
-        _fd = SysResult.FromReturn(Libc.EpollCreate1(O.CLOEXEC)) is { IsError: false } created
+        _fd = SysResult.FromReturn(LibC.epoll_create1(O.CLOEXEC)) is { IsError: false } created
             ? created.Fd : throw new InvalidOperationException($"epoll_create1 failed: {Libc.LastError}");
-        _buffer = new byte[maxEvents * EventSize];
+        _events = new epoll_event[maxEvents];
     }
 
     public SysResult Add(int fd, uint events, ulong token) => Control(EPOLL.CTL_ADD, fd, events, token);
@@ -25,51 +26,23 @@ internal sealed unsafe class Epoll : IDisposable
 
     private SysResult Control(int op, int fd, uint events, ulong token)
     {
-        if (Packed)
-        {
-            var packed = new PackedEvent { Events = events, Token = token };
-            return SysResult.FromReturn(Libc.EpollCtl(_fd, op, fd, (byte*)&packed));
-        }
-        var aligned = new AlignedEvent { Events = events, Token = token };
-        return SysResult.FromReturn(Libc.EpollCtl(_fd, op, fd, (byte*)&aligned));
+        var ev = new epoll_event { events = (int)events, data = new epoll_data_t { u64 = token } };
+        return SysResult.FromReturn(LibC.epoll_ctl(_fd, op, fd, &ev));
     }
 
     /// <summary>Waits for events; calls <paramref name="onEvent"/>(token, events) for each. Returns the count.</summary>
     public int Wait(int timeoutMs, Action<ulong, uint> onEvent)
     {
         int n;
-        fixed (byte* p = _buffer)
+        fixed (epoll_event* p = _events)
         {
-            var waited = SysResult.FromReturn(Libc.EpollWait(_fd, p, _buffer.Length / EventSize, timeoutMs));
+            var waited = SysResult.FromReturn(LibC.epoll_wait(_fd, p, _events.Length, timeoutMs));
             if (waited.IsError) return waited.Error == Errno.EINTR ? 0 : throw new InvalidOperationException($"epoll_wait failed: {waited.Error}");
             n = (int)waited.Value;
         }
-        for (var i = 0; i < n; i++)
-        {
-            uint events;
-            ulong token;
-            fixed (byte* p = &_buffer[i * EventSize])
-                (events, token) = Packed ? (((PackedEvent*)p)->Events, ((PackedEvent*)p)->Token) : (((AlignedEvent*)p)->Events, ((AlignedEvent*)p)->Token);
-            onEvent(token, events);
-        }
+        for (var i = 0; i < n; i++) onEvent(_events[i].data.u64, (uint)_events[i].events);
         return n;
     }
 
     public void Dispose() => Libc.Close(_fd);
-
-    /// <summary>struct epoll_event on x86-64 (__attribute__((packed)), 12 bytes).</summary>
-    [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    internal struct PackedEvent
-    {
-        public uint Events;
-        public ulong Token;
-    }
-
-    /// <summary>struct epoll_event elsewhere (16 bytes).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct AlignedEvent
-    {
-        public uint Events;
-        public ulong Token;
-    }
 }

@@ -1,3 +1,5 @@
+using Tmds.Linux;
+
 namespace AppSwitch.Agent.Native;
 
 /// <summary>Unix-socket peer credentials and fds received with SCM_RIGHTS.</summary>
@@ -7,8 +9,8 @@ internal static unsafe class FdPassing
     public static bool TryGetPeerCredentials(int socketFd, out Libc.UCred cred)
     {
         Libc.UCred c = default;
-        var len = sizeof(Libc.UCred);
-        var ok = Libc.GetSockOpt(socketFd, SOL.SOCKET, SO.PEERCRED, &c, &len) == 0;
+        socklen_t len = sizeof(Libc.UCred);
+        var ok = LibC.getsockopt(socketFd, SOL.SOCKET, SO.PEERCRED, &c, &len) == 0;
         cred = c;
         return ok;
     }
@@ -20,10 +22,12 @@ internal static unsafe class FdPassing
     public static SysResult GetPeerPidfd(int socketFd)
     {
         var fd = -1;
-        var len = sizeof(int);
-        var r = SysResult.FromReturn(Libc.GetSockOpt(socketFd, SOL.SOCKET, SO.PEERPIDFD, &fd, &len));
+        socklen_t len = sizeof(int);
+        var r = SysResult.FromReturn(LibC.getsockopt(socketFd, SOL.SOCKET, SO.PEERPIDFD, &fd, &len));
         return r.IsError ? r : SysResult.Ok(fd);
     }
+
+    private const int MaxFdsPerMessage = 8; // room in the control buffer; the launcher sends one or two
 
     /// <summary>
     /// Receives up to buffer.Length bytes and any fds sent with them (close-on-exec in the agent).
@@ -31,41 +35,26 @@ internal static unsafe class FdPassing
     /// </summary>
     public static SysResult Receive(int socketFd, Span<byte> buffer, List<int> fds, int maxFds)
     {
-        var headerSize = sizeof(CmsgHeader);
-        var controlSize = headerSize + 4 * 8;
+        var controlSize = LibC.CMSG_SPACE(MaxFdsPerMessage * sizeof(int));
         var control = stackalloc byte[controlSize];
         fixed (byte* data = buffer)
         {
-            var iov = new Libc.IoVec { Base = data, Length = (nuint)buffer.Length };
-            var msg = new Libc.MsgHdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)controlSize };
+            var iov = new iovec { iov_base = data, iov_len = buffer.Length };
+            var msg = new msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = controlSize };
             SysResult n;
-            do n = SysResult.FromReturn(Libc.RecvMsg(socketFd, &msg, MSG.CMSG_CLOEXEC));
+            do n = SysResult.FromReturn(LibC.recvmsg(socketFd, &msg, MSG.CMSG_CLOEXEC));
             while (n.Error == Errno.EINTR);
             if (n.IsError) return n;
-            if (msg.ControlLen >= (nuint)headerSize)
+            for (var header = LibC.CMSG_FIRSTHDR(&msg); header != null; header = LibC.CMSG_NXTHDR(&msg, header))
             {
-                var header = (CmsgHeader*)control;
-                if (header->Level == SOL.SOCKET && header->Type == SCM.RIGHTS)
-                {
-                    var count = (Math.Min((int)header->Length, controlSize) - headerSize) / 4;
-                    for (var i = 0; i < count; i++)
-                    {
-                        var fd = *(int*)(control + headerSize + 4 * i);
-                        if (fds.Count < maxFds) fds.Add(fd); else Libc.Close(fd);
-                    }
-                }
+                if (header->cmsg_level != SOL.SOCKET || header->cmsg_type != SCM.RIGHTS) continue;
+                var count = ((int)header->cmsg_len - LibC.CMSG_LEN(0)) / sizeof(int);
+                var received = (int*)LibC.CMSG_DATA(header);
+                for (var i = 0; i < count; i++)
+                    if (fds.Count < maxFds) fds.Add(received[i]); else Libc.Close(received[i]);
             }
             return n;
         }
-    }
-
-    /// <summary>struct cmsghdr (16 bytes on 64-bit): the header before each control message's data.</summary>
-    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
-    internal struct CmsgHeader
-    {
-        public nuint Length;
-        public int Level;
-        public int Type;
     }
 
     /// <summary>Whether fd is a seccomp notification listener (its anonymous inode says so).</summary>

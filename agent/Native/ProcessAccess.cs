@@ -1,3 +1,5 @@
+using Tmds.Linux;
+
 namespace AppSwitch.Agent.Native;
 
 /// <summary>Reaching into a supervised process: its fds (pidfd_getfd) and its memory (process_vm_readv/writev).</summary>
@@ -34,8 +36,8 @@ internal static unsafe class ProcessAccess
         if (buffer.Length == 0) return SysResult.Success;
         fixed (byte* p = buffer)
         {
-            var local = new Libc.IoVec { Base = p, Length = (nuint)buffer.Length };
-            var remote = new Libc.IoVec { Base = (void*)address, Length = (nuint)buffer.Length };
+            var local = new iovec { iov_base = p, iov_len = buffer.Length };
+            var remote = new iovec { iov_base = (void*)address, iov_len = buffer.Length };
             return Whole(SysResult.FromReturn(Libc.ProcessVmReadv(tid, &local, 1, &remote, 1, 0)), buffer.Length);
         }
     }
@@ -46,8 +48,8 @@ internal static unsafe class ProcessAccess
         if (buffer.Length == 0) return SysResult.Success;
         fixed (byte* p = buffer)
         {
-            var local = new Libc.IoVec { Base = p, Length = (nuint)buffer.Length };
-            var remote = new Libc.IoVec { Base = (void*)address, Length = (nuint)buffer.Length };
+            var local = new iovec { iov_base = p, iov_len = buffer.Length };
+            var remote = new iovec { iov_base = (void*)address, iov_len = buffer.Length };
             return Whole(SysResult.FromReturn(Libc.ProcessVmWritev(tid, &local, 1, &remote, 1, 0)), buffer.Length);
         }
     }
@@ -70,7 +72,7 @@ internal static unsafe class ProcessAccess
     {
         // Raw pread: this runs on every connect and bind, and a FileStream costs several more syscalls.
         var buffer = stackalloc byte[256];
-        var n = (int)Libc.PRead(fdinfoFd, buffer, 256, 0);
+        var n = (int)LibC.pread(fdinfoFd, buffer, 256, 0);
         if (n <= 0) return null;
         var text = new ReadOnlySpan<byte>(buffer, n);
         if (!TryReadField(text, "\nflags:"u8, 8, out var flags) || !TryReadField(text, "\nino:"u8, 10, out var inode)) return null;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Tmds.Linux;
 
 namespace AppSwitch.Agent.Native;
 
@@ -29,7 +30,7 @@ internal static unsafe class SockDiag
 
     private static bool Dump(int family, int protocol, uint states, HashSet<ulong> inodes)
     {
-        using var socket = OwnedFd.From(SysResult.FromReturn(Libc.Socket(AF.NETLINK, SOCK.DGRAM | SOCK.CLOEXEC, NetlinkSockDiag)), out _);
+        using var socket = OwnedFd.From(SysResult.FromReturn(LibC.socket(AF.NETLINK, SOCK.DGRAM | SOCK.CLOEXEC, NetlinkSockDiag)), out _);
         if (socket is null) return false;
         var fd = socket.Fd;
         {
@@ -42,13 +43,13 @@ internal static unsafe class SockDiag
             request[HeaderSize + 1] = (byte)protocol;
             BinaryPrimitives.WriteUInt32LittleEndian(request[(HeaderSize + 4)..], states);
             fixed (byte* p = request)
-                if (Libc.Write(fd, p, request.Length) != request.Length) return false;
+                if (LibC.write(fd, p, request.Length) != request.Length) return false;
 
             var buffer = new byte[32 * 1024];
             while (true)
             {
-                nint n;
-                fixed (byte* p = buffer) n = Libc.Read(fd, p, buffer.Length);
+                long n;
+                fixed (byte* p = buffer) n = LibC.read(fd, p, buffer.Length);
                 if (n <= 0) return false;
                 var offset = 0;
                 while (offset + HeaderSize <= n)

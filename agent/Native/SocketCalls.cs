@@ -1,4 +1,5 @@
 using System.Net;
+using Tmds.Linux;
 
 namespace AppSwitch.Agent.Native;
 
@@ -20,41 +21,42 @@ internal static unsafe class SocketCalls
 
     public static bool TryGetInt(int fd, int level, int name, out int value)
     {
-        int v = 0, len = sizeof(int);
-        var ok = Libc.GetSockOpt(fd, level, name, &v, &len) == 0;
+        int v = 0;
+        socklen_t len = sizeof(int);
+        var ok = LibC.getsockopt(fd, level, name, &v, &len) == 0;
         value = v;
         return ok;
     }
 
     public static SysResult SetInt(int fd, int level, int name, int value) =>
-        SysResult.FromReturn(Libc.SetSockOpt(fd, level, name, &value, sizeof(int)));
+        SysResult.FromReturn(LibC.setsockopt(fd, level, name, &value, sizeof(int)));
 
     /// <summary>Reads a raw option into <paramref name="buffer"/>; its length.</summary>
     public static SysResult GetRaw(int fd, int level, int name, Span<byte> buffer)
     {
-        var len = buffer.Length;
+        socklen_t len = buffer.Length;
         fixed (byte* p = buffer)
         {
-            var r = SysResult.FromReturn(Libc.GetSockOpt(fd, level, name, p, &len));
-            return r.IsError ? r : SysResult.Ok(len);
+            var r = SysResult.FromReturn(LibC.getsockopt(fd, level, name, p, &len));
+            return r.IsError ? r : SysResult.Ok((uint)len);
         }
     }
 
     public static SysResult SetRaw(int fd, int level, int name, ReadOnlySpan<byte> value)
     {
         fixed (byte* p = value)
-            return SysResult.FromReturn(Libc.SetSockOpt(fd, level, name, p, value.Length));
+            return SysResult.FromReturn(LibC.setsockopt(fd, level, name, p, value.Length));
     }
 
     /// <summary>A new non-blocking, close-on-exec socket: its fd.</summary>
     public static SysResult Create(Kind kind) =>
-        SysResult.FromReturn(Libc.Socket(kind.Domain, kind.Type | SOCK.NONBLOCK | SOCK.CLOEXEC, kind.Protocol));
+        SysResult.FromReturn(LibC.socket(kind.Domain, kind.Type | SOCK.NONBLOCK | SOCK.CLOEXEC, kind.Protocol));
 
     public static SysResult Bind(int fd, IPEndPoint endPoint, int family)
     {
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var len = SockAddr.Encode(endPoint, family, raw);
-        fixed (byte* p = raw) return SysResult.FromReturn(Libc.Bind(fd, p, len));
+        fixed (byte* p = raw) return SysResult.FromReturn(LibC.bind(fd, (sockaddr*)p, len));
     }
 
     /// <summary>connect(2); EINPROGRESS for a non-blocking socket still connecting.</summary>
@@ -62,16 +64,16 @@ internal static unsafe class SocketCalls
     {
         Span<byte> raw = stackalloc byte[SockAddr.MaxSize];
         var len = SockAddr.Encode(endPoint, family, raw);
-        fixed (byte* p = raw) return SysResult.FromReturn(Libc.Connect(fd, p, len));
+        fixed (byte* p = raw) return SysResult.FromReturn(LibC.connect(fd, (sockaddr*)p, len));
     }
 
     /// <summary>connect(2) with the raw address bytes the application gave (AF_UNSPEC and friends).</summary>
     public static SysResult ConnectRaw(int fd, ReadOnlySpan<byte> raw)
     {
-        fixed (byte* p = raw) return SysResult.FromReturn(Libc.Connect(fd, p, raw.Length));
+        fixed (byte* p = raw) return SysResult.FromReturn(LibC.connect(fd, (sockaddr*)p, raw.Length));
     }
 
-    public static SysResult Listen(int fd, int backlog) => SysResult.FromReturn(Libc.Listen(fd, backlog));
+    public static SysResult Listen(int fd, int backlog) => SysResult.FromReturn(LibC.listen(fd, backlog));
 
     /// <summary>sendto(2) of <paramref name="data"/> to an endpoint: the byte count.</summary>
     public static SysResult SendTo(int fd, ReadOnlySpan<byte> data, int flags, IPEndPoint endPoint, int family)
@@ -80,7 +82,7 @@ internal static unsafe class SocketCalls
         var len = SockAddr.Encode(endPoint, family, raw);
         fixed (byte* p = data)
         fixed (byte* a = raw)
-            return SysResult.FromReturn(Libc.SendTo(fd, p, (nuint)data.Length, flags, a, len));
+            return SysResult.FromReturn(LibC.sendto(fd, p, data.Length, flags, (sockaddr*)a, len));
     }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for the socket to accept more data.</summary>
@@ -97,17 +99,17 @@ internal static unsafe class SocketCalls
     private static IPEndPoint? Name(int fd, bool peer)
     {
         var raw = stackalloc byte[SockAddr.MaxSize];
-        var len = SockAddr.MaxSize;
-        var rc = peer ? Libc.GetPeerName(fd, raw, &len) : Libc.GetSockName(fd, raw, &len);
+        socklen_t len = SockAddr.MaxSize;
+        var rc = peer ? LibC.getpeername(fd, (sockaddr*)raw, &len) : LibC.getsockname(fd, (sockaddr*)raw, &len);
         if (rc != 0) return null;
-        return SockAddr.TryDecode(new ReadOnlySpan<byte>(raw, Math.Min(len, SockAddr.MaxSize)), out var ep) ? ep : null;
+        return SockAddr.TryDecode(new ReadOnlySpan<byte>(raw, Math.Min((int)len, SockAddr.MaxSize)), out var ep) ? ep : null;
     }
 
     /// <summary>The socket's inode number (identifies it across fd numbers and processes).</summary>
     public static ulong Inode(int fd)
     {
-        Stat stat;
-        return Libc.FStat(fd, &stat) == 0 ? stat.Inode : 0;
+        stat stat;
+        return LibC.fstat(fd, &stat) == 0 ? (ulong)stat.st_ino : 0;
     }
 
     public const int TcpStateEstablished = 1, TcpStateSynSent = 2, TcpStateClose = 7;
@@ -116,8 +118,8 @@ internal static unsafe class SocketCalls
     public static int? TcpState(int fd)
     {
         var info = stackalloc byte[8];
-        var len = 8;
-        return Libc.GetSockOpt(fd, IPPROTO.TCP, TCP.INFO, info, &len) == 0 && len >= 1 ? info[0] : null;
+        socklen_t len = 8;
+        return LibC.getsockopt(fd, IPPROTO.TCP, TCP.INFO, info, &len) == 0 && len >= 1 ? info[0] : null;
     }
 
     /// <summary>
@@ -135,16 +137,17 @@ internal static unsafe class SocketCalls
     /// <summary>SO_ERROR: the error a non-blocking connect ended with (success when none).</summary>
     public static SysResult PendingError(int fd)
     {
-        int error = 0, len = sizeof(int);
-        var r = SysResult.FromReturn(Libc.GetSockOpt(fd, SOL.SOCKET, SO.ERROR, &error, &len));
+        var error = 0;
+        socklen_t len = sizeof(int);
+        var r = SysResult.FromReturn(LibC.getsockopt(fd, SOL.SOCKET, SO.ERROR, &error, &len));
         return r.IsError ? r : (Errno)error;
     }
 
     /// <summary>The file status flags (F_GETFL).</summary>
-    public static SysResult GetStatusFlags(int fd) => SysResult.FromReturn(Libc.Fcntl(fd, F.GETFL, 0));
+    public static SysResult GetStatusFlags(int fd) => SysResult.FromReturn(LibC.fcntl(fd, F.GETFL, 0));
 
     /// <summary>Clears O_NONBLOCK on a socket the agent created (it has no other status flag): one fcntl, not two.</summary>
-    public static SysResult MakeFreshSocketBlocking(int fd) => SysResult.FromReturn(Libc.Fcntl(fd, F.SETFL, 0));
+    public static SysResult MakeFreshSocketBlocking(int fd) => SysResult.FromReturn(LibC.fcntl(fd, F.SETFL, 0));
 
     public static SysResult SetNonBlocking(int fd, bool nonBlocking)
     {
@@ -152,6 +155,6 @@ internal static unsafe class SocketCalls
         if (flags.IsError) return flags;
         var current = (int)flags.Value;
         var wanted = nonBlocking ? current | O.NONBLOCK : current & ~O.NONBLOCK;
-        return wanted == current ? SysResult.Success : SysResult.FromReturn(Libc.Fcntl(fd, F.SETFL, wanted));
+        return wanted == current ? SysResult.Success : SysResult.FromReturn(LibC.fcntl(fd, F.SETFL, wanted));
     }
 }

@@ -1,7 +1,8 @@
 namespace AppSwitch.Agent.Native;
 
 // Socket constants by family, named as in the C headers with the family as the class (AF_INET is AF.INET), values
-// from linux/socket.h, asm-generic/socket.h, netinet/in.h and linux/tcp.h (the same on x86-64 and arm64).
+// from linux/socket.h, asm-generic/socket.h, netinet/in.h and linux/tcp.h (the same on x86-64 and arm64). C# consts
+// (case labels, patterns), where Tmds.LibC has properties; Unit/NativeAbiTests checks each against its values.
 
 /// <summary>Address families (AF_*).</summary>
 internal static class AF

@@ -1,5 +1,6 @@
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.Native;
+using Tmds.Linux;
 using Xunit;
 
 namespace AppSwitch.Tests.Unit;
@@ -102,7 +103,7 @@ public sealed class NodeSocketFactoryTests : IDisposable
             fixed (byte* p = buffer)
                 for (long got = 0; got < bytes;)
                 {
-                    var n = (long)Libc.Read(fd, p, buffer.Length);
+                    long n = LibC.read(fd, p, buffer.Length);
                     Assert.True(n > 0, $"read: {n}, errno {Libc.LastError}");
                     got += n;
                 }

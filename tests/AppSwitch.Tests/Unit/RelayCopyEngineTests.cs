@@ -6,6 +6,7 @@ using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Relay;
 using AppSwitch.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tmds.Linux;
 using Xunit;
 
 namespace AppSwitch.Tests.Unit;
@@ -43,7 +44,7 @@ public sealed class RelayCopyEngineTests : IDisposable
         var backendEndPoint = (IPEndPoint)backend.LocalEndPoint!;
         if (engine == Engine.Splice)
         {
-            var fd = Libc.Fcntl((int)accepted.Handle, F.DUPFD_CLOEXEC, 0);
+            var fd = LibC.fcntl((int)accepted.Handle, F.DUPFD_CLOEXEC, 0);
             accepted.Dispose();
             _splice.Relay(fd, new ConnectTarget(backendEndPoint, null), counters, "test");
         }
@@ -125,7 +126,7 @@ public sealed class RelayCopyEngineTests : IDisposable
         await client.ConnectAsync(front.LocalEndPoint!);
         var accepted = await front.AcceptAsync();
         counters.Accepted();
-        var fd = Libc.Fcntl((int)accepted.Handle, F.DUPFD_CLOEXEC, 0);
+        var fd = LibC.fcntl((int)accepted.Handle, F.DUPFD_CLOEXEC, 0);
         accepted.Dispose();
         _splice.Relay(fd, new ConnectTarget(new IPEndPoint(IPAddress.Loopback, port), null), counters, "test");
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using AppSwitch.Agent.Native;
+using Tmds.Linux;
 using Xunit;
 
 namespace AppSwitch.Tests.Unit;
@@ -61,7 +62,7 @@ public sealed class SysResultTests
     private static unsafe SysResult ReadOnce(int fd)
     {
         byte b;
-        return SysResult.FromReturn(Libc.Read(fd, &b, 1));
+        return SysResult.FromReturn(LibC.read(fd, &b, 1));
     }
 
     private static unsafe SysResult WaitForOutcome(int fd)

@@ -1,6 +1,7 @@
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.Native;
 using AppSwitch.Tests.Infrastructure;
+using Tmds.Linux;
 using Xunit;
 
 namespace AppSwitch.Tests.Unit;
@@ -21,7 +22,7 @@ public sealed partial class ThreadHandlesTests : IDisposable
 
     private int NewSocket(int flags = 0)
     {
-        var fd = Libc.Socket(AF.INET, SOCK.STREAM | flags, 0);
+        var fd = LibC.socket(AF.INET, SOCK.STREAM | flags, 0);
         Assert.True(fd >= 0, $"socket: errno {Libc.LastError}");
         _fds.Add(fd);
         return fd;
@@ -43,7 +44,7 @@ public sealed partial class ThreadHandlesTests : IDisposable
         Assert.Equal(SocketCalls.Inode(fd), first.Value.Inode);
 
         // The same open fdinfo file, read again after the app changed the fd's flags.
-        Assert.Equal(0, Libc.Fcntl(fd, FSetFd, FdCloexec));
+        Assert.Equal(0, LibC.fcntl(fd, FSetFd, FdCloexec));
         Assert.False(SocketCalls.SetNonBlocking(fd, true).IsError);
         var changed = _handles.ReadFdInfo(tid, fd);
         Assert.True(changed!.Value.CloseOnExec);
