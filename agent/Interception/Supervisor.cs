@@ -51,7 +51,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
         _held = new HeldConnects(readiness, journal, loggers.CreateLogger<HeldConnects>());
-        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, loggers.CreateLogger<ConnectHandler>());
+        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, translations, loggers.CreateLogger<ConnectHandler>());
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), loggers.CreateLogger<BindHandler>());
         _listen = new ListenHandler(table, loggers.CreateLogger<ListenHandler>());
         _names = new SocketNameHandler(table);

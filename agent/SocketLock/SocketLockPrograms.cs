@@ -48,13 +48,7 @@ internal static class SocketLockPrograms
         JumpIfAgent(e, agentsMapFd, "allow");
 
         WritePeerKey(e, ipv6);
-        e.StoreImm(Size.Word, R10, KeyAt + 28, DatagramTranslations.Forward);
-        e.LoadMap(R1, translationsMapFd);
-        e.MovReg(R2, R10);
-        e.AddImm(R2, KeyAt);
-        e.Call(Bpf.HelperMapLookup);
-        e.JumpIfEqualImm(R0, 0, "guard");
-        WriteAddressFrom(e, ipv6);
+        Translate(e, ipv6, translationsMapFd, DatagramTranslations.Forward, "guard");
         e.Return(Allow);
 
         e.Label("guard");
@@ -105,16 +99,25 @@ internal static class SocketLockPrograms
         e.MovImm(R4, 0); // BPF_ANY
         e.Call(Bpf.HelperMapUpdate);
 
-        e.StoreImm(Size.Word, R10, KeyAt + 28, DatagramTranslations.Reverse);
+        Translate(e, ipv6, translationsMapFd, DatagramTranslations.Reverse, "done");
+        e.Label("done");
+        e.Return(Allow); // recvmsg programs must return 1
+        return e.ToBytes();
+    }
+
+    /// <summary>
+    /// Looks the peers key on the stack up in the translations map as <paramref name="direction"/>: on a hit ctx's user
+    /// address and port become the entry's and the code falls through; else it jumps to <paramref name="miss"/>. ctx in r6.
+    /// </summary>
+    private static void Translate(BpfEmitter e, bool ipv6, int translationsMapFd, int direction, string miss)
+    {
+        e.StoreImm(Size.Word, R10, KeyAt + 28, direction);
         e.LoadMap(R1, translationsMapFd);
         e.MovReg(R2, R10);
         e.AddImm(R2, KeyAt);
         e.Call(Bpf.HelperMapLookup);
-        e.JumpIfEqualImm(R0, 0, "done");
+        e.JumpIfEqualImm(R0, 0, miss);
         WriteAddressFrom(e, ipv6);
-        e.Label("done");
-        e.Return(Allow); // recvmsg programs must return 1
-        return e.ToBytes();
     }
 
     /// <summary>ctx's user address and port = the translation value r0 points at (address as IPv6, port word); ctx in r6.</summary>
