@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli install uninstall clean
+.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli install uninstall clean
 
 all: build
 
@@ -68,8 +68,14 @@ demo-istio: build
 
 # The data path five ways (direct, ax, haproxy, nftables DNAT, the agent's relay) on two node namespaces:
 # iperf3, wrk against nginx, new connection per request; table of ratios + out/bench/latency.png.
+# Then UDP request/response, connected and unconnected, direct vs ax (out/bench/udp_rr.md).
 bench: build bench-deps
 	python3 tests/bench/datapath.py
+	python3 tests/bench/udp_rr.py
+
+# Only the UDP request/response part of `make bench` (~3 min).
+bench-udp: build
+	python3 tests/bench/udp_rr.py
 
 # The first, single-node comparison (ax vs direct: connect-request-close cycles and one bulk transfer).
 bench-single: build

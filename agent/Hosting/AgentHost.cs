@@ -56,7 +56,7 @@ public static class AgentHost
 
         // Before any socket exists: node sockets carry the cgroup of the agent that made them.
         var socketLock = options.SocketLock ? SocketLockInstaller.Engage(options.SocketLockCgroup, options.AdminSocketDir) : null;
-        await using var app = Build(options, apiSocket, tls);
+        await using var app = Build(options, apiSocket, tls, socketLock?.Translations);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentHost).FullName!);
         if (socketLock is null) AgentHostLog.SocketLockDisabled(log);
         else if (socketLock.Engaged) AgentHostLog.SocketLockOn(log, socketLock.Detail);
@@ -99,7 +99,8 @@ public static class AgentHost
                $"({(credentials.Count == 0 ? "health only: no --api-token-file or --api-client-ca" : string.Join(" or ", credentials))})";
     }
 
-    internal static WebApplication Build(AgentOptions options, string apiSocket, RestPortTls? tls = null)
+    /// <param name="translations">The socket lock's map of unconnected UDP translations (null without the lock).</param>
+    internal static WebApplication Build(AgentOptions options, string apiSocket, RestPortTls? tls = null, DatagramTranslations? translations = null)
     {
         // The empty builder skips appsettings, user secrets and their reflection: the agent starts noticeably faster.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "appswitch-agent" });
@@ -164,7 +165,7 @@ public static class AgentHost
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<HttpRelay>(), sp.GetRequiredService<ClusterReadiness>(),
-            sp.GetRequiredService<AgentMetrics>()));
+            sp.GetRequiredService<AgentMetrics>(), translations));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
         builder.Services.AddSingleton(sp => new StateWriteAheadLog(options.AdminSocketDir, sp.GetRequiredService<ServiceTable>(),

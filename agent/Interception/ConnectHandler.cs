@@ -3,6 +3,7 @@ using System.Net;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Routing;
+using AppSwitch.Agent.SocketLock;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Logging;
 
@@ -12,8 +13,10 @@ namespace AppSwitch.Agent.Interception;
 /// connect(fd, addr, len): AF_INET/AF_INET6 destinations are resolved by the service table and connected on a
 /// node socket that then replaces the application's fd; everything else is left to the kernel.
 /// </summary>
+/// <param name="translations">With the socket lock: a UDP socket connected to a virtual ip:port gets its answers shown
+/// as from that address in recvfrom/recvmsg too (the lock's recvmsg programs), as an unconnected one does.</param>
 internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, NodeSocketFactory sockets, HttpRelay relay,
-    PendingConnects pending, HeldConnects held, ILogger<ConnectHandler> logger)
+    PendingConnects pending, HeldConnects held, DatagramTranslations? translations, ILogger<ConnectHandler> logger)
 {
     public void Handle(SyscallContext call)
     {
@@ -107,6 +110,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
     {
         var target = resolved.EndPoint;
         if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(original), call.Session.App, virtualPeer);
+        RecordDatagramPeer(original, kind, virtualPeer, target);
         if (resolved.Relay is { } handoff && !ExpectAtRelay(call, original, kind, handoff)) return;
         if (appNonBlocking) { call.Answer(SocketCalls.Connect(original, target, kind.Domain)); return; }
         SocketCalls.SetNonBlocking(original, true);
@@ -210,6 +214,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             return false;
         }
         if (!appNonBlocking) SocketCalls.MakeFreshSocketBlocking(nodeFd); // as the app's was
+        RecordDatagramPeer(nodeFd, kind, virtualPeer, target); // before the app can send, so before any answer
         // Not an installer thread doing the ADDFD while this one connects: tried, slower (112-128 vs 94-106 µs per
         // connect; NOTES, "Data-path benchmark and the connect path's cost").
         var installed = call.Install(nodeFd, fd, appFd.CloseOnExec);
@@ -222,6 +227,13 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         // A non-blocking connect still in progress that fails is swept with its socket like any closed one.
         if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
         return true;
+    }
+
+    /// <summary>A UDP node socket connected in place of a virtual ip:port: answers show that address as their source.</summary>
+    private void RecordDatagramPeer(int nodeFd, SocketCalls.Kind kind, IPEndPoint? virtualPeer, IPEndPoint target)
+    {
+        if (translations is not null && virtualPeer is not null && kind.Type == SOCK.DGRAM)
+            translations.Record(DatagramTranslations.CookieOf(nodeFd), virtualPeer, target);
     }
 
     private void ForgetAtRelay(ConnectTarget resolved, int nodeFd)

@@ -5,6 +5,7 @@ using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Metrics;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Routing;
+using AppSwitch.Agent.SocketLock;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Hosting;
@@ -38,8 +39,9 @@ public sealed class Supervisor : IHostedService, IDisposable
     private volatile bool _stopping;
 
     /// <param name="router">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
+    /// <param name="translations">The socket lock's unconnected UDP translations; null: the agent sends such datagrams itself.</param>
     internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILoggerFactory loggers,
-        IConnectRouter router, HttpRelay httpRelay, ClusterReadiness readiness, AgentMetrics metrics)
+        IConnectRouter router, HttpRelay httpRelay, ClusterReadiness readiness, AgentMetrics metrics, DatagramTranslations? translations = null)
     {
         _table = table;
         _metrics = metrics;
@@ -49,11 +51,11 @@ public sealed class Supervisor : IHostedService, IDisposable
         _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
         _held = new HeldConnects(readiness, journal, loggers.CreateLogger<HeldConnects>());
-        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, loggers.CreateLogger<ConnectHandler>());
+        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, translations, loggers.CreateLogger<ConnectHandler>());
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), loggers.CreateLogger<BindHandler>());
         _listen = new ListenHandler(table, loggers.CreateLogger<ListenHandler>());
         _names = new SocketNameHandler(table);
-        _sendTo = new SendToHandler(router, loggers.CreateLogger<SendToHandler>());
+        _sendTo = new SendToHandler(router, sockets, translations, loggers.CreateLogger<SendToHandler>());
     }
 
     public int SessionCount => _sessions.Count;

@@ -53,6 +53,7 @@ internal sealed class BpfEmitter
     public void JumpIfEqual(int dst, int src, string label) => Jump(ClassJmp | OpJeq | SourceX, dst, src, 0, label);
     public void JumpIfNotEqual(int dst, int src, string label) => Jump(ClassJmp | OpJne | SourceX, dst, src, 0, label);
     public void JumpIfNotEqualImm(int dst, int imm, string label) => Jump(ClassJmp | OpJne | SourceK, dst, 0, imm, label);
+    public void JumpIfEqualImm(int dst, int imm, string label) => Jump(ClassJmp | OpJeq | SourceK, dst, 0, imm, label);
 
     /// <summary>Places <paramref name="label"/> at the next instruction.</summary>
     public void Label(string label) => _labels.Add(label, _slots.Count);

@@ -18,7 +18,8 @@ public static class SocketLockInstaller
             using var cgroup = AgentCgroup.Enter(cgroupName);
             using var maps = SocketLockMaps.OpenOrCreate(stateDir, cgroup.Id);
             Attach(cgroup, maps);
-            return new SocketLockState(true, $"cgroup {cgroup.Path} (id {cgroup.Id}){(maps.Inherited ? ", maps of the previous agent" : "")}");
+            return new SocketLockState(true, $"cgroup {cgroup.Path} (id {cgroup.Id}){(maps.Inherited ? ", maps of the previous agent" : "")}",
+                new DatagramTranslations(maps.ReleaseTranslations()));
         }
         catch (SocketLockUnavailableException e)
         {
@@ -28,7 +29,7 @@ public static class SocketLockInstaller
 
     private static void Attach(AgentCgroup cgroup, SocketLockMaps maps)
     {
-        var (agents, map) = (maps.AgentsFd, maps.PeersFd);
+        var (agents, map, translations) = (maps.AgentsFd, maps.PeersFd, maps.TranslationsFd);
         var programs = new List<(int Fd, int AttachType)>();
         try
         {
@@ -38,10 +39,10 @@ public static class SocketLockInstaller
             programs.Add((Load(ownerOnly, Bpf.AttachInet6Connect, "ax_connect6"), Bpf.AttachInet6Connect));
             programs.Add((Load(ownerOnly, Bpf.AttachInet4Bind, "ax_bind4"), Bpf.AttachInet4Bind));
             programs.Add((Load(ownerOnly, Bpf.AttachInet6Bind, "ax_bind6"), Bpf.AttachInet6Bind));
-            programs.Add((Load(SocketLockPrograms.SendGuard(false, agents, map), Bpf.AttachUdp4Sendmsg, "ax_sendmsg4"), Bpf.AttachUdp4Sendmsg));
-            programs.Add((Load(SocketLockPrograms.SendGuard(true, agents, map), Bpf.AttachUdp6Sendmsg, "ax_sendmsg6"), Bpf.AttachUdp6Sendmsg));
-            programs.Add((Load(SocketLockPrograms.PeerRecorder(false, map), Bpf.AttachUdp4Recvmsg, "ax_recvmsg4"), Bpf.AttachUdp4Recvmsg));
-            programs.Add((Load(SocketLockPrograms.PeerRecorder(true, map), Bpf.AttachUdp6Recvmsg, "ax_recvmsg6"), Bpf.AttachUdp6Recvmsg));
+            programs.Add((Load(SocketLockPrograms.SendGuard(false, agents, map, translations), Bpf.AttachUdp4Sendmsg, "ax_sendmsg4"), Bpf.AttachUdp4Sendmsg));
+            programs.Add((Load(SocketLockPrograms.SendGuard(true, agents, map, translations), Bpf.AttachUdp6Sendmsg, "ax_sendmsg6"), Bpf.AttachUdp6Sendmsg));
+            programs.Add((Load(SocketLockPrograms.PeerRecorder(false, map, translations), Bpf.AttachUdp4Recvmsg, "ax_recvmsg4"), Bpf.AttachUdp4Recvmsg));
+            programs.Add((Load(SocketLockPrograms.PeerRecorder(true, map, translations), Bpf.AttachUdp6Recvmsg, "ax_recvmsg6"), Bpf.AttachUdp6Recvmsg));
 
             foreach (var (fd, attachType) in programs)
             {
@@ -51,7 +52,7 @@ public static class SocketLockInstaller
         }
         finally
         {
-            // The cgroup holds the attached programs and they hold the maps: the agent keeps no fd.
+            // The cgroup holds the attached programs and they hold the maps: the agent keeps only the translations' fd.
             foreach (var (fd, _) in programs) Libc.Close(fd);
         }
     }

@@ -36,13 +36,23 @@ internal static class SocketLockPrograms
         return e.ToBytes();
     }
 
-    /// <summary>sendmsg4/6 with an address: the agent's tasks, the connected peer, or a peer heard from.</summary>
-    public static byte[] SendGuard(bool ipv6, int agentsMapFd, int peersMapFd)
+    /// <summary>
+    /// sendmsg4/6 with an address: the agent's tasks as they are; a destination the agent decided for this socket
+    /// (<see cref="DatagramTranslations"/>: a virtual ip:port) is rewritten to the node endpoint it chose and allowed;
+    /// else only the connected peer or a peer heard from.
+    /// </summary>
+    public static byte[] SendGuard(bool ipv6, int agentsMapFd, int peersMapFd, int translationsMapFd)
     {
         var e = new BpfEmitter();
         e.MovReg(R6, R1);
         JumpIfAgent(e, agentsMapFd, "allow");
 
+        WritePeerKey(e, ipv6);
+        Translate(e, ipv6, translationsMapFd, DatagramTranslations.Forward, "guard");
+        e.Return(Allow);
+
+        e.Label("guard");
+        e.StoreImm(Size.Word, R10, KeyAt + 28, 0); // the peers key again
         e.Load(Size.Double, R7, R6, CtxSocket);
         if (ipv6)
         {
@@ -60,7 +70,6 @@ internal static class SocketLockPrograms
         e.JumpIfEqual(R3, R4, "allow");
 
         e.Label("heard");
-        WritePeerKey(e, ipv6);
         e.LoadMap(R1, peersMapFd);
         e.MovReg(R2, R10);
         e.AddImm(R2, KeyAt);
@@ -72,8 +81,11 @@ internal static class SocketLockPrograms
         return e.ToBytes();
     }
 
-    /// <summary>recvmsg4/6 with an address: remember (socket, sender); never changes the call.</summary>
-    public static byte[] PeerRecorder(bool ipv6, int peersMapFd)
+    /// <summary>
+    /// recvmsg4/6 with an address: remember (socket, sender); a sender the agent sent this socket's datagrams to in
+    /// place of a virtual ip:port is shown as that virtual ip:port (<see cref="DatagramTranslations"/>).
+    /// </summary>
+    public static byte[] PeerRecorder(bool ipv6, int peersMapFd, int translationsMapFd)
     {
         var e = new BpfEmitter();
         e.MovReg(R6, R1);
@@ -86,8 +98,46 @@ internal static class SocketLockPrograms
         e.AddImm(R3, ValueAt);
         e.MovImm(R4, 0); // BPF_ANY
         e.Call(Bpf.HelperMapUpdate);
+
+        Translate(e, ipv6, translationsMapFd, DatagramTranslations.Reverse, "done");
+        e.Label("done");
         e.Return(Allow); // recvmsg programs must return 1
         return e.ToBytes();
+    }
+
+    /// <summary>
+    /// Looks the peers key on the stack up in the translations map as <paramref name="direction"/>: on a hit ctx's user
+    /// address and port become the entry's and the code falls through; else it jumps to <paramref name="miss"/>. ctx in r6.
+    /// </summary>
+    private static void Translate(BpfEmitter e, bool ipv6, int translationsMapFd, int direction, string miss)
+    {
+        e.StoreImm(Size.Word, R10, KeyAt + 28, direction);
+        e.LoadMap(R1, translationsMapFd);
+        e.MovReg(R2, R10);
+        e.AddImm(R2, KeyAt);
+        e.Call(Bpf.HelperMapLookup);
+        e.JumpIfEqualImm(R0, 0, miss);
+        WriteAddressFrom(e, ipv6);
+    }
+
+    /// <summary>ctx's user address and port = the translation value r0 points at (address as IPv6, port word); ctx in r6.</summary>
+    private static void WriteAddressFrom(BpfEmitter e, bool ipv6)
+    {
+        if (ipv6)
+        {
+            for (short i = 0; i < 16; i += 4)
+            {
+                e.Load(Size.Word, R3, R0, i);
+                e.Store(Size.Word, R6, (short)(CtxUserIp6 + i), R3);
+            }
+        }
+        else
+        {
+            e.Load(Size.Word, R3, R0, 12); // the v4 address of ::ffff:a.b.c.d
+            e.Store(Size.Word, R6, CtxUserIp4, R3);
+        }
+        e.Load(Size.Word, R3, R0, 16);
+        e.Store(Size.Word, R6, CtxUserPort, R3);
     }
 
     /// <summary>Jumps to <paramref name="label"/> when the calling task's cgroup is in the agents map (clobbers r0-r5).</summary>

@@ -73,6 +73,14 @@ def remove_namespace(ns):
     run("ip", "netns", "del", ns, check=False)
 
 
+def print_agent_logs(work):
+    """The last lines of each agent's log (on stderr), for a failed run."""
+    for name in ("agent-n1", "agent-n2"):
+        log = work / f"{name}.log"
+        if log.exists():
+            print(f"--- {name} (last 10 lines) ---\n" + "\n".join(log.read_text().splitlines()[-10:]), file=sys.stderr)
+
+
 class BenchError(Exception):
     pass
 
@@ -608,10 +616,7 @@ def main():
         png = args.out / "latency.png"
         print(f"\nplot: {png}" if plot(rows, modes, png) else "\nplot: skipped (no matplotlib)")
     except BenchError as error:
-        for name in ("agent-n1", "agent-n2"):
-            log = work / f"{name}.log"
-            if log.exists():
-                print(f"--- {name} (last 10 lines) ---\n" + "\n".join(log.read_text().splitlines()[-10:]), file=sys.stderr)
+        print_agent_logs(work)
         sys.exit(f"bench: {error}")
     finally:
         cluster.down()

@@ -5,6 +5,10 @@
  *   netbench server PORT [--bind ADDR]   serve until killed (default 0.0.0.0)
  *   netbench cycles HOST PORT COUNT      COUNT x (connect, "GET 64", read 64, close)
  *   netbench bulk HOST PORT BYTES        one connection, read BYTES as fast as possible
+ *   netbench udp-server PORT             answer every datagram with itself (recvfrom, sendto)
+ *   netbench udp-rr HOST PORT COUNT [unconnected]
+ *                                        COUNT x (send 64 bytes, receive the answer) on one UDP socket,
+ *                                        connected (send/recv) or not (sendto/recvfrom)
  *
  * Protocol: the client sends lines "GET n\n"; the server answers each with
  * n bytes and keeps reading requests until EOF.
@@ -370,6 +374,84 @@ static int run_bulk(int argc, char **argv)
     return 0;
 }
 
+/* ---- UDP request/response ------------------------------------------------- */
+
+static int run_udp_server(int argc, char **argv)
+{
+    if (argc != 1)
+        die("usage: netbench udp-server PORT");
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(parse_port(argv[0], 0)) };
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        die("udp-server port %s: %s", argv[0], strerror(errno));
+    printf("{\"mode\":\"udp-server\",\"port\":%s}\n", argv[0]);
+    char buf[2048];
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            die("recvfrom: %s", strerror(errno));
+        /* The answer goes to whoever asked (a reply the socket lock lets through: a peer heard from). */
+        sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer, len);
+    }
+}
+
+static int run_udp_rr(int argc, char **argv)
+{
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "unconnected") == 0))
+        die("usage: netbench udp-rr HOST PORT COUNT [unconnected]");
+    int connected = argc == 3;
+    uint64_t count = parse_count("COUNT", argv[2], 0);
+    if (count == 0 || count > 100000000)
+        die("COUNT must be between 1 and 100000000");
+    struct addrinfo *ai = resolve(argv[0], argv[1]);
+    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die("socket: %s", strerror(errno));
+    struct timeval timeout = { .tv_sec = 2 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (connected && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+        die("connect %s port %s: %s", argv[0], argv[1], strerror(errno));
+    double *lat = malloc(sizeof(double) * count);
+    if (!lat)
+        die("out of memory");
+    char out[64] = { 0 }, in[2048];
+
+    double start = now_seconds();
+    for (uint64_t i = 0; i < count; i++) {
+        double t0 = now_seconds();
+        memcpy(out, &i, sizeof i); /* each answer must be this request's */
+        ssize_t sent = connected ? send(fd, out, sizeof out, 0)
+                                 : sendto(fd, out, sizeof out, 0, ai->ai_addr, ai->ai_addrlen);
+        if (sent != (ssize_t)sizeof out)
+            die("send: %s", sent < 0 ? strerror(errno) : "short");
+        for (;;) {
+            ssize_t got = connected ? recv(fd, in, sizeof in, 0) : recvfrom(fd, in, sizeof in, 0, NULL, NULL);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got < 0)
+                die("no answer to request %" PRIu64 ": %s", i, strerror(errno));
+            if (got == (ssize_t)sizeof out && memcmp(in, out, sizeof out) == 0)
+                break; /* a late answer to an earlier request is skipped */
+        }
+        lat[i] = (now_seconds() - t0) * 1e6;
+    }
+    double seconds = now_seconds() - start;
+
+    qsort(lat, count, sizeof lat[0], cmp_double);
+    printf("{\"mode\":\"udp-rr\",\"connected\":%s,\"count\":%" PRIu64 ",\"seconds\":%.6f,\"per_second\":%.1f,"
+           "\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
+           connected ? "true" : "false", count, seconds, (double)count / seconds, percentile(lat, count, 50),
+           percentile(lat, count, 99));
+    free(lat);
+    close(fd);
+    freeaddrinfo(ai);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     /* A client that vanishes must not kill the server. */
@@ -382,5 +464,10 @@ int main(int argc, char **argv)
         return run_cycles(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "bulk") == 0)
         return run_bulk(argc - 2, argv + 2);
-    die("usage: netbench server PORT [--bind ADDR] | cycles HOST PORT COUNT | bulk HOST PORT BYTES");
+    if (argc >= 2 && strcmp(argv[1], "udp-server") == 0)
+        return run_udp_server(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "udp-rr") == 0)
+        return run_udp_rr(argc - 2, argv + 2);
+    die("usage: netbench server PORT [--bind ADDR] | cycles HOST PORT COUNT | bulk HOST PORT BYTES"
+        " | udp-server PORT | udp-rr HOST PORT COUNT [unconnected]");
 }

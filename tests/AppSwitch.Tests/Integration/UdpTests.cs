@@ -8,7 +8,8 @@ namespace AppSwitch.Tests.Integration;
 /// <summary>UDP: a bound datagram server on a virtual IP answers a client that connected its socket.</summary>
 public sealed class UdpTests(ITestOutputHelper output)
 {
-    private const string EchoServer = """
+    /// <summary>Answers every datagram in upper case to whoever sent it (recvfrom + sendto); shared with UnconnectedUdpTests.</summary>
+    internal const string EchoServer = """
         import socket, sys
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("0.0.0.0", int(sys.argv[1])))

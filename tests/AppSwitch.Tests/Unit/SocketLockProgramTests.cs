@@ -36,16 +36,17 @@ public sealed class SocketLockProgramTests
     {
         var map = Bpf.CreateMap(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize, 16, "ax_test_peers").Fd;
         var agents = Bpf.CreateMap(Bpf.MapTypeHash, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize, 4, "ax_test_agents").Fd;
+        var translations = Bpf.CreateMap(Bpf.MapTypeLruHash, DatagramTranslations.KeySize, DatagramTranslations.ValueSize, 16, "ax_test_xlate").Fd;
         try
         {
             (byte[] Program, int Hook)[] programs =
             [
                 (SocketLockPrograms.OwnerOnly(agents), Bpf.AttachInet4Connect),
                 (SocketLockPrograms.OwnerOnly(agents), Bpf.AttachInet6Bind),
-                (SocketLockPrograms.SendGuard(false, agents, map), Bpf.AttachUdp4Sendmsg),
-                (SocketLockPrograms.SendGuard(true, agents, map), Bpf.AttachUdp6Sendmsg),
-                (SocketLockPrograms.PeerRecorder(false, map), Bpf.AttachUdp4Recvmsg),
-                (SocketLockPrograms.PeerRecorder(true, map), Bpf.AttachUdp6Recvmsg),
+                (SocketLockPrograms.SendGuard(false, agents, map, translations), Bpf.AttachUdp4Sendmsg),
+                (SocketLockPrograms.SendGuard(true, agents, map, translations), Bpf.AttachUdp6Sendmsg),
+                (SocketLockPrograms.PeerRecorder(false, map, translations), Bpf.AttachUdp4Recvmsg),
+                (SocketLockPrograms.PeerRecorder(true, map, translations), Bpf.AttachUdp6Recvmsg),
             ];
             foreach (var (program, hook) in programs)
             {
@@ -58,6 +59,7 @@ public sealed class SocketLockProgramTests
         {
             Libc.Close(map);
             Libc.Close(agents);
+            Libc.Close(translations);
         }
     }
 
