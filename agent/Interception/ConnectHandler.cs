@@ -1,5 +1,6 @@
 using AppSwitch.Common.Net;
 using System.Net;
+using AppSwitch.Agent.ClientAddress;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Routing;
@@ -13,7 +14,7 @@ namespace AppSwitch.Agent.Interception;
 /// node socket that then replaces the application's fd; everything else is left to the kernel.
 /// </summary>
 internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, NodeSocketFactory sockets, HttpRelay relay,
-    PendingConnects pending, HeldConnects held, ILogger<ConnectHandler> logger)
+    PendingConnects pending, HeldConnects held, ClientMarker clients, ILogger<ConnectHandler> logger)
 {
     public void Handle(SyscallContext call)
     {
@@ -108,6 +109,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         var target = resolved.EndPoint;
         if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(original), call.Session.App, virtualPeer);
         if (resolved.Relay is { } handoff && !ExpectAtRelay(call, original, kind, handoff)) return;
+        clients.Mark(original, kind, call.Session.App, resolved);
         if (appNonBlocking) { call.Answer(SocketCalls.Connect(original, target, kind.Domain)); return; }
         SocketCalls.SetNonBlocking(original, true);
         var rc = SocketCalls.Connect(original, target, kind.Domain);
@@ -179,6 +181,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             return false;
         }
         if (resolved.Relay is { } handoff && !ExpectAtRelay(call, nodeFd, kind, handoff)) return false;
+        clients.Mark(nodeFd, kind, call.Session.App, resolved);
         var rc = SocketCalls.Connect(nodeFd, target, kind.Domain);
         if (rc.Error == Errno.ENETUNREACH && resolved.UntilClusterSynced)
         {

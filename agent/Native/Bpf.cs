@@ -8,7 +8,7 @@ namespace AppSwitch.Agent.Native;
 /// (with the verifier's log on failure) and attach it to a cgroup. Each command's part of union bpf_attr is a struct
 /// below (layouts as in linux/bpf.h), copied into a zero-filled attr of the size we tell the kernel.
 /// </summary>
-internal static unsafe class Bpf
+internal static unsafe partial class Bpf
 {
     private const int AttrSize = 144;
     private const int CmdMapCreate = 0, CmdMapUpdateElem = 2, CmdProgLoad = 5, CmdProgAttach = 8, CmdMapGetFdById = 14,
