@@ -95,28 +95,9 @@ public sealed class ClientAddressTests(ITestOutputHelper output)
         await cluster.AwaitAllAliveAsync();
         var temp = cluster.Network.Temp;
         var root = DocumentRoot(temp, "www", ("index.html", "logged"));
-        var dir = temp.NewSubdirectory("nginx");
+        var conf = NginxConfig(temp, root, "$remote_addr $request $status");
+        var dir = Path.GetDirectoryName(conf)!;
         var accessLog = Path.Combine(dir, "access.log");
-        var conf = temp.WriteFile("nginx/nginx.conf", $$"""
-            master_process on;
-            worker_processes 2;
-            pid {{dir}}/nginx.pid;
-            error_log {{dir}}/error.log info;
-            events { worker_connections 64; }
-            http {
-                log_format peer '$remote_addr $request $status';
-                access_log {{accessLog}} peer;
-                client_body_temp_path {{dir}}/body;
-                proxy_temp_path {{dir}}/proxy;
-                fastcgi_temp_path {{dir}}/fastcgi;
-                uwsgi_temp_path {{dir}}/uwsgi;
-                scgi_temp_path {{dir}}/scgi;
-                server {
-                    listen 80;
-                    root {{root}};
-                }
-            }
-            """);
         var nginx = cluster.Shell(0).StartUnderAx(["--ip", VirtualIps.Server],
             ["nginx", "-e", Path.Combine(dir, "stderr.log"), "-c", conf, "-g", "daemon off;"]);
         await cluster.Shell(0).WaitForServerAsync($"{VirtualIps.Server}:80", server: nginx);
