@@ -56,6 +56,8 @@ public sealed record AgentOptions
     public bool SocketLock { get; init; } = true;
     /// <summary>Name of the agent's cgroup v2 child (--socket-lock-cgroup).</summary>
     public string SocketLockCgroup { get; init; } = "appswitch-agent";
+    /// <summary>Servers see a client app's virtual IP, not its node's address (--preserve-client-ip; BPF on the agent's cgroup).</summary>
+    public bool PreserveClientIp { get; init; } = true;
     /// <summary>What apps may reach outside AppSwitch (--egress, --egress-allow); default: everything.</summary>
     public Routing.EgressPolicy Egress { get; init; } = Routing.EgressPolicy.AllowAll;
     /// <summary>How long a connection through the HTTP relay may make no progress either way (--http-relay-idle-timeout); zero: no limit.</summary>

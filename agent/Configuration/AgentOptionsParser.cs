@@ -152,6 +152,11 @@ public sealed class AgentOptionsParser
                 ValueName = "NAME", EnvironmentVariable = "AX_SOCKET_LOCK_CGROUP", DefaultValue = "appswitch-agent",
                 Validate = CheckCgroupName, Help = "the agent's own cgroup v2 child (kept across restarts)",
             },
+            new("preserve-client-ip", OptionKind.Bool)
+            {
+                EnvironmentVariable = "AX_PRESERVE_CLIENT_IP", DefaultValue = "true",
+                Help = "servers under ax see a client app's virtual IP in accept/getpeername (a TCP option on the SYN); false: its node's address",
+            },
             new("egress")
             {
                 ValueName = "allow|deny", EnvironmentVariable = "AX_EGRESS", DefaultValue = "allow",
@@ -237,6 +242,7 @@ public sealed class AgentOptionsParser
             IpPool = Table.VirtualIpPool.Parse(parsed.GetString("ip-pool")!),
             SocketLock = parsed.GetBool("socket-lock"),
             SocketLockCgroup = parsed.GetString("socket-lock-cgroup")!,
+            PreserveClientIp = parsed.GetBool("preserve-client-ip"),
             Egress = ParseEgress(parsed.GetString("egress")!, parsed.GetString("egress-allow")),
             HttpRelayIdleTimeout = OptionValues.ParseDuration(parsed.GetString("http-relay-idle-timeout")!),
         };

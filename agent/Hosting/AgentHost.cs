@@ -10,6 +10,7 @@ using AppSwitch.Agent.Metrics.Observed;
 using AppSwitch.Agent.NameService;
 using AppSwitch.Agent.Replication;
 using AppSwitch.Agent.Routing;
+using AppSwitch.Agent.ClientAddress;
 using AppSwitch.Agent.SocketLock;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Rules;
@@ -56,11 +57,17 @@ public static class AgentHost
 
         // Before any socket exists: node sockets carry the cgroup of the agent that made them.
         var socketLock = options.SocketLock ? SocketLockInstaller.Engage(options.SocketLockCgroup, options.AdminSocketDir) : null;
-        await using var app = Build(options, apiSocket, tls, socketLock?.Translations);
+        string? clientAddressDetail = null;
+        var clientAddresses = options.PreserveClientIp ? ClientAddressInstaller.Engage(options.SocketLockCgroup, out clientAddressDetail) : null;
+        if (!options.PreserveClientIp && options.SocketLock) ClientAddressInstaller.Disengage(options.SocketLockCgroup);
+        await using var app = Build(options, apiSocket, tls, socketLock?.Translations, clientAddresses);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentHost).FullName!);
         if (socketLock is null) AgentHostLog.SocketLockDisabled(log);
         else if (socketLock.Engaged) AgentHostLog.SocketLockOn(log, socketLock.Detail);
         else AgentHostLog.SocketLockOff(log, socketLock.Detail);
+        if (!options.PreserveClientIp) AgentHostLog.ClientIpDisabled(log);
+        else if (clientAddresses is not null) AgentHostLog.ClientIpOn(log, clientAddressDetail!);
+        else AgentHostLog.ClientIpOff(log, clientAddressDetail!);
         try
         {
             foreach (var moved in LegacyStateLocation.MoveToAdminDirectory(options.SocketDir, options.AdminSocketDir))
@@ -100,7 +107,8 @@ public static class AgentHost
     }
 
     /// <param name="translations">The socket lock's map of unconnected UDP translations (null without the lock).</param>
-    internal static WebApplication Build(AgentOptions options, string apiSocket, RestPortTls? tls = null, DatagramTranslations? translations = null)
+    internal static WebApplication Build(AgentOptions options, string apiSocket, RestPortTls? tls = null, DatagramTranslations? translations = null,
+        ClientAddressMaps? clientAddresses = null)
     {
         // The empty builder skips appsettings, user secrets and their reflection: the agent starts noticeably faster.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "appswitch-agent" });
@@ -165,8 +173,11 @@ public static class AgentHost
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<InflightJournal>(), sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<HttpRelay>(), sp.GetRequiredService<ClusterReadiness>(),
-            sp.GetRequiredService<AgentMetrics>(), translations));
+            sp.GetRequiredService<AgentMetrics>(), translations, new ClientMarker(sp.GetRequiredService<ServiceTable>(), clientAddresses)));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
+        if (clientAddresses is not null)
+            builder.Services.AddHostedService(sp => new TrustedNodeSync(sp.GetRequiredService<ServiceTable>(), clientAddresses,
+                sp.GetRequiredService<ILogger<TrustedNodeSync>>()));
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
         builder.Services.AddSingleton(sp => new StateWriteAheadLog(options.AdminSocketDir, sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<RuleBook>(), sp.GetRequiredService<ILogger<StateWriteAheadLog>>()));

@@ -28,4 +28,13 @@ internal static partial class AgentHostLog
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "socket lock disabled (--socket-lock=false); apps are contained by seccomp only")]
     public static partial void SocketLockDisabled(ILogger logger);
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "client IPs preserved: {Detail}; servers see a client app's virtual IP")]
+    public static partial void ClientIpOn(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 41, Level = LogLevel.Warning, Message = "client IPs not preserved: {Reason}; servers see the client's node address")]
+    public static partial void ClientIpOff(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Information, Message = "client IPs not preserved (--preserve-client-ip=false); servers see the client's node address")]
+    public static partial void ClientIpDisabled(ILogger logger);
 }

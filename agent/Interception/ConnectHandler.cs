@@ -1,5 +1,6 @@
 using AppSwitch.Common.Net;
 using System.Net;
+using AppSwitch.Agent.ClientAddress;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Routing;
@@ -16,7 +17,7 @@ namespace AppSwitch.Agent.Interception;
 /// <param name="translations">With the socket lock: a UDP socket connected to a virtual ip:port gets its answers shown
 /// as from that address in recvfrom/recvmsg too (the lock's recvmsg programs), as an unconnected one does.</param>
 internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, NodeSocketFactory sockets, HttpRelay relay,
-    PendingConnects pending, HeldConnects held, DatagramTranslations? translations, ILogger<ConnectHandler> logger)
+    PendingConnects pending, HeldConnects held, DatagramTranslations? translations, ClientMarker clients, ILogger<ConnectHandler> logger)
 {
     public void Handle(SyscallContext call)
     {
@@ -112,6 +113,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(original), call.Session.App, virtualPeer);
         RecordDatagramPeer(original, kind, virtualPeer, target);
         if (resolved.Relay is { } handoff && !ExpectAtRelay(call, original, kind, handoff)) return;
+        clients.Mark(original, kind, call.Session.App, resolved);
         if (appNonBlocking) { call.Answer(SocketCalls.Connect(original, target, kind.Domain)); return; }
         SocketCalls.SetNonBlocking(original, true);
         var rc = SocketCalls.Connect(original, target, kind.Domain);
@@ -183,6 +185,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             return false;
         }
         if (resolved.Relay is { } handoff && !ExpectAtRelay(call, nodeFd, kind, handoff)) return false;
+        clients.Mark(nodeFd, kind, call.Session.App, resolved);
         var rc = SocketCalls.Connect(nodeFd, target, kind.Domain);
         if (rc.Error == Errno.ENETUNREACH && resolved.UntilClusterSynced)
         {

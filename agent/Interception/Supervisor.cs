@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using AppSwitch.Agent.ClientAddress;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.L7;
 using AppSwitch.Agent.Metrics;
@@ -41,7 +42,8 @@ public sealed class Supervisor : IHostedService, IDisposable
     /// <param name="router">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
     /// <param name="translations">The socket lock's unconnected UDP translations; null: the agent sends such datagrams itself.</param>
     internal Supervisor(AgentOptions options, ServiceTable table, InflightJournal journal, ILoggerFactory loggers,
-        IConnectRouter router, HttpRelay httpRelay, ClusterReadiness readiness, AgentMetrics metrics, DatagramTranslations? translations = null)
+        IConnectRouter router, HttpRelay httpRelay, ClusterReadiness readiness, AgentMetrics metrics, DatagramTranslations? translations = null,
+        ClientMarker? clients = null)
     {
         _table = table;
         _metrics = metrics;
@@ -51,7 +53,8 @@ public sealed class Supervisor : IHostedService, IDisposable
         _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
         _held = new HeldConnects(readiness, journal, loggers.CreateLogger<HeldConnects>());
-        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, translations, loggers.CreateLogger<ConnectHandler>());
+        _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, translations,
+            clients ?? new ClientMarker(table, null), loggers.CreateLogger<ConnectHandler>());
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), loggers.CreateLogger<BindHandler>());
         _listen = new ListenHandler(table, loggers.CreateLogger<ListenHandler>());
         _names = new SocketNameHandler(table);

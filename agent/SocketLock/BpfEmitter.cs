@@ -14,7 +14,8 @@ internal sealed class BpfEmitter
     private const byte ClassLd = 0x00, ClassLdx = 0x01, ClassSt = 0x02, ClassStx = 0x03, ClassJmp = 0x05, ClassAlu64 = 0x07;
     private const byte ModeImm = 0x00, ModeMem = 0x60;
     private const byte SourceK = 0x00, SourceX = 0x08;
-    private const byte OpAdd = 0x00, OpMov = 0xb0, OpJeq = 0x10, OpJne = 0x50, OpCall = 0x80, OpExit = 0x90;
+    private const byte OpAdd = 0x00, OpOr = 0x40, OpAnd = 0x50, OpRsh = 0x70, OpMov = 0xb0, OpJeq = 0x10, OpJne = 0x50,
+        OpCall = 0x80, OpExit = 0x90;
     private const byte PseudoMapFd = 1;
 
     private readonly List<(byte Op, byte Regs, short Off, int Imm)> _slots = [];
@@ -24,6 +25,10 @@ internal sealed class BpfEmitter
     public void MovReg(int dst, int src) => Emit(ClassAlu64 | OpMov | SourceX, dst, src, 0, 0);
     public void MovImm(int dst, int imm) => Emit(ClassAlu64 | OpMov | SourceK, dst, 0, 0, imm);
     public void AddImm(int dst, int imm) => Emit(ClassAlu64 | OpAdd | SourceK, dst, 0, 0, imm);
+    public void OrImm(int dst, int imm) => Emit(ClassAlu64 | OpOr | SourceK, dst, 0, 0, imm);
+    public void AndImm(int dst, int imm) => Emit(ClassAlu64 | OpAnd | SourceK, dst, 0, 0, imm);
+    /// <summary>dst &gt;&gt;= imm (logical).</summary>
+    public void RshImm(int dst, int imm) => Emit(ClassAlu64 | OpRsh | SourceK, dst, 0, 0, imm);
 
     /// <summary>dst = 64-bit constant (two slots).</summary>
     public void LoadImm64(int dst, ulong value) => LoadImm64(dst, 0, value);

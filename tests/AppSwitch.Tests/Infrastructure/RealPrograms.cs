@@ -20,4 +20,35 @@ public static class RealPrograms
         foreach (var (file, content) in files) File.WriteAllText(Path.Combine(dir, file), content);
         return dir;
     }
+
+    /// <summary>
+    /// nginx with master and two workers, everything it writes kept in the test's temp directory (subdirectory nginx):
+    /// its config file. <paramref name="logFormat"/>: the access log's format (nginx's default "combined" when null).
+    /// </summary>
+    public static string NginxConfig(TempDirectory temp, string root, string? logFormat = null)
+    {
+        var dir = temp.NewSubdirectory("nginx");
+        var format = logFormat is null ? "" : $"log_format test '{logFormat}';";
+        var accessLog = logFormat is null ? $"{dir}/access.log" : $"{dir}/access.log test";
+        return temp.WriteFile("nginx/nginx.conf", $$"""
+            master_process on;
+            worker_processes 2;
+            pid {{dir}}/nginx.pid;
+            error_log {{dir}}/error.log info;
+            events { worker_connections 64; }
+            http {
+                {{format}}
+                access_log {{accessLog}};
+                client_body_temp_path {{dir}}/body;
+                proxy_temp_path {{dir}}/proxy;
+                fastcgi_temp_path {{dir}}/fastcgi;
+                uwsgi_temp_path {{dir}}/uwsgi;
+                scgi_temp_path {{dir}}/scgi;
+                server {
+                    listen 80;
+                    root {{root}};
+                }
+            }
+            """);
+    }
 }

@@ -95,30 +95,5 @@ public sealed class HttpThroughVirtualIpTests(ITestOutputHelper output)
         Assert.Equal("static busybox", wget.StdOut);
     }
 
-    /// <summary>nginx with master and two workers, everything it writes kept in the test's temp directory.</summary>
-    private static string NginxConfig(TempDirectory temp, string root)
-    {
-        var dir = temp.NewSubdirectory("nginx");
-        return temp.WriteFile("nginx/nginx.conf", $$"""
-            master_process on;
-            worker_processes 2;
-            pid {{dir}}/nginx.pid;
-            error_log {{dir}}/error.log info;
-            events { worker_connections 64; }
-            http {
-                access_log {{dir}}/access.log;
-                client_body_temp_path {{dir}}/body;
-                proxy_temp_path {{dir}}/proxy;
-                fastcgi_temp_path {{dir}}/fastcgi;
-                uwsgi_temp_path {{dir}}/uwsgi;
-                scgi_temp_path {{dir}}/scgi;
-                server {
-                    listen 80;
-                    root {{root}};
-                }
-            }
-            """);
-    }
-
     private static string ReadIfExists(string file) => File.Exists(file) ? "\n--- nginx error log ---\n" + File.ReadAllText(file) : "";
 }

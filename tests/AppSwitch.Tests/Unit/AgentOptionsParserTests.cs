@@ -231,4 +231,13 @@ public class AgentOptionsParserTests
     [InlineData("")]
     public void ASocketLockCgroupIsOneDirectoryName(string name) =>
         Assert.Contains("use one cgroup directory name", Error(["--socket-lock-cgroup", name]));
+
+    [Fact]
+    public void PreserveClientIpIsOnByDefaultAndTurnsOffByFlagOrEnvironment()
+    {
+        Assert.True(Parse([]).PreserveClientIp);
+        Assert.False(Parse(["--preserve-client-ip=false"]).PreserveClientIp);
+        Assert.False(Parse([], new Dictionary<string, string> { ["AX_PRESERVE_CLIENT_IP"] = "false" }).PreserveClientIp);
+        Assert.True(Parse(["--preserve-client-ip=true"], new Dictionary<string, string> { ["AX_PRESERVE_CLIENT_IP"] = "false" }).PreserveClientIp);
+    }
 }
