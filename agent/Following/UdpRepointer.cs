@@ -45,7 +45,8 @@ internal sealed class UdpRepointer(ServiceTable table, IConnectRouter router, Ag
     {
         var old = connection.Target.Target;
         var next = router.Route(connection.App, connection.VirtualPeer, Transport.Udp);
-        if (next is null || next.EndPoint.Equals(old))
+        // Null, or the virtual address itself once nothing in the table claims it (the node's network would not reach it).
+        if (next is null || next.EndPoint.Equals(old) || next.EndPoint.Equals(connection.VirtualPeer))
         {
             if (!_kept.Add((connection.Inode, old))) return;
             metrics.SocketsFollowed.Add(1, Udp, Kept);
