@@ -15,6 +15,9 @@ public sealed class PeerRecords
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, (AppEntry App, IPEndPoint VirtualPeer, PeerTarget? Target)> _peers = new();
     private readonly Queue<ulong> _order = new();
+    // The UDP ones among them, which the follower reads after every table change: a walk of these only, not of every
+    // TCP connection, holds the lock the connect path records under.
+    private readonly HashSet<ulong> _udp = [];
 
     /// <summary>Remembers the virtual address a translated connection was made to (and, to follow it, where it went).</summary>
     public void Record(ulong inode, AppEntry app, IPEndPoint virtualPeer, PeerTarget? target = null)
@@ -23,7 +26,8 @@ public sealed class PeerRecords
         {
             if (_peers.TryAdd(inode, (app, virtualPeer, target))) _order.Enqueue(inode);
             else _peers[inode] = (app, virtualPeer, target);
-            while (_order.Count > Capacity) _peers.Remove(_order.Dequeue());
+            if (target?.Transport == Transport.Udp) _udp.Add(inode);
+            while (_order.Count > Capacity) Remove(_order.Dequeue());
         }
     }
 
@@ -37,8 +41,16 @@ public sealed class PeerRecords
     {
         var list = new List<PeerConnection>();
         lock (_lock)
+        {
+            if (transport == Transport.Udp)
+            {
+                foreach (var inode in _udp)
+                    if (_peers.TryGetValue(inode, out var peer) && peer.Target is { } t) list.Add(new PeerConnection(inode, peer.App, peer.VirtualPeer, t));
+                return list;
+            }
             foreach (var (inode, (app, virtualPeer, target)) in _peers)
                 if (target is { } t && t.Transport == transport) list.Add(new PeerConnection(inode, app, virtualPeer, t));
+        }
         return list;
     }
 
@@ -53,13 +65,19 @@ public sealed class PeerRecords
     /// <summary>Forgets one socket (closed by its app).</summary>
     public void Forget(ulong inode)
     {
-        lock (_lock) _peers.Remove(inode); // its slot in the order queue is skipped when it comes out
+        lock (_lock) Remove(inode); // its slot in the order queue is skipped when it comes out
+    }
+
+    private void Remove(ulong inode)
+    {
+        _peers.Remove(inode);
+        _udp.Remove(inode);
     }
 
     /// <summary>Forgets the connections of an app that left.</summary>
     public void ForgetApp(AppEntry app)
     {
         lock (_lock)
-            foreach (var (inode, _) in _peers.Where(p => p.Value.App == app).ToList()) _peers.Remove(inode);
+            foreach (var (inode, _) in _peers.Where(p => p.Value.App == app).ToList()) Remove(inode);
     }
 }
