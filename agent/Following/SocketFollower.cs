@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using AppSwitch.Agent.Table;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace AppSwitch.Agent.Following;
 
@@ -9,7 +10,7 @@ namespace AppSwitch.Agent.Following;
 /// connected UDP sockets whose instance is gone move (<see cref="UdpRepointer"/>); when a node is declared dead the TCP
 /// connections to its instances are reset (<see cref="DeadNodeResetter"/>).
 /// </summary>
-internal sealed class SocketFollower(ServiceTable table, UdpRepointer udp, DeadNodeResetter tcp) : BackgroundService
+internal sealed class SocketFollower(ServiceTable table, UdpRepointer udp, DeadNodeResetter tcp, ILogger<SocketFollower> logger) : BackgroundService
 {
     private readonly Channel<RemoteNodeRef> _deaths = Channel.CreateUnbounded<RemoteNodeRef>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -37,12 +38,20 @@ internal sealed class SocketFollower(ServiceTable table, UdpRepointer udp, DeadN
         while (await revisions.WaitToReadAsync(stoppingToken))
         {
             revisions.TryRead(out _);
-            udp.FollowAll();
+            Guarded(udp.FollowAll, "moving connected UDP sockets");
         }
+    }
+
+    /// <summary>One round's failure is logged; the next change or death is handled as usual.</summary>
+    private void Guarded(Action round, string what)
+    {
+        try { round(); }
+        catch (Exception e) when (e is not OperationCanceledException) { logger.LogWarning(e, "Failed {What}; the follower goes on", what); }
     }
 
     private async Task ResetDeathsAsync(CancellationToken stoppingToken)
     {
-        await foreach (var node in _deaths.Reader.ReadAllAsync(stoppingToken)) tcp.ResetConnectionsTo(node);
+        await foreach (var node in _deaths.Reader.ReadAllAsync(stoppingToken))
+            Guarded(() => tcp.ResetConnectionsTo(node), $"resetting connections to dead node {node.Name}");
     }
 }

@@ -69,7 +69,7 @@ internal sealed class UdpRepointer(ServiceTable table, IConnectRouter router, Ag
         }
         table.Peers.Retarget(connection.Inode, next.EndPoint);
         metrics.SocketsFollowed.Add(1, Udp, Repointed);
-        logger.LogInformation("App {AppId}: connected UDP socket to {Virtual} moved from instance {Old} (gone) to {New}",
+        logger.LogInformation("App {AppId}: connected UDP socket to {Virtual} moved from instance {Old} (no longer chosen) to {New}",
             connection.App.Id, connection.VirtualPeer, old, next.EndPoint);
     }
 }
