@@ -191,6 +191,11 @@ public static class AgentHost
         builder.Services.AddHostedService<LauncherEndpoint>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
+        // Apps' connections follow their service: connected UDP moves off instances that left, TCP to dead nodes is reset.
+        builder.Services.AddSingleton(sp => new Following.UdpRepointer(sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<IConnectRouter>(),
+            sp.GetRequiredService<AgentMetrics>(), sp.GetRequiredService<ILogger<Following.UdpRepointer>>(), translations));
+        builder.Services.AddSingleton<Following.DeadNodeResetter>();
+        builder.Services.AddHostedService<Following.SocketFollower>();
         builder.Services.AddHostedService<Kubernetes.Adapter.KubernetesAdapter>();
         // istiod's routes and subsets (issue 17): the agent dials out to --xds-address; nothing listens.
         if (options.Xds.Enabled)

@@ -110,7 +110,8 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         IPEndPoint? virtualPeer)
     {
         var target = resolved.EndPoint;
-        if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(original), call.Session.App, virtualPeer);
+        if (virtualPeer is not null)
+            table.Peers.Record(SocketCalls.Inode(original), call.Session.App, virtualPeer, Followed(call, call.FdArg(0), kind, target));
         RecordDatagramPeer(original, kind, virtualPeer, target);
         if (resolved.Relay is { } handoff && !ExpectAtRelay(call, original, kind, handoff)) return;
         clients.Mark(original, kind, call.Session.App, resolved);
@@ -201,7 +202,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             if (rc.Error == Errno.EINPROGRESS)
             {
                 // Recorded before the wait: the sweeper drops it with the socket if the connect fails.
-                if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
+                if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer, Followed(call, fd, kind, target));
                 pending.Add(new PendingConnect
                 {
                     Session = call.Session, Listener = call.Listener, NotificationId = call.Id, NodeFd = nodeSocket.Release(),
@@ -228,7 +229,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         }
         call.Answer(rc);
         // A non-blocking connect still in progress that fails is swept with its socket like any closed one.
-        if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer);
+        if (virtualPeer is not null) table.Peers.Record(SocketCalls.Inode(nodeFd), call.Session.App, virtualPeer, Followed(call, fd, kind, target));
         return true;
     }
 
@@ -238,6 +239,10 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         if (translations is not null && virtualPeer is not null && kind.Type == SOCK.DGRAM)
             translations.Record(DatagramTranslations.CookieOf(nodeFd), virtualPeer, target);
     }
+
+    /// <summary>What the follower needs to find this socket again and move it when its instance leaves (agent/Following).</summary>
+    private static PeerTarget Followed(SyscallContext call, int fd, SocketCalls.Kind kind, IPEndPoint target) =>
+        new(target, kind.Type == SOCK.DGRAM ? Transport.Udp : Transport.Tcp, call.Tid, fd);
 
     private void ForgetAtRelay(ConnectTarget resolved, int nodeFd)
     {

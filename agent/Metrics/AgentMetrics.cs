@@ -30,6 +30,9 @@ public sealed class AgentMetrics : IDisposable
             "Responses the HTTP relay gave its clients, by status code (the upstream's or the relay's own)");
         StateWrites = Meter.CreateCounter<long>("appswitch_state_writes_total", null,
             "Writes of state.json, by result (ok, failed)");
+        SocketsFollowed = Meter.CreateCounter<long>("appswitch_sockets_followed_total", null,
+            "Apps' connections whose instance left, by transport and what the agent did (repointed: a connected UDP socket moved " +
+            "to another instance; kept: none other, it keeps its peer; reset: a TCP connection to a dead node aborted)");
     }
 
     public Meter Meter { get; }
@@ -38,6 +41,7 @@ public sealed class AgentMetrics : IDisposable
     public Counter<long> DnsQueries { get; }
     public Counter<long> HttpRelayResponses { get; }
     public Counter<long> StateWrites { get; }
+    public Counter<long> SocketsFollowed { get; }
 
     public void Dispose() => Meter.Dispose();
 }

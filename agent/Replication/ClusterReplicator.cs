@@ -179,7 +179,7 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         {
             if (member.Status is MemberStatus.Dead or MemberStatus.Left)
             {
-                Forget(member.Name);
+                Forget(member.Name, declaredDead: member.Status == MemberStatus.Dead);
                 return;
             }
             if (member.State.IsEmpty || (_applied.TryGetValue(member.Name, out var version) && version == member.StateVersion)) return;
@@ -198,10 +198,10 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
         }
     }
 
-    private void Forget(string name)
+    private void Forget(string name, bool declaredDead = false)
     {
         rules.RemoveRemote(name);
-        if (_applied.Remove(name) | table.RemoveRemote(name))
+        if (_applied.Remove(name) | table.RemoveRemote(name, declaredDead))
             _logger.LogInformation("Member {Member} is gone; its apps, servers, vservices and rules are removed", name);
     }
 

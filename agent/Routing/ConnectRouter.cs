@@ -9,6 +9,9 @@ internal sealed class ConnectRouter(IRoutingSnapshotSource snapshots, ConnectTar
     public ConnectTarget? Route(AppEntry client, IPEndPoint destination, Transport transport) =>
         resolver.Resolve(snapshots.Current, client, destination, transport);
 
+    public bool StillLeadsTo(AppEntry client, IPEndPoint destination, Transport transport, IPEndPoint target) =>
+        resolver.StillLeadsTo(snapshots.Current, client, destination, transport, target);
+
     public ConnectTarget? RouteOutsider(RelayRoute route, out string? reason) =>
         resolver.ResolveForOutsider(snapshots.Current, route, out reason);
 }

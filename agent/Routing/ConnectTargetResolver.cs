@@ -61,6 +61,33 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
     }
 
     /// <summary>
+    /// Whether <paramref name="target"/> is still an endpoint that <paramref name="client"/>'s connect to
+    /// <paramref name="destination"/> may be sent to: the instance is still in the table and the vservice, labels and
+    /// route rules still allow it. A connection to a target that no longer is should follow its service elsewhere.
+    /// Kubernetes ClusterIPs are not followed (true).
+    /// </summary>
+    public bool StillLeadsTo(RoutingSnapshot snapshot, AppEntry client, IPEndPoint destination, Transport transport, IPEndPoint target)
+    {
+        var address = IpAddresses.Normalize(destination.Address);
+        if (IPAddress.IsLoopback(address) && destination.Port == DnsPort && dnsRedirect?.Invoke(transport) is { } dns) return dns.Equals(target);
+        if (snapshot.FindVService(address) is { } vservice)
+            return vservice.Ports.TryGetValue(destination.Port, out var aport)
+                   && vservice.Backends.Any(b => DirectLeadsTo(snapshot, client, new IPEndPoint(b, aport), transport, target));
+        if (snapshot.Kubernetes.ClusterIps.Contains(address)) return true;
+        return DirectLeadsTo(snapshot, client, new IPEndPoint(address, destination.Port), transport, target);
+    }
+
+    /// <summary>A direct connect's answer when the target's server is the only one it may choose: the target itself or not.</summary>
+    private bool DirectLeadsTo(RoutingSnapshot snapshot, AppEntry client, IPEndPoint destination, Transport transport, IPEndPoint target)
+    {
+        var address = IpAddresses.Normalize(destination.Address);
+        var servers = snapshot.ServersFor(address, destination.Port, transport);
+        if (servers.Count == 0) return !snapshot.IsVirtual(address) && destination.Equals(target);
+        var server = servers.FirstOrDefault(s => s.Node.Equals(target));
+        return server is not null && target.Equals(ResolveDirect(snapshot, client, destination, transport, out _, only: server));
+    }
+
+    /// <summary>
     /// Where a relay's connection from outside AppSwitch (a client without labels, which may reach every server) goes:
     /// an `--expose` route to that app's server's node socket, a vservice's vport as an app's connect would (backend
     /// choice, the vservice's source IP); null with the reason when nobody serves it now.

@@ -12,6 +12,10 @@ internal interface IConnectRouter
     /// <summary>Where an app's connect (or sendto) to <paramref name="destination"/> goes, or null: refused.</summary>
     ConnectTarget? Route(AppEntry client, IPEndPoint destination, Transport transport);
 
+    /// <summary>Whether an app's connection to <paramref name="destination"/> that went to <paramref name="target"/> may still go
+    /// there (the instance is in the table and the rules allow it); false: it should follow its service elsewhere.</summary>
+    bool StillLeadsTo(AppEntry client, IPEndPoint destination, Transport transport, IPEndPoint target);
+
     /// <summary>Where a relay's client from outside AppSwitch goes along <paramref name="route"/>, or null with the reason.</summary>
     ConnectTarget? RouteOutsider(RelayRoute route, out string? reason);
 }

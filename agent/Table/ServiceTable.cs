@@ -124,14 +124,24 @@ public sealed class ServiceTable(NodeIdentity node)
         Revisions.Publish(TableChange.Derived);
     }
 
-    /// <summary>Forgets a node that died or left: its apps and servers disappear.</summary>
-    public bool RemoveRemote(string nodeName)
+    /// <summary>
+    /// Raised (on the replicator's thread, outside the lock) when a node the cluster declared dead is forgotten: its
+    /// instances vanished without closing their connections (agent/Following resets the apps' ones).
+    /// </summary>
+    public event Action<RemoteNodeRef>? RemoteNodeDied;
+
+    /// <summary>Forgets a node that died (<paramref name="declaredDead"/>) or left: its apps and servers disappear.</summary>
+    public bool RemoveRemote(string nodeName, bool declaredDead = false)
     {
-        bool removed;
-        lock (_lock) removed = RemoveRemoteLocked(nodeName);
-        if (!removed) return false;
+        IPAddress? address;
+        lock (_lock)
+        {
+            address = _remote.TryGetValue(nodeName, out var replica) ? replica.Address : null;
+            if (!RemoveRemoteLocked(nodeName)) return false;
+        }
         OnRoutingChanged();
         Revisions.Publish(TableChange.Derived);
+        if (declaredDead && address is not null) RemoteNodeDied?.Invoke(new RemoteNodeRef(nodeName, address));
         return true;
     }
 

@@ -184,6 +184,38 @@ public sealed class ConnectTargetResolverTests
     }
 
     [Fact]
+    public void A_connection_still_leads_to_its_instance_only_while_the_table_labels_rules_and_vservices_allow_it()
+    {
+        var v1 = Server("198.18.0.10", 80, Node2, 40001, name: "web", version: "v1", remote: true);
+        Server("198.18.0.10", 80, Node2, 40002, name: "web", version: "v2", remote: true);
+        VService("db", "198.18.0.30", 80, 80, "198.18.0.10");
+        var destination = IPEndPoint.Parse("198.18.0.10:80");
+        var viaVService = IPEndPoint.Parse("198.18.0.30:80");
+        var snapshot = Snapshot();
+        Assert.True(_resolver.StillLeadsTo(snapshot, _blue, destination, Transport.Tcp, v1.Node));
+        Assert.True(_resolver.StillLeadsTo(snapshot, _blue, viaVService, Transport.Tcp, v1.Node));
+        Assert.False(_resolver.StillLeadsTo(snapshot, _red, destination, Transport.Tcp, v1.Node)); // no shared label
+        Assert.False(_resolver.StillLeadsTo(snapshot, _blue, destination, Transport.Udp, v1.Node)); // a TCP instance only
+        Assert.False(_resolver.StillLeadsTo(snapshot, _blue, destination, Transport.Tcp, new IPEndPoint(Node2, 40009))); // no such instance
+
+        // A rule sends web to v2 only: the v1 instance is still there, but connections to it should follow.
+        Rules("- {id: v2-only, destination: web, route: {backends: [{tags: [version=v2]}]}}");
+        snapshot = Snapshot();
+        Assert.False(_resolver.StillLeadsTo(snapshot, _blue, destination, Transport.Tcp, v1.Node));
+        Assert.True(_resolver.StillLeadsTo(snapshot, _blue, destination, Transport.Tcp, new IPEndPoint(Node2, 40002)));
+
+        // The instance leaves: gone for the virtual IP and for the vservice in front of it.
+        _rules.Clear();
+        _servers.Remove(v1);
+        snapshot = Snapshot();
+        Assert.False(_resolver.StillLeadsTo(snapshot, _blue, destination, Transport.Tcp, v1.Node));
+        Assert.False(_resolver.StillLeadsTo(snapshot, _blue, viaVService, Transport.Tcp, v1.Node));
+        // An address outside AppSwitch leads where it is; the agent's DNS is where the app's 127.0.0.1:53 goes.
+        Assert.True(_resolver.StillLeadsTo(snapshot, _blue, IPEndPoint.Parse("10.77.0.9:80"), Transport.Tcp, IPEndPoint.Parse("10.77.0.9:80")));
+        Assert.True(_resolver.StillLeadsTo(snapshot, _blue, IPEndPoint.Parse("127.0.0.1:53"), Transport.Udp, Dns));
+    }
+
+    [Fact]
     public void Route_rule_weights_split_connects_between_tagged_instances()
     {
         Server("198.18.0.10", 80, Node2, 40001, name: "web", version: "v1");
