@@ -178,7 +178,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
             fresh = false;
             if (outcome == Outcome.Retry)
             {
-                logger.LogInformation("HTTP relay: {Service} instance {Backend} answered a retried status; retrying ({Attempt}/{Retries})", handoff.Service,
+                logger.LogInformation("HTTP relay: {Service} instance {Backend} answered 5xx; retrying ({Attempt}/{Retries})", handoff.Service,
                     backend.Node, attempt + 1, retries);
                 backend = router.Repick(handoff, plan.RouteRule) ?? backend;
                 continue;
