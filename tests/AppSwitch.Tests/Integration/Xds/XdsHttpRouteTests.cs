@@ -10,6 +10,7 @@ using Envoy.Type.V3;
 using Google.Protobuf.WellKnownTypes;
 using Xunit;
 using Xunit.Abstractions;
+using static AppSwitch.Tests.Infrastructure.RelayClients;
 using static AppSwitch.Tests.Infrastructure.Xds.IstioResources;
 using EnvoyRoute = Envoy.Config.Route.V3.Route;
 
@@ -201,18 +202,4 @@ public sealed class XdsHttpRouteTests(ITestOutputHelper output)
     }
 
     private static System.Net.IPEndPoint Endpoint(string ip) => new(System.Net.IPAddress.Parse(ip), Port);
-
-    private static async Task<string> CurlAsync(SingleNode node, params string[] args)
-    {
-        var result = await node.Shell.RunUnderAxAsync([], ["curl", "-sS", "--max-time", "60", .. args], TimeSpan.FromSeconds(90));
-        Assert.True(result.ExitCode == 0, result.Describe());
-        return result.StdOut;
-    }
-
-    private static async Task<string> PythonAsync(SingleNode node, string script, params string[] args)
-    {
-        var result = await node.Shell.RunUnderAxAsync([], ["python3", "-c", script, .. args], TimeSpan.FromSeconds(120));
-        Assert.True(result.ExitCode == 0, result.Describe());
-        return result.StdOut;
-    }
 }
