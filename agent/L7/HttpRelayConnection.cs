@@ -166,8 +166,8 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
                 backend = next;
                 continue;
             }
-            var outcome = await ExchangeAsync(upstream, requestBytes, request.Method, framing, expectsContinue, plan.Timeout,
-                retryOn5xx: attempt < retries, stopping);
+            var outcome = await ExchangeAsync(upstream, requestBytes, request.Method, framing, expectsContinue, plan,
+                retry: attempt < retries, stopping);
             if (outcome == Outcome.Reconnect)
             {
                 // An idle pooled connection the instance had closed meanwhile: the same request on a new one.
@@ -210,7 +210,7 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
     private enum Outcome { KeepOpen, Close, Retry, Reconnect }
 
     private async Task<Outcome> ExchangeAsync(UpstreamConnection upstream, byte[] requestHead, string method, BodyFraming framing,
-        bool expectsContinue, TimeSpan? timeout, bool retryOn5xx, CancellationToken stopping)
+        bool expectsContinue, RequestPlan plan, bool retry, CancellationToken stopping)
     {
         var reusable = false;
         var instance = RelayPeer.Upstream(upstream.Backend);
@@ -233,11 +233,11 @@ internal sealed class HttpRelayConnection(HttpRelay relay, Socket socket, HttpRe
                 _requestComplete = true;
             }
 
-            var response = await ReadResponseHeadAsync(upstream, instance, timeout, canReconnect, stopping);
+            var response = await ReadResponseHeadAsync(upstream, instance, plan.Timeout, canReconnect, stopping);
             if (response is null) return Outcome.Reconnect;
             if (BodyFraming.ForResponse(response, method, out var problem) is not { } responseFraming)
                 throw new RelayFailureException(RelayFailure.UpstreamFramingInvalid, problem!, upstream.Backend);
-            if (retryOn5xx && response.StatusCode >= 500) return Outcome.Retry; // the connection is dropped with its unread body
+            if (retry && plan.RetriesOn(response.StatusCode)) return Outcome.Retry; // the connection is dropped with its unread body
 
             var upstreamKeepsOpen = response.ResponseVersion == "HTTP/1.1" ? !response.HasToken("Connection", "close")
                 : response.HasToken("Connection", "keep-alive");

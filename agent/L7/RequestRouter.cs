@@ -35,10 +35,11 @@ internal sealed class RequestRouter(IRoutingSnapshotSource routing, ILogger<Requ
         if (backend is not null)
             foreach (var rule in snapshot.Rules.ActionsFor(handoff.Service))
             {
+                if (rule.ForRoute is { } routeId && routeId != chosen?.Id) continue; // another route's fault (xDS)
                 if (!Matches(snapshot, rule, client, request)) continue;
                 foreach (var action in rule.Actions!)
                 {
-                    if (!InstanceTags.HasAll(backend.App.Labels, action.Tags)) continue;
+                    if (!InstanceTags.HasAll(snapshot, backend, action.Tags)) continue;
                     var happens = Random.Shared.NextDouble() < (action.Probability ?? 1);
                     switch (action.Action)
                     {
@@ -50,7 +51,8 @@ internal sealed class RequestRouter(IRoutingSnapshotSource routing, ILogger<Requ
                 break; // the highest-priority matching action rule only
             }
         var timeout = chosen?.Route?.HttpReqTimeout is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
-        return new RequestPlan(backend, chosen, target, delay, abort, timeout, chosen?.Route?.HttpReqRetries ?? 0, traces);
+        return new RequestPlan(backend, chosen, target, delay, abort, timeout, chosen?.Route?.HttpReqRetries ?? 0, traces,
+            chosen?.Route?.HttpReqRetryStatuses);
     }
 
     /// <summary>Another instance for a retry (the same rule, a new draw).</summary>

@@ -1,3 +1,7 @@
+using System.Net;
+using AppSwitch.Agent.Table;
+using AppSwitch.Agent.Xds.Translation;
+
 namespace AppSwitch.Agent.Routing;
 
 /// <summary>
@@ -11,6 +15,32 @@ internal static class InstanceTags
         if (tags is null) return true;
         foreach (var tag in tags)
             if (!Has(labels, tag)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// A rule's backend or action tags against one server: label tags by its app's labels, xDS subset tags
+    /// (<see cref="XdsSubsetTag"/>) by its virtual or node ip:port being an endpoint of that subset's cluster.
+    /// </summary>
+    public static bool HasAll(RoutingSnapshot snapshot, ServerEntry server, IReadOnlyList<string>? tags)
+    {
+        if (tags is null) return true;
+        foreach (var tag in tags)
+        {
+            var has = XdsSubsetTag.TryCluster(tag, out var cluster)
+                ? snapshot.Xds.Holds(cluster, server.Virtual) || snapshot.Xds.Holds(cluster, server.Node)
+                : Has(server.App.Labels, tag);
+            if (!has) return false;
+        }
+        return true;
+    }
+
+    /// <summary>The same for a Kubernetes endpoint (pod ip:port) and its tags.</summary>
+    public static bool HasAll(RoutingSnapshot snapshot, IPEndPoint endpoint, IReadOnlyList<string> instanceTags, IReadOnlyList<string>? tags)
+    {
+        if (tags is null) return true;
+        foreach (var tag in tags)
+            if (XdsSubsetTag.TryCluster(tag, out var cluster) ? !snapshot.Xds.Holds(cluster, endpoint) : !instanceTags.Contains(tag)) return false;
         return true;
     }
 

@@ -23,13 +23,13 @@ internal static class KubernetesTargetPicker
             {
                 if (rule.Match?.Headers is { Count: > 0 } || !RouteRulePicker.Matches(rule.Match?.Source, client, snapshot)) continue;
                 applied = rule;
-                return PickByRule(rule, service, backends);
+                return PickByRule(snapshot, rule, service, backends);
             }
         }
         return Endpoint(backends[backends.Count == 1 ? 0 : Random.Shared.Next(backends.Count)]);
     }
 
-    private static IPEndPoint? PickByRule(Rule rule, KubeVirtualEndpoint service, IReadOnlyList<KubeServiceInstance> instances)
+    private static IPEndPoint? PickByRule(RoutingSnapshot snapshot, Rule rule, KubeVirtualEndpoint service, IReadOnlyList<KubeServiceInstance> instances)
     {
         var backends = rule.Route!.Backends;
         var weights = RouteRulePicker.Weights(backends);
@@ -38,7 +38,7 @@ internal static class KubernetesTargetPicker
         for (var i = 0; i < backends.Count; i++)
         {
             var name = backends[i].Name ?? service.Service;
-            candidates[i] = instances.Where(s => s.Service == name && HasAll(s.Tags, backends[i].Tags)).ToList();
+            candidates[i] = instances.Where(s => s.Service == name && InstanceTags.HasAll(snapshot, Endpoint(s), s.Tags, backends[i].Tags)).ToList();
             if (candidates[i].Count == 0) weights[i] = 0;
             total += weights[i];
         }
@@ -53,9 +53,6 @@ internal static class KubernetesTargetPicker
         }
         return null;
     }
-
-    private static bool HasAll(IReadOnlyList<string> tags, IReadOnlyList<string>? wanted) =>
-        wanted is null || wanted.All(tags.Contains);
 
     private static IPEndPoint Endpoint(KubeServiceInstance instance) => IPEndPoint.Parse(instance.Endpoint.Value);
 }

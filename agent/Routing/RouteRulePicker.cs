@@ -47,7 +47,7 @@ internal static class RouteRulePicker
         {
             var name = backends[i].Name ?? service;
             var instances = snapshot.ServersOfService(name, port, transport);
-            candidates[i] = instances.Where(s => InstanceTags.HasAll(s.App.Labels, backends[i].Tags) && reachable(s)).ToList();
+            candidates[i] = instances.Where(s => InstanceTags.HasAll(snapshot, s, backends[i].Tags) && reachable(s)).ToList();
             if (candidates[i].Count == 0) weights[i] = 0;
             total += weights[i];
         }

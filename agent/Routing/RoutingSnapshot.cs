@@ -4,6 +4,7 @@ using System.Net;
 using AppSwitch.Agent.Kubernetes;
 using AppSwitch.Agent.Rules;
 using AppSwitch.Agent.Table;
+using AppSwitch.Agent.Xds;
 
 namespace AppSwitch.Agent.Routing;
 
@@ -23,8 +24,9 @@ internal sealed class RoutingSnapshot
     private readonly FrozenDictionary<IPAddress, string> _nodeNames;
     private readonly FrozenDictionary<(IPAddress, int), RelayRoute> _relayListeners;
 
-    private RoutingSnapshot(long version, TableImage table, RuleIndex rules, KubernetesRegistryView kubernetes, EgressPolicy egress)
+    private RoutingSnapshot(long version, TableImage table, RuleIndex rules, KubernetesRegistryView kubernetes, EgressPolicy egress, XdsRegistryView xds)
     {
+        Xds = xds;
         Version = version;
         Node = table.Node;
         Rules = rules;
@@ -77,14 +79,18 @@ internal sealed class RoutingSnapshot
     public KubernetesRegistryView Kubernetes { get; }
     public EgressPolicy Egress { get; }
 
+    /// <summary>What istiod sent and the agent accepted: xDS subset tags are resolved against its clusters' endpoints.</summary>
+    public XdsRegistryView Xds { get; }
+
     /// <summary>Every node's apps, this node's first.</summary>
     public IReadOnlyList<AppEntry> Apps { get; }
 
     /// <summary>Every node's vservices, this node's first.</summary>
     public IReadOnlyList<VServiceEntry> VServices { get; }
 
-    public static RoutingSnapshot Build(long version, TableImage table, RuleIndex rules, KubernetesRegistryView kubernetes, EgressPolicy egress) =>
-        new(version, table, rules, kubernetes, egress);
+    public static RoutingSnapshot Build(long version, TableImage table, RuleIndex rules, KubernetesRegistryView kubernetes, EgressPolicy egress,
+        XdsRegistryView? xds = null) =>
+        new(version, table, rules, kubernetes, egress, xds ?? XdsRegistryView.Empty);
 
     /// <summary>The vservice (of any node) whose virtual IP this is (normalized), or null.</summary>
     public VServiceEntry? FindVService(IPAddress address) => _vservicesByIp.GetValueOrDefault(address);

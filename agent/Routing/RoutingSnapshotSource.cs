@@ -61,7 +61,8 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
             long seen;
             lock (_publish) seen = _changes;
             // Read after `seen`: a change from here on bumps _changes, so this snapshot is not published as current.
-            var snapshot = RoutingSnapshot.Build(seen, _table.Image(), Rules(), _kubernetes.View, _egress);
+            var xds = _xds?.Config; // one read: the rules and the view they name come from the same accepted config
+            var snapshot = RoutingSnapshot.Build(seen, _table.Image(), Rules(xds), _kubernetes.View, _egress, xds?.View);
             Builds++;
             lock (_publish)
                 if (_changes == seen) _current = snapshot;
@@ -70,7 +71,7 @@ internal sealed class RoutingSnapshotSource : IRoutingSnapshotSource
     }
 
     // xDS route rules (istiod) apply to the destinations our own rules leave alone.
-    private RuleIndex Rules() => _xds?.Config.Rules is { Count: > 0 } xdsRules
+    private RuleIndex Rules(XdsConfig? xds) => xds?.Rules is { Count: > 0 } xdsRules
         ? _rules.Index.WithFallback(xdsRules.Select(r => new OwnedRule(XdsRuleOwner, r)).ToList())
         : _rules.Index;
 

@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
+using System.Net;
 using AppSwitch.Agent.Xds.Translation;
+using AppSwitch.Common.Net;
 
 namespace AppSwitch.Agent.Xds;
 
@@ -12,11 +14,23 @@ public sealed class XdsRegistryView
 {
     public static readonly XdsRegistryView Empty = new(FrozenDictionary<string, XdsService>.Empty, FrozenDictionary<string, IReadOnlyList<XdsEndpoint>>.Empty);
 
+    private readonly FrozenDictionary<string, FrozenSet<IPEndPoint>> _members;
+
     private XdsRegistryView(FrozenDictionary<string, XdsService> services, FrozenDictionary<string, IReadOnlyList<XdsEndpoint>> clusters)
     {
         Services = services;
         Clusters = clusters;
+        _members = clusters.ToFrozenDictionary(c => c.Key,
+            c => c.Value.Select(e => new IPEndPoint(IpAddresses.Normalize(e.Address.Address), e.Address.Port)).ToFrozenSet(), StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// True when <paramref name="endpoint"/> is one of cluster <paramref name="clusterName"/>'s endpoints (a subset's
+    /// members). False for a cluster that is unknown or not warm: a subset without endpoints has no member.
+    /// </summary>
+    public bool Holds(string clusterName, IPEndPoint endpoint) =>
+        _members.TryGetValue(clusterName, out var members)
+        && members.Contains(new IPEndPoint(IpAddresses.Normalize(endpoint.Address), endpoint.Port));
 
     /// <summary>host:port → the service (its default cluster's endpoints, tagged with the subsets each is in).</summary>
     public IReadOnlyDictionary<string, XdsService> Services { get; }

@@ -16,6 +16,12 @@ public sealed record Rule
     [JsonPropertyName("route"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public RuleRoute? Route { get; init; }
     [JsonPropertyName("actions"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<RuleAction>? Actions { get; init; }
 
+    /// <summary>
+    /// Set on an action rule made from xDS: it applies only to requests routed by the route rule of this id (Envoy
+    /// runs the fault of the route that matched, not of a lower one). Not part of Amalgam8's JSON: never on the wire.
+    /// </summary>
+    [JsonIgnore] public string? ForRoute { get; init; }
+
     [JsonIgnore] public bool IsRoute => Route is not null;
 
     /// <summary>True when applying the rule needs request-level (L7) work: header matches, actions, uri, timeout, retries.</summary>

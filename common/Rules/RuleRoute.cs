@@ -11,6 +11,12 @@ public sealed record RuleRoute
     [JsonPropertyName("http_req_timeout"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? HttpReqTimeout { get; init; }
     [JsonPropertyName("http_req_retries"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? HttpReqRetries { get; init; }
 
+    /// <summary>
+    /// The response statuses that are retried; null: every 5xx (Amalgam8's meaning). Set only by the xDS translation
+    /// (Envoy's retry_on/retriable_status_codes); not part of Amalgam8's JSON.
+    /// </summary>
+    [JsonIgnore] public IReadOnlyList<int>? HttpReqRetryStatuses { get; init; }
+
     /// <summary>True when applying the route needs request-level (L7) work.</summary>
     [JsonIgnore] public bool NeedsHttp => Uri is not null || HttpReqTimeout is not null || HttpReqRetries is not null;
 }

@@ -8,9 +8,9 @@ namespace AppSwitch.Agent.Xds.Translation;
 
 /// <summary>
 /// A RouteConfiguration → our route and action rules, in Envoy's order (first match wins → descending priority).
-/// Weighted clusters → backend weights with the subset as the tag; header exact/prefix/regex/present matches →
-/// anchored header regexes; path prefix/exact → uri; prefix_rewrite; timeout; retries; the fault filter's delay and
-/// abort → actions. Anything else (redirects, direct responses, regex paths, query matches, inverted matches,
+/// Weighted clusters → backend weights, a subset cluster as an <see cref="XdsSubsetTag"/> (membership by EDS address); header exact/prefix/regex/present matches →
+/// anchored header regexes; path prefix/exact → uri; prefix_rewrite; timeout; retries with the statuses retry_on names;
+/// the fault filter's delay and abort → an action rule bound to its route (<see cref="Rule.ForRoute"/>). Anything else (redirects, direct responses, regex paths, query matches, inverted matches,
 /// mirrors, hashing) refuses the whole configuration with the first reason: never applied half.
 /// </summary>
 public static class RouteTranslator
@@ -51,10 +51,41 @@ public static class RouteTranslator
         return rules;
     }
 
+    // Envoy's field numbers of parts we neither declare nor honour, for readable refusals.
+    private static readonly Dictionary<int, string> RouteFieldNames = new()
+    {
+        [9] = "request_headers_to_add", [10] = "response_headers_to_add", [11] = "response_headers_to_remove",
+        [12] = "request_headers_to_remove", [16] = "per_request_buffer_limit_bytes", [17] = "filter_action",
+    };
+    private static readonly Dictionary<int, string> ActionFieldNames = new()
+    {
+        [4] = "metadata_match", [7] = "auto_host_rewrite", [11] = "priority", [13] = "rate_limits", [15] = "hash_policy",
+        [17] = "cors", [24] = "idle_timeout", [25] = "upgrade_configs", [27] = "hedge_policy", [29] = "host_rewrite_header",
+        [33] = "retry_policy_typed_config", [34] = "internal_redirect_policy", [41] = "path_rewrite_policy",
+    };
+    private static readonly Dictionary<int, string> FaultFieldNames = new() { [7] = "response_rate_limit", [10] = "disable_downstream_cluster_stats" };
+    private static readonly Dictionary<int, string> NoNames = [];
+    // Undeclared parts that change nothing the relay does: tracing decorations and stats, gRPC stream timeouts that
+    // istiod sets equal to the route timeout, the not-found code (503, as ours), retry host choice (we draw anew).
+    private static readonly HashSet<int> HarmlessRouteFields = [5, 15, 19];
+    private static readonly HashSet<int> HarmlessActionFields = [20, 23, 28, 36];
+    private static readonly HashSet<int> HarmlessRetryFields = [4, 5, 6];
+    private static readonly HashSet<int> HarmlessHostFields = [14, 19];
+    private static readonly HashSet<int> None = [];
+
+    private static string? Undeclared(VirtualHost host, Route route) =>
+        UndeclaredFields.Refusal(route, "route", RouteFieldNames, HarmlessRouteFields)
+        ?? UndeclaredFields.Refusal(route.Route_, "route action", ActionFieldNames, HarmlessActionFields)
+        ?? UndeclaredFields.Refusal(route.Match, "route match", NoNames, None)
+        ?? route.Match?.Headers.Select(h => UndeclaredFields.Refusal(h, $"header matcher {h.Name}", NoNames, None)).FirstOrDefault(r => r is not null)
+        ?? UndeclaredFields.Refusal(route.Route_?.RetryPolicy ?? host.RetryPolicy, "retry policy", NoNames, HarmlessRetryFields)
+        ?? UndeclaredFields.Refusal(host, "virtual host", NoNames, HarmlessHostFields);
+
     private static List<Rule>? TranslateRoute(string configName, VirtualHost host, Route route, int priority, out string? reason)
     {
         reason = null;
         if (route.ActionCase != Route.ActionOneofCase.Route_) return Refuse($"a {route.ActionCase} action is not supported (only route)", out reason);
+        if (Undeclared(host, route) is { } undeclared) return Refuse(undeclared, out reason);
         var action = route.Route_;
         if (action.RequestMirrorPolicies.Count > 0) return Refuse("request mirroring is not supported", out reason);
         if (action.RegexRewrite is not null) return Refuse("regex_rewrite is not supported", out reason);
@@ -69,7 +100,7 @@ public static class RouteTranslator
             if (uri?.Path is not null) return Refuse("prefix_rewrite with an exact path match is not supported", out reason);
             uri = (uri ?? new RuleUri { Prefix = "/" }) with { PrefixRewrite = action.PrefixRewrite };
         }
-        var retries = Retries(action.RetryPolicy ?? host.RetryPolicy, out reason);
+        var (retries, retryStatuses) = Retries(action.RetryPolicy ?? host.RetryPolicy, out reason);
         if (reason is not null) return null;
         var timeout = action.Timeout is { } t && t.ToTimeSpan() > TimeSpan.Zero ? t.ToTimeSpan().TotalSeconds : (double?)null;
 
@@ -79,17 +110,14 @@ public static class RouteTranslator
             new()
             {
                 Id = id, Priority = priority, Destination = destination!, Match = match,
-                Route = new RuleRoute { Backends = backends, Uri = uri, HttpReqTimeout = timeout, HttpReqRetries = retries },
+                Route = new RuleRoute { Backends = backends, Uri = uri, HttpReqTimeout = timeout, HttpReqRetries = retries, HttpReqRetryStatuses = retryStatuses },
             },
         };
         var faults = Faults(route, host, out reason);
         if (faults is null) return null;
+        // Envoy's fault filter acts on the route that matched, whichever cluster it then picks: no tags, bound to the route.
         if (faults.Count > 0)
-        {
-            // Actions apply to the instances the route sends to: one action rule per backend's tags.
-            var actions = backends.SelectMany(b => faults.Select(f => f with { Tags = [.. b.Tags] })).Distinct(ActionComparer.Instance).ToList();
-            rules.Add(new Rule { Id = id + "/fault", Priority = priority, Destination = destination!, Match = match, Actions = actions });
-        }
+            rules.Add(new Rule { Id = id + "/fault", Priority = priority, Destination = destination!, Match = match, Actions = faults, ForRoute = id });
         return rules;
     }
 
@@ -116,7 +144,7 @@ public static class RouteTranslator
             backends.Add(new RuleBackend
             {
                 Name = service == destination ? null : service,
-                Tags = cluster.Subset.Length > 0 ? [cluster.Subset] : [],
+                Tags = cluster.Subset.Length > 0 ? [XdsSubsetTag.Of(name)] : [],
                 Weight = action.ClusterSpecifierCase == RouteAction.ClusterSpecifierOneofCase.WeightedClusters ? weight : null,
             });
         }
@@ -169,6 +197,7 @@ public static class RouteTranslator
         reason = null;
         if (header.Name.StartsWith(':')) return RefuseHeader($"pseudo-header {header.Name} matches are not supported", out reason);
         if (header.InvertMatch) return RefuseHeader($"inverted match on {header.Name} is not supported", out reason);
+        if (header.TreatMissingHeaderAsEmpty) return RefuseHeader($"treat_missing_header_as_empty on {header.Name} is not supported", out reason);
         string? invalid = null;
         string? Whole(string regex) => IsRegex(regex, header.Name, out invalid) ? $"^(?:{regex})$" : null;
         var pattern = header.HeaderMatchSpecifierCase switch
@@ -205,17 +234,50 @@ public static class RouteTranslator
         }
     }
 
-    private static int? Retries(RetryPolicy? policy, out string? reason)
+    /// <summary>
+    /// Attempts and the statuses retried (null: every 5xx). The relay retries a failed upstream connect whenever a
+    /// route has retries, so the connection-level conditions need nothing more; gRPC-status conditions never fire on
+    /// the HTTP/1.1 the relay carries. Any other condition refuses the route (it would be retried differently).
+    /// </summary>
+    private static (int? Attempts, List<int>? Statuses) Retries(RetryPolicy? policy, out string? reason)
     {
         reason = null;
-        if (policy is null || policy.RetryOn == IstioDefaultRetryOn) return null;
-        if (policy.PerTryTimeout is { } perTry && perTry.ToTimeSpan() > TimeSpan.Zero)
+        if (policy is null || policy.RetryOn == IstioDefaultRetryOn || policy.RetryOn.Length == 0) return (null, null);
+        if (policy.PerTryTimeout is { } perTry && perTry.ToTimeSpan() > TimeSpan.Zero) return RefuseRetries("per-try timeouts are not supported", out reason);
+        var attempts = (int)Math.Min(policy.NumRetries ?? 1, 100);
+        if (attempts <= 0) return (null, null);
+        var every5xx = false;
+        var statuses = new SortedSet<int>();
+        foreach (var condition in policy.RetryOn.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            switch (condition)
+            {
+                case "5xx": every5xx = true; break;
+                case "gateway-error": statuses.UnionWith([502, 503, 504]); break;
+                case "retriable-4xx": statuses.Add(409); break;
+                case "retriable-status-codes":
+                    if (policy.RetriableStatusCodes.Where(c => c is < 100 or > 599).Select(c => (uint?)c).FirstOrDefault() is { } bad)
+                        return RefuseRetries($"retriable status code {bad} is not an HTTP status", out reason);
+                    statuses.UnionWith(policy.RetriableStatusCodes.Select(c => (int)c));
+                    break;
+                case "connect-failure" or "reset" or "refused-stream":
+                case "cancelled" or "deadline-exceeded" or "internal" or "resource-exhausted" or "unavailable":
+                    break;
+                default:
+                    return RefuseRetries($"retry_on \"{condition}\" is not supported (5xx, gateway-error, retriable-4xx, " +
+                        "retriable-status-codes, connect-failure, reset, refused-stream are)", out reason);
+            }
+        if (every5xx)
         {
-            reason = "per-try timeouts are not supported";
-            return null;
+            if (statuses.All(s => s >= 500)) return (attempts, null);
+            statuses.UnionWith(Enumerable.Range(500, 100));
         }
-        var attempts = (int)(policy.NumRetries ?? 1);
-        return attempts > 0 ? attempts : null;
+        return (attempts, [.. statuses]);
+    }
+
+    private static (int?, List<int>?) RefuseRetries(string why, out string reason)
+    {
+        reason = why;
+        return (null, null);
     }
 
     private static List<RuleAction>? Faults(Route route, VirtualHost host, out string? reason)
@@ -227,6 +289,7 @@ public static class RouteTranslator
         if (any is null) return [];
         if (!any.Is(HTTPFault.Descriptor)) return Refuse<RuleAction>($"{FaultFilter} config is a {any.TypeUrl}", out reason);
         var fault = any.Unpack<HTTPFault>();
+        if (UndeclaredFields.Refusal(fault, "fault", FaultFieldNames, None) is { } undeclared) return Refuse<RuleAction>(undeclared, out reason);
         if (fault.Headers.Count > 0 || fault.DownstreamNodes.Count > 0 || fault.UpstreamCluster.Length > 0 || fault.MaxActiveFaults is not null)
             return Refuse<RuleAction>("fault conditions (headers, nodes, upstream cluster, max active) are not supported", out reason);
         var actions = new List<RuleAction>();
@@ -276,12 +339,5 @@ public static class RouteTranslator
     {
         reason = why;
         return null;
-    }
-
-    private sealed class ActionComparer : IEqualityComparer<RuleAction>
-    {
-        public static readonly ActionComparer Instance = new();
-        public bool Equals(RuleAction? a, RuleAction? b) => a is not null && b is not null && a.Action == b.Action && a.Tags.SequenceEqual(b.Tags);
-        public int GetHashCode(RuleAction a) => HashCode.Combine(a.Action, string.Join(',', a.Tags));
     }
 }

@@ -3,6 +3,7 @@ using AppSwitch.Common.Model;
 using AppSwitch.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
+using static AppSwitch.Tests.Infrastructure.RelayClients;
 
 namespace AppSwitch.Tests.Integration;
 
@@ -76,20 +77,6 @@ public sealed class HttpRelayTests(ITestOutputHelper output)
         var file = node.Network.Temp.WriteFile($"rules-{Guid.NewGuid():N}.yaml", yaml);
         var created = await node.Shell.AxAsync("create", "rule", "-f", file);
         Assert.True(created.ExitCode == 0, created.Describe());
-    }
-
-    private static async Task<string> CurlAsync(SingleNode node, params string[] args)
-    {
-        var result = await node.Shell.RunUnderAxAsync([], ["curl", "-sS", "--max-time", "60", .. args], TimeSpan.FromSeconds(90));
-        Assert.True(result.ExitCode == 0, result.Describe());
-        return result.StdOut;
-    }
-
-    private static async Task<string> PythonAsync(SingleNode node, string script, params string[] args)
-    {
-        var result = await node.Shell.RunUnderAxAsync([], ["python3", "-c", script, .. args], TimeSpan.FromSeconds(120));
-        Assert.True(result.ExitCode == 0, result.Describe());
-        return result.StdOut;
     }
 
     private const string JasonRules = """

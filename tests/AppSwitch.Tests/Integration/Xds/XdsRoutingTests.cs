@@ -12,17 +12,16 @@ namespace AppSwitch.Tests.Integration.Xds;
 /// <summary>
 /// An agent in a node namespace fed by the stand-in Pilot (served on a Unix socket; socat in the namespace forwards
 /// the node's 127.0.0.1:15010 to it, as istiod's plaintext port): Istio's 80/20 weighted route over `reviews` v1/v2
-/// splits real connections at connect; a bad cluster is NACKed with its reason and shown by `ax get xds` while the
-/// rest stays applied; an endpoint aimed at the agent's own port reaches nothing but table instances; with the
-/// stand-in gone, the last config keeps routing.
+/// splits real connections at connect — the servers carry no version label: a subset is the set of its EDS endpoints —;
+/// a bad cluster is NACKed with its reason and shown by `ax get xds` while the rest stays applied; an endpoint aimed at
+/// the agent's own port reaches nothing but table instances; with the stand-in gone, the last config keeps routing.
 /// </summary>
 public sealed class XdsRoutingTests(ITestOutputHelper output)
 {
     private const int Port = 9080;
-    private const int XdsPort = 15010;
     private const string V1 = "198.18.17.1";
     private const string V2 = "198.18.17.2";
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Wait = PilotNode.Wait;
 
     [Fact]
     public async Task An_80_20_istio_route_splits_2000_connections_a_bad_cluster_is_nacked_and_the_last_config_outlives_istiod()
@@ -36,13 +35,11 @@ public sealed class XdsRoutingTests(ITestOutputHelper output)
         pilot.Set(XdsTypeUrls.Listener, ApiListener("reviews", Port));
         pilot.Set(XdsTypeUrls.Route, RouteConfig("reviews", Port, Weighted("reviews", Port, ("v1", 80), ("v2", 20))));
 
-        await using var node = await SingleNode.StartAsync(output, "--xds-address", $"127.0.0.1:{XdsPort}");
-        node.Network.Own(RunningProcess.Start("ip", node.Node.Exec("socat", $"TCP-LISTEN:{XdsPort},bind=127.0.0.1,fork,reuseaddr",
-            $"UNIX-CONNECT:{pilot.UnixSocket}")));
+        await using var node = await PilotNode.StartAsync(output, pilot);
         foreach (var (ip, version) in new[] { (V1, "v1"), (V2, "v2") })
         {
-            // The subset's name as a label (Istio sends no subset labels): see NOTES "xds".
-            var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "reviews", "--labels", $"version={version},{version}=,zone=default"],
+            // No version label: the instance is in subset v2 because its address is in v2's ClusterLoadAssignment.
+            var server = node.Shell.StartUnderAx(["--ip", ip, "--name", "reviews", "--labels", "zone=default"],
                 VersionPrograms.VersionServer(version, Port));
             await node.Shell.WaitForServerAsync($"{ip}:{Port}", server: server);
         }
@@ -57,13 +54,13 @@ public sealed class XdsRoutingTests(ITestOutputHelper output)
         Assert.InRange(v2Share, 16.0, 24.0);
 
         // Attack: istiod points subset v2 at the agent's own REST port and sends everything there. Rules pick among the
-        // table's instances only, so connections still reach the real v2 server and never the agent.
+        // table's instances only: v2 now holds none, so connections are refused — and never reach the agent.
         pilot.Upsert(XdsTypeUrls.Endpoint, Assignment(ClusterName("reviews", Port, "v2"),
             new System.Net.IPEndPoint(System.Net.IPAddress.Parse(node.Node.Address), AgentProcess.DefaultRestPort)));
         pilot.Set(XdsTypeUrls.Route, RouteConfig("reviews", Port, Weighted("reviews", Port, ("v2", 100))));
         await Eventually.UntilAsync(async () => AckedVersion(await XdsStatusAsync(node), "RouteConfiguration") == pilot.VersionOf(XdsTypeUrls.Route),
             Wait, "the agent ACKs the all-v2 route");
-        Assert.Equal(new Dictionary<string, int> { ["v2"] = 50 }, await CountAsync(node, 50));
+        Assert.Equal(new Dictionary<string, int> { ["refused"] = 50 }, await CountAsync(node, 50));
         pilot.Upsert(XdsTypeUrls.Endpoint, Assignment(ClusterName("reviews", Port, "v2"), Endpoint(V2)));
         pilot.Set(XdsTypeUrls.Route, RouteConfig("reviews", Port, Weighted("reviews", Port, ("v1", 80), ("v2", 20))));
         await Eventually.UntilAsync(async () => AckedVersion(await XdsStatusAsync(node), "RouteConfiguration") == pilot.VersionOf(XdsTypeUrls.Route),
@@ -91,15 +88,9 @@ public sealed class XdsRoutingTests(ITestOutputHelper output)
 
     private static System.Net.IPEndPoint Endpoint(string ip) => new(System.Net.IPAddress.Parse(ip), Port);
 
-    private static async Task<JsonObject> XdsStatusAsync(SingleNode node)
-    {
-        var result = await node.Shell.AxAsync("get", "xds", "-o", "json");
-        Assert.True(result.ExitCode == 0, result.Describe());
-        return JsonNode.Parse(result.StdOut)!["items"]![0]!.AsObject();
-    }
+    private static Task<JsonObject> XdsStatusAsync(SingleNode node) => PilotNode.StatusAsync(node);
 
-    private static string? AckedVersion(JsonObject status, string type) =>
-        status["types"]!.AsArray().FirstOrDefault(t => t!["type"]!.GetValue<string>() == type)?["ackedVersion"]?.GetValue<string>();
+    private static string? AckedVersion(JsonObject status, string type) => PilotNode.AckedVersion(status, type);
 
     private static async Task<Dictionary<string, int>> CountAsync(SingleNode node, int connections)
     {

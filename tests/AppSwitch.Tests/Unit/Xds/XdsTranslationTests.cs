@@ -106,12 +106,12 @@ public class XdsTranslationTests
     }
 
     [Fact]
-    public void WeightedClustersBecomeBackendWeightsWithTheSubsetAsTag()
+    public void WeightedClustersBecomeBackendWeightsWithTheSubsetClusterAsTag()
     {
         var rules = Translate(Weighted("reviews", 9080, ("v1", 80), ("v2", 20)));
         var route = Assert.Single(rules);
         Assert.Equal("reviews", route.Destination);
-        Assert.Equal([(["v1"], 0.8), (["v2"], 0.2)], route.Route!.Backends.Select(b => (b.Tags, b.Weight!.Value)).ToList(), BackendComparer.Instance);
+        Assert.Equal([([XdsSubsetTag.Of(ClusterName("reviews", 9080, "v1"))], 0.8), ([XdsSubsetTag.Of(ClusterName("reviews", 9080, "v2"))], 0.2)], route.Route!.Backends.Select(b => (b.Tags, b.Weight!.Value)).ToList(), BackendComparer.Instance);
         Assert.False(route.NeedsHttp); // Istio's default retry policy does not force the HTTP relay: an L4 split stays on the direct socket
     }
 
@@ -145,6 +145,31 @@ public class XdsTranslationTests
         var rule = Assert.Single(Translate(route));
         Assert.Equal(new RuleUri { Prefix = "/v1/", PrefixRewrite = "/" }, rule.Route!.Uri);
         Assert.Equal((1.5, 3), (rule.Route.HttpReqTimeout!.Value, rule.Route.HttpReqRetries!.Value));
+        Assert.Null(rule.Route.HttpReqRetryStatuses); // 5xx: every 5xx, as our own rules retry
+    }
+
+    [Theory]
+    [InlineData("retriable-status-codes", new uint[] { 503 }, new[] { 503 })] // Istio's `retryOn: 503`
+    [InlineData("gateway-error,connect-failure", new uint[0], new[] { 502, 503, 504 })]
+    [InlineData("connect-failure,refused-stream,reset", new uint[0], new int[0])] // connect failures only
+    [InlineData("retriable-4xx,retriable-status-codes", new uint[] { 429 }, new[] { 409, 429 })]
+    public void RetryOnNamesTheStatusesRetried(string retryOn, uint[] codes, int[] statuses)
+    {
+        var route = ToSubset("retry", "reviews", 9080, "v1");
+        route.Route_.RetryPolicy = new RetryPolicy { RetryOn = retryOn, NumRetries = 2 };
+        route.Route_.RetryPolicy.RetriableStatusCodes.Add(codes);
+        var rule = Assert.Single(Translate(route));
+        Assert.Equal(2, rule.Route!.HttpReqRetries);
+        Assert.Equal(statuses, rule.Route.HttpReqRetryStatuses);
+        Assert.True(rule.NeedsHttp);
+    }
+
+    [Fact]
+    public void IstiosDefaultRetryPolicyIsNoRetries()
+    {
+        var rule = Assert.Single(Translate(ToSubset("plain", "reviews", 9080, "v1")));
+        Assert.Null(rule.Route!.HttpReqRetries);
+        Assert.False(rule.NeedsHttp);
     }
 
     [Fact]
@@ -157,10 +182,13 @@ public class XdsTranslationTests
             Abort = new FaultAbort { HttpStatus = 503, Percentage = new FractionalPercent { Numerator = 50 } },
         };
         route.TypedPerFilterConfig[RouteTranslator.FaultFilter] = Any.Pack(fault);
-        var actions = Assert.Single(Translate(route), r => r.Actions is not null).Actions!;
+        var rules = Translate(route);
+        var faultRule = Assert.Single(rules, r => r.Actions is not null);
+        // Bound to its own route: Envoy applies the fault of the route that matched, to whichever cluster it picks.
+        Assert.Equal(Assert.Single(rules, r => r.IsRoute).Id, faultRule.ForRoute);
         Assert.Equal(
-            [new RuleAction { Action = "delay", Tags = ["v1"], Probability = 0.1, Duration = 7 }, new RuleAction { Action = "abort", Tags = ["v1"], Probability = 0.5, ReturnCode = 503 }],
-            actions, ActionComparer.Instance);
+            [new RuleAction { Action = "delay", Tags = [], Probability = 0.1, Duration = 7 }, new RuleAction { Action = "abort", Tags = [], Probability = 0.5, ReturnCode = 503 }],
+            faultRule.Actions!, ActionComparer.Instance);
     }
 
     [Theory]
@@ -185,6 +213,8 @@ public class XdsTranslationTests
         regexPath.Match.SafeRegex = new Envoy.Type.Matcher.V3.RegexMatcher { Regex = "/a.*" };
         var external = ToSubset("external", "reviews", 9080, "v1");
         external.Route_.Cluster = "PassthroughCluster";
+        var retryHeaders = ToSubset("retry-headers", "reviews", 9080, "v1");
+        retryHeaders.Route_.RetryPolicy = new RetryPolicy { RetryOn = "5xx,retriable-headers", NumRetries = 2 };
         return new TheoryData<string, EnvoyRoute>
         {
             { "a Redirect action is not supported (only route)", redirect },
@@ -193,6 +223,7 @@ public class XdsTranslationTests
             { "request mirroring is not supported", mirror },
             { "a SafeRegex path match is not supported (prefix and exact path are)", regexPath },
             { "cluster \"PassthroughCluster\" is not an Istio outbound cluster", external },
+            { "retry_on \"retriable-headers\" is not supported (5xx, gateway-error, retriable-4xx, retriable-status-codes, connect-failure, reset, refused-stream are)", retryHeaders },
         };
     }
 
