@@ -215,7 +215,13 @@ public sealed class DnsTests(ITestOutputHelper output)
 
         await node.Agent.KillAsync();
         var restarted = await node.Agent.RestartAsync(node.Network);
-        await File.WriteAllTextAsync(fifo, "go\n");
+        // Opening a FIFO for writing blocks until its reader opens it: a client that died instead fails the test, not hang it.
+        var go = File.WriteAllTextAsync(fifo, "go\n");
+        if (await Task.WhenAny(go, Task.Delay(NodeShell.DefaultTimeout)) != go)
+        {
+            await using (new FileStream(fifo, FileMode.Open, FileAccess.Read)) { } // pairs with the blocked writer, which then ends
+            Assert.Fail("the waiting client never read its FIFO after the restart\n" + client.Describe() + restarted.Output);
+        }
         var result = await client.WaitForExitAsync(NodeShell.DefaultTimeout);
         Assert.True(result.ExitCode == 0 && result.StdOut == $"NOERROR {ip}\nNOERROR {ip}\n", result.Describe() + restarted.Output);
     }
