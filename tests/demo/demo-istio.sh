@@ -45,8 +45,8 @@ http.server.ThreadingHTTPServer(("0.0.0.0", 9080), H).serve_forever()'
 declare -A vip=([v1]=198.18.17.1 [v2]=198.18.17.2) at=([v1]=node1 [v2]=node2)
 for v in v1 v2; do
     # The subset's name is also a label: see NOTES "xds" (subset binding).
-    printf '\n%s$ %s\n' "${at[$v]}" "ax run --ip ${vip[$v]} --name reviews --labels version=$v,$v=,zone=default --protocol http -- python3 -c \"\$server\" $v &"
-    spawn "${at[$v]}" ax run --ip "${vip[$v]}" --name reviews --labels "version=$v,$v=,zone=default" --protocol http -- python3 -c "$server" "$v"
+    printf '\n%s$ %s\n' "${at[$v]}" "ax run --ip ${vip[$v]} --name reviews --labels version=$v,zone=default --protocol http -- python3 -c \"\$server\" $v &"
+    spawn "${at[$v]}" ax run --ip "${vip[$v]}" --name reviews --labels "version=$v,zone=default" --protocol http -- python3 -c "$server" "$v"
     pids+=("$spawned")
 done
 listed() { [ "$(on node2 ax get servers | grep -c ':9080 ')" = 2 ]; }
