@@ -167,7 +167,8 @@ public static class AgentHost
             var resolver = new ConnectTargetResolver(new BackendPicker(), sp.GetRequiredService<ILogger<ConnectTargetResolver>>(),
                 sp.GetRequiredService<DnsServer>().NodeEndPoint, () => httpRelay.EndPoint,
                 new AgentEndPoints(sp.GetRequiredService<NodeIdentity>(), options.RestPort, options.GossipPort, () => httpRelay.EndPoint, directory.Nodes),
-                sp.GetRequiredService<ClusterReadiness>());
+                sp.GetRequiredService<ClusterReadiness>(),
+                options.Dns ? DnsSetup.NodeNameservers(sp.GetRequiredService<ILogger<DnsServer>>()) : null);
             return new ConnectRouter(sp.GetRequiredService<IRoutingSnapshotSource>(), resolver);
         });
         builder.Services.AddSingleton(sp => new Supervisor(options, sp.GetRequiredService<ServiceTable>(),

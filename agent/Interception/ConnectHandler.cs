@@ -53,14 +53,19 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             return;
         }
         var address = IpAddresses.Normalize(destination.Address);
-        if (IPAddress.IsLoopback(address) && !isNodeSocket)
+        var transport = kind.Type == SOCK.DGRAM ? Transport.Udp : Transport.Tcp;
+        // An app sharing the node's network asks the node's nameservers (its resolv.conf is the node's): the agent's
+        // DNS answers instead, and the answers show the nameserver's address (glibc drops answers from any other).
+        var nameserver = kind.Type is SOCK.STREAM or SOCK.DGRAM && call.Session.SharesNodeNamespace(call.Tid)
+            ? router.RouteNodeNameserver(destination, transport)
+            : null;
+        if (IPAddress.IsLoopback(address) && !isNodeSocket && nameserver is null)
         {
             // The app's private loopback, unless this is a node socket the table has no record of (connected to a
             // non-virtual address, accepted, dissolved with AF_UNSPEC): that one would reach the node's loopback.
             if (!NodeSockets.IsNodeSocket(call, original)) { call.Continue(); return; }
             isNodeSocket = true;
         }
-        var transport = kind.Type == SOCK.DGRAM ? Transport.Udp : Transport.Tcp;
         if (kind.Type is not (SOCK.STREAM or SOCK.DGRAM))
         {
             call.Continue(); // raw and other sockets reach only the app's empty namespace
@@ -80,7 +85,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             return;
         }
 
-        var resolved = router.Route(call.Session.App, destination, transport);
+        var resolved = nameserver ?? router.Route(call.Session.App, destination, transport);
         if (resolved is not null && NodeSockets.ReachesNodeLoopback(call, destination, resolved)) resolved = null;
         if (resolved is null)
         {

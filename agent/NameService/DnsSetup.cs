@@ -23,7 +23,8 @@ public static class DnsSetup
         return new DnsServer(table, responder, logger, nodeSide: options.Dns);
     }
 
-    private static IReadOnlyList<System.Net.IPEndPoint> NodeNameservers(ILogger logger)
+    /// <summary>The nameservers of this node's /etc/resolv.conf (none when it cannot be read: logged).</summary>
+    public static IReadOnlyList<System.Net.IPEndPoint> NodeNameservers(ILogger logger)
     {
         try
         {

@@ -12,6 +12,9 @@ internal sealed class ConnectRouter(IRoutingSnapshotSource snapshots, ConnectTar
     public bool StillLeadsTo(AppEntry client, IPEndPoint destination, Transport transport, IPEndPoint target) =>
         resolver.StillLeadsTo(snapshots.Current, client, destination, transport, target);
 
+    public ConnectTarget? RouteNodeNameserver(IPEndPoint destination, Transport transport) =>
+        resolver.ResolveNodeNameserver(destination, transport);
+
     public ConnectTarget? RouteOutsider(RelayRoute route, out string? reason) =>
         resolver.ResolveForOutsider(snapshots.Current, route, out reason);
 }

@@ -19,9 +19,11 @@ namespace AppSwitch.Agent.Routing;
 /// <param name="dnsRedirect">Where a node socket's 127.0.0.1:53 goes (the agent's DNS for apps), per transport.</param>
 /// <param name="httpRelay">The agent's HTTP relay's endpoint (null while it does not run).</param>
 /// <param name="readiness">Whether the cluster's table is here; null: always (a node of its own).</param>
+/// <param name="nodeNameservers">The nameservers of the node's resolv.conf: an app sharing the node's network asks the
+/// agent's DNS when it asks them (see <see cref="ResolveNodeNameserver"/>).</param>
 internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger,
     Func<Transport, IPEndPoint?>? dnsRedirect = null, Func<IPEndPoint?>? httpRelay = null, AgentEndPoints? agentEndPoints = null,
-    ClusterReadiness? readiness = null)
+    ClusterReadiness? readiness = null, IReadOnlyCollection<IPEndPoint>? nodeNameservers = null)
 {
     private const int DnsPort = 53;
 
@@ -58,6 +60,19 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
         }
         // Unknown before the cluster's table is here: maybe another node's virtual IP (the enforcer holds it if unreachable).
         return new ConnectTarget(direct, null, UntilClusterSynced: readiness is { IsSynced: false });
+    }
+
+    /// <summary>
+    /// The agent's DNS when <paramref name="destination"/> is one of the node's nameservers (an app sharing the node's
+    /// network namespace reads the node's resolv.conf: its names resolve through the agent, which forwards the rest to
+    /// its upstreams); null: not a nameserver, or the agent serves no DNS.
+    /// </summary>
+    public ConnectTarget? ResolveNodeNameserver(IPEndPoint destination, Transport transport)
+    {
+        var asked = new IPEndPoint(IpAddresses.Normalize(destination.Address), destination.Port);
+        return nodeNameservers is not null && nodeNameservers.Contains(asked) && dnsRedirect?.Invoke(transport) is { } dns
+            ? new ConnectTarget(dns, null)
+            : null;
     }
 
     /// <summary>

@@ -16,6 +16,10 @@ internal interface IConnectRouter
     /// there (the instance is in the table and the rules allow it); false: it should follow its service elsewhere.</summary>
     bool StillLeadsTo(AppEntry client, IPEndPoint destination, Transport transport, IPEndPoint target);
 
+    /// <summary>The agent's DNS when an app sharing the node's network namespace connects or sends to one of the node's
+    /// nameservers; null: route it as any other destination.</summary>
+    ConnectTarget? RouteNodeNameserver(IPEndPoint destination, Transport transport);
+
     /// <summary>Where a relay's client from outside AppSwitch goes along <paramref name="route"/>, or null with the reason.</summary>
     ConnectTarget? RouteOutsider(RelayRoute route, out string? reason);
 }

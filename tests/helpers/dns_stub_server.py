@@ -2,7 +2,7 @@
 """A tiny upstream DNS server for the forwarding tests: answers NAME with ADDRESS (A) over UDP and TCP,
 NXDOMAIN for anything else. Prints "ready" once both sockets listen.
 
-  dns_stub_server.py --port N NAME ADDRESS
+  dns_stub_server.py --port N [--bind ADDRESS] NAME ADDRESS   (--bind: the local address, 127.0.0.1 unless told)
 """
 import argparse, socket, struct, sys, threading
 
@@ -40,14 +40,15 @@ def serve_tcp(srv, name, address):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("name")
     ap.add_argument("address")
     a = ap.parse_args()
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("127.0.0.1", a.port))
+    udp.bind((a.bind, a.port))
     tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    tcp.bind(("127.0.0.1", a.port))
+    tcp.bind((a.bind, a.port))
     tcp.listen(16)
     threading.Thread(target=serve_tcp, args=(tcp, a.name.lower(), a.address), daemon=True).start()
     print("ready", flush=True)

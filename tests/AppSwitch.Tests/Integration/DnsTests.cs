@@ -147,6 +147,27 @@ public sealed class DnsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_app_sharing_the_nodes_network_resolves_through_the_agent_when_it_asks_the_nodes_nameserver()
+    {
+        // Such an app reads the node's resolv.conf (this machine's): glibc connects a UDP socket to the nameserver and
+        // accepts only answers from that address. The test network has no route out: without the agent nothing answers.
+        var nameservers = File.ReadAllLines("/etc/resolv.conf").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(w => w.Length >= 2 && w[0] == "nameserver" && System.Net.IPAddress.TryParse(w[1], out var a)
+                && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork).ToList();
+        Assert.True(nameservers.Count > 0, "this machine's /etc/resolv.conf names no IPv4 nameserver: nothing to redirect");
+        await using var node = await StartNodeAsync(output);
+        var ip = await StartNamedServerAsync(node, "web", "shared namespace");
+        await using var upstream = node.Shell.Start("python3", StubServer, "--port", UpstreamPort.ToString(), "outside.example", "198.18.9.9");
+        await upstream.WaitForOutputAsync(o => o.Contains("ready"), NodeShell.DefaultTimeout, "the stub DNS server to listen");
+
+        var curl = await node.Shell.RunUnderAxAsync(["--new-netns=false"], CurlBodyAndStatus("http://web.appswitch.local./"));
+        Assert.True(curl.ExitCode == 0 && curl.StdOut == "shared namespace\n200", curl.Describe() + node.Diagnostics());
+        var python = await node.Shell.RunUnderAxAsync(["--new-netns=false"],
+            ["python3", "-c", "import socket; print(socket.gethostbyname('web.appswitch.local.'), socket.gethostbyname('outside.example.'))"]);
+        Assert.True(python.ExitCode == 0 && python.StdOut.Trim() == $"{ip} 198.18.9.9", python.Describe() + node.Diagnostics());
+    }
+
+    [Fact]
     public async Task A_vservice_name_resolves_to_its_virtual_ip()
     {
         await using var node = await StartNodeAsync(output);

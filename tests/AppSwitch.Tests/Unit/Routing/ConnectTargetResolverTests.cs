@@ -251,6 +251,20 @@ public sealed class ConnectTargetResolverTests
     }
 
     [Fact]
+    public void Only_the_nodes_nameservers_on_port_53_lead_to_the_agents_dns_and_only_while_it_serves()
+    {
+        IPEndPoint[] nameservers = [IPEndPoint.Parse("10.255.255.53:53"), IPEndPoint.Parse("127.0.0.53:53")];
+        var resolver = new ConnectTargetResolver(new BackendPicker(), NullLogger.Instance,
+            transport => transport == Transport.Udp ? Dns : null, nodeNameservers: nameservers);
+        Assert.Equal(Dns, resolver.ResolveNodeNameserver(IPEndPoint.Parse("10.255.255.53:53"), Transport.Udp)?.EndPoint);
+        Assert.Equal(Dns, resolver.ResolveNodeNameserver(IPEndPoint.Parse("[::ffff:127.0.0.53]:53"), Transport.Udp)?.EndPoint);
+        Assert.Null(resolver.ResolveNodeNameserver(IPEndPoint.Parse("10.255.255.53:5353"), Transport.Udp)); // not the DNS port
+        Assert.Null(resolver.ResolveNodeNameserver(IPEndPoint.Parse("10.255.255.54:53"), Transport.Udp)); // not a nameserver
+        Assert.Null(resolver.ResolveNodeNameserver(IPEndPoint.Parse("10.255.255.53:53"), Transport.Tcp)); // no DNS on TCP here
+        Assert.Null(_resolver.ResolveNodeNameserver(IPEndPoint.Parse("10.255.255.53:53"), Transport.Udp)); // no nameservers given
+    }
+
+    [Fact]
     public void Before_the_clusters_table_is_here_only_an_unknown_address_may_wait_for_it()
     {
         Server("198.18.0.10", 80, Node2, 40000, remote: true);
