@@ -100,6 +100,14 @@ public static class IstioResources
         ConnectTimeout = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)),
     };
 
+    /// <summary>A response of <paramref name="typeUrl"/> carrying <paramref name="resources"/>, as the client's store takes it.</summary>
+    public static Envoy.Service.Discovery.V3.DiscoveryResponse Response(string typeUrl, params Google.Protobuf.IMessage[] resources)
+    {
+        var response = new Envoy.Service.Discovery.V3.DiscoveryResponse { TypeUrl = typeUrl, VersionInfo = "2026-12-02T10:00:00Z/7", Nonce = "n1" };
+        response.Resources.AddRange(resources.Select(Any.Pack));
+        return response;
+    }
+
     public static ClusterLoadAssignment Assignment(string clusterName, params IPEndPoint[] endpoints)
     {
         var locality = new LocalityLbEndpoints { Locality = new Locality { Region = "test" }, LoadBalancingWeight = (uint)endpoints.Length };

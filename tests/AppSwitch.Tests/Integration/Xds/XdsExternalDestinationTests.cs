@@ -28,15 +28,7 @@ public sealed class XdsExternalDestinationTests(ITestOutputHelper output)
         File.SetUnixFileMode(sockets.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         await using var network = TestNetwork.Create(2);
         var outside = network.Nodes[1];
-        var root = DocumentRoot(network.Temp, "www", ("index.html", "outside"));
-        var outsideShell = new NodeShell(network, outside, Path.Combine(network.Temp.Path, "none"));
-        foreach (var port in new[] { 8080, 8081 })
-        {
-            var server = outsideShell.Start(PythonHttpServer(root, port, outside.Address));
-            await Eventually.UntilAsync(async () => (await new NodeShell(network, network.Nodes[0], "/nonexistent")
-                    .RunAsync(CurlStatus($"http://{outside.Address}:{port}/"))).StdOut == "200",
-                TimeSpan.FromSeconds(30), $"the outside server on port {port}", server.Describe);
-        }
+        await OutsideHost.ServeHttpAsync(network, outside, 8080, 8081);
         // The node's 127.0.0.1:15010 (istiod's plaintext port) → the stand-in, for both agents below.
         network.Own(RunningProcess.Start("ip", network.Nodes[0].Exec("socat", $"TCP-LISTEN:{PilotNode.XdsPort},bind=127.0.0.1,fork,reuseaddr",
             $"UNIX-CONNECT:{pilot.UnixSocket}")));

@@ -2,11 +2,6 @@ using System.Net;
 using AppSwitch.Agent.Xds;
 using AppSwitch.Agent.Xds.Client;
 using AppSwitch.Agent.Xds.Translation;
-using Envoy.Config.Core.V3;
-using Envoy.Config.Endpoint.V3;
-using Envoy.Service.Discovery.V3;
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 using Xunit;
 using static AppSwitch.Tests.Infrastructure.Xds.IstioResources;
 using DiscoveryType = Envoy.Config.Cluster.V3.Cluster.Types.DiscoveryType;
@@ -23,13 +18,6 @@ public sealed class XdsExternalDestinationTests
     private const string Api = "api.example.com";
     private static readonly IPEndPoint ApiAddress = IPEndPoint.Parse("198.51.100.7:443");
     private static readonly IPEndPoint Elsewhere = IPEndPoint.Parse("203.0.113.9:443");
-
-    private static DiscoveryResponse Response(string typeUrl, params IMessage[] resources)
-    {
-        var response = new DiscoveryResponse { TypeUrl = typeUrl, VersionInfo = "2026-12-02T17:00:00Z/3", Nonce = "n1" };
-        response.Resources.AddRange(resources.Select(Any.Pack));
-        return response;
-    }
 
     [Fact]
     public void The_specials_say_the_outbound_policy()
