@@ -58,6 +58,14 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
                 client.Id, direct, transport, snapshot.Egress);
             return null;
         }
+        // Istio's outbound policy narrows the node's (never widens it): a ServiceEntry opens nothing --egress refuses.
+        // TCP only, as Istio's: its sidecar does not capture UDP.
+        if (transport == Transport.Tcp && !snapshot.Xds.Egress.Allows(address, destination.Port))
+        {
+            logger.LogDebug("App {AppId}: {Destination}/{Transport} is outside AppSwitch and Istio's outbound policy ({XdsEgress}) refuses it",
+                client.Id, direct, transport, snapshot.Xds.Egress);
+            return null;
+        }
         // Unknown before the cluster's table is here: maybe another node's virtual IP (the enforcer holds it if unreachable).
         return new ConnectTarget(direct, null, UntilClusterSynced: readiness is { IsSynced: false });
     }

@@ -12,14 +12,15 @@ namespace AppSwitch.Agent.Xds;
 /// </summary>
 public sealed class XdsRegistryView
 {
-    public static readonly XdsRegistryView Empty = new(FrozenDictionary<string, XdsService>.Empty, FrozenDictionary<string, IReadOnlyList<XdsEndpoint>>.Empty);
+    public static readonly XdsRegistryView Empty = new(FrozenDictionary<string, XdsService>.Empty, FrozenDictionary<string, IReadOnlyList<XdsEndpoint>>.Empty, XdsEgress.None);
 
     private readonly FrozenDictionary<string, FrozenSet<IPEndPoint>> _members;
 
-    private XdsRegistryView(FrozenDictionary<string, XdsService> services, FrozenDictionary<string, IReadOnlyList<XdsEndpoint>> clusters)
+    private XdsRegistryView(FrozenDictionary<string, XdsService> services, FrozenDictionary<string, IReadOnlyList<XdsEndpoint>> clusters, XdsEgress egress)
     {
         Services = services;
         Clusters = clusters;
+        Egress = egress;
         _members = clusters.ToFrozenDictionary(c => c.Key,
             c => c.Value.Select(e => new IPEndPoint(IpAddresses.Normalize(e.Address.Address), e.Address.Port)).ToFrozenSet(), StringComparer.Ordinal);
     }
@@ -38,6 +39,9 @@ public sealed class XdsRegistryView
     /// <summary>Cluster name → its endpoints (a cluster whose endpoints have not arrived yet is absent: not warm).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<XdsEndpoint>> Clusters { get; }
 
+    /// <summary>Istio's outbound traffic policy (PassthroughCluster / BlackHoleCluster) over the accepted endpoints.</summary>
+    public XdsEgress Egress { get; }
+
     public bool IsEmpty => Services.Count == 0;
 
     /// <summary>Joins accepted clusters with accepted endpoint assignments (by the cluster's EDS name).</summary>
@@ -45,8 +49,14 @@ public sealed class XdsRegistryView
     {
         var byCluster = new Dictionary<string, IReadOnlyList<XdsEndpoint>>(StringComparer.Ordinal);
         var warm = new List<XdsCluster>();
+        var specials = new List<XdsEgressMode>();
         foreach (var cluster in clusters)
         {
+            if (cluster.Egress is { } mode)
+            {
+                specials.Add(mode);
+                continue;
+            }
             var endpoints = cluster.StaticEndpoints ?? assignments.GetValueOrDefault(cluster.EndpointsName);
             if (endpoints is null) continue; // warming: its endpoints have not arrived
             byCluster[cluster.Name] = endpoints;
@@ -54,21 +64,22 @@ public sealed class XdsRegistryView
         }
 
         var services = new Dictionary<string, XdsService>(StringComparer.Ordinal);
-        foreach (var group in warm.GroupBy(c => (c.Service.Host, c.Service.Port)))
+        foreach (var group in warm.GroupBy(c => (c.Service!.Host, c.Service.Port)))
         {
             // Every endpoint of the service's clusters, tagged with the subsets whose clusters hold it.
             var tags = new Dictionary<System.Net.IPEndPoint, (int Weight, SortedSet<string> Subsets)>();
-            foreach (var cluster in group.OrderBy(c => c.Service.Subset.Length == 0 ? 0 : 1))
+            foreach (var cluster in group.OrderBy(c => c.Service!.Subset.Length == 0 ? 0 : 1))
                 foreach (var endpoint in byCluster[cluster.Name])
                 {
                     if (!tags.TryGetValue(endpoint.Address, out var entry)) tags[endpoint.Address] = entry = (endpoint.Weight, new SortedSet<string>(StringComparer.Ordinal));
-                    if (cluster.Service.Subset.Length > 0) entry.Subsets.Add(cluster.Service.Subset);
+                    if (cluster.Service!.Subset.Length > 0) entry.Subsets.Add(cluster.Service.Subset);
                 }
             var instances = tags.OrderBy(t => t.Key.ToString(), StringComparer.Ordinal)
                 .Select(t => new XdsServiceInstance(t.Key, t.Value.Weight, [.. t.Value.Subsets])).ToList();
             var service = new XdsService(group.Key.Host, group.Key.Port, instances);
             services[service.Key] = service;
         }
-        return new XdsRegistryView(services.ToFrozenDictionary(StringComparer.Ordinal), byCluster.ToFrozenDictionary(StringComparer.Ordinal));
+        var egress = XdsEgress.From(specials, byCluster.Values.SelectMany(e => e).Select(e => e.Address));
+        return new XdsRegistryView(services.ToFrozenDictionary(StringComparer.Ordinal), byCluster.ToFrozenDictionary(StringComparer.Ordinal), egress);
     }
 }

@@ -13,6 +13,8 @@ public static class ClusterTranslator
     {
         reason = null;
         if (string.IsNullOrEmpty(cluster.Name)) return Refuse("a cluster without a name", out reason);
+        if (IstioSpecialCluster.TryTranslate(cluster, out var egress, out reason))
+            return egress is { } mode ? new XdsCluster(cluster.Name, null, cluster.Name, [], mode) : null;
         if (!IstioClusterName.TryParse(cluster.Name, out var service))
             return Refuse("not an Istio service cluster (want outbound|PORT|SUBSET|HOST)", out reason);
         if (service.Direction != "outbound") return Refuse("inbound clusters are the server side's: not used by a client", out reason);
@@ -31,8 +33,10 @@ public static class ClusterTranslator
             case EnvoyCluster.Types.DiscoveryType.Static:
                 var endpoints = cluster.LoadAssignment is null ? [] : EndpointTranslator.Translate(cluster.LoadAssignment, out reason);
                 return endpoints is null ? null : new XdsCluster(cluster.Name, service, cluster.Name, endpoints);
+            case EnvoyCluster.Types.DiscoveryType.StrictDns or EnvoyCluster.Types.DiscoveryType.LogicalDns:
+                return ServiceEntryCluster.TranslateDns(cluster, service, out reason);
             default:
-                return Refuse($"cluster type {cluster.Type} is not supported (EDS and STATIC are)", out reason);
+                return Refuse($"cluster type {cluster.Type} is not supported (EDS, STATIC and DNS with addresses are)", out reason);
         }
     }
 

@@ -17,16 +17,7 @@ public sealed class EgressTests(ITestOutputHelper output)
     {
         await using var network = TestNetwork.Create(2);
         var outside = network.Nodes[1];
-        var root = DocumentRoot(network.Temp, "www", ("index.html", "outside"));
-        var outsideShell = new NodeShell(network, outside, Path.Combine(network.Temp.Path, "none"));
-        foreach (var port in new[] { 8080, 8081 })
-        {
-            var server = outsideShell.Start(PythonHttpServer(root, port, outside.Address));
-            // Reachable without ax from the first node: the reference for what the policy decides.
-            await Eventually.UntilAsync(async () => (await new NodeShell(network, network.Nodes[0], "/nonexistent")
-                    .RunAsync(CurlStatus($"http://{outside.Address}:{port}/"))).StdOut == "200",
-                TimeSpan.FromSeconds(30), $"the outside server on port {port}", server.Describe);
-        }
+        await OutsideHost.ServeHttpAsync(network, outside, 8080, 8081);
 
         // allow (the default): as AppSwitch always did.
         await CheckAsync(network, [], "allow", reach8080: true, reach8081: true);

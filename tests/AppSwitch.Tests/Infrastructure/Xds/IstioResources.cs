@@ -48,6 +48,66 @@ public static class IstioResources
         return cluster;
     }
 
+    /// <summary>
+    /// A ServiceEntry host's cluster as istiod writes it: `resolution: STATIC` → an EDS cluster like a service's
+    /// (`outbound|443||api.example.com`), `resolution: DNS` → STRICT_DNS with its endpoints inline (hostnames, or the
+    /// endpoint addresses given), DNS_ROUND_ROBIN → LOGICAL_DNS.
+    /// </summary>
+    public static Cluster ServiceEntryCluster(string host, int port, Cluster.Types.DiscoveryType type, params string[] endpointAddresses)
+    {
+        var name = $"outbound|{port}||{host}";
+        if (type == Cluster.Types.DiscoveryType.Eds)
+        {
+            var eds = EdsCluster("unused", port);
+            eds.Name = name;
+            eds.EdsClusterConfig.ServiceName = name;
+            eds.Metadata.FilterMetadata["istio"].Fields["config"] = Value.ForString("/apis/networking.istio.io/v1/namespaces/default/service-entry/external");
+            return eds;
+        }
+        var locality = new LocalityLbEndpoints { Locality = new Locality() };
+        foreach (var address in endpointAddresses)
+            locality.LbEndpoints.Add(new LbEndpoint
+            {
+                Endpoint = new Endpoint { Address = new Address { SocketAddress = new Envoy.Config.Core.V3.SocketAddress { Address = address, PortValue = (uint)port } } },
+                LoadBalancingWeight = 1,
+            });
+        var assignment = new ClusterLoadAssignment { ClusterName = name };
+        assignment.Endpoints.Add(locality);
+        return new Cluster
+        {
+            Name = name,
+            Type = type,
+            LoadAssignment = assignment,
+            ConnectTimeout = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)),
+            LbPolicy = Cluster.Types.LbPolicy.LeastRequest,
+        };
+    }
+
+    /// <summary>istiod's `PassthroughCluster`: ORIGINAL_DST, CLUSTER_PROVIDED (the app's own destination).</summary>
+    public static Cluster PassthroughCluster() => new()
+    {
+        Name = "PassthroughCluster",
+        Type = Cluster.Types.DiscoveryType.OriginalDst,
+        LbPolicy = Cluster.Types.LbPolicy.ClusterProvided,
+        ConnectTimeout = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)),
+    };
+
+    /// <summary>istiod's `BlackHoleCluster`: STATIC with no endpoints.</summary>
+    public static Cluster BlackHoleCluster() => new()
+    {
+        Name = "BlackHoleCluster",
+        Type = Cluster.Types.DiscoveryType.Static,
+        ConnectTimeout = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)),
+    };
+
+    /// <summary>A response of <paramref name="typeUrl"/> carrying <paramref name="resources"/>, as the client's store takes it.</summary>
+    public static Envoy.Service.Discovery.V3.DiscoveryResponse Response(string typeUrl, params Google.Protobuf.IMessage[] resources)
+    {
+        var response = new Envoy.Service.Discovery.V3.DiscoveryResponse { TypeUrl = typeUrl, VersionInfo = "2026-12-02T10:00:00Z/7", Nonce = "n1" };
+        response.Resources.AddRange(resources.Select(Any.Pack));
+        return response;
+    }
+
     public static ClusterLoadAssignment Assignment(string clusterName, params IPEndPoint[] endpoints)
     {
         var locality = new LocalityLbEndpoints { Locality = new Locality { Region = "test" }, LoadBalancingWeight = (uint)endpoints.Length };

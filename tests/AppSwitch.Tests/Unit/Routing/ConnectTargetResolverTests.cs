@@ -4,6 +4,8 @@ using AppSwitch.Agent.Launcher;
 using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Rules;
 using AppSwitch.Agent.Table;
+using AppSwitch.Agent.Xds;
+using AppSwitch.Agent.Xds.Translation;
 using AppSwitch.Common.Rules;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -73,13 +75,13 @@ public sealed class ConnectTargetResolverTests
         _rules.AddRange(rules);
     }
 
-    private RoutingSnapshot Snapshot(EgressPolicy? egress = null)
+    private RoutingSnapshot Snapshot(EgressPolicy? egress = null, XdsRegistryView? xds = null)
     {
         var effective = _rules.Select(r => new OwnedRule("n1", r)).OrderBy(o => o.Rule.Destination, StringComparer.Ordinal)
             .ThenByDescending(o => o.Rule.Priority).ToList();
         var remoteNodes = new List<(string, IPAddress)> { ("n2", Node2) };
         return RoutingSnapshot.Build(1, new TableImage(Identity, _apps.ToList(), _servers.ToList(), _vservices.ToList(), remoteNodes),
-            new RuleIndex(effective), KubernetesRegistryView.Empty, egress ?? EgressPolicy.AllowAll);
+            new RuleIndex(effective), KubernetesRegistryView.Empty, egress ?? EgressPolicy.AllowAll, xds);
     }
 
     private IPEndPoint? Target(RoutingSnapshot snapshot, AppEntry client, string destination, Transport transport = Transport.Tcp) =>
@@ -181,6 +183,29 @@ public sealed class ConnectTargetResolverTests
         Assert.Equal(IPEndPoint.Parse("192.0.2.7:443"), Target(deny, _blue, "192.0.2.7:443"));
         Assert.Equal(new IPEndPoint(Node2, 40000), Target(deny, _blue, "198.18.0.10:80")); // virtual: not egress
         Assert.Equal(IPEndPoint.Parse("203.0.113.5:443"), Target(Snapshot(), _blue, "203.0.113.5:443"));
+    }
+
+    [Fact]
+    public void Istios_outbound_policy_narrows_the_nodes_egress_and_never_widens_it()
+    {
+        Server("198.18.0.10", 80, Node2, 40000);
+        var api = new XdsEndpoint(IPEndPoint.Parse("192.0.2.7:443"), 1);
+        var entry = new XdsCluster("outbound|443||api.example.com", new IstioClusterName("outbound", 443, "", "api.example.com"), "outbound|443||api.example.com", [api]);
+        var blackHole = new XdsCluster("BlackHoleCluster", null, "BlackHoleCluster", [], XdsEgressMode.RegistryOnly);
+        var registryOnly = XdsRegistryView.Build([entry, blackHole], new Dictionary<string, IReadOnlyList<XdsEndpoint>>());
+        // Node allows everything: REGISTRY_ONLY leaves only the ServiceEntry's endpoint open (TCP; Istio does not capture UDP).
+        Assert.Equal(api.Address, Target(Snapshot(xds: registryOnly), _blue, "192.0.2.7:443"));
+        Assert.Null(Target(Snapshot(xds: registryOnly), _blue, "203.0.113.5:443"));
+        Assert.Equal(IPEndPoint.Parse("203.0.113.5:53"), Target(Snapshot(xds: registryOnly), _blue, "203.0.113.5:53", Transport.Udp));
+        Assert.Equal(new IPEndPoint(Node2, 40000), Target(Snapshot(xds: registryOnly), _blue, "198.18.0.10:80")); // virtual: not egress
+        // Node denies: the ServiceEntry opens nothing --egress refuses, and PassthroughCluster does not either.
+        var passthrough = XdsRegistryView.Build([entry, new XdsCluster("PassthroughCluster", null, "PassthroughCluster", [], XdsEgressMode.AllowAny)],
+            new Dictionary<string, IReadOnlyList<XdsEndpoint>>());
+        Assert.Null(Target(Snapshot(EgressPolicy.Parse("deny", null), registryOnly), _blue, "192.0.2.7:443"));
+        Assert.Null(Target(Snapshot(EgressPolicy.Parse("deny", "10.0.0.0/8"), passthrough), _blue, "192.0.2.7:443"));
+        Assert.Equal(api.Address, Target(Snapshot(EgressPolicy.Parse("deny", "192.0.2.0/24"), registryOnly), _blue, "192.0.2.7:443"));
+        Assert.Null(Target(Snapshot(EgressPolicy.Parse("deny", "192.0.2.0/24"), registryOnly), _blue, "192.0.2.8:443"));
+        Assert.Equal(IPEndPoint.Parse("203.0.113.5:443"), Target(Snapshot(xds: passthrough), _blue, "203.0.113.5:443"));
     }
 
     [Fact]

@@ -42,13 +42,6 @@ public sealed class IstioShapedResourcesTests
         return new MessageParser<T>(() => new T()).ParseFrom(buffer.ToArray());
     }
 
-    private static DiscoveryResponse Response(string typeUrl, params IMessage[] resources)
-    {
-        var response = new DiscoveryResponse { TypeUrl = typeUrl, VersionInfo = "2026-12-02T10:00:00Z/7", Nonce = "n1" };
-        response.Resources.AddRange(resources.Select(Any.Pack));
-        return response;
-    }
-
     [Fact]
     public void Clusters_endpoints_and_listeners_with_istio_extras_are_accepted_and_the_extras_ignored()
     {

@@ -40,7 +40,7 @@ public class XdsTranslationTests
     {
         var cluster = ClusterTranslator.Translate(EdsCluster("reviews", 9080, "v2"), out var reason);
         Assert.Null(reason);
-        Assert.Equal((ClusterName("reviews", 9080, "v2"), "v2", 9080), (cluster!.EndpointsName, cluster.Service.Subset, cluster.Service.Port));
+        Assert.Equal((ClusterName("reviews", 9080, "v2"), "v2", 9080), (cluster!.EndpointsName, cluster.Service!.Subset, cluster.Service.Port));
     }
 
     [Theory]
@@ -60,7 +60,7 @@ public class XdsTranslationTests
         var cluster = EdsCluster("reviews", 9080);
         cluster.Type = EnvoyCluster.Types.DiscoveryType.OriginalDst;
         Assert.Null(ClusterTranslator.Translate(cluster, out var reason));
-        Assert.Equal("cluster type OriginalDst is not supported (EDS and STATIC are)", reason);
+        Assert.Equal("cluster type OriginalDst is not supported (EDS, STATIC and DNS with addresses are)", reason);
     }
 
     [Fact]
