@@ -17,16 +17,18 @@ if [ ! -x "$OUT/tools/sharpfuzz" ]; then
 fi
 
 echo "fuzz: building the targets"
-rm -rf "$OUT/app"
-dotnet publish "$ROOT/tests/fuzz/AppSwitch.Fuzz.csproj" -c Release --nologo -v:q -o "$OUT/app" >/dev/null
+# plain/: as built (seeds, replay); app/: the same with the instrumented assemblies, which only run under afl-fuzz.
+rm -rf "$OUT/plain" "$OUT/app"
+dotnet publish "$ROOT/tests/fuzz/AppSwitch.Fuzz.csproj" -c Release --nologo -v:q -o "$OUT/plain" >/dev/null
+cp -r "$OUT/plain" "$OUT/app"
 # The assemblies whose branches guide AFL: the agent's and common's decoders, and the YAML parser the rules use.
 for assembly in appswitch-agent.dll AppSwitch.Common.dll YamlDotNet.dll; do
     "$OUT/tools/sharpfuzz" "$OUT/app/$assembly" >/dev/null
 done
 rm -rf "$OUT/seeds"
-AX_FUZZ_REPO=$ROOT dotnet "$OUT/app/AppSwitch.Fuzz.dll" seeds "$OUT/seeds"
+AX_FUZZ_REPO=$ROOT dotnet "$OUT/plain/AppSwitch.Fuzz.dll" seeds "$OUT/seeds"
 
-targets=${FUZZ_TARGETS:-$(dotnet "$OUT/app/AppSwitch.Fuzz.dll" list)}
+targets=${FUZZ_TARGETS:-$(dotnet "$OUT/plain/AppSwitch.Fuzz.dll" list)}
 # dotnet itself carries no AFL instrumentation (SharpFuzz talks to AFL from managed code); the machine is shared,
 # so no CPU binding and no frequency check; a crash is whatever exception escapes a target.
 # An unbounded allocation shows as a crash: the GC heap is capped at 512 MiB (OutOfMemoryException escapes).
@@ -57,4 +59,4 @@ for target in $targets; do
     if [ "${crashes:-0}" != 0 ] || [ "${hangs:-0}" != 0 ]; then failed=1; fi
 done
 cat "$summary"
-[ "$failed" = 0 ] || { echo "fuzz: crashes or hangs in $OUT/findings/*/default/{crashes,hangs}; replay one with: dotnet $OUT/app/AppSwitch.Fuzz.dll replay TARGET FILE" >&2; exit 1; }
+[ "$failed" = 0 ] || { echo "fuzz: crashes or hangs in $OUT/findings/*/default/{crashes,hangs}; replay one with: dotnet $OUT/plain/AppSwitch.Fuzz.dll replay TARGET FILE" >&2; exit 1; }

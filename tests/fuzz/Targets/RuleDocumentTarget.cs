@@ -18,7 +18,7 @@ internal sealed class RuleDocumentTarget(bool json) : IFuzzTarget
           "route": {"backends": [{"tags": ["version=v2"], "weight": 0.25}, {"tags": ["version=v1"]}],
                     "uri": {"prefix": "/api", "prefix_rewrite": "/"}, "http_req_timeout": 2, "http_req_retries": 1}},
          {"id": "beta", "destination": "reviews", "match": {"source": {"name": "web", "tags": ["env=test"]}, "headers": {"Cookie": "^user=beta"}},
-          "actions": [{"action": "delay", "probability": 0.5, "duration": 0.2}, {"action": "abort", "return_code": 503, "probability": 0.1}]}]}
+          "actions": [{"action": "delay", "tags": ["version=v2"], "probability": 0.5, "duration": 0.2}, {"action": "abort", "tags": ["version=v1"], "return_code": 503, "probability": 0.1}]}]}
         """;
 
     private const string YamlRule = """
@@ -36,8 +36,9 @@ internal sealed class RuleDocumentTarget(bool json) : IFuzzTarget
             source: {name: web, tags: [env=test]}
             headers: {Cookie: "^user=beta"}
           actions:
-          - {action: trace, log_key: x, log_value: y}
+          - {action: trace, tags: [version=v2], log_key: x, log_value: y}
           - action: abort
+            tags: [version=v1]
             return_code: 503
             probability: 0.1
         """;
