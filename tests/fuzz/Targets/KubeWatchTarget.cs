@@ -53,9 +53,10 @@ internal sealed class KubeWatchTarget : IFuzzTarget
         }
     }
 
-    /// <summary>The objects of the lines that decode; a line that does not is the watch's error (the informer
-    /// logs it and opens a new watch), as is an ERROR event.</summary>
-    private static List<T> Read<T>(string[] lines) where T : class
+    /// <summary>The objects the informer keeps: lines that decode, with a metadata.name (KubeInformer.Apply ignores
+    /// the rest). A line the library cannot read goes to the watcher's onError, which the informer turns into an
+    /// IOException: it logs it and opens a new watch — so any exception from the library's reader is expected.</summary>
+    private static List<T> Read<T>(string[] lines) where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var objects = new List<T>();
         foreach (var line in lines)
@@ -63,9 +64,13 @@ internal sealed class KubeWatchTarget : IFuzzTarget
             try
             {
                 var e = KubernetesJson.Deserialize<WatchLine<T>>(line);
-                if (e?.Object is { } item && e.Type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted) objects.Add(item);
+                if (e?.Object is { Metadata.Name.Length: > 0 } item && e.Type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
+                    objects.Add(item);
             }
-            catch (JsonException) { }
+            catch (Exception e) when (e is JsonException or FormatException or ArgumentException or InvalidOperationException or OverflowException)
+            {
+                // KubernetesJson's converters (RFC 3339 dates, quantities, int-or-string) throw these on bad values.
+            }
         }
         return objects;
     }
