@@ -63,7 +63,7 @@ internal sealed class RuleDocumentTarget(bool json) : IFuzzTarget
     public void Run(ReadOnlySpan<byte> input)
     {
         var text = Encoding.UTF8.GetString(input);
-        var startsAsJson = text.AsSpan().TrimStart() is [ '{' or '[', ..];
+        var startsAsJson = text.AsSpan().TrimStart() is ['{' or '[', ..];
         if (json && !startsAsJson) text = "{" + text;
         if (!json && startsAsJson) text = "#\n" + text;
         RuleReader.Read(text, out _); // garbage gives problems, never exceptions
