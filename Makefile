@@ -9,10 +9,11 @@ CONFIG ?= Release
 DOTNET ?= dotnet
 # Precompiled (ReadyToRun) for this machine's architecture: `ax get` starts faster and the agent's
 # first calls need no JIT. Framework-dependent: the .NET runtime must be installed.
+FUZZ_SECONDS ?= 60
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli install uninstall clean
+.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli fuzz install uninstall clean
 
 all: build
 
@@ -72,6 +73,11 @@ demo-istio: build
 bench: build bench-deps
 	python3 tests/bench/datapath.py
 	python3 tests/bench/udp_rr.py
+
+# Coverage-guided fuzzing (SharpFuzz + afl-fuzz) of every decoder of outside bytes, FUZZ_SECONDS each (default 60);
+# FUZZ_TARGETS="dns xds" for some. Prints executions, crashes, hangs (out/fuzz/summary.md). Not part of `make test`.
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/fuzz.sh
 
 # Only the UDP request/response part of `make bench` (~3 min).
 bench-udp: build

@@ -34,6 +34,10 @@ if [ "${1:-}" = bench ]; then
     done
     command -v dpkg-query >/dev/null 2>&1 && { installed python3-matplotlib || missing+=(python3-matplotlib); }
 fi
+# `install-deps.sh fuzz`: afl-fuzz drives the SharpFuzz targets (`make fuzz`).
+if [ "${1:-}" = fuzz ]; then
+    command -v afl-fuzz >/dev/null 2>&1 || missing+=(afl++)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

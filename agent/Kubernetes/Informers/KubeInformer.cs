@@ -216,6 +216,13 @@ public sealed class KubeInformer<T, TList>
     {
         LastError = null;
         backoff.Reset();
+        if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted && item?.Metadata?.Name is not { Length: > 0 })
+        {
+            // Found by fuzzing (kube-watch): an object without metadata.name has no cache key and would stop the
+            // informer with a NullReferenceException; the API server never sends one, a broken proxy might.
+            _logger.LogWarning("Kubernetes {Resource}: ignoring a {Type} event whose object has no metadata.name", _resource.RbacName, type);
+            return;
+        }
         if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
         {
             lock (_gate)

@@ -139,6 +139,15 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes one line as it is (a malformed event a broken proxy could send) to every open watch of the collection.</summary>
+    public void SendRawLine(string collection, string line)
+    {
+        lock (_gate)
+        {
+            foreach (var watcher in _watchers.Where(w => w.Collection == collection)) watcher.Lines.Writer.TryWrite(line);
+        }
+    }
+
     /// <summary>Cuts every open watch stream without a proper end (a restarting API server, a broken connection).</summary>
     public void DropWatches()
     {

@@ -115,6 +115,39 @@ public sealed class KubeInformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_whose_object_has_no_name_is_ignored_and_the_watch_goes_on()
+    {
+        // Found by the kube-watch fuzz target (tests/fuzz): such an event used to stop the informer for good.
+        var informer = StartPodInformer();
+        await informer.WaitForSyncAsync(new CancellationTokenSource(Wait).Token);
+        await Eventually.UntilAsync(() => _server.OpenWatches(KubeObjects.Pods) == 1, Wait, "the watch to open");
+
+        _server.SendRawLine(KubeObjects.Pods, """{"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1"}}""");
+        _server.SendRawLine(KubeObjects.Pods, """{"type":"MODIFIED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"namespace":"default"}}}""");
+        _server.Put(KubeObjects.Pods, KubeObjects.Pod("after", "10.1.0.5", null));
+
+        Assert.Equal(["Added after"], await Drain(informer, 1));
+        Assert.Equal(["after"], Names(informer));
+        Assert.False(_running.IsFaulted);
+    }
+
+    [Fact]
+    public async Task An_event_the_client_library_cannot_read_ends_that_watch_and_the_next_one_goes_on()
+    {
+        // The kube-watch fuzz target's other finding: KubernetesJson throws FormatException on a bad RFC 3339 date.
+        var informer = StartPodInformer();
+        await informer.WaitForSyncAsync(new CancellationTokenSource(Wait).Token);
+        await Eventually.UntilAsync(() => _server.OpenWatches(KubeObjects.Pods) == 1, Wait, "the watch to open");
+
+        _server.SendRawLine(KubeObjects.Pods, """{"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":"bad","namespace":"default","creationTimestamp":"2026-12-T10:00:00Z"}}}""");
+        _server.Put(KubeObjects.Pods, KubeObjects.Pod("after", "10.1.0.5", null));
+
+        Assert.Equal(["Added after"], await Drain(informer, 1));
+        Assert.Equal(["after"], Names(informer));
+        Assert.False(_running.IsFaulted);
+    }
+
+    [Fact]
     public async Task A_bookmark_moves_the_resume_point_so_a_reconnect_needs_no_relist()
     {
         var informer = StartPodInformer();
