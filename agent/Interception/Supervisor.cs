@@ -58,7 +58,8 @@ public sealed class Supervisor : IHostedService, IDisposable
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), loggers.CreateLogger<BindHandler>());
         _listen = new ListenHandler(table, loggers.CreateLogger<ListenHandler>());
         _names = new SocketNameHandler(table);
-        _sendTo = new SendToHandler(router, sockets, translations, loggers.CreateLogger<SendToHandler>());
+        _sendTo = new SendToHandler(router, sockets, translations,
+            new DatagramClientMarker(table, translations, options.NodeAddress, options.PreserveClientIp), loggers.CreateLogger<SendToHandler>());
     }
 
     public int SessionCount => _sessions.Count;
