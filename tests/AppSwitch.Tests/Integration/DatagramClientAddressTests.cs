@@ -30,20 +30,30 @@ public sealed class DatagramClientAddressTests(ITestOutputHelper output)
             s.sendto(data.upper(), peer)
         """;
 
-    /// <summary>A fresh socket: two datagrams, each answer printed with its source, and the port it sent from.</summary>
+    /// <summary>
+    /// A fresh socket (connected first with a third argument `connect`): two datagrams, each answer printed with its
+    /// source, and the port it sent from.
+    /// </summary>
     private const string Client = """
         import socket, sys
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(5)
+        to = (sys.argv[1], int(sys.argv[2]))
+        connected = sys.argv[3:] == ["connect"]
+        if connected:
+            s.connect(to)
         for word in ("one", "two"):
-            s.sendto(word.encode(), (sys.argv[1], int(sys.argv[2])))
+            if connected:
+                s.send(word.encode())
+            else:
+                s.sendto(word.encode(), to)
             data, peer = s.recvfrom(2048)
             print(data.decode(), f"{peer[0]}:{peer[1]}", flush=True)
         print("port", s.getsockname()[1], flush=True)
         """;
 
     [Fact]
-    public async Task On_the_same_node_the_server_sees_an_ax_clients_virtual_ip_and_a_client_outside_ax_its_real_address()
+    public async Task On_the_same_node_the_server_sees_ax_clients_virtual_ips_and_a_client_outside_ax_its_real_address()
     {
         await using var node = await SingleNode.StartAsync(output);
         var server = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], ["python3", "-c", Server, Port]);
@@ -51,6 +61,9 @@ public sealed class DatagramClientAddressTests(ITestOutputHelper output)
 
         var port = await ExchangeAsync(node.Shell, ["--ip", VirtualIps.Client], VirtualIps.Server, $"{VirtualIps.Server}:{Port}", server, node.Diagnostics);
         await ExpectSeenAsync(server, $"{VirtualIps.Client}:{port}", node.Diagnostics);
+        var connectedPort = await ExchangeAsync(node.Shell, ["--ip", VirtualIps.Other], VirtualIps.Server, $"{VirtualIps.Server}:{Port}",
+            server, node.Diagnostics, "connect");
+        await ExpectSeenAsync(server, $"{VirtualIps.Other}:{connectedPort}", node.Diagnostics);
 
         // The same program outside ax, sending to the server's node socket: its own address.
         var nodeEndPoint = entry.Ipv4Addr.Split(':');
@@ -73,9 +86,9 @@ public sealed class DatagramClientAddressTests(ITestOutputHelper output)
 
     /// <summary>Runs the client under ax; asserts both answers came back from <paramref name="answersFrom"/>; the client's port.</summary>
     private static async Task<string> ExchangeAsync(NodeShell shell, string[] axOptions, string host, string answersFrom,
-        RunningProcess server, Func<string> diagnostics)
+        RunningProcess server, Func<string> diagnostics, params string[] mode)
     {
-        var client = await shell.RunUnderAxAsync(axOptions, ["python3", "-c", Client, host, Port]);
+        var client = await shell.RunUnderAxAsync(axOptions, ["python3", "-c", Client, host, Port, .. mode]);
         Assert.True(client.ExitCode == 0, client.Describe() + server.Describe() + diagnostics());
         var lines = client.StdOut.Trim().Split('\n');
         Assert.Equal([$"ONE {answersFrom}", $"TWO {answersFrom}"], lines[..2]);
