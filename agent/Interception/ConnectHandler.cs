@@ -17,7 +17,7 @@ namespace AppSwitch.Agent.Interception;
 /// <param name="translations">With the socket lock: a UDP socket connected to a virtual ip:port gets its answers shown
 /// as from that address in recvfrom/recvmsg too (the lock's recvmsg programs), as an unconnected one does.</param>
 internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, NodeSocketFactory sockets, HttpRelay relay,
-    PendingConnects pending, HeldConnects held, DatagramTranslations? translations, ClientMarker clients, ILogger<ConnectHandler> logger)
+    PendingConnects pending, HeldConnects held, DatagramTranslations? translations, ClientMarker clients, DatagramClientMarker datagramClients, ILogger<ConnectHandler> logger)
 {
     public void Handle(SyscallContext call)
     {
@@ -117,7 +117,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         var target = resolved.EndPoint;
         if (virtualPeer is not null)
             table.Peers.Record(SocketCalls.Inode(original), call.Session.App, virtualPeer, Followed(call, call.FdArg(0), kind, target));
-        RecordDatagramPeer(original, kind, virtualPeer, target);
+        RecordDatagramPeer(call.Session.App, original, kind, virtualPeer, target);
         if (resolved.Relay is { } handoff && !ExpectAtRelay(call, original, kind, handoff)) return;
         clients.Mark(original, kind, call.Session.App, resolved);
         if (appNonBlocking) { call.Answer(SocketCalls.Connect(original, target, kind.Domain)); return; }
@@ -223,7 +223,7 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
             return false;
         }
         if (!appNonBlocking) SocketCalls.MakeFreshSocketBlocking(nodeFd); // as the app's was
-        RecordDatagramPeer(nodeFd, kind, virtualPeer, target); // before the app can send, so before any answer
+        RecordDatagramPeer(call.Session.App, nodeFd, kind, virtualPeer, target); // before the app can send, so before any answer
         // Not an installer thread doing the ADDFD while this one connects: tried, slower (112-128 vs 94-106 µs per
         // connect; NOTES, "Data-path benchmark and the connect path's cost").
         var installed = call.Install(nodeFd, fd, appFd.CloseOnExec);
@@ -238,11 +238,15 @@ internal sealed class ConnectHandler(ServiceTable table, IConnectRouter router, 
         return true;
     }
 
-    /// <summary>A UDP node socket connected in place of a virtual ip:port: answers show that address as their source.</summary>
-    private void RecordDatagramPeer(int nodeFd, SocketCalls.Kind kind, IPEndPoint? virtualPeer, IPEndPoint target)
+    /// <summary>
+    /// A UDP node socket connected in place of a virtual ip:port: answers show that address as their source, and a
+    /// server of this node sees the app's VIP as the sender (<see cref="DatagramClientMarker"/>).
+    /// </summary>
+    private void RecordDatagramPeer(AppEntry app, int nodeFd, SocketCalls.Kind kind, IPEndPoint? virtualPeer, IPEndPoint target)
     {
-        if (translations is not null && virtualPeer is not null && kind.Type == SOCK.DGRAM)
-            translations.Record(DatagramTranslations.CookieOf(nodeFd), virtualPeer, target);
+        if (translations is null || virtualPeer is null || kind.Type != SOCK.DGRAM) return;
+        if (translations.Record(DatagramTranslations.CookieOf(nodeFd), virtualPeer, target))
+            datagramClients.Mark(nodeFd, kind, app, target);
     }
 
     /// <summary>What the follower needs to find this socket again and move it when its instance leaves (agent/Following).</summary>

@@ -1,6 +1,7 @@
 using AppSwitch.Common.Net;
 using System.Buffers;
 using System.Net;
+using AppSwitch.Agent.ClientAddress;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.SocketLock;
@@ -25,7 +26,7 @@ namespace AppSwitch.Agent.Interception;
 /// </list>
 /// </summary>
 internal sealed class SendToHandler(IConnectRouter router, NodeSocketFactory sockets, DatagramTranslations? translations,
-    ILogger<SendToHandler> logger)
+    DatagramClientMarker clients, ILogger<SendToHandler> logger)
 {
     /// <summary>The largest UDP payload any IP datagram can carry; more is EMSGSIZE, as the kernel says.</summary>
     private const int MaxDatagram = 65535;
@@ -95,6 +96,7 @@ internal sealed class SendToHandler(IConnectRouter router, NodeSocketFactory soc
         var appFd = call.DescribeFd(fd, original);
         if (!appFd.NonBlocking) SocketCalls.MakeFreshSocketBlocking(adopted.Fd); // as the app's was
         var translated = translations is not null && translations.Record(DatagramTranslations.CookieOf(adopted.Fd), destination, target);
+        if (translated) clients.Mark(adopted.Fd, kind, call.Session.App, target);
         var installed = call.Install(adopted.Fd, fd, appFd.CloseOnExec);
         if (installed.IsError)
         {
@@ -115,10 +117,17 @@ internal sealed class SendToHandler(IConnectRouter router, NodeSocketFactory soc
         // Decided for this socket before: the lock's program sends it where the agent chose (no decision, no copy).
         var cookie = translations is null ? 0 : DatagramTranslations.CookieOf(original);
         if (kernelSends && cookie != 0 && translations!.IsDecided(cookie, destination)) { call.Continue(); return; }
+        // An answer to an AppSwitch client's VIP: the lock's program sends it to the client's node socket if this socket heard from it.
+        if (kernelSends && cookie != 0 && translations!.IsClient(destination)) { call.Continue(); return; }
 
         if (Decide(call, destination) is not { } target) return;
         // On a socket the app made itself the programs do not run: the entry only serves a later adopted socket's answers.
-        if (cookie != 0 && translations!.Record(cookie, destination, target) && kernelSends) { call.Continue(); return; }
+        if (cookie != 0 && translations!.Record(cookie, destination, target) && kernelSends)
+        {
+            clients.Mark(original, kind, call.Session.App, target);
+            call.Continue();
+            return;
+        }
         SendCopy(call, original, kind, flags, call.DescribeFd(fd, original).NonBlocking, target);
     }
 

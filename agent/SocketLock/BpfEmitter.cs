@@ -55,6 +55,7 @@ internal sealed class BpfEmitter
         Exit();
     }
 
+    public void JumpAlways(string label) => Jump(ClassJmp, 0, 0, 0, label); // BPF_JA
     public void JumpIfEqual(int dst, int src, string label) => Jump(ClassJmp | OpJeq | SourceX, dst, src, 0, label);
     public void JumpIfNotEqual(int dst, int src, string label) => Jump(ClassJmp | OpJne | SourceX, dst, src, 0, label);
     public void JumpIfNotEqualImm(int dst, int imm, string label) => Jump(ClassJmp | OpJne | SourceK, dst, 0, imm, label);

@@ -16,6 +16,8 @@ public sealed class DatagramTranslations : IDisposable
 {
     /// <summary>The key's last word: which way the entry translates.</summary>
     internal const int Forward = 1, Reverse = 2;
+    /// <summary>The cookie word of entries for every socket (no socket has cookie 0): AppSwitch clients' addresses.</summary>
+    internal const int AnySocket = 0;
     /// <summary>Key: as the peers map's (cookie 8, address as IPv6 16, port word 4) and the direction (4). Value: address 16, port word 4.</summary>
     internal const int KeySize = 32, ValueSize = 20;
     private const int SoCookie = 57; // SO_COOKIE
@@ -54,6 +56,17 @@ public sealed class DatagramTranslations : IDisposable
         WriteValue(value, target);
         return !Bpf.UpdateElement(_mapFd, key, value).IsError;
     }
+
+    /// <summary>
+    /// An AppSwitch client's node socket at <paramref name="nodeEndPoint"/> is its app's <paramref name="virtualEndPoint"/>
+    /// for every socket of this node's apps: datagrams from it are shown as from the virtual ip:port, and answers to that
+    /// virtual ip:port reach it (from sockets that heard from it). Entries of the pseudo-cookie <see cref="AnySocket"/>.
+    /// </summary>
+    internal bool RecordClient(IPEndPoint nodeEndPoint, IPEndPoint virtualEndPoint) =>
+        Record(AnySocket, virtualEndPoint, nodeEndPoint);
+
+    /// <summary>True when <paramref name="destination"/> is an AppSwitch client's virtual ip:port known at this node.</summary>
+    internal bool IsClient(IPEndPoint destination) => IsDecided(AnySocket, destination);
 
     public void Dispose() => Libc.Close(_mapFd);
 

@@ -39,7 +39,8 @@ internal static class SocketLockPrograms
     /// <summary>
     /// sendmsg4/6 with an address: the agent's tasks as they are; a destination the agent decided for this socket
     /// (<see cref="DatagramTranslations"/>: a virtual ip:port) is rewritten to the node endpoint it chose and allowed;
-    /// else only the connected peer or a peer heard from.
+    /// else an AppSwitch client's virtual ip:port heard from is rewritten to its node endpoint; else only the connected
+    /// peer or a peer heard from.
     /// </summary>
     public static byte[] SendGuard(bool ipv6, int agentsMapFd, int peersMapFd, int translationsMapFd)
     {
@@ -48,11 +49,19 @@ internal static class SocketLockPrograms
         JumpIfAgent(e, agentsMapFd, "allow");
 
         WritePeerKey(e, ipv6);
-        Translate(e, ipv6, translationsMapFd, DatagramTranslations.Forward, "guard");
+        Translate(e, ipv6, translationsMapFd, DatagramTranslations.Forward, "client");
         e.Return(Allow);
 
+        // An answer to an AppSwitch client's virtual ip:port (DatagramTranslations.RecordClient, any socket): sent to
+        // that client's node endpoint, and only by a socket that heard from it (the peers map, as for any peer).
+        e.Label("client");
+        e.StoreImm(Size.Double, R10, KeyAt, DatagramTranslations.AnySocket);
+        Translate(e, ipv6, translationsMapFd, DatagramTranslations.Forward, "guard");
+        WritePeerKey(e, ipv6); // this socket and the node endpoint now in ctx
+        e.JumpAlways("heard");
+
         e.Label("guard");
-        e.StoreImm(Size.Word, R10, KeyAt + 28, 0); // the peers key again
+        WritePeerKey(e, ipv6); // the peers key again (its cookie was replaced above)
         e.Load(Size.Double, R7, R6, CtxSocket);
         if (ipv6)
         {
@@ -83,7 +92,8 @@ internal static class SocketLockPrograms
 
     /// <summary>
     /// recvmsg4/6 with an address: remember (socket, sender); a sender the agent sent this socket's datagrams to in
-    /// place of a virtual ip:port is shown as that virtual ip:port (<see cref="DatagramTranslations"/>).
+    /// place of a virtual ip:port is shown as that virtual ip:port (<see cref="DatagramTranslations"/>); else a
+    /// sender that is an AppSwitch client's node socket is shown as its app's virtual ip:port (the client's address).
     /// </summary>
     public static byte[] PeerRecorder(bool ipv6, int peersMapFd, int translationsMapFd)
     {
@@ -99,6 +109,11 @@ internal static class SocketLockPrograms
         e.MovImm(R4, 0); // BPF_ANY
         e.Call(Bpf.HelperMapUpdate);
 
+        Translate(e, ipv6, translationsMapFd, DatagramTranslations.Reverse, "client");
+        e.Return(Allow);
+        // Not an answer to this socket's own sends: a datagram from an AppSwitch client's node socket shows its app's VIP.
+        e.Label("client");
+        e.StoreImm(Size.Double, R10, KeyAt, DatagramTranslations.AnySocket);
         Translate(e, ipv6, translationsMapFd, DatagramTranslations.Reverse, "done");
         e.Label("done");
         e.Return(Allow); // recvmsg programs must return 1

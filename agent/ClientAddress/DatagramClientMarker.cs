@@ -1,0 +1,37 @@
+using System.Net;
+using System.Net.Sockets;
+using AppSwitch.Agent.Native;
+using AppSwitch.Agent.SocketLock;
+using AppSwitch.Agent.Table;
+
+namespace AppSwitch.Agent.ClientAddress;
+
+/// <summary>
+/// The UDP half of the client's address at the server: when an app with a virtual IP sends to an AppSwitch server
+/// of the table from a node socket, that socket's node ip:port is recorded as the app's VIP and the same port
+/// (<see cref="DatagramTranslations.RecordClient"/>), so the socket lock's recvmsg programs show servers of this
+/// node that VIP in recvfrom/recvmsg, and its sendmsg programs take their answers to the VIP back to the socket.
+/// Once per (socket, destination decided), never per datagram: a bind (only for a socket the kernel would autobind
+/// at its first send), a getsockname and two map updates. Servers on other nodes do not see it yet (NOTES "cipudp").
+/// </summary>
+internal sealed class DatagramClientMarker(ServiceTable table, DatagramTranslations? translations, IPAddress nodeAddress, bool enabled)
+{
+    public void Mark(int nodeFd, SocketCalls.Kind kind, AppEntry app, IPEndPoint target)
+    {
+        if (!enabled || translations is null) return;
+        if (app.VirtualIp is not { AddressFamily: AddressFamily.InterNetwork } vip) return;
+        if (table.ServerAtNode(target.Address, target.Port) is null) return; // outside addresses never see the VIP
+        if (LocalPort(nodeFd, kind) is not { } port) return;
+        // A failed update only costs this socket its VIP at the server (the LRU map evicts, it does not fill up).
+        translations.RecordClient(new IPEndPoint(nodeAddress, port), new IPEndPoint(vip, port));
+    }
+
+    /// <summary>The socket's port; an unbound one is bound to the wildcard and port 0 first, as its first send would.</summary>
+    private static int? LocalPort(int fd, SocketCalls.Kind kind)
+    {
+        if (SocketCalls.LocalEndPoint(fd) is { Port: not 0 } bound) return bound.Port;
+        var any = kind.Domain == AF.INET6 ? IPAddress.IPv6Any : IPAddress.Any;
+        if (SocketCalls.Bind(fd, new IPEndPoint(any, 0), kind.Domain).IsError) return null;
+        return SocketCalls.LocalEndPoint(fd) is { Port: not 0 } chosen ? chosen.Port : null;
+    }
+}
