@@ -46,7 +46,7 @@ fi
 
 # The code style first (.editorconfig, `dotnet format --verify-no-changes`): unformatted code counts as one failed case.
 format_failed=0
-if [ "$filter" = "Category!=Slow" ]; then bash scripts/check-format.sh || format_failed=1; fi
+if [ "$filter" = "Category!=Slow" ]; then bash scripts/check-format.sh --full || format_failed=1; fi
 
 # A test that hangs is killed (and counted) rather than stalling the run.
 dotnet test tests/AppSwitch.Tests --nologo --filter "$filter" \
