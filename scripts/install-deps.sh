@@ -11,7 +11,7 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 missing=()
 for pair in nginx:nginx curl:curl ip:iproute2 python3:python3 socat:socat iperf3:iperf3 \
             node:nodejs gcc:gcc make:make musl-gcc:musl-tools redis-server:redis-server \
-            nft:nftables haproxy:haproxy; do
+            nft:nftables haproxy:haproxy dig:dnsutils; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 command -v dpkg-query >/dev/null 2>&1 && { installed busybox-static || missing+=(busybox-static); }
