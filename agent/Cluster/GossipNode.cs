@@ -61,7 +61,7 @@ public sealed class GossipNode : IAsyncDisposable
             _ => Counters.EventDropped());
         _health = new LocalHealth(options.AwarenessMaxMultiplier);
         _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger,
-            refuted: () => ChangeHealth(1, "refuted a suspicion of this node"));
+            refuted: () => ChangeHealth(1, "refuted a suspicion of this node"), scaleByLocalHealth: _health.Scale);
         _localAddresses = LocalAddresses(options.BindAddress, advertised.Address);
         if (options.Protocol.Current > ProtocolVersions.Supported.Max)
             _nextReleaseMessage = MessageCodec.Encode(new UnknownMessage((byte)(MessageTypes.Newest + 1), "protocol"u8.ToArray()));

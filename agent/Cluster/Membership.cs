@@ -29,11 +29,16 @@ internal sealed class Membership
     private bool _leaving;
     private TaskCompletionSource? _leaveSent;
     private volatile int _liveCount = 1;
+    // Lifeguard: a node whose own health is poor (it is starved: acks and refutations reach it late) waits longer
+    // before a suspicion expires, as it waits longer before probing; × (score + 1), ×1 when healthy or unaware.
+    private readonly Func<TimeSpan, TimeSpan> _scaleByLocalHealth;
 
     public Membership(string name, IPEndPoint address, GossipOptions options, BroadcastQueue broadcasts,
-        Action<MemberEvent> publish, ILogger logger, Func<long>? clock = null, Action? refuted = null)
+        Action<MemberEvent> publish, ILogger logger, Func<long>? clock = null, Action? refuted = null,
+        Func<TimeSpan, TimeSpan>? scaleByLocalHealth = null)
     {
         _refuted = refuted;
+        _scaleByLocalHealth = scaleByLocalHealth ?? (t => t);
         _options = options;
         _broadcasts = broadcasts;
         _publish = publish;
@@ -176,7 +181,7 @@ internal sealed class Membership
         int n = _liveCount;
         int k = _options.SuspicionMultiplier - 2;
         if (n - 2 < k) k = 0;
-        var min = ClusterTiming.SuspicionTimeout(_options.SuspicionMultiplier, n, _options.ProbeInterval);
+        var min = _scaleByLocalHealth(ClusterTiming.SuspicionTimeout(_options.SuspicionMultiplier, n, _options.ProbeInterval));
         var max = min * _options.SuspicionMaxTimeoutMultiplier;
         m.Suspicion = new Suspicion(s.From, k, min, max, now);
         Broadcast(s);
