@@ -163,7 +163,8 @@ internal sealed class Membership
         long now = _clock();
         if (m == _self)
         {
-            if (_leaving || s.Incarnation < _self.Incarnation) return;
+            if (_leaving) return;
+            if (s.Incarnation < _self.Incarnation) { AnswerStaleAccusationLocked(s.From, s.Incarnation); return; }
             Log(LogLevel.Information, "Gossip: {From} suspects this node (incarnation {Incarnation}); refuting", s.From, s.Incarnation);
             RefuteLocked(s.Incarnation);
             return;
@@ -197,6 +198,7 @@ internal sealed class Membership
         if (m == _self)
         {
             if (_leaving) return;
+            if (d.Incarnation < _self.Incarnation) { AnswerStaleAccusationLocked(d.From, d.Incarnation); return; }
             Log(LogLevel.Information, "Gossip: {From} declared this node dead (incarnation {Incarnation}); refuting", d.From, d.Incarnation);
             RefuteLocked(d.Incarnation);
             return;
@@ -219,6 +221,19 @@ internal sealed class Membership
     {
         if (_refuted is not null) Defer(_refuted);
         _self.Incarnation = Math.Max(_self.Incarnation, incarnation) + 1;
+        Broadcast(SelfAlive());
+    }
+
+    /// <summary>
+    /// An accusation older than this node's incarnation means its sender missed the refutation (lost or unread in a
+    /// starved peer's backlog: the refutation is sent only a few times). It is sent again, unchanged, so the accuser
+    /// learns it before its timer declares this node dead; memberlist ignores such stale accusations.
+    /// </summary>
+    private void AnswerStaleAccusationLocked(string from, ulong incarnation)
+    {
+        if (from == _self.Name) return;
+        Log(LogLevel.Debug, "Gossip: {From} still accuses this node at incarnation {Incarnation}; sending incarnation {Current} again",
+            from, incarnation, _self.Incarnation);
         Broadcast(SelfAlive());
     }
 
@@ -433,7 +448,10 @@ internal sealed class Membership
             long retention = (long)Math.Min(_options.DeadMemberRetention.TotalMilliseconds, long.MaxValue / 4);
             foreach (var m in _members.Values)
             {
-                if (m.Status == MemberStatus.Suspect && m.Suspicion!.DeadlineMs <= now) (expired ??= []).Add(m);
+                if (m.Status == MemberStatus.Suspect && m.Suspicion!.DeadlineMs <= now)
+                {
+                    if (!ExtendedByLocalHealthLocked(m, now)) (expired ??= []).Add(m);
+                }
                 else if (m != _self && !m.IsLive && now - m.StatusSinceMs > retention) (forgotten ??= []).Add(m.Name);
             }
             if (expired is not null)
@@ -446,6 +464,23 @@ internal sealed class Membership
             if (forgotten is not null)
                 foreach (var name in forgotten) _members.Remove(name);
         }
+    }
+
+    /// <summary>
+    /// Lifeguard once more when the timer fires: a node whose own health got worse since the suspicion started (it
+    /// fails probes itself, so the suspect's refutation may sit unread in its backlog) waits as long as its score now
+    /// says. Only with helpers (3+ live members): then a probe of a really dead member is nacked and raises no score.
+    /// </summary>
+    private bool ExtendedByLocalHealthLocked(MemberState m, long now)
+    {
+        if (_liveCount < 3) return false;
+        var timeout = ClusterTiming.SuspicionTimeout(_options.SuspicionMultiplier, _liveCount, _options.ProbeInterval);
+        long deadline = m.Suspicion!.StartMs + (long)_scaleByLocalHealth(timeout).TotalMilliseconds;
+        if (deadline <= now) return false;
+        m.Suspicion.ExtendTo(deadline);
+        Log(LogLevel.Information, "Gossip: suspicion of {Member} extended to {Ms} ms: this node's own health is poor",
+            m.Name, deadline - m.Suspicion.StartMs);
+        return true;
     }
 
     /// <summary>Round-robin over a shuffled list of live members, reshuffled at each pass (as memberlist).</summary>

@@ -22,7 +22,11 @@ internal sealed class Suspicion
     }
 
     public long DeadlineMs { get; private set; }
+    public long StartMs => _startMs;
     public int Confirmations => _confirmedBy.Count - 1;
+
+    /// <summary>Moves the deadline later (local health awareness), never earlier.</summary>
+    public void ExtendTo(long deadlineMs) => DeadlineMs = Math.Max(DeadlineMs, deadlineMs);
 
     /// <summary>True when <paramref name="from"/> is a new confirmation (worth re-broadcasting).</summary>
     public bool Confirm(string from, long nowMs)

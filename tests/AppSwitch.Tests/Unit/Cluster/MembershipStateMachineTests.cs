@@ -129,4 +129,58 @@ public class MembershipStateMachineTests
         membership.Tick();
         Assert.Equal([true, true, true], seen);
     }
+
+    [Fact]
+    public void AStaleAccusationIsAnsweredWithTheCurrentIncarnationAgain()
+    {
+        var queue = new BroadcastQueue(4096);
+        var membership = new Membership("self", SelfAddress, _options, queue, _ => { }, NullLogger.Instance, () => _now);
+        membership.Handle(new Suspect("self", 1, "peer"));
+        Assert.Equal(2UL, membership.LocalIncarnation);
+        queue.Take(int.MaxValue, 0, transmitLimit: 1); // the refutation went out (and was lost on its way)
+
+        membership.Handle(new Suspect("self", 1, "peer"));
+        membership.Handle(new Dead("self", 1, "peer"));
+
+        var resent = queue.Take(int.MaxValue, 0, transmitLimit: 1).Select(b => MessageCodec.Decode(b)).OfType<Alive>().Single();
+        Assert.Equal(("self", 2UL), (resent.Node, resent.Incarnation));
+        Assert.Equal(2UL, membership.LocalIncarnation); // no new incarnation: the accusation was already refuted
+    }
+
+    [Fact]
+    public void ASuspicionExpiresLaterWhenThisNodesOwnHealthWorsenedMeanwhile()
+    {
+        int score = 0;
+        var membership = new Membership("self", SelfAddress, _options, new BroadcastQueue(4096), _ => { }, NullLogger.Instance,
+            () => _now, scaleByLocalHealth: t => t * (score + 1));
+        membership.Handle(new Alive("peer", PeerAddress, 1, 0));
+        membership.Handle(new Alive("other", MovedAddress, 1, 0));
+        membership.SuspectFromProbe("peer", 1);
+        score = 2; // this node starts failing probes itself: the suspect's refutation may be unread in its backlog
+
+        _now += SuspicionMs;
+        membership.Tick();
+        Assert.Equal(MemberStatus.Suspect, membership.Find("peer")?.Status);
+        _now += 2 * SuspicionMs - 1;
+        membership.Tick();
+        Assert.Equal(MemberStatus.Suspect, membership.Find("peer")?.Status);
+        _now += 1;
+        membership.Tick();
+        Assert.Equal(MemberStatus.Dead, membership.Find("peer")?.Status);
+    }
+
+    [Fact]
+    public void WithoutHelpersAWorseLocalHealthDoesNotDelayADeath()
+    {
+        // Two members: a failed probe of a dead peer raises the score too (no helper can nack), so it tells nothing.
+        int score = 0;
+        var membership = new Membership("self", SelfAddress, _options, new BroadcastQueue(4096), _ => { }, NullLogger.Instance,
+            () => _now, scaleByLocalHealth: t => t * (score + 1));
+        membership.Handle(new Alive("peer", PeerAddress, 1, 0));
+        membership.SuspectFromProbe("peer", 1);
+        score = 2;
+        _now += SuspicionMs;
+        membership.Tick();
+        Assert.Equal(MemberStatus.Dead, membership.Find("peer")?.Status);
+    }
 }
