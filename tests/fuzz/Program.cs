@@ -45,5 +45,6 @@ public static class Program
         }
     }
 
-    private static IFuzzTarget? Find(string name) => Targets.FirstOrDefault(t => t.Name == name);
+    private static IFuzzTarget? Find(string name) =>
+        Targets.FirstOrDefault(t => t.Name == name) ?? (name == "canary" ? new CanaryTarget() : null);
 }
