@@ -58,10 +58,13 @@ for target in $targets; do
     findings=$OUT/findings/$target corpus=$OUT/corpus/$target
     mkdir -p "$findings" "$corpus"
     cp -n "$OUT/seeds/$target"/* "$corpus/"
+    # JSON syntax and the documents' field names for the targets whose parser is not instrumented (System.Text.Json).
+    dict=()
+    case $target in gossip-state|rest-json|rules-json|kube-watch) dict=("-dict=$ROOT/tests/fuzz/Dictionaries/json.dict") ;; esac
     log=$findings/fuzz.log
     start=$SECONDS
     rc=0
-    dotnet "$OUT/app/AppSwitch.Fuzz.dll" "$target" "${limits[@]}" "-artifact_prefix=$findings/" "$corpus" > "$log" 2>&1 || rc=$?
+    dotnet "$OUT/app/AppSwitch.Fuzz.dll" "$target" "${limits[@]}" "${dict[@]}" "-artifact_prefix=$findings/" "$corpus" > "$log" 2>&1 || rc=$?
     elapsed=$((SECONDS - start))
     stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
     execs=$(stat number_of_executed_units)
