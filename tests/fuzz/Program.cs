@@ -6,7 +6,7 @@ namespace AppSwitch.Fuzz;
 /// `AppSwitch.Fuzz TARGET [libFuzzer flags and corpus folders]` runs one target under libFuzzer in this process
 /// (<see cref="LibFuzzerDriver"/>; the instrumented copy made by fuzz.sh);
 /// `AppSwitch.Fuzz seeds DIR` writes every target's seed corpus (DIR/TARGET/N) from the agent's own encoders;
-/// `AppSwitch.Fuzz replay TARGET FILE...` runs inputs once outside AFL (a crash prints its exception).
+/// `AppSwitch.Fuzz replay TARGET FILE...` runs inputs once outside libFuzzer (a crash prints its exception).
 /// </summary>
 public static class Program
 {

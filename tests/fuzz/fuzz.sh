@@ -63,12 +63,13 @@ for target in $targets; do
     case $target in gossip-state|rest-json|rules-json|kube-watch) dict=("-dict=$ROOT/tests/fuzz/Dictionaries/json.dict") ;; esac
     log=$findings/fuzz.log
     start=$SECONDS
+    touch "$findings/.run-start" # findings of earlier runs (fixed or not) stay, but only this run's are counted
     rc=0
     dotnet "$OUT/app/AppSwitch.Fuzz.dll" "$target" "${limits[@]}" "${dict[@]}" "-artifact_prefix=$findings/" "$corpus" > "$log" 2>&1 || rc=$?
     elapsed=$((SECONDS - start))
     stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
     execs=$(stat number_of_executed_units)
-    count() { find "$findings" -maxdepth 1 -name "$1-*" | wc -l; }
+    count() { find "$findings" -maxdepth 1 -name "$1-*" -newer "$findings/.run-start" | wc -l; }
     crashes=$(count crash) hangs=$(count timeout) ooms=$(count oom)
     if [ -z "$execs" ]; then
         echo "fuzz: libFuzzer did not finish $target (exit $rc; see $log):" >&2
