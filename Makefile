@@ -9,7 +9,6 @@ CONFIG ?= Release
 DOTNET ?= dotnet
 # Precompiled (ReadyToRun) for this machine's architecture: `ax get` starts faster and the agent's
 # first calls need no JIT. Framework-dependent: the .NET runtime must be installed.
-FUZZ_SECONDS ?= 60
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
@@ -74,10 +73,11 @@ bench: build bench-deps
 	python3 tests/bench/datapath.py
 	python3 tests/bench/udp_rr.py
 
-# Coverage-guided fuzzing (SharpFuzz + afl-fuzz) of every decoder of outside bytes, FUZZ_SECONDS each (default 60);
-# FUZZ_TARGETS="dns xds" for some. Prints executions, crashes, hangs (out/fuzz/summary.md). Not part of `make test`.
+# Coverage-guided fuzzing (SharpFuzz + libFuzzer) of every decoder of outside bytes, one after the other, each for
+# FUZZ_SECONDS or FUZZ_EXECS inputs, whichever comes first (60 s when neither is given); FUZZ_TARGETS="dns xds" for
+# some. Prints executions, crashes, hangs, out-of-memory inputs (out/fuzz/summary.md). Not part of `make test`.
 fuzz:
-	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/fuzz.sh
+	FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_EXECS="$(FUZZ_EXECS)" FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/fuzz.sh
 
 # Only the UDP request/response part of `make bench` (~3 min).
 bench-udp: build

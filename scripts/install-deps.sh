@@ -34,9 +34,11 @@ if [ "${1:-}" = bench ]; then
     done
     command -v dpkg-query >/dev/null 2>&1 && { installed python3-matplotlib || missing+=(python3-matplotlib); }
 fi
-# `install-deps.sh fuzz`: afl-fuzz drives the SharpFuzz targets (`make fuzz`).
+# `install-deps.sh fuzz`: clang links libFuzzer (libclang-rt-dev's libclang_rt.fuzzer_no_main) into the library
+# that drives the SharpFuzz targets (`make fuzz`).
 if [ "${1:-}" = fuzz ]; then
-    command -v afl-fuzz >/dev/null 2>&1 || missing+=(afl++)
+    command -v clang >/dev/null 2>&1 || missing+=(clang)
+    command -v dpkg-query >/dev/null 2>&1 && { installed libclang-rt-dev || missing+=(libclang-rt-dev); }
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

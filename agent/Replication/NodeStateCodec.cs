@@ -66,7 +66,10 @@ public static class NodeStateCodec
         var apps = new Dictionary<string, AppEntry>();
         foreach (var a in state.Apps ?? [])
         {
-            if (string.IsNullOrEmpty(a.Id)) throw new FormatException($"state of {from.Name}: an app without an id");
+            if (string.IsNullOrEmpty(a?.Id)) throw new FormatException($"state of {from.Name}: an app without an id");
+            // JSON nulls inside lists and maps the model declares without them (labels are matched, commands shown).
+            if (a.Labels?.Values.Any(v => v is null) == true || a.Command?.Any(c => c is null) == true)
+                throw new FormatException($"state of {from.Name}: app {a.Id} has a null label or command word");
             apps[a.Id] = new AppEntry
             {
                 Id = a.Id, Name = a.Name ?? "", VirtualIp = a.Ip is null ? null : ParseAddress(a.Ip, from),
@@ -77,8 +80,8 @@ public static class NodeStateCodec
         var servers = new List<ServerEntry>();
         foreach (var s in state.Servers ?? [])
         {
-            if (s.AppId is null || !apps.TryGetValue(s.AppId, out var app))
-                throw new FormatException($"state of {from.Name}: a server of unknown app '{s.AppId}'");
+            if (s?.AppId is null || !apps.TryGetValue(s.AppId, out var app))
+                throw new FormatException($"state of {from.Name}: a server of unknown app '{s?.AppId}'");
             servers.Add(new ServerEntry
             {
                 App = app,
@@ -100,8 +103,11 @@ public static class NodeStateCodec
     {
         var vservices = new List<VServiceEntry>();
         foreach (var spec in specs ?? [])
+        {
+            if (spec is null) throw new FormatException($"state of {from.Name}: a null vservice");
             vservices.Add(VServiceEntry.FromSpec(spec, from, out var error)
                           ?? throw new FormatException($"state of {from.Name}: vservice '{spec.Name}': {error}"));
+        }
         return vservices;
     }
 

@@ -15,7 +15,16 @@ public static class RuleReader
             problems.Add(syntax);
             return [];
         }
-        var bound = RuleBinder.Bind(root, problems);
+        List<(int Index, Rule Rule)> bound;
+        try
+        {
+            bound = RuleBinder.Bind(root, problems);
+        }
+        catch (InvalidOperationException e)
+        {
+            problems.Add(RuleDocumentParser.UnreadableText(e));
+            return [];
+        }
         problems.AddRange(RuleValidator.CheckBatch(bound));
         if (problems.Count == 0 && bound.Count == 0) problems.Add(new RuleProblem("rules", "the document has no rules"));
         return problems.Count == 0 ? bound.Select(b => b.Rule).ToList() : [];

@@ -21,9 +21,17 @@ public static class RuleValidator
     {
         void Problem(string field, string reason) => problems.Add(new RuleProblem($"{path}.{field}", reason));
 
-        if (rule.Id.Length > 0 && !IsId(rule.Id)) Problem("id", $"invalid id \"{rule.Id}\": {IdRule}");
+        // Rules read by System.Text.Json (a node's publication, the state file) can hold nulls where the model has
+        // none: `null` for a rule, or a string field left out (the source-generated reader leaves it null).
+        if (rule is null)
+        {
+            problems.Add(new RuleProblem(path, "is null, not a rule"));
+            return;
+        }
+        if (rule.Id is null) Problem("id", "must be a string");
+        else if (rule.Id.Length > 0 && !IsId(rule.Id)) Problem("id", $"invalid id \"{rule.Id}\": {IdRule}");
         CheckTags(rule.Tags, "tags", Problem, required: false);
-        if (rule.Destination.Length == 0) Problem("destination", "is required (the name of the service the rule applies to)");
+        if (string.IsNullOrEmpty(rule.Destination)) Problem("destination", "is required (the name of the service the rule applies to)");
         else if (!IsServiceName(rule.Destination)) Problem("destination", $"invalid service name \"{rule.Destination}\": {NameRule}");
 
         if (rule.Match is { } match) CheckMatch(match, Problem);
@@ -56,7 +64,7 @@ public static class RuleValidator
         foreach (var (index, rule) in rules) Check(rule, $"rules[{index}]", problems);
         var firstWithId = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (index, rule) in rules)
-            if (rule.Id.Length > 0 && !firstWithId.TryAdd(rule.Id, index))
+            if (rule?.Id is { Length: > 0 } && !firstWithId.TryAdd(rule.Id, index))
                 problems.Add(new RuleProblem($"rules[{index}].id", $"\"{rule.Id}\" is also the id of rules[{firstWithId[rule.Id]}]"));
         return problems;
     }
@@ -87,12 +95,21 @@ public static class RuleValidator
 
     private static void CheckRoute(RuleRoute route, Action<string, string> problem)
     {
-        if (route.Backends.Count == 0) problem("route.backends", "needs at least one backend");
+        if (route.Backends is null || route.Backends.Count == 0)
+        {
+            problem("route.backends", "needs at least one backend");
+            return;
+        }
         var total = 0.0;
         for (var i = 0; i < route.Backends.Count; i++)
         {
             var backend = route.Backends[i];
             var at = $"route.backends[{i}]";
+            if (backend is null)
+            {
+                problem(at, "is null, not a backend");
+                return;
+            }
             if (backend.Name is { } name && !IsServiceName(name)) problem($"{at}.name", $"invalid service name \"{name}\": {NameRule}");
             CheckTags(backend.Tags, $"{at}.tags", problem, required: true);
             if (backend.Weight is { } weight)
@@ -124,6 +141,11 @@ public static class RuleValidator
         {
             var action = actions[i];
             var at = $"actions[{i}]";
+            if (action is null)
+            {
+                problem(at, "is null, not an action");
+                continue;
+            }
             CheckTags(action.Tags, $"{at}.tags", problem, required: true);
             void NotFor(string field, object? value)
             {
@@ -151,7 +173,7 @@ public static class RuleValidator
                     if (string.IsNullOrEmpty(action.LogValue)) problem($"{at}.log_value", "is required");
                     NotFor("probability", action.Probability); NotFor("duration", action.Duration); NotFor("return_code", action.ReturnCode);
                     break;
-                case "":
+                case "" or null:
                     problem($"{at}.action", "is required (delay, abort or trace)");
                     break;
                 default:

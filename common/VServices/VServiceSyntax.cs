@@ -61,7 +61,8 @@ public static class VServiceSyntax
     {
         if (ports is null || ports.Count == 0) return "a vservice needs at least one port (VPORT:APORT)";
         foreach (var port in ports)
-            if (port.VPort is < 1 or > 65535 || port.APort is < 1 or > 65535) return $"port {port} is out of range (1-65535)";
+            if (port is null) return "a port is null, not VPORT:APORT";
+            else if (port.VPort is < 1 or > 65535 || port.APort is < 1 or > 65535) return $"port {port} is out of range (1-65535)";
         var repeated = ports.GroupBy(p => p.VPort).FirstOrDefault(g => g.Count() > 1);
         return repeated is null ? null : $"vport {repeated.Key} is given more than once";
     }

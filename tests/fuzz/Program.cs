@@ -1,12 +1,12 @@
 using AppSwitch.Fuzz.Targets;
-using SharpFuzz;
 
 namespace AppSwitch.Fuzz;
 
 /// <summary>
-/// `AppSwitch.Fuzz TARGET` runs one target under afl-fuzz (SharpFuzz's persistent in-process loop);
+/// `AppSwitch.Fuzz TARGET [libFuzzer flags and corpus folders]` runs one target under libFuzzer in this process
+/// (<see cref="LibFuzzerDriver"/>; the instrumented copy made by fuzz.sh);
 /// `AppSwitch.Fuzz seeds DIR` writes every target's seed corpus (DIR/TARGET/N) from the agent's own encoders;
-/// `AppSwitch.Fuzz replay TARGET FILE...` runs inputs once outside AFL (a crash prints its exception).
+/// `AppSwitch.Fuzz replay TARGET FILE...` runs inputs once outside libFuzzer (a crash prints its exception).
 /// </summary>
 public static class Program
 {
@@ -14,11 +14,12 @@ public static class Program
     [
         new LauncherFramesTarget(), new LauncherRunTarget(), new GossipPacketTarget(), new GossipStreamTarget(),
         new GossipMessageTarget(), new DnsTarget(), RuleDocumentTarget.Json, RuleDocumentTarget.Yaml, new HttpHeadTarget(),
-        new KubeWatchTarget(), new XdsTarget(),
+        new KubeWatchTarget(), new XdsTarget(), new GossipStateTarget(), new RestBodyTarget(),
     ];
 
     public static int Main(string[] args)
     {
+        if (args is not [_, ..] || Find(args[0]) is null) LibFuzzerDriver.UseScratchMap();
         switch (args)
         {
             case ["list"]:
@@ -36,19 +37,14 @@ public static class Program
                 foreach (var file in files) target.Run(File.ReadAllBytes(file));
                 Console.WriteLine($"{name}: {files.Length} inputs, no crash");
                 return 0;
-            case [var name] when Find(name) is { } target:
-                Fuzzer.Run(stream =>
-                {
-                    using var copy = new MemoryStream();
-                    stream.CopyTo(copy);
-                    target.Run(copy.GetBuffer().AsSpan(0, (int)copy.Length));
-                });
-                return 0;
+            case [var name, .. var libFuzzerArgs] when Find(name) is { } target:
+                return LibFuzzerDriver.Run(target, libFuzzerArgs);
             default:
-                Console.Error.WriteLine($"usage: AppSwitch.Fuzz list | seeds DIR | replay TARGET FILE... | TARGET (under afl-fuzz); targets: {string.Join(", ", Targets.Select(t => t.Name))}");
+                Console.Error.WriteLine($"usage: AppSwitch.Fuzz list | seeds DIR | replay TARGET FILE... | TARGET [libFuzzer flags] CORPUS...; targets: {string.Join(", ", Targets.Select(t => t.Name))}");
                 return 2;
         }
     }
 
-    private static IFuzzTarget? Find(string name) => Targets.FirstOrDefault(t => t.Name == name);
+    private static IFuzzTarget? Find(string name) =>
+        Targets.FirstOrDefault(t => t.Name == name) ?? (name == "canary" ? new CanaryTarget() : null);
 }

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the agent's decoders (issue 20 point 3): `make fuzz FUZZ_SECONDS=N [FUZZ_TARGETS="a b"]`.
-# Publishes tests/fuzz, instruments the agent's assemblies with SharpFuzz, writes the seed corpora (real messages
-# from the agent's encoders), runs afl-fuzz on each target for N seconds, and prints executions, crashes and hangs
-# (also out/fuzz/summary.md). Findings stay in out/fuzz/findings/TARGET/default/{crashes,hangs}; a second run
-# resumes from them (AFL_AUTORESUME). Exit 1 when any target saved a crash or a hang.
+# Coverage-guided fuzzing of the agent's decoders (issue 20 point 3):
+#   make fuzz [FUZZ_SECONDS=N] [FUZZ_EXECS=N] [FUZZ_TARGETS="a b"]
+# Publishes tests/fuzz, instruments the agent's assemblies with SharpFuzz, builds Driver/libaxfuzz.so (clang's
+# libFuzzer, run inside the .NET process: see LibFuzzerDriver.cs), writes the seed corpora (real messages from the
+# agent's encoders) and runs libFuzzer on each target, one after the other, until FUZZ_SECONDS have passed or
+# FUZZ_EXECS inputs have run (whichever comes first; 60 s when neither is given). Prints executions, execs/s,
+# corpus size, crashes, hangs and out-of-memory inputs (also out/fuzz/summary.md). The corpus of each target stays
+# in out/fuzz/corpus/TARGET (a second run goes on from it); findings in out/fuzz/findings/TARGET/{crash,timeout,oom}-*.
+# Exit 1 when any target saved a finding.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/out/fuzz
-SECONDS_EACH=${FUZZ_SECONDS:-60}
+SECONDS_EACH=${FUZZ_SECONDS:-}
+EXECS_EACH=${FUZZ_EXECS:-}
+[ -n "$SECONDS_EACH$EXECS_EACH" ] || SECONDS_EACH=60
 SHARPFUZZ_VERSION=2.3.0
 
 bash "$ROOT/scripts/install-deps.sh" fuzz
@@ -17,53 +23,61 @@ if [ ! -x "$OUT/tools/sharpfuzz" ]; then
 fi
 
 echo "fuzz: building the targets"
-# plain/: as built (seeds, replay); app/: the same with the instrumented assemblies, which only run under afl-fuzz.
-rm -rf "$OUT/plain" "$OUT/app"
-dotnet publish "$ROOT/tests/fuzz/AppSwitch.Fuzz.csproj" -c Release --nologo -v:q -o "$OUT/plain" >/dev/null
-cp -r "$OUT/plain" "$OUT/app"
-# The assemblies whose branches guide AFL: the agent's and common's decoders, and the YAML parser the rules use.
-for assembly in appswitch-agent.dll AppSwitch.Common.dll YamlDotNet.dll; do
+rm -rf "$OUT/app" "$OUT/plain"
+dotnet publish "$ROOT/tests/fuzz/AppSwitch.Fuzz.csproj" -c Release --nologo -v:q -o "$OUT/app" > "$OUT/publish.log" 2>&1 || {
+    grep -E "error" "$OUT/publish.log" | sort -u >&2; echo "fuzz: the build failed (see $OUT/publish.log)" >&2; exit 1; }
+# The assemblies whose branches guide the fuzzer: the agent's and common's decoders, the YAML parser the rules use
+# and the protobuf runtime the xDS client parses with.
+for assembly in appswitch-agent.dll AppSwitch.Common.dll YamlDotNet.dll Google.Protobuf.dll; do
     "$OUT/tools/sharpfuzz" "$OUT/app/$assembly" >/dev/null
 done
+# libFuzzer without its main(), linked whole into the library the harness loads (LLVMFuzzerRunDriver).
+libfuzzer=$(clang --print-runtime-dir)/libclang_rt.fuzzer_no_main-x86_64.a
+clang -shared -fPIC -O2 -o "$OUT/app/libaxfuzz.so" "$ROOT/tests/fuzz/Driver/libaxfuzz.c" \
+    -Wl,--whole-archive "$libfuzzer" -Wl,--no-whole-archive -lstdc++ -lpthread -lm
 rm -rf "$OUT/seeds"
-AX_FUZZ_REPO=$ROOT dotnet "$OUT/plain/AppSwitch.Fuzz.dll" seeds "$OUT/seeds"
+AX_FUZZ_REPO=$ROOT dotnet "$OUT/app/AppSwitch.Fuzz.dll" seeds "$OUT/seeds"
 
-targets=${FUZZ_TARGETS:-$(dotnet "$OUT/plain/AppSwitch.Fuzz.dll" list)}
-# dotnet itself carries no AFL instrumentation (SharpFuzz talks to AFL from managed code); the machine is shared,
-# so no CPU binding and no frequency check; a crash is whatever exception escapes a target.
-# An unbounded allocation shows as a crash: the GC heap is capped at 512 MiB (OutOfMemoryException escapes).
+targets=${FUZZ_TARGETS:-$(dotnet "$OUT/app/AppSwitch.Fuzz.dll" list)}
+# An unbounded allocation is a finding: the GC heap is capped at 512 MiB (OutOfMemoryException escapes the target
+# = crash), and libFuzzer's -rss_limit_mb catches what grows outside the GC heap. An input running over 10 s is a
+# hang (generous: the machine is shared; the decoders take microseconds). TieredCompilation is off in the project:
+# the instrumented code is JIT-ed once, fully optimised.
 export DOTNET_GCHeapHardLimit=0x20000000
-export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_AUTORESUME=1
-# An input over 5 s (calibration on a loaded machine included) is a hang; 64 KiB inputs at most (SocketFeed's bound).
+limits=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
+[ -z "$SECONDS_EACH" ] || limits+=("-max_total_time=$SECONDS_EACH")
+[ -z "$EXECS_EACH" ] || limits+=("-runs=$EXECS_EACH")
 summary=$OUT/summary.md
 {
-    echo "| target | seconds | executions | execs/s | paths | crashes | hangs |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| target | seconds | executions | execs/s | corpus | crashes | hangs | oom |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 } > "$summary"
 failed=0
 for target in $targets; do
-    echo "fuzz: $target for ${SECONDS_EACH}s"
-    findings=$OUT/findings/$target
-    mkdir -p "$findings"
-    # On a loaded machine afl-fuzz's dry run now and then sees an empty coverage map from the first input ("No
-    # instrumentation detected") although the same input gives coverage on the next try: up to three tries.
-    for try in 1 2 3; do
-        afl-fuzz -i "$OUT/seeds/$target" -o "$findings" -V "$SECONDS_EACH" -t 5000 -m none -G 65536 \
-            -- dotnet "$OUT/app/AppSwitch.Fuzz.dll" "$target" > "$findings/afl.log" 2>&1 && break
-        grep -q "No instrumentation detected" "$findings/afl.log" || break
-        echo "fuzz: $target: empty coverage map on the dry run, try $try of 3"
-    done
-    [ -f "$findings/default/fuzzer_stats" ] && ! grep -q "PROGRAM ABORT" "$findings/afl.log" || {
-        echo "fuzz: afl-fuzz failed on $target (see $findings/afl.log):" >&2
-        tail -20 "$findings/afl.log" >&2
+    echo "fuzz: $target (${SECONDS_EACH:-∞} s, ${EXECS_EACH:-∞} executions)"
+    findings=$OUT/findings/$target corpus=$OUT/corpus/$target
+    mkdir -p "$findings" "$corpus"
+    cp -n "$OUT/seeds/$target"/* "$corpus/"
+    # JSON syntax and the documents' field names for the targets whose parser is not instrumented (System.Text.Json).
+    dict=()
+    case $target in gossip-state|rest-json|rules-json|kube-watch) dict=("-dict=$ROOT/tests/fuzz/Dictionaries/json.dict") ;; esac
+    log=$findings/fuzz.log
+    start=$SECONDS
+    touch "$findings/.run-start" # findings of earlier runs (fixed or not) stay, but only this run's are counted
+    rc=0
+    dotnet "$OUT/app/AppSwitch.Fuzz.dll" "$target" "${limits[@]}" "${dict[@]}" "-artifact_prefix=$findings/" "$corpus" > "$log" 2>&1 || rc=$?
+    elapsed=$((SECONDS - start))
+    stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
+    execs=$(stat number_of_executed_units)
+    count() { find "$findings" -maxdepth 1 -name "$1-*" -newer "$findings/.run-start" | wc -l; }
+    crashes=$(count crash) hangs=$(count timeout) ooms=$(count oom)
+    if [ -z "$execs" ]; then
+        echo "fuzz: libFuzzer did not finish $target (exit $rc; see $log):" >&2
+        tail -20 "$log" >&2
         failed=1
-        continue
-    }
-    stats=$findings/default/fuzzer_stats
-    stat() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
-    crashes=$(stat saved_crashes); hangs=$(stat saved_hangs)
-    echo "| $target | $(stat run_time) | $(stat execs_done) | $(stat execs_per_sec) | $(stat corpus_count) | $crashes | $hangs |" >> "$summary"
-    if [ "${crashes:-0}" != 0 ] || [ "${hangs:-0}" != 0 ]; then failed=1; fi
+    fi
+    echo "| $target | $elapsed | ${execs:-?} | $(stat average_exec_per_sec) | $(find "$corpus" -type f | wc -l) | $crashes | $hangs | $ooms |" >> "$summary"
+    if [ "$rc" != 0 ] || [ "$crashes$hangs$ooms" != 000 ]; then failed=1; fi
 done
 cat "$summary"
-[ "$failed" = 0 ] || { echo "fuzz: crashes or hangs in $OUT/findings/*/default/{crashes,hangs}; replay one with: dotnet $OUT/plain/AppSwitch.Fuzz.dll replay TARGET FILE" >&2; exit 1; }
+[ "$failed" = 0 ] || { echo "fuzz: findings in $OUT/findings/*/ (crash-*, timeout-*, oom-*); replay one with: dotnet $OUT/app/AppSwitch.Fuzz.dll replay TARGET FILE" >&2; exit 1; }

@@ -107,7 +107,11 @@ public sealed class XdsConfigStore
                     return (null, null, $"type {typeUrl} was not asked for");
             }
         }
-        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        // Google.Protobuf throws InvalidOperationException ("SkipLastField cannot be called at the end of a stream")
+        // when a wrapper (UInt32Value...) claims more bytes than its enclosing message has left (found by the xds fuzz
+        // target): refused like any unparsable resource, not a lost stream.
+        catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException
+                                  || e is InvalidOperationException && e.Source == "Google.Protobuf")
         {
             return (null, null, $"cannot be parsed: {e.Message}");
         }

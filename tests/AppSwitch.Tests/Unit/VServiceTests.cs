@@ -72,6 +72,9 @@ public class VServiceTests
         Assert.Contains("lbtype", VServiceSyntax.Check(Spec(lbType: "Sticky")));
         Assert.Contains("port", VServiceSyntax.Check(Spec() with { Ports = [] }));
         Assert.Contains("source-ip", VServiceSyntax.Check(Spec() with { SourceIp = "x" }));
+        // `"ports":[null]` in a POST /api/v1/vservices body or a node's publication (a NullReferenceException before).
+        Assert.Contains("port is null", VServiceSyntax.Check(Spec() with { Ports = [null!] }));
+        Assert.Contains("backend is missing", VServiceSyntax.Check(Spec() with { Backends = [null!] }));
     }
 
     [Fact]

@@ -2,7 +2,7 @@ namespace AppSwitch.Fuzz.Targets;
 
 /// <summary>
 /// One decoder of outside bytes under the fuzzer. <see cref="Run"/> feeds it one input and swallows only the
-/// exceptions the decoder documents for bad input (what its caller catches): anything else escapes and AFL
+/// exceptions the decoder documents for bad input (what its caller catches): anything else escapes and libFuzzer
 /// records it as a crash.
 /// </summary>
 internal interface IFuzzTarget

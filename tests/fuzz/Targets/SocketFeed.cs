@@ -1,38 +1,29 @@
 using System.Net.Sockets;
+using Tmds.Linux;
 
 namespace AppSwitch.Fuzz.Targets;
 
 /// <summary>
 /// A connected pair of Unix stream sockets whose reading end holds the input and then end-of-stream: the
-/// launcher and gossip stream readers take a real socket, not a Stream.
+/// launcher and gossip stream readers take a real socket, not a Stream. Made with socketpair(2): one call per
+/// input instead of a listener's connect and accept (the socket targets ran at ~800 inputs/s that way).
 /// </summary>
-internal sealed class SocketFeed : IDisposable
+internal sealed unsafe class SocketFeed : IDisposable
 {
-    /// <summary>Inputs are cut here so that one send fits the socket buffer and never blocks.</summary>
+    /// <summary>Inputs are cut here so that one send fits the socket buffer (the default, ~200 KiB) and never blocks.</summary>
     public const int MaxInput = 64 * 1024;
-
-    private static readonly string ListenPath = Path.Combine(Path.GetTempPath(), $"ax-fuzz-{Environment.ProcessId}.sock");
-    private static readonly Lazy<Socket> Listener = new(() =>
-    {
-        File.Delete(ListenPath);
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(ListenPath));
-        listener.Listen(4);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(ListenPath);
-        return listener;
-    });
 
     public Socket Reader { get; }
     private readonly Socket _writer;
 
     public SocketFeed(ReadOnlySpan<byte> input)
     {
-        _writer = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { SendBufferSize = 2 * MaxInput };
-        var listener = Listener.Value;
-        _writer.Connect(new UnixDomainSocketEndPoint(ListenPath));
-        Reader = listener.Accept();
-        Reader.ReceiveBufferSize = 2 * MaxInput;
-        Reader.ReceiveTimeout = 2000; // a reader that waits past the end of the stream is a hang, reported as such
+        var fds = stackalloc int[2];
+        if (LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, fds) != 0)
+            throw new IOException($"socketpair failed: errno {Tmds.Linux.LibC.errno}");
+        Reader = new Socket(new SafeSocketHandle(fds[0], ownsHandle: true));
+        _writer = new Socket(new SafeSocketHandle(fds[1], ownsHandle: true));
+        // A reader that waited past the end of the stream would be a hang: libFuzzer's -timeout saves it.
         _writer.Send(input.Length > MaxInput ? input[..MaxInput] : input);
         _writer.Shutdown(SocketShutdown.Send);
     }

@@ -54,7 +54,9 @@ internal sealed class XdsTarget : IFuzzTarget
     {
         DiscoveryResponse response;
         try { response = DiscoveryResponse.Parser.ParseFrom(input); }
-        catch (InvalidProtocolBufferException) { return; } // the gRPC stream fails and the client reconnects
+        // gRPC's deserializer turns whatever the parser throws into RpcException (Internal): the stream fails and the
+        // client reconnects. Google.Protobuf throws InvalidOperationException too (a wrapper longer than its message).
+        catch (Exception e) when (e is InvalidProtocolBufferException || e.Source == "Google.Protobuf") { return; }
         var store = new XdsConfigStore();
         store.Apply(response);
         store.View();

@@ -111,6 +111,12 @@ public sealed class RuleReaderTests
         "rules[0].route.uri: needs exactly one of `path` or `prefix`")]
     [InlineData("""{"rules":[{"destination":"a","actions":[{"action":"abort","tags":["v1"],"probability":0}]}]}""",
         "rules[0].actions[0].probability: must be in (0, 1], not 0")]
+    // Found by the rules-json and kube-watch fuzz targets: an escaped lone surrogate made System.Text.Json throw
+    // InvalidOperationException out of RuleReader (a 500 from PUT /api/v1/rules, a RoutingRule that broke the sync).
+    [InlineData("""{"rules":[{"destination":"a\ud800","route":{"backends":[{"tags":["v1"]}]}}]}""",
+        "invalid JSON: Cannot read incomplete UTF-16 JSON text")]
+    [InlineData("""{"rules":[{"destination":"a","route":{"backends":[{"t\ud800ags":["v1"]}]}}]}""",
+        "invalid JSON: Cannot read incomplete UTF-16 JSON text")]
     public void Each_bad_field_is_reported_with_its_path(string document, string expected) =>
         Assert.Contains(Problems(document), p => p.StartsWith(expected, StringComparison.Ordinal));
 
