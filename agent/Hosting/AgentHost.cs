@@ -201,7 +201,9 @@ public static class AgentHost
         // istiod's routes and subsets (issue 17): the agent dials out to --xds-address; nothing listens.
         if (options.Xds.Enabled)
             builder.Services.AddHostedService(sp => new Xds.Client.AdsClient(options.Xds, options.NodeName, options.NodeAddress,
-                sp.GetRequiredService<Xds.XdsRegistry>(), sp.GetRequiredService<ILogger<Xds.Client.AdsClient>>()));
+                sp.GetRequiredService<Xds.XdsRegistry>(), sp.GetRequiredService<ILogger<Xds.Client.AdsClient>>(),
+                dnsUpstreams: options.DnsServers.Count > 0 ? options.DnsServers
+                    : NameService.DnsSetup.NodeNameservers(sp.GetRequiredService<ILogger<Xds.Client.AdsClient>>())));
         builder.Services.AddSingleton(sp => new Relay.RelayManager(sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<IConnectRouter>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Relay.RelayManager>());

@@ -39,7 +39,7 @@ public static class DnsCodec
     }
 
     /// <summary>A name at <paramref name="offset"/> (advanced past it), lowercase, without the final dot; "" is the root.</summary>
-    private static string ReadName(ReadOnlySpan<byte> message, ref int offset)
+    internal static string ReadName(ReadOnlySpan<byte> message, ref int offset)
     {
         var name = new StringBuilder();
         var position = offset;

@@ -49,7 +49,9 @@ internal static class KubernetesTargetPicker
         {
             if (weights[i] <= 0) continue;
             draw -= weights[i];
-            if (draw < 0 || i == last) return Endpoint(candidates[i][Random.Shared.Next(candidates[i].Count)]);
+            if (draw < 0 || i == last)
+                return Endpoint(XdsEndpointBalance.Pick(snapshot.Xds, backends[i].XdsCluster, candidates[i],
+                    static (view, cluster, s) => view.Endpoint(cluster, Endpoint(s))));
         }
         return null;
     }

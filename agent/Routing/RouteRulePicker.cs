@@ -34,7 +34,8 @@ internal static class RouteRulePicker
 
     /// <summary>
     /// An instance of one of <paramref name="rule"/>'s backends, chosen by weight among the backends with a reachable
-    /// instance (then uniformly among its instances); null when none has one. Shared with the HTTP relay, per request.
+    /// instance (then among its instances: uniformly, or by an xDS backend's EDS priorities and weights,
+    /// <see cref="XdsEndpointBalance"/>); null when none has one. Shared with the HTTP relay, per request.
     /// </summary>
     public static ServerEntry? PickInstance(RoutingSnapshot snapshot, Rule rule, string service, int port, Transport transport,
         Func<ServerEntry, bool> reachable)
@@ -57,7 +58,9 @@ internal static class RouteRulePicker
         {
             if (weights[i] <= 0) continue;
             draw -= weights[i];
-            if (draw < 0 || i == LastPositive(weights)) return candidates[i][Random.Shared.Next(candidates[i].Count)];
+            if (draw < 0 || i == LastPositive(weights))
+                return XdsEndpointBalance.Pick(snapshot.Xds, backends[i].XdsCluster, candidates[i],
+                    static (view, cluster, s) => view.Endpoint(cluster, s.Virtual) ?? view.Endpoint(cluster, s.Node));
         }
         return null;
     }

@@ -14,7 +14,7 @@ public sealed class XdsRegistryView
 {
     public static readonly XdsRegistryView Empty = new(FrozenDictionary<string, XdsService>.Empty, FrozenDictionary<string, IReadOnlyList<XdsEndpoint>>.Empty, XdsEgress.None);
 
-    private readonly FrozenDictionary<string, FrozenSet<IPEndPoint>> _members;
+    private readonly FrozenDictionary<string, FrozenDictionary<IPEndPoint, XdsEndpoint>> _members;
 
     private XdsRegistryView(FrozenDictionary<string, XdsService> services, FrozenDictionary<string, IReadOnlyList<XdsEndpoint>> clusters, XdsEgress egress)
     {
@@ -22,16 +22,20 @@ public sealed class XdsRegistryView
         Clusters = clusters;
         Egress = egress;
         _members = clusters.ToFrozenDictionary(c => c.Key,
-            c => c.Value.Select(e => new IPEndPoint(IpAddresses.Normalize(e.Address.Address), e.Address.Port)).ToFrozenSet(), StringComparer.Ordinal);
+            c => c.Value.GroupBy(e => new IPEndPoint(IpAddresses.Normalize(e.Address.Address), e.Address.Port)).ToFrozenDictionary(g => g.Key, g => g.First()),
+            StringComparer.Ordinal);
     }
 
     /// <summary>
     /// True when <paramref name="endpoint"/> is one of cluster <paramref name="clusterName"/>'s endpoints (a subset's
     /// members). False for a cluster that is unknown or not warm: a subset without endpoints has no member.
     /// </summary>
-    public bool Holds(string clusterName, IPEndPoint endpoint) =>
+    public bool Holds(string clusterName, IPEndPoint endpoint) => Endpoint(clusterName, endpoint) is not null;
+
+    /// <summary>Cluster <paramref name="clusterName"/>'s endpoint at <paramref name="endpoint"/> (its weight and priority), or null.</summary>
+    public XdsEndpoint? Endpoint(string clusterName, IPEndPoint endpoint) =>
         _members.TryGetValue(clusterName, out var members)
-        && members.Contains(new IPEndPoint(IpAddresses.Normalize(endpoint.Address), endpoint.Port));
+        && members.TryGetValue(new IPEndPoint(IpAddresses.Normalize(endpoint.Address), endpoint.Port), out var found) ? found : null;
 
     /// <summary>host:port → the service (its default cluster's endpoints, tagged with the subsets each is in).</summary>
     public IReadOnlyDictionary<string, XdsService> Services { get; }
@@ -44,21 +48,26 @@ public sealed class XdsRegistryView
 
     public bool IsEmpty => Services.Count == 0;
 
-    /// <summary>Joins accepted clusters with accepted endpoint assignments (by the cluster's EDS name).</summary>
-    public static XdsRegistryView Build(IEnumerable<XdsCluster> clusters, IReadOnlyDictionary<string, IReadOnlyList<XdsEndpoint>> assignments)
+    /// <summary>
+    /// Joins accepted clusters with accepted endpoint assignments (by the cluster's EDS name); the outbound policy from
+    /// <paramref name="catchAlls"/> (listeners' and route configurations' catch-alls) and the special clusters.
+    /// </summary>
+    public static XdsRegistryView Build(IEnumerable<XdsCluster> clusters, IReadOnlyDictionary<string, IReadOnlyList<XdsEndpoint>> assignments,
+        IEnumerable<XdsEgressSignal>? catchAlls = null, Func<string, IReadOnlyList<IPAddress>?>? resolved = null)
     {
         var byCluster = new Dictionary<string, IReadOnlyList<XdsEndpoint>>(StringComparer.Ordinal);
         var warm = new List<XdsCluster>();
-        var specials = new List<XdsEgressMode>();
+        var signals = new List<XdsEgressSignal>(catchAlls ?? []);
         foreach (var cluster in clusters)
         {
             if (cluster.Egress is { } mode)
             {
-                specials.Add(mode);
+                signals.Add(new XdsEgressSignal(mode, $"cluster {cluster.Name}", Explicit: false));
                 continue;
             }
-            var endpoints = cluster.StaticEndpoints ?? assignments.GetValueOrDefault(cluster.EndpointsName);
-            if (endpoints is null) continue; // warming: its endpoints have not arrived
+            var endpoints = cluster.Dns is { } dns ? dns.Endpoints(resolved ?? (_ => null))
+                : cluster.StaticEndpoints ?? assignments.GetValueOrDefault(cluster.EndpointsName);
+            if (endpoints is null) continue; // warming: its endpoints (or its hosts' answers) have not arrived
             byCluster[cluster.Name] = endpoints;
             warm.Add(cluster);
         }
@@ -79,7 +88,7 @@ public sealed class XdsRegistryView
             var service = new XdsService(group.Key.Host, group.Key.Port, instances);
             services[service.Key] = service;
         }
-        var egress = XdsEgress.From(specials, byCluster.Values.SelectMany(e => e).Select(e => e.Address));
+        var egress = XdsEgress.From(signals, byCluster.Values.SelectMany(e => e).Select(e => e.Address));
         return new XdsRegistryView(services.ToFrozenDictionary(StringComparer.Ordinal), byCluster.ToFrozenDictionary(StringComparer.Ordinal), egress);
     }
 }

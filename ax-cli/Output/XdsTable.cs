@@ -5,7 +5,8 @@ namespace AppSwitch.Cli.Output;
 
 /// <summary>
 /// `ax get xds`: one row per xDS type — SERVER STATE TYPE VERSION RESOURCES NACKS (wide: NONCE ERROR) — then, when
-/// something was refused, a second table TYPE NAME REASON; while not connected, a line with the last error. -o json|yaml: the status record itself (in a List).
+/// something was refused, a second table TYPE NAME REASON; while not connected, a line with the last error; always
+/// the outbound traffic policy in force and where it came from. -o json|yaml: the status record itself (in a List).
 /// </summary>
 internal static class XdsTable
 {
@@ -45,6 +46,9 @@ internal static class XdsTable
         // Not connected: why, in the agent's own sentence (a refused certificate, an unreadable token, …).
         if (status.State != "connected" && status.LastError is not null && format != OutputFormat.Wide)
             stdout.WriteLine($"{status.State}: {status.LastError}");
+        stdout.WriteLine(status.Outbound is { } outbound
+            ? $"outbound: {outbound} (from {status.OutboundSource})"
+            : "outbound: not set by istiod (only the node's --egress applies)");
         if (status.Refused.Count == 0) return;
         stdout.WriteLine();
         stdout.Write(Refusals.Format(status.Refused, wide: false));

@@ -11,6 +11,10 @@ public sealed record XdsStatusRecord
     public DateTimeOffset? ConnectedSince { get; init; }
     /// <summary>Per type (Cluster, ClusterLoadAssignment, Listener, RouteConfiguration), in push order.</summary>
     public List<XdsTypeRecord> Types { get; init; } = [];
+    /// <summary>Istio's outbound traffic policy in force: REGISTRY_ONLY, ALLOW_ANY, or null when istiod said none (then only --egress applies).</summary>
+    public string? Outbound { get; init; }
+    /// <summary>Which accepted resource said it (a catch-all filter chain or virtual host, or the special clusters).</summary>
+    public string? OutboundSource { get; init; }
     /// <summary>What the latest response of each type refused, and why (each was NACKed with these reasons).</summary>
     public List<XdsRefusalRecord> Refused { get; init; } = [];
 }

@@ -30,6 +30,12 @@ public sealed record RuleBackend
     [JsonPropertyName("name"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Name { get; init; }
     [JsonPropertyName("tags")] public List<string> Tags { get; init; } = [];
     [JsonPropertyName("weight"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? Weight { get; init; }
+
+    /// <summary>
+    /// The xDS cluster this backend came from (`outbound|9080|v2|reviews…`): its EDS endpoint weights and priorities
+    /// choose among the backend's instances. Set only by the xDS translation; not part of Amalgam8's JSON.
+    /// </summary>
+    [JsonIgnore] public string? XdsCluster { get; init; }
 }
 
 /// <summary>The request path to match (exactly or by prefix) and an optional prefix rewrite.</summary>

@@ -3,6 +3,8 @@
 NXDOMAIN for anything else. Prints "ready" once both sockets listen.
 
   dns_stub_server.py --port N [--bind ADDRESS] NAME ADDRESS   (--bind: the local address, 127.0.0.1 unless told)
+
+ADDRESS may be @FILE: the address is read from FILE at every query, so a test can change the answer.
 """
 import argparse, socket, struct, sys, threading
 
@@ -15,6 +17,9 @@ def answer(query, name, address):
         i += 1 + query[i]
     qend = i + 5
     known = ".".join(labels) == name
+    if address.startswith("@"):
+        with open(address[1:]) as f:
+            address = f.read().strip()
     head = struct.pack(">HHHHHH", qid, 0x8180 | (flags & 0x0100) | (0 if known else 3), 1, 1 if known else 0, 0, 0)
     body = query[12:qend]
     if known:

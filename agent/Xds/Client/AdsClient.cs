@@ -26,12 +26,15 @@ public sealed partial class AdsClient : BackgroundService
     private readonly Dictionary<string, TypeState> _types = XdsTypeUrls.All.ToDictionary(t => t, _ => new TypeState());
     private readonly XdsBackoff _backoff;
     private readonly XdsServerTrust? _trust;
+    private readonly XdsHostResolver? _hosts;
+    private readonly Lock _gate = new(); // the store: the stream's reader applies, the host resolver rebuilds
     private string? _lastError;
     private DateTimeOffset? _connectedSince;
     private string _state = "connecting";
 
+    /// <param name="dnsUpstreams">Where ServiceEntry hostnames are resolved (the agent's DNS upstreams); none: such clusters never warm.</param>
     public AdsClient(XdsSettings settings, string nodeName, IPAddress nodeAddress, XdsRegistry registry, ILogger<AdsClient> logger,
-        XdsBackoff? backoff = null)
+        XdsBackoff? backoff = null, IReadOnlyList<IPEndPoint>? dnsUpstreams = null)
     {
         _settings = settings;
         _registry = registry;
@@ -39,7 +42,18 @@ public sealed partial class AdsClient : BackgroundService
         _node = XdsNodeIdentity.Build(settings, nodeName, nodeAddress);
         _backoff = backoff ?? new XdsBackoff(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
         _trust = settings.CaCertFile is null ? null : new XdsServerTrust(settings.CaCertFile);
+        if (dnsUpstreams is { Count: > 0 })
+        {
+            _hosts = new XdsHostResolver(new NameService.DnsForwarder(dnsUpstreams, TimeSpan.FromSeconds(2)), logger);
+            _hosts.Changed += Rebuild;
+        }
         Publish();
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (_hosts is not null) await _hosts.DisposeAsync();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -86,6 +100,40 @@ public sealed partial class AdsClient : BackgroundService
         Publish();
         _trust?.Forget();
         using var call = client.StreamAggregatedResources(XdsChannelFactory.Headers(_settings), cancellationToken: ct);
+        try
+        {
+            await SubscribeAndServeAsync(call, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException { StatusCode: StatusCode.Cancelled } or IOException or InvalidOperationException)
+        {
+            // A write can lose the race with istiod refusing the call (a bad token): the write fails as "Cancelled" or
+            // "the call is complete" while the server's own status is already in the response. That is the reason.
+            if (await ServerStatusAsync(call) is { } status) throw new RpcException(status);
+            throw;
+        }
+    }
+
+    /// <summary>The status istiod ended the call with, if it sent one (null: the stream broke without a status).</summary>
+    private static async Task<Status?> ServerStatusAsync(AsyncDuplexStreamingCall<DiscoveryRequest, DiscoveryResponse> call)
+    {
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            while (await call.ResponseStream.MoveNext(wait.Token)) { }
+            return null;
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+        {
+            return e.Status;
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private async Task SubscribeAndServeAsync(AsyncDuplexStreamingCall<DiscoveryRequest, DiscoveryResponse> call, CancellationToken ct)
+    {
         foreach (var state in _types.Values) state.Nonce = null; // nonces belong to one stream
         var first = true;
         foreach (var typeUrl in XdsTypeUrls.All)
@@ -119,7 +167,8 @@ public sealed partial class AdsClient : BackgroundService
             return;
         }
         state.Nonce = response.Nonce;
-        var refused = _store.Apply(response);
+        IReadOnlyList<XdsRefusal> refused;
+        lock (_gate) refused = _store.Apply(response);
         var request = Request(response.TypeUrl, state.Subscribed, first: false);
         request.ResponseNonce = response.Nonce;
         if (refused.Count == 0)
@@ -139,7 +188,8 @@ public sealed partial class AdsClient : BackgroundService
             LogRefused(XdsTypeUrls.Short(response.TypeUrl), response.VersionInfo, request.ErrorDetail.Message);
         }
         await requests.WriteAsync(request);
-        _registry.Replace(new XdsConfig(_store.View(), Rules()));
+        Rebuild();
+        if (response.TypeUrl == XdsTypeUrls.Cluster) lock (_gate) _hosts?.Want(_store.DnsNames.ToList());
 
         // A new set of clusters or listeners changes which endpoints and routes to ask for.
         var dependent = response.TypeUrl switch
@@ -161,6 +211,12 @@ public sealed partial class AdsClient : BackgroundService
             }
         }
         Publish();
+    }
+
+    /// <summary>The accepted config, with the ServiceEntry hosts as last resolved, into force (and the status).</summary>
+    private void Rebuild()
+    {
+        lock (_gate) _registry.Replace(new XdsConfig(_store.View(_hosts is null ? null : _hosts.Addresses), Rules()));
     }
 
     private List<AppSwitch.Common.Rules.Rule> Rules()
@@ -186,8 +242,15 @@ public sealed partial class AdsClient : BackgroundService
         return request;
     }
 
-    private void Publish() => _registry.Report(new XdsStatusRecord
+    private void Publish()
     {
+        lock (_gate) _registry.Report(Status());
+    }
+
+    private XdsStatusRecord Status() => new()
+    {
+        Outbound = _registry.Config.View.Egress.ModeName,
+        OutboundSource = _registry.Config.View.Egress.Source,
         State = _state,
         Server = _settings.Address,
         NodeId = _node.Id,
@@ -195,7 +258,7 @@ public sealed partial class AdsClient : BackgroundService
         ConnectedSince = _connectedSince,
         Types = [.. _types.Select(t => new XdsTypeRecord(XdsTypeUrls.Short(t.Key), t.Value.Acked, t.Value.Nonce, Count(t.Key), t.Value.Nacks))],
         Refused = [.. _store.Refused.Select(r => new XdsRefusalRecord(XdsTypeUrls.Short(r.TypeUrl), r.Name, r.Reason))],
-    });
+    };
 
     private int Count(string typeUrl) => typeUrl switch
     {

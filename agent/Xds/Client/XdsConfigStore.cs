@@ -17,15 +17,18 @@ public sealed class XdsConfigStore
 {
     private Dictionary<string, XdsCluster> _clusters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<XdsEndpoint>> _endpoints = new(StringComparer.Ordinal);
-    private Dictionary<string, string> _listeners = new(StringComparer.Ordinal); // listener → its RDS route config name
+    private Dictionary<string, XdsListener> _listeners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RouteConfiguration> _routes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<XdsRefusal>> _refused = new(StringComparer.Ordinal);
 
     /// <summary>The EDS names the accepted clusters need (what the client subscribes to).</summary>
-    public IReadOnlyList<string> EndpointNames => _clusters.Values.Where(c => c.StaticEndpoints is null).Select(c => c.EndpointsName).Distinct().Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> EndpointNames => _clusters.Values.Where(c => c.FromEds).Select(c => c.EndpointsName).Distinct().Order(StringComparer.Ordinal).ToList();
 
     /// <summary>The RDS names the accepted listeners need.</summary>
-    public IReadOnlyList<string> RouteNames => _listeners.Values.Distinct().Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> RouteNames => _listeners.Values.SelectMany(l => l.RouteConfigs).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The hostnames the accepted DNS clusters need resolved (ServiceEntries with `resolution: DNS`).</summary>
+    public IEnumerable<XdsDnsName> DnsNames => _clusters.Values.Where(c => c.Dns is not null).SelectMany(c => c.Dns!.Names);
 
     public IReadOnlyDictionary<string, RouteConfiguration> Routes => _routes;
 
@@ -36,7 +39,12 @@ public sealed class XdsConfigStore
     /// <summary>Resources refused in the latest response of each type.</summary>
     public IReadOnlyList<XdsRefusal> Refused => _refused.Values.SelectMany(r => r).ToList();
 
-    public XdsRegistryView View() => XdsRegistryView.Build(_clusters.Values, _endpoints);
+    /// <summary>
+    /// The accepted view, with the outbound policy every accepted listener and route configuration says and the DNS
+    /// clusters' hosts as <paramref name="resolved"/> answers them now (a host without an answer: its cluster is not warm).
+    /// </summary>
+    public XdsRegistryView View(Func<string, IReadOnlyList<System.Net.IPAddress>?>? resolved = null) => XdsRegistryView.Build(_clusters.Values, _endpoints,
+        _listeners.Values.Select(l => l.Egress).Concat(_routes.Values.Select(RouteTranslator.Egress)).OfType<XdsEgressSignal>(), resolved);
 
     /// <summary>Takes one response; returns what it refused (empty: ACK; otherwise NACK with these reasons).</summary>
     public IReadOnlyList<XdsRefusal> Apply(DiscoveryResponse response)
@@ -99,7 +107,7 @@ public sealed class XdsConfigStore
                     return (assignment.ClusterName, EndpointTranslator.Translate(assignment, out var endpointReason), endpointReason);
                 case XdsTypeUrls.Listener:
                     var listener = any.Unpack<Listener>();
-                    return (listener.Name, ListenerTranslator.RouteConfigName(listener, out var listenerReason), listenerReason);
+                    return (listener.Name, ListenerTranslator.Translate(listener, out var listenerReason), listenerReason);
                 case XdsTypeUrls.Route:
                     var routes = any.Unpack<RouteConfiguration>();
                     return (routes.Name, routes, RouteTranslator.Check(routes));

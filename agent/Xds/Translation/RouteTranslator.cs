@@ -11,7 +11,8 @@ namespace AppSwitch.Agent.Xds.Translation;
 /// Weighted clusters → backend weights, a subset cluster as an <see cref="XdsSubsetTag"/> (membership by EDS address); header exact/prefix/regex/present matches →
 /// anchored header regexes; path prefix/exact → uri; prefix_rewrite; timeout; retries with the statuses retry_on names;
 /// the fault filter's delay and abort → an action rule bound to its route (<see cref="Rule.ForRoute"/>). Anything else (redirects, direct responses, regex paths, query matches, inverted matches,
-/// mirrors, hashing) refuses the whole configuration with the first reason: never applied half.
+/// mirrors, hashing) refuses the whole configuration with the first reason: never applied half. Istio's catch-all
+/// virtual host (allow_any / block_all) becomes no rule: it says the outbound policy (<see cref="Egress"/>).
 /// </summary>
 public static class RouteTranslator
 {
@@ -20,6 +21,14 @@ public static class RouteTranslator
     // Istio puts this retry policy on every route it writes (route/retry/retry.go). It retries connection-level
     // failures only; mapping it would send every Istio route through the HTTP relay, so it is taken as "no retries".
     private const string IstioDefaultRetryOn = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+
+    /// <summary>The outbound policy the configuration's catch-all virtual host says, if it has one (it translated).</summary>
+    public static XdsEgressSignal? Egress(RouteConfiguration config)
+    {
+        foreach (var host in config.VirtualHosts)
+            if (IstioCatchAll.TryVirtualHost(config.Name, host, out var signal, out _)) return signal;
+        return null;
+    }
 
     /// <summary>Null when the configuration translates; else why not.</summary>
     public static string? Check(RouteConfiguration config)
@@ -34,6 +43,13 @@ public static class RouteTranslator
         var rules = new List<Rule>();
         foreach (var host in config.VirtualHosts)
         {
+            // Istio's catch-all (allow_any / block_all) says the outbound policy: read by Egress, no rule of ours.
+            if (IstioCatchAll.TryVirtualHost(config.Name, host, out _, out var catchAllReason))
+            {
+                if (catchAllReason is null) continue;
+                reason = $"virtual host {host.Name}: {catchAllReason}";
+                return null;
+            }
             var priority = host.Routes.Count;
             for (var i = 0; i < host.Routes.Count; i++, priority--)
             {
@@ -146,6 +162,7 @@ public static class RouteTranslator
                 Name = service == destination ? null : service,
                 Tags = cluster.Subset.Length > 0 ? [XdsSubsetTag.Of(name)] : [],
                 Weight = action.ClusterSpecifierCase == RouteAction.ClusterSpecifierOneofCase.WeightedClusters ? weight : null,
+                XdsCluster = name,
             });
         }
         if (backends.Count == 0) return Refuse<RuleBackend>("weighted_clusters without clusters", out reason);

@@ -67,6 +67,57 @@ public sealed class XdsExternalDestinationTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Istios_sidecar_output_says_registry_only_by_its_catch_alls_and_ax_get_xds_shows_where_from()
+    {
+        using var sockets = new TempDirectory();
+        await using var pilot = await StandInPilot.StartAsync(Path.Combine(sockets.Path, "istiod.sock"));
+        File.SetUnixFileMode(sockets.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var network = TestNetwork.Create(2);
+        var outside = network.Nodes[1];
+        await OutsideHost.ServeHttpAsync(network, outside, 8080, 8081);
+        network.Own(RunningProcess.Start("ip", network.Nodes[0].Exec("socat", $"TCP-LISTEN:{PilotNode.XdsPort},bind=127.0.0.1,fork,reuseaddr",
+            $"UNIX-CONNECT:{pilot.UnixSocket}")));
+        // What istiod's sidecar generator sends for one ServiceEntry: both specials whatever the mode; the mode is in
+        // the virtualOutbound listener's catch-all chain and the route configuration's catch-all virtual host.
+        var entry = ServiceEntryCluster(Api, 8080, DiscoveryType.Eds);
+        pilot.Set(XdsTypeUrls.Cluster, entry, PassthroughCluster(), BlackHoleCluster());
+        pilot.Set(XdsTypeUrls.Endpoint, Assignment(entry.Name, new IPEndPoint(IPAddress.Parse(outside.Address), 8080)));
+        SetMode(pilot, allowAny: false);
+
+        await using var agent = await StartAgentAsync(network, pilot, []);
+        var shell = new NodeShell(network, agent);
+        await WaitForOutboundAsync(shell, "outbound: REGISTRY_ONLY (from listener virtualOutbound: catch-all chain virtualOutbound-catchall-tcp → BlackHoleCluster)");
+        await AssertReachAsync(shell, outside.Address, 8080, true);
+        await AssertReachAsync(shell, outside.Address, 8081, false);
+
+        SetMode(pilot, allowAny: true);
+        await WaitForOutboundAsync(shell, "outbound: ALLOW_ANY (from listener virtualOutbound: catch-all chain virtualOutbound-catchall-tcp → PassthroughCluster)");
+        await AssertReachAsync(shell, outside.Address, 8081, true);
+
+        SetMode(pilot, allowAny: false);
+        await WaitForOutboundAsync(shell, "outbound: REGISTRY_ONLY (from listener virtualOutbound: catch-all chain virtualOutbound-catchall-tcp → BlackHoleCluster)");
+        await AssertReachAsync(shell, outside.Address, 8081, false);
+    }
+
+    private static void SetMode(StandInPilot pilot, bool allowAny)
+    {
+        pilot.Set(XdsTypeUrls.Listener, IstioSidecarResources.HttpListener(8080), IstioSidecarResources.VirtualOutbound(allowAny));
+        pilot.Set(XdsTypeUrls.Route, IstioSidecarResources.RouteConfig(8080, allowAny, IstioSidecarResources.ServiceHost(Api, 8080)));
+    }
+
+    /// <summary>Waits until `ax get xds` (the table a user reads) prints <paramref name="line"/>.</summary>
+    private static async Task WaitForOutboundAsync(NodeShell shell, string line)
+    {
+        var last = "";
+        await Eventually.UntilAsync(async () =>
+        {
+            var result = await shell.AxAsync("get", "xds");
+            last = result.Describe();
+            return result.ExitCode == 0 && result.StdOut.Split('\n').Contains(line);
+        }, PilotNode.Wait, $"`ax get xds` shows \"{line}\"", () => last);
+    }
+
     private async Task<AgentProcess> StartAgentAsync(TestNetwork network, StandInPilot pilot, string[] flags)
     {
         output.WriteLine($"agent {string.Join(' ', flags)} (stand-in at {pilot.UnixSocket})");

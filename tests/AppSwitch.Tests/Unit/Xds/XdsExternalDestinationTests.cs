@@ -66,12 +66,12 @@ public sealed class XdsExternalDestinationTests
     }
 
     [Fact]
-    public void A_dns_service_entry_naming_a_host_is_refused_because_the_agent_resolves_no_names()
+    public void A_dns_service_entry_without_endpoints_or_with_what_is_no_name_is_refused()
     {
-        Assert.Null(ClusterTranslator.Translate(ServiceEntryCluster(Api, 443, DiscoveryType.StrictDns, Api), out var reason));
-        Assert.Equal($"StrictDns endpoint \"{Api}\" is a hostname: the agent does not resolve ServiceEntry hosts (give the ServiceEntry endpoint addresses)", reason);
-        Assert.Null(ClusterTranslator.Translate(ServiceEntryCluster(Api, 443, DiscoveryType.LogicalDns), out reason));
+        Assert.Null(ClusterTranslator.Translate(ServiceEntryCluster(Api, 443, DiscoveryType.LogicalDns), out var reason));
         Assert.Equal("LogicalDns cluster without endpoints", reason);
+        Assert.Null(ClusterTranslator.Translate(ServiceEntryCluster("bad", 443, DiscoveryType.StrictDns, "bad!.example.com"), out reason));
+        Assert.Equal("StrictDns endpoint \"bad!.example.com\" is neither an IP address nor a DNS name", reason);
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class XdsExternalDestinationTests
         var store = new XdsConfigStore();
         var refused = store.Apply(Response(XdsTypeUrls.Cluster, BlackHoleCluster(),
             ServiceEntryCluster(Api, 443, DiscoveryType.StrictDns, "198.51.100.7"),
-            ServiceEntryCluster("bad.example.com", 443, DiscoveryType.StrictDns, "bad.example.com"),
+            ServiceEntryCluster("bad.example.com", 443, DiscoveryType.StrictDns, "bad!.example.com"),
             EdsCluster("reviews", 9080)));
         Assert.Equal(new[] { "outbound|443||bad.example.com" }, refused.Select(r => r.Name));
         store.Apply(Response(XdsTypeUrls.Endpoint, Assignment(ClusterName("reviews", 9080), IPEndPoint.Parse("10.1.0.5:9080"))));
@@ -89,12 +89,12 @@ public sealed class XdsExternalDestinationTests
         Assert.True(egress.Allows(IPAddress.Parse("10.1.0.5"), 9080)); // a mesh service's endpoint is in the registry too
         Assert.True(egress.Allows(IPAddress.Parse("::ffff:198.51.100.7"), 443)); // v4-mapped is the same address
         Assert.False(egress.Allows(IPAddress.Parse("198.51.100.9"), 443));
-        Assert.Equal("REGISTRY_ONLY (2 endpoints)", egress.ToString());
+        Assert.Equal("REGISTRY_ONLY (2 endpoints; from cluster BlackHoleCluster)", egress.ToString());
     }
 
     [Theory]
-    [InlineData(true, true, "ALLOW_ANY")] // istiod's sidecar mode sends both: Istio's default ALLOW_ANY
-    [InlineData(true, false, "ALLOW_ANY")]
+    [InlineData(true, true, "ALLOW_ANY (from PassthroughCluster and BlackHoleCluster with no catch-all saying which: Istio's default)")]
+    [InlineData(true, false, "ALLOW_ANY (from cluster PassthroughCluster)")]
     [InlineData(false, false, "none")]
     public void Passthrough_or_no_special_refuses_nothing(bool passthrough, bool blackHole, string shown)
     {
