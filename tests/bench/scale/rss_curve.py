@@ -1,7 +1,6 @@
 """Agent RSS against the apps under `ax run` on its node: sleepers (scale_client sleep: no socket call at all, so
 the agent's cost is the app's entry, its session and its seccomp listener) started in steps up to the largest count,
-RSS read once the agent lists them all and again after a settle second (the larger of the two: the GC may not have
-run). The sleepers are stopped at the end."""
+RSS read a second after the agent lists them all. The sleepers are stopped at the end."""
 import time
 
 from datapath import wait_until

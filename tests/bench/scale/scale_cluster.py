@@ -116,7 +116,8 @@ class ScaleCluster(ConnectCluster):
     # ---- apps ----
 
     def app_count(self):
-        return len(self.items("n1", "/api/v1/apps"))
+        """n1's own apps (the listing has every node's)."""
+        return sum(1 for app in self.items("n1", "/api/v1/apps") if app.get("nodeId") == "n1")
 
     def start_sleeper(self, name):
         return self.start(name, self.on("n1", self.client, "sleep", ax=True))
