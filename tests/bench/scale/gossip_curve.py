@@ -22,7 +22,9 @@ KEYS = {  # RESULT key → our key (gossip-bench, then serf_bench.py's names)
 
 
 def sizes(quick):
-    ours = [10, 20, 40, 80] if quick else [30, 100, 300, 1000]
+    """Our N and Serf's N; SCALE_GOSSIP_SIZES and SCALE_SERF_SIZES (comma lists) override the full run's."""
+    full = [int(n) for n in os.environ.get("SCALE_GOSSIP_SIZES", "30,100,300,1000").split(",") if n]
+    ours = [10, 20, 40, 80] if quick else full
     serf = [] if quick else [int(n) for n in os.environ.get("SCALE_SERF_SIZES", "30,100,300").split(",") if n]
     return ours, serf
 
