@@ -31,7 +31,8 @@ def connect_series(results):
     connect = results.get("connect", [])
     most = max((p["rules"] for p in connect), default=0)
     by_size = lambda rules: sorted((p for p in connect if p["rules"] == rules), key=lambda p: p["instances"])  # noqa: E731
-    middle = sorted({p["instances"] for p in connect})[len({p["instances"] for p in connect}) // 2 - 1] if connect else 0
+    # The rules curve is at the size measured with the most rule counts (connect_curve's middle size).
+    middle = max({p["instances"] for p in connect}, key=lambda i: len({p["rules"] for p in connect if p["instances"] == i})) if connect else 0
     by_rules = sorted((p for p in connect if p["instances"] == middle), key=lambda p: p["rules"])
     return connect, most, by_size(0), by_size(most), middle, by_rules
 
@@ -95,8 +96,8 @@ def panels(results):
                        (f"agent p99, {name}", [(p["instances"], p["agent_p99_us"]) for p in pts]),
                        (f"app p50, {name}", [(p["instances"], p["app_p50_us"]) for p in pts]),
                        (f"app p99, {name}", [(p["instances"], p["app_p99_us"]) for p in pts])]
-        out.append(dict(title="Connect vs table size", xlabel="instances (10 per service)", ylabel="µs", series=series, xlog=True))
-        out.append(dict(title=f"Connect vs rules ({middle:,} instances)", xlabel="rules", ylabel="µs", xlog=True, series=[
+        out.append(dict(title="Connect vs table size", xlabel="instances (10 per service)", ylabel="µs", series=series, xlog=True, ylog=True))
+        out.append(dict(title=f"Connect vs rules ({middle:,} instances)", xlabel="rules", ylabel="µs", xlog=True, ylog=True, series=[
             ("agent p50", [(p["rules"], p["agent_p50_us"]) for p in by_rules]), ("agent p99", [(p["rules"], p["agent_p99_us"]) for p in by_rules]),
             ("app p50", [(p["rules"], p["app_p50_us"]) for p in by_rules]), ("app p99", [(p["rules"], p["app_p99_us"]) for p in by_rules]),
             ("agent CPU/connect", [(p["rules"], p["agent_cpu_us"]) for p in by_rules])]))
