@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli fuzz install uninstall clean
+.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli bench-scale fuzz install uninstall clean
 
 all: build
 
@@ -121,6 +121,12 @@ bench-cli: build
 bench-xds: build
 	python3 tests/bench/xds_bench.py push --pushes 100
 	python3 tests/bench/xds_bench.py services --services 1000
+
+# How the agent's costs grow (tests/bench/scale): connect time against 10 → 100 000 instances and 0 → 1 000 rules, RSS
+# against 1 → 500 apps and the table, a burst of 100 apps × 10 connects, gossip at N = 30 → 1 000 beside Serf.
+# out/bench/scale/scale.{md,svg,json}. SCALE_QUICK=1: small sizes, about a minute. Not part of `make test`.
+bench-scale: build
+	python3 tests/bench/scale/scale.py
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/appswitch

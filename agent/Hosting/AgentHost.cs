@@ -180,8 +180,7 @@ public static class AgentHost
             builder.Services.AddHostedService(sp => new TrustedNodeSync(sp.GetRequiredService<ServiceTable>(), clientAddresses,
                 sp.GetRequiredService<ILogger<TrustedNodeSync>>()));
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
-        builder.Services.AddSingleton(sp => new StateWriteAheadLog(options.AdminSocketDir, sp.GetRequiredService<ServiceTable>(),
-            sp.GetRequiredService<RuleBook>(), sp.GetRequiredService<ILogger<StateWriteAheadLog>>()));
+        builder.Services.AddSingleton(sp => new StateWriteAheadLog(options.AdminSocketDir, sp.GetRequiredService<RuleBook>(), sp.GetRequiredService<ILogger<StateWriteAheadLog>>()));
         builder.Services.AddSingleton(sp => new StateWriter(sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<RuleBook>(),
             sp.GetRequiredService<StateFile>(), sp.GetRequiredService<StateWriteAheadLog>(), sp.GetRequiredService<ILogger<StateWriter>>(),
             sp.GetRequiredService<AgentMetrics>()));

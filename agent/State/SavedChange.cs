@@ -6,14 +6,17 @@ namespace AppSwitch.Agent.State;
 /// <summary>One line of &lt;admin-dir&gt;/state.wal: a change of this node's entries, recorded before it was answered.</summary>
 public sealed record SavedChange
 {
+    // "vservices" (the whole list) is what agents before the per-vservice records wrote: still replayed.
     public const string App = "app", AppRemoved = "app-removed", Socket = "socket", SocketRemoved = "socket-removed",
-        VServices = "vservices", Rules = "rules";
+        VService = "vservice", VServiceRemoved = "vservice-removed", VServices = "vservices", Rules = "rules";
 
     public required string Op { get; init; }
     public SavedApp? SavedApp { get; init; }
     public string? AppId { get; init; }
     public SavedSocket? SavedSocket { get; init; }
     public ulong Inode { get; init; }
+    public VServiceSpec? SavedVService { get; init; }
+    public string? VServiceName { get; init; }
     public List<VServiceSpec>? SavedVServices { get; init; }
     public List<AppSwitch.Common.Rules.Rule>? SavedRules { get; init; }
 }

@@ -12,7 +12,7 @@ namespace AppSwitch.Agent.State;
 /// log (state.wal → state.wal.old) before it takes its snapshot and deletes the rotated log once the snapshot landed:
 /// every change is in the snapshot, or in a log the next start replays, at every moment.
 /// </summary>
-internal sealed class StateWriteAheadLog(string adminDir, ServiceTable table, Rules.RuleBook rules, ILogger logger) : ITableWriteAhead, IDisposable
+internal sealed class StateWriteAheadLog(string adminDir, Rules.RuleBook rules, ILogger logger) : ITableWriteAhead, IDisposable
 {
     private readonly Lock _lock = new();
     private FileStream? _stream;
@@ -128,6 +128,14 @@ internal sealed class StateWriteAheadLog(string adminDir, ServiceTable table, Ru
             case SavedChange.SocketRemoved:
                 state.Sockets.RemoveAll(s => s.Inode == change.Inode);
                 return true;
+            case SavedChange.VService when change.SavedVService is { Name: { } name } vservice:
+                state.VServices ??= [];
+                state.VServices.RemoveAll(v => v.Name == name);
+                state.VServices.Add(vservice);
+                return true;
+            case SavedChange.VServiceRemoved when change.VServiceName is { } name:
+                state.VServices?.RemoveAll(v => v.Name == name);
+                return true;
             case SavedChange.VServices when change.SavedVServices is { } vservices:
                 state.VServices = vservices;
                 return true;
@@ -145,7 +153,9 @@ internal sealed class StateWriteAheadLog(string adminDir, ServiceTable table, Ru
         TableChangeKind.AppRemoved => new SavedChange { Op = SavedChange.AppRemoved, AppId = change.AppId },
         TableChangeKind.Socket => new SavedChange { Op = SavedChange.Socket, SavedSocket = StateFile.ToSaved(change.Socket!) },
         TableChangeKind.SocketRemoved => new SavedChange { Op = SavedChange.SocketRemoved, Inode = change.Inode },
-        TableChangeKind.VServices => new SavedChange { Op = SavedChange.VServices, SavedVServices = table.VServices().Select(v => v.ToSpec()).ToList() },
+        // One vservice per record, not the whole list: restoring or creating N vservices writes O(N) bytes, not O(N²).
+        TableChangeKind.VService => new SavedChange { Op = SavedChange.VService, SavedVService = change.VService!.ToSpec() },
+        TableChangeKind.VServiceRemoved => new SavedChange { Op = SavedChange.VServiceRemoved, VServiceName = change.VServiceName },
         TableChangeKind.Rules => new SavedChange { Op = SavedChange.Rules, SavedRules = rules.Own().ToList() },
         _ => null,
     };

@@ -293,7 +293,7 @@ public sealed class ServiceTable(NodeIdentity node)
             _vservicesByIp[vservice.VirtualIp] = vservice;
         }
         OnRoutingChanged();
-        Revisions.Publish(TableChange.VServices);
+        Revisions.Publish(new TableChange(TableChangeKind.VService, VService: vservice));
         return true;
     }
 
@@ -324,7 +324,7 @@ public sealed class ServiceTable(NodeIdentity node)
             UnindexVServiceLocked(vservice);
         }
         OnRoutingChanged();
-        Revisions.Publish(TableChange.VServices);
+        Revisions.Publish(new TableChange(TableChangeKind.VServiceRemoved, VServiceName: name));
         return VServiceRemoval.Removed;
     }
 

@@ -11,8 +11,10 @@ public enum TableChangeKind
     Socket,
     /// <summary>A bound socket of this node was closed (<see cref="TableChange.Inode"/>).</summary>
     SocketRemoved,
-    /// <summary>This node's vservices changed.</summary>
-    VServices,
+    /// <summary>A vservice of this node was added (<see cref="TableChange.VService"/>).</summary>
+    VService,
+    /// <summary>A vservice of this node was deleted (<see cref="TableChange.VServiceName"/>).</summary>
+    VServiceRemoved,
     /// <summary>This node's own rules changed.</summary>
     Rules,
     /// <summary>Nothing this node saves: a replica of another node, a derived index (servers follow their sockets).</summary>

@@ -146,6 +146,7 @@ def main():
         print(f"serf: join convergence after the last start: p50 {percentile(join, .5) * 1000:.0f} ms, "
               f"max {max(join) * 1000:.0f} ms (from the first start {max(seen_all.values()) - first_start:.1f} s)")
         print(f"RESULT serf_join_ms {max(join) * 1000:.0f}")
+        print(f"RESULT serf_join_p50_ms {percentile(join, .5) * 1000:.0f}")
 
         # Bandwidth in a quiet period (nothing polls the agents meanwhile).
         b0, p0 = lo_tx()
@@ -179,6 +180,7 @@ def main():
         print(f"serf: killed agent listed failed by every other: p50 {percentile(detect, .5) * 1000:.0f} ms, "
               f"max {max(detect) * 1000:.0f} ms")
         print(f"RESULT serf_dead_ms {max(detect) * 1000:.0f}")
+        print(f"RESULT serf_dead_p50_ms {percentile(detect, .5) * 1000:.0f}")
         return 0
     finally:
         stop_all()

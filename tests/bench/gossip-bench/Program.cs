@@ -90,6 +90,15 @@ Console.WriteLine($"{nodes} members started in {Now():F0} ms ({(fast ? "fast tes
 
 static void Result(string key, double value) => Console.WriteLine($"RESULT {key} {value:F0}");
 
+// p50 and p99 of the delays as RESULT lines (`key_p50_ms`, `key_p99_ms`; tests/bench/scale reads them).
+static void ResultPercentiles(string key, IEnumerable<double> delays)
+{
+    var sorted = delays.Order().ToArray();
+    if (sorted.Length == 0) return;
+    Result($"{key}_p50_ms", sorted[(int)Math.Ceiling(0.5 * sorted.Length) - 1]);
+    Result($"{key}_p99_ms", sorted[(int)Math.Ceiling(0.99 * sorted.Length) - 1]);
+}
+
 // Bytes sent on lo so far: only this process's traffic when it runs in a network namespace of its own.
 static (long Bytes, long Packets) LoTx()
 {
@@ -129,7 +138,11 @@ bool converged = await WaitAsync(() => allSeenAt.All(t => t > 0), TimeSpan.FromS
 Console.WriteLine(converged
     ? $"join convergence (each member sees all {nodes}) after the {(staggerMs < 0 ? "joins" : "last join")}: {Percentiles(allSeenAt.Select(t => t - joinStart))}"
     : $"join did not converge in 120 s: {allSeenAt.Count(t => t > 0)} of {nodes} see everyone");
-if (converged) Result("join_ms", allSeenAt.Max() - joinStart);
+if (converged)
+{
+    Result("join_ms", allSeenAt.Max() - joinStart);
+    ResultPercentiles("join", allSeenAt.Select(t => t - joinStart));
+}
 
 // Bandwidth in a quiet period.
 long bytesBefore = members.Sum(m => m.Counters.BytesSent);
@@ -167,7 +180,11 @@ await members[2].DisposeAsync();
 deadSeenAt[2] = killStart;
 bool detected = await WaitAsync(() => deadSeenAt.All(t => t > 0), TimeSpan.FromSeconds(120));
 Console.WriteLine((detected ? "" : "(incomplete) ") + $"killed member seen dead by every member: {Percentiles(deadSeenAt.Where(t => t > 0).Select(t => t - killStart))}");
-if (detected) Result("dead_ms", deadSeenAt.Max() - killStart);
+if (detected)
+{
+    Result("dead_ms", deadSeenAt.Max() - killStart);
+    ResultPercentiles("dead", deadSeenAt.Where((_, i) => i != 2).Select(t => t - killStart));
+}
 
 Console.WriteLine($"  (first suspected {firstSuspectAt - killStart:F0} ms after the kill)");
 Console.WriteLine($"false dead declarations: {falseDead.Count}");

@@ -19,7 +19,7 @@ public sealed class StateWriteAheadLogTests : IDisposable
 
     public StateWriteAheadLogTests()
     {
-        _log = new StateWriteAheadLog(_dir.Path, _table, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }), NullLogger.Instance);
+        _log = new StateWriteAheadLog(_dir.Path, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }), NullLogger.Instance);
         _table.Revisions.WriteAhead = _log;
     }
 
@@ -69,6 +69,36 @@ public sealed class StateWriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public void Vservices_are_replayed_as_created_and_deleted()
+    {
+        Assert.True(_table.AddVService(VService("web", 1), out _));
+        Assert.True(_table.AddVService(VService("db", 2), out _));
+        _table.RemoveVService("web", out _);
+        var saved = Assert.Single(Replayed().VServices!);
+        Assert.Equal(("db", "198.18.9.2"), (saved.Name, saved.Ip));
+    }
+
+    [Fact]
+    public void Each_vservice_change_writes_that_vservice_alone()
+    {
+        // The whole list per change made restoring 10 000 vservices write ~12 GB (bench-scale): O(N²).
+        for (var i = 1; i <= 50; i++) Assert.True(_table.AddVService(VService($"v{i}", i), out _));
+        var lines = File.ReadAllLines(_log.Path);
+        Assert.Equal(50, lines.Length);
+        Assert.All(lines, line => Assert.Equal(1, line.Split("\"name\"").Length - 1));
+        Assert.Equal(50, Replayed().VServices!.Count);
+    }
+
+    [Fact]
+    public void A_whole_vservice_list_written_by_an_older_agent_still_replays()
+    {
+        File.WriteAllText(_log.Path, "{\"op\":\"vservices\",\"savedVServices\":[{\"name\":\"old\",\"ip\":\"198.18.9.1\"," +
+                                     "\"backends\":[\"198.18.8.1\"],\"ports\":[{\"vport\":80,\"aport\":80}]}]}\n");
+        Assert.True(_table.AddVService(VService("new", 2), out _));
+        Assert.Equal(["new", "old"], Replayed().VServices!.Select(v => v.Name).Order());
+    }
+
+    [Fact]
     public void Replica_changes_are_not_written_ahead()
     {
         _table.ReplaceRemote(new RemoteNodeRef("node-b", IPAddress.Parse("10.77.0.12")), [App("b1")], []);
@@ -90,6 +120,12 @@ public sealed class StateWriteAheadLogTests : IDisposable
         VirtualLocal = new IPEndPoint(IPAddress.Any, port), Service = new IPEndPoint(IPAddress.Parse("198.18.0.1"), port),
         NodeLocal = new IPEndPoint(IPAddress.Parse("10.77.0.11"), 40000 + port),
     };
+
+    private static VServiceEntry VService(string name, int index) =>
+        VServiceEntry.FromSpec(new AppSwitch.Common.Model.VServiceSpec
+        {
+            Name = name, Ip = $"198.18.9.{index}", Backends = [$"198.18.8.{index}"], Ports = [new(80, 8080)],
+        }, owner: null, out _)!;
 
     private static ServerEntry BindHandlerServer(SocketEntry socket) =>
         AppSwitch.Agent.Interception.BindHandler.ServerFor(socket);
