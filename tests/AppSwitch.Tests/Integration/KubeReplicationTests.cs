@@ -75,7 +75,7 @@ public sealed class KubeReplicationTests(ITestOutputHelper output)
     }
 
     /// <summary>The CRD as deploy/appswitchnodes.yaml ships it, stored before any agent asks (as `kubectl apply` would).</summary>
-    public static void StoreCrd(FakeKubeApiServer api)
+    private static void StoreCrd(FakeKubeApiServer api)
     {
         var crd = Manifests.LoadTyped(Path.Combine(Manifests.DeployDir, "appswitchnodes.yaml")).Single(d => (string?)d["kind"] == "CustomResourceDefinition");
         api.Put(KubeApiCatalog.CrdCollection, crd.ToJsonString());

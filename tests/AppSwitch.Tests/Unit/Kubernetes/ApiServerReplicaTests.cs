@@ -1,4 +1,5 @@
 using System.Net;
+using AppSwitch.Agent.Api;
 using System.Text.Json;
 using AppSwitch.Agent.Kubernetes.Models;
 using AppSwitch.Agent.Kubernetes.Replication;
@@ -59,7 +60,7 @@ public sealed class ApiServerReplicaTests
 
         _replica.Reconcile(objects, [LeaseOf("n3", "t1")], TimeSpan.FromSeconds(1));
         Assert.Equal(["n3 198.18.5.3:80"], Servers());
-        _replica.Reconcile([objects[0]], [LeaseOf("n2", "t2")], TimeSpan.FromSeconds(2));
+        _replica.Reconcile([objects[0]], [LeaseOf("n3", "t1")], TimeSpan.FromSeconds(2)); // n3's object deleted
         Assert.Empty(Servers());
         Assert.Empty(died);
     }
