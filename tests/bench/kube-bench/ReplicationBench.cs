@@ -100,7 +100,7 @@ public static class ReplicationBench
         catch (OperationCanceledException) { }
     }
 
-    private static async Task Drain<T>(KubeInformer<T, V1LeaseList> informer) where T : class, k8s.IKubernetesObject<V1ObjectMeta>
+    private static async Task Drain(KubeInformer<V1Lease, V1LeaseList> informer)
     {
         await foreach (var _ in informer.Events.ReadAllAsync()) { }
     }
@@ -115,7 +115,7 @@ public static class ReplicationBench
         }).ToList();
         var entries = apps.Select((a, i) => new ServerEntry
         {
-            App = a, Transport = Transport.Tcp, Virtual = new IPEndPoint(a.VirtualIp!, 80), Node = new IPEndPoint(address, 40000 + i), Inode = 1000 + i,
+            App = a, Transport = Transport.Tcp, Virtual = new IPEndPoint(a.VirtualIp!, 80), Node = new IPEndPoint(address, 40000 + i), Inode = (ulong)(1000 + i),
         }).ToList();
         using var state = JsonDocument.Parse(NodeStateCodec.Encode(apps, entries));
         return new AppSwitchNodeSpec { Node = $"sim-{node}", Address = address.ToString(), Cluster = round, State = state.RootElement.Clone() };
