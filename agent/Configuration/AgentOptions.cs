@@ -40,6 +40,8 @@ public sealed record AgentOptions
     public string RulesAdapter { get; init; } = "none";
     /// <summary>--kubeconfig, --kubernetes-url/-token/-namespace (see Kubernetes/Connection/KubeConnectionResolver).</summary>
     public KubeSettings Kubernetes { get; init; } = new();
+    /// <summary>--replication, --replication-lease: gossip, the API server (one AppSwitchNode object per node), or both.</summary>
+    public Kubernetes.Replication.ReplicationSettings Replication { get; init; } = new();
 
     /// <summary>--xds-address and friends (issue 17): the xDS client's server and identity.</summary>
     public Xds.XdsSettings Xds { get; init; } = new();

@@ -234,6 +234,7 @@ public sealed class AgentOptionsParser
             DiscoveryAdapter = parsed.GetString("discovery-adapter")!,
             RulesAdapter = parsed.GetString("rules-adapter")!,
             Kubernetes = KubernetesFlags.ReadSettings(parsed),
+            Replication = KubernetesFlags.ReadReplication(parsed),
             KubernetesPodName = parsed.GetString("kubernetes-pod-name"),
             Xds = XdsFlags.ReadSettings(parsed),
             Dns = parsed.GetBool("dns"),

@@ -57,6 +57,16 @@ public static class KubernetesFlags
             ValueName = "NAME", EnvironmentVariable = "AX_KUBERNETES_POD_NAME",
             Help = "this pod's name: source service and tags come from its Service and labels",
         },
+        new("replication")
+        {
+            ValueName = "gossip|kube|both", EnvironmentVariable = "AX_REPLICATION", DefaultValue = "gossip", Validate = CheckReplication,
+            Help = "how the table reaches the other nodes: gossip, or one AppSwitchNode object per node through the Kubernetes API server (kube), or both",
+        },
+        new("replication-lease")
+        {
+            ValueName = "SECONDS", EnvironmentVariable = "AX_REPLICATION_LEASE", DefaultValue = "40", Validate = CheckLease,
+            Help = "with --replication kube: a node whose Lease is not renewed for this long is gone (renewed every third of it)",
+        },
         new("kubernetes-cgroup-root")
         {
             ValueName = "PATH", EnvironmentVariable = "AX_KUBERNETES_CGROUP_ROOT", DefaultValue = "/", Validate = CheckCgroupRoot,
@@ -87,6 +97,19 @@ public static class KubernetesFlags
         Namespace = parsed.GetString("kubernetes-namespace") is AllNamespaces ? null : parsed.GetString("kubernetes-namespace"),
         CgroupRoot = parsed.GetString("kubernetes-cgroup-root")!,
     };
+
+    public static Kubernetes.Replication.ReplicationSettings ReadReplication(ParsedOptions parsed) => new()
+    {
+        Mode = Kubernetes.Replication.ReplicationSettings.ParseMode(parsed.GetString("replication")!)!.Value,
+        LeaseDuration = TimeSpan.FromSeconds(parsed.GetInt("replication-lease")),
+    };
+
+    private static string? CheckReplication(string value) =>
+        Kubernetes.Replication.ReplicationSettings.ParseMode(value) is null ? "must be gossip, kube or both" : null;
+
+    private static string? CheckLease(string value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+        && seconds is >= 3 and <= 3600 ? null : "must be a whole number of seconds from 3 to 3600";
 
     private static string? CheckAdapter(string value) => Adapters.Contains(value) ? null : "must be none or kubernetes";
 

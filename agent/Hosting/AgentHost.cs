@@ -197,6 +197,7 @@ public static class AgentHost
         builder.Services.AddSingleton<Following.DeadNodeResetter>();
         builder.Services.AddHostedService<Following.SocketFollower>();
         builder.Services.AddHostedService<Kubernetes.Adapter.KubernetesAdapter>();
+        builder.Services.AddHostedService<Kubernetes.Replication.KubeReplicator>();
         // istiod's routes and subsets (issue 17): the agent dials out to --xds-address; nothing listens.
         if (options.Xds.Enabled)
             builder.Services.AddHostedService(sp => new Xds.Client.AdsClient(options.Xds, options.NodeName, options.NodeAddress,

@@ -33,10 +33,15 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!options.Replication.Gossip)
+        {
+            _logger.LogInformation("Gossip is off (--replication kube): the table travels through the Kubernetes API server");
+            return; // KubeReplicator says when the other nodes' entries are here
+        }
         if (options.GossipPort == 0)
         {
             _logger.LogInformation("Gossip is off (--gossip-port 0): this node is a cluster of its own");
-            readiness.MarkSynced("gossip is off");
+            if (!options.Replication.ThroughApiServer) readiness.MarkSynced("gossip is off");
             return;
         }
         var gossipOptions = new GossipOptions

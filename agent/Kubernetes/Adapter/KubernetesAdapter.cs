@@ -34,9 +34,7 @@ public sealed class KubernetesAdapter(AgentOptions options, RuleBook ruleBook, K
         KubeConnection connection;
         try
         {
-            var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "");
-            connection = KubeConnectionResolver.Resolve(options.Kubernetes, environment);
+            connection = KubeConnectionResolver.Resolve(options.Kubernetes);
         }
         catch (KubeConnectionException e)
         {

@@ -11,6 +11,11 @@ namespace AppSwitch.Agent.Kubernetes.Connection;
 /// </summary>
 public static class KubeConnectionResolver
 {
+    /// <summary>As below, with this process's environment.</summary>
+    public static KubeConnection Resolve(KubeSettings settings) =>
+        Resolve(settings, Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? ""));
+
     public static KubeConnection Resolve(KubeSettings settings, IReadOnlyDictionary<string, string> environment,
         string serviceAccountDir = InClusterConfig.DefaultServiceAccountDir)
     {

@@ -49,4 +49,15 @@ public static class KubeResources
         : k.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync<RoutingRuleList>(RoutingRule.Group, RoutingRule.Version, r.Namespace, RoutingRule.Plural,
             allowWatchBookmarks: r.Bookmarks, continueParameter: r.Continue, limit: r.Limit,
             resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, watch: r.WatchParameter, cancellationToken: ct));
+
+    /// <summary>Cluster-scoped: one object per node (--replication kube).</summary>
+    public static readonly KubeResource<AppSwitchNode, AppSwitchNodeList> AppSwitchNodes = new($"{AppSwitchNode.Plural}.{AppSwitchNode.Group}", (k, r, ct) =>
+        k.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<AppSwitchNodeList>(AppSwitchNode.Group, AppSwitchNode.Version, AppSwitchNode.Plural,
+            allowWatchBookmarks: r.Bookmarks, continueParameter: r.Continue, limit: r.Limit,
+            resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, watch: r.WatchParameter, cancellationToken: ct));
+
+    /// <summary>The nodes' Leases (--replication kube), in the agents' namespace.</summary>
+    public static readonly KubeResource<V1Lease, V1LeaseList> Leases = new("leases.coordination.k8s.io", (k, r, ct) =>
+        k.CoordinationV1.ListNamespacedLeaseWithHttpMessagesAsync(r.Namespace ?? "kube-system", allowWatchBookmarks: r.Bookmarks, continueParameter: r.Continue,
+            limit: r.Limit, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, watch: r.WatchParameter, cancellationToken: ct));
 }

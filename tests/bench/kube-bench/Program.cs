@@ -2,6 +2,7 @@
 //   list:   a full relist of N pods (pages of 500), the informer's cost after 410 Gone or at start;
 //   watch:  latency from a change stored on the server to the informer's event (p50/p99);
 //   map:    KubernetesServiceMapper over S services × 4 ready pods each (Deployment-owned).
+// With --replication-nodes N: only the --replication kube comparison (ReplicationBench.cs).
 using System.Diagnostics;
 using AppSwitch.Agent.Kubernetes.Informers;
 using AppSwitch.Agent.Kubernetes.Mapping;
@@ -9,6 +10,14 @@ using k8s;
 using k8s.Models;
 using AppSwitch.Tests.Infrastructure.Kubernetes;
 using Microsoft.Extensions.Logging.Abstractions;
+
+if (Array.IndexOf(args, "--replication-nodes") >= 0)
+{
+    // --replication kube at N nodes (ReplicationBench.cs); the other measures are skipped.
+    await AppSwitch.KubeBench.ReplicationBench.RunAsync(Arg("--replication-nodes", 50), Arg("--servers", 10), Arg("--rounds", 10),
+        TimeSpan.FromSeconds(Arg("--lease", 40)), TimeSpan.FromSeconds(Arg("--quiet", 30)));
+    return;
+}
 
 var pods = Arg("--pods", 10000);
 var events = Arg("--events", 2000);

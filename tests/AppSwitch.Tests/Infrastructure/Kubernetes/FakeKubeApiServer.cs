@@ -71,7 +71,7 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
             });
         var app = builder.Build();
         var server = new FakeKubeApiServer(certificates, app);
-        app.Run(server.HandleAsync);
+        app.Run(server.CountedAsync);
         await app.StartAsync();
         server.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .First(a => a.StartsWith("https://127.0.0.1", StringComparison.Ordinal)));

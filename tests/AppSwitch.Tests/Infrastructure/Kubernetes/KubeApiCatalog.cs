@@ -41,6 +41,7 @@ public static class KubeApiCatalog
         new("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, ["ds"], true),
         new("apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, ["sts"], true),
         new("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, [], false),
+        new("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, [], false),
         new("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, [], false),
         new("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, [], false),
         new("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, [], false),
