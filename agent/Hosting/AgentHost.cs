@@ -197,7 +197,7 @@ public static class AgentHost
             sp.GetRequiredService<AgentMetrics>(), sp.GetRequiredService<ILogger<Following.UdpRepointer>>(), translations));
         builder.Services.AddSingleton<Following.DeadNodeResetter>();
         builder.Services.AddHostedService<Following.SocketFollower>();
-        builder.Services.AddHostedService<Kubernetes.Adapter.KubernetesAdapter>();
+        if (Kubernetes.Adapter.KubernetesAdapter.IsWanted(options)) builder.Services.AddHostedService<Kubernetes.Adapter.KubernetesAdapter>();
         // istiod's routes and subsets (issue 17): the agent dials out to --xds-address; nothing listens.
         if (options.Xds.Enabled)
             builder.Services.AddHostedService(sp => new Xds.Client.AdsClient(options.Xds, options.NodeName, options.NodeAddress,
