@@ -192,6 +192,8 @@ public static class AgentHost
         builder.Services.AddHostedService<LauncherEndpoint>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
+        // After a burst of work the idle agent gives the heap it no longer needs back (agent/Memory).
+        builder.Services.AddHostedService<Memory.HeapTrimmer>();
         // Apps' connections follow their service: connected UDP moves off instances that left, TCP to dead nodes is reset.
         builder.Services.AddSingleton(sp => new Following.UdpRepointer(sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<IConnectRouter>(),
             sp.GetRequiredService<AgentMetrics>(), sp.GetRequiredService<ILogger<Following.UdpRepointer>>(), translations));

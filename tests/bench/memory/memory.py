@@ -101,11 +101,17 @@ class MemoryCluster(Cluster):
                    seconds=60 + count / 50)
 
 
-def slope_kib(points):
-    """Least-squares slope of (count, MiB) points, in KiB per unit."""
+def slope(points):
+    """Least-squares slope of (x, y) points; 0 when they do not span x."""
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs) * 1024
+    denominator = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / denominator if denominator else 0.0
+
+
+def slope_kib(points):
+    """Least-squares slope of (count, MiB) points, in KiB per unit."""
+    return slope(points) * 1024
 
 
 def counts(text):
@@ -138,7 +144,7 @@ def measure(args, cluster):
     return report
 
 
-def render(report, args):
+def render(report):
     idle = max(report["idle"].values())
     per_app = {node: slope_kib([(p[0], p[i]) for p in report["apps"]]) for i, node in ((1, "n1"), (2, "n2"))}
     per_instance = {node: slope_kib([(p[0], p[i]) for p in report["instances"]]) for i, node in ((1, "n1"), (2, "n2"))}
@@ -162,7 +168,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--apps", type=counts, default=counts("50,100,200"), help="app counts on n1, increasing")
     parser.add_argument("--instances", type=counts, default=counts("1000,2000,4000"), help="vservice counts, increasing")
-    parser.add_argument("--settle", type=float, default=10.0, help="quiet seconds before each reading")
+    parser.add_argument("--settle", type=float, default=30.0, help="quiet seconds before each reading (the agent trims its heap 10-20 s after a burst)")
     parser.add_argument("--tree", default=str(datapath.ROOT), help="a source tree with a built out/bin/ax")
     parser.add_argument("--no-check", action="store_true", help="exit 0 even when over the budget")
     args = parser.parse_args()
@@ -181,7 +187,7 @@ def main():
     finally:
         cluster.down()
         shutil.rmtree(work, ignore_errors=True)
-    table, holds = render(report, args)
+    table, holds = render(report)
     print(table)
     out = Path(args.tree).resolve() / "out" / "bench"
     out.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,6 @@ import itertools
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datapath  # noqa: E402
 from datapath import BenchError, Cluster, process_rss_mib, run, wait_until  # noqa: E402
 from admin_api import AdminApi, ApiError  # noqa: E402
+from memory import slope  # noqa: E402
 
 PORT = 7000
 STABLE_VIP = "198.18.0.50"
@@ -135,13 +135,8 @@ class SoakCluster(Cluster):
 
 
 def fitted_growth(points):
-    """Least-squares slope of (minute, value) points × their span: the growth a line through them shows."""
-    if len(points) < 2:
-        return 0.0
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    denominator = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / denominator * (xs[-1] - xs[0]) if denominator else 0.0
+    """The growth a least-squares line through (minute, value) points shows over their span."""
+    return slope(points) * (points[-1][0] - points[0][0]) if len(points) >= 2 else 0.0
 
 
 def main():
