@@ -114,6 +114,17 @@ def slope_kib(points):
     return slope(points) * 1024
 
 
+def cluster_work(script, tree):
+    """The tree's ax and a new work directory owned by this process; exits with one line when the tree is not built."""
+    ax = Path(tree).resolve() / "out" / "bin" / "ax"
+    if not ax.exists():
+        sys.exit(f"{script}: {ax} is missing; run 'make build' there first")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    work = Path(tempfile.mkdtemp(prefix="axt-", dir="/tmp"))
+    (work / "owner.pid").write_text(str(os.getpid()))  # keeps a concurrent test run's clean-up away from it
+    return ax, work
+
+
 def counts(text):
     values = [int(v) for v in text.split(",") if v.strip()]
     if not values or any(v <= 0 for v in values) or values != sorted(values):
@@ -172,12 +183,7 @@ def main():
     parser.add_argument("--tree", default=str(datapath.ROOT), help="a source tree with a built out/bin/ax")
     parser.add_argument("--no-check", action="store_true", help="exit 0 even when over the budget")
     args = parser.parse_args()
-    ax = Path(args.tree).resolve() / "out" / "bin" / "ax"
-    if not ax.exists():
-        sys.exit(f"memory: {ax} is missing; run 'make build' there first")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    work = Path(tempfile.mkdtemp(prefix="axt-", dir="/tmp"))
-    (work / "owner.pid").write_text(str(os.getpid()))  # keeps a concurrent test run's clean-up away from it
+    ax, work = cluster_work("memory", args.tree)
     cluster = MemoryCluster(work, ["ax"], ax=ax)
     try:
         cluster.up()

@@ -23,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datapath  # noqa: E402
 from datapath import BenchError, Cluster, process_rss_mib, run, wait_until  # noqa: E402
 from admin_api import AdminApi, ApiError  # noqa: E402
-from memory import slope  # noqa: E402
+from memory import cluster_work, slope  # noqa: E402
 
 PORT = 7000
 STABLE_VIP = "198.18.0.50"
@@ -148,12 +147,7 @@ def main():
     args = parser.parse_args()
     if args.warm_up >= args.minutes:
         sys.exit("soak: --warm-up must be shorter than --minutes")
-    ax = Path(args.tree).resolve() / "out" / "bin" / "ax"
-    if not ax.exists():
-        sys.exit(f"soak: {ax} is missing; run 'make build' there first")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    work = Path(tempfile.mkdtemp(prefix="axt-", dir="/tmp"))
-    (work / "owner.pid").write_text(str(os.getpid()))  # keeps a concurrent test run's clean-up away from it
+    ax, work = cluster_work("soak", args.tree)
     cluster = SoakCluster(work, ["ax"], ax=ax)
     samples, rounds = [], 0
     try:
