@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli bench-scale fuzz install uninstall clean
+.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli bench-scale bench-memory soak fuzz install uninstall clean
 
 all: build
 
@@ -116,6 +116,17 @@ bench-cli: build
 	$(DOTNET) publish ax-cli/AppSwitch.Cli.csproj $(DOTNET_FLAGS) -p:PublishAot=false -o $(CLI_R2R)/lib/appswitch/cli
 	install -D -m 0755 $(OUT)/bin/ax $(CLI_R2R)/bin/ax
 	python3 tests/bench/cli_startup.py --build aot=$(OUT)/bin/ax --build r2r=$(CLI_R2R)/bin/ax
+
+# The agent's memory against its budget (tests/bench/memory/memory.py): idle RSS, RSS per app under `ax run`, per
+# table instance (vservices through the REST API); exit 1 when over (idle <= 60 MiB, 20 KiB/app, 2 KiB/instance).
+bench-memory: build
+	python3 tests/bench/memory/memory.py
+
+# Churn for SOAK_MINUTES (apps, servers, rules, vservices) with both agents' RSS, threads and fds sampled every
+# minute; exit 1 when they grow after the warm-up. Not part of `make test` or CI.
+SOAK_MINUTES ?= 30
+soak: build
+	python3 tests/bench/memory/soak.py --minutes $(SOAK_MINUTES)
 
 # xDS: push → applied by 3 agents (p50/p99 over 100 pushes); connect CPU with 1 000 xDS services vs none (A/A band).
 bench-xds: build

@@ -191,13 +191,15 @@ public static class AgentHost
         builder.Services.AddHostedService<LauncherEndpoint>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReplicator>());
         builder.Services.AddHostedService<ClosedSocketSweeper>();
+        // After a burst of work the idle agent gives the heap it no longer needs back (agent/Memory).
+        builder.Services.AddHostedService<Memory.HeapTrimmer>();
         // Apps' connections follow their service: connected UDP moves off instances that left, TCP to dead nodes is reset.
         builder.Services.AddSingleton(sp => new Following.UdpRepointer(sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<IConnectRouter>(),
             sp.GetRequiredService<AgentMetrics>(), sp.GetRequiredService<ILogger<Following.UdpRepointer>>(), translations));
         builder.Services.AddSingleton<Following.DeadNodeResetter>();
         builder.Services.AddHostedService<Following.SocketFollower>();
-        builder.Services.AddHostedService<Kubernetes.Adapter.KubernetesAdapter>();
-        builder.Services.AddHostedService<Kubernetes.Replication.KubeReplicator>();
+        if (Kubernetes.Adapter.KubernetesAdapter.IsWanted(options)) builder.Services.AddHostedService<Kubernetes.Adapter.KubernetesAdapter>();
+        if (options.Replication.ThroughApiServer) builder.Services.AddHostedService<Kubernetes.Replication.KubeReplicator>();
         // istiod's routes and subsets (issue 17): the agent dials out to --xds-address; nothing listens.
         if (options.Xds.Enabled)
             builder.Services.AddHostedService(sp => new Xds.Client.AdsClient(options.Xds, options.NodeName, options.NodeAddress,

@@ -16,6 +16,12 @@ namespace AppSwitch.Agent.NameService;
 public sealed class DnsServer : IDisposable
 {
     private const string NodeSide = "(node side)";
+    /// <summary>
+    /// The receive buffer of an app's UDP loop, held while it waits: one per app. A query is a header, one question
+    /// (a name of at most 255 bytes) and perhaps an OPT record, far under DNS Flag Day 2020's 1232 bytes; a longer
+    /// datagram is cut, and only its header and question are read anyway. (It was 64 KiB: most of what an app cost.)
+    /// </summary>
+    private const int UdpQueryBuffer = 1232;
     private readonly AppSockets? _nodeSide;
     private static readonly TimeSpan TcpIdleTimeout = TimeSpan.FromSeconds(10);
     private readonly ServiceTable _table;
@@ -91,7 +97,7 @@ public sealed class DnsServer : IDisposable
 
     private async Task ServeUdpAsync(string appId, AppSockets sockets)
     {
-        var buffer = new byte[65535];
+        var buffer = new byte[UdpQueryBuffer];
         while (!sockets.Stop.IsCancellationRequested)
         {
             SocketReceiveFromResult received;

@@ -26,11 +26,18 @@ public sealed class KubernetesAdapter(AgentOptions options, RuleBook ruleBook, K
 
     private readonly ILogger _logger = loggers.CreateLogger<KubernetesAdapter>();
 
+    /// <summary>
+    /// Whether a flag asks for Kubernetes. The host runs the adapter only then: its code loads KubernetesClient
+    /// (~3.5 MiB resident), which an agent without Kubernetes never needs.
+    /// </summary>
+    public static bool IsWanted(AgentOptions options) =>
+        options.DiscoveryAdapter == Name || options.RulesAdapter == Name || options.GossipAutoDiscover;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!IsWanted(options)) return;
         var registry = options.DiscoveryAdapter == Name;
         var rules = options.RulesAdapter == Name;
-        if (!registry && !rules && !options.GossipAutoDiscover) return;
         KubeConnection connection;
         try
         {
