@@ -5,17 +5,20 @@ namespace AppSwitch.Agent.ClientAddress;
 
 /// <summary>
 /// Puts the client-address programs (<see cref="ClientAddressPrograms"/>) on the agent's cgroup: sock_ops and
-/// getpeername4/6. Runs before the agent makes any socket (node sockets carry the cgroup they were made in). Attached
+/// getpeername4/6, and with the socket lock's translations map the UDP marker's ingress program
+/// (<see cref="DatagramMark"/>). Runs before the agent makes any socket (node sockets carry the cgroup they were made in). Attached
 /// without a link like the socket lock's: they stay while the agent restarts and the next agent's replace them in
 /// place. Off (--preserve-client-ip=false), the agent detaches whatever an earlier agent left there.
 /// </summary>
 internal static class ClientAddressInstaller
 {
     private static readonly int[] AttachTypes =
-        [ClientAddressPrograms.AttachSockOps, ClientAddressPrograms.AttachInet4GetPeerName, ClientAddressPrograms.AttachInet6GetPeerName];
+        [ClientAddressPrograms.AttachSockOps, ClientAddressPrograms.AttachInet4GetPeerName, ClientAddressPrograms.AttachInet6GetPeerName,
+            DatagramMark.AttachInetIngress];
 
     /// <summary>The maps (the agent writes marks and trusted nodes in them), or null with the reason in <paramref name="detail"/>.</summary>
-    public static ClientAddressMaps? Engage(string cgroupName, out string detail)
+    /// <param name="translations">The socket lock's map, where UDP clients of other nodes are recorded; null: TCP only.</param>
+    public static ClientAddressMaps? Engage(string cgroupName, DatagramTranslations? translations, out string detail)
     {
         try
         {
@@ -23,8 +26,8 @@ internal static class ClientAddressInstaller
             var maps = ClientAddressMaps.Create();
             try
             {
-                Attach(cgroup, maps);
-                detail = $"cgroup {cgroup.Path}";
+                Attach(cgroup, maps, translations);
+                detail = $"cgroup {cgroup.Path}{(translations is null ? ", TCP only (no socket lock)" : "")}";
                 return maps;
             }
             catch
@@ -51,7 +54,7 @@ internal static class ClientAddressInstaller
         catch (SocketLockUnavailableException) { } // no cgroup of ours: nothing attached either
     }
 
-    private static void Attach(AgentCgroup cgroup, ClientAddressMaps maps)
+    private static void Attach(AgentCgroup cgroup, ClientAddressMaps maps, DatagramTranslations? translations)
     {
         var programs = new List<(int Fd, int AttachType)>();
         try
@@ -63,6 +66,10 @@ internal static class ClientAddressInstaller
                 ClientAddressPrograms.GetPeerName(false, maps.PeersFd), "ax_cip_peer4"), ClientAddressPrograms.AttachInet4GetPeerName));
             programs.Add((Load(Bpf.ProgTypeCgroupSockAddr, ClientAddressPrograms.AttachInet6GetPeerName,
                 ClientAddressPrograms.GetPeerName(true, maps.PeersFd), "ax_cip_peer6"), ClientAddressPrograms.AttachInet6GetPeerName));
+            if (translations is not null)
+                programs.Add((Load(DatagramMark.ProgTypeCgroupSkb, DatagramMark.AttachInetIngress,
+                    DatagramMark.Ingress(maps.NodesFd, translations.MapFd), "ax_cip_udp_in"), DatagramMark.AttachInetIngress));
+            else Bpf.DetachFromCgroup(cgroup.Fd, DatagramMark.AttachInetIngress); // an earlier agent's, on a map no longer written
             foreach (var (fd, attachType) in programs)
             {
                 var r = Bpf.AttachToCgroup(cgroup.Fd, fd, attachType);

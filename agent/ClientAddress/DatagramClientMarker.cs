@@ -11,20 +11,31 @@ namespace AppSwitch.Agent.ClientAddress;
 /// of the table from a node socket, that socket's node ip:port is recorded as the app's VIP and the same port
 /// (<see cref="DatagramTranslations.RecordClient"/>), so the socket lock's recvmsg programs show servers of this
 /// node that VIP in recvfrom/recvmsg, and its sendmsg programs take their answers to the VIP back to the socket.
-/// Once per (socket, destination decided), never per datagram: a bind (only for a socket the kernel would autobind
-/// at its first send), a getsockname and two map updates. Servers on other nodes do not see it yet (NOTES "cipudp").
+/// For a server on another node the socket carries the VIP on every datagram instead (<see cref="DatagramMark"/>):
+/// that node's kernel records the same entries. Once per (socket, destination decided), never per datagram: a bind
+/// (only for a socket the kernel would autobind at its first send), a getsockname, two map updates and, across
+/// nodes, one setsockopt.
 /// </summary>
 internal sealed class DatagramClientMarker(ServiceTable table, DatagramTranslations? translations, IPAddress nodeAddress, bool enabled)
 {
     public void Mark(int nodeFd, SocketCalls.Kind kind, AppEntry app, IPEndPoint target)
     {
-        if (!enabled || translations is null) return;
+        if (!enabled) return;
         if (app.VirtualIp is not { AddressFamily: AddressFamily.InterNetwork } vip) return;
         if (table.ServerAtNode(target.Address, target.Port) is null) return; // outside addresses never see the VIP
-        if (LocalPort(nodeFd, kind) is not { } port) return;
+        if (!IsThisNode(target.Address))
+        {
+            // A failed setsockopt (an IPv6-only socket) only costs this socket its VIP at the server.
+            SocketCalls.SetRaw(nodeFd, IPPROTO.IP, DatagramMark.IpOptions, DatagramMark.Option(vip));
+            return;
+        }
+        if (translations is null || LocalPort(nodeFd, kind) is not { } port) return;
         // A failed update only costs this socket its VIP at the server (the LRU map evicts, it does not fill up).
         translations.RecordClient(new IPEndPoint(nodeAddress, port), new IPEndPoint(vip, port));
     }
+
+    private bool IsThisNode(IPAddress address) =>
+        (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).Equals(nodeAddress);
 
     /// <summary>The socket's port; an unbound one is bound to the wildcard and port 0 first, as its first send would.</summary>
     private static int? LocalPort(int fd, SocketCalls.Kind kind)

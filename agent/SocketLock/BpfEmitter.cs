@@ -14,7 +14,7 @@ internal sealed class BpfEmitter
     private const byte ClassLd = 0x00, ClassLdx = 0x01, ClassSt = 0x02, ClassStx = 0x03, ClassJmp = 0x05, ClassAlu64 = 0x07;
     private const byte ModeImm = 0x00, ModeMem = 0x60;
     private const byte SourceK = 0x00, SourceX = 0x08;
-    private const byte OpAdd = 0x00, OpOr = 0x40, OpAnd = 0x50, OpRsh = 0x70, OpMov = 0xb0, OpJeq = 0x10, OpJne = 0x50,
+    private const byte OpAdd = 0x00, OpOr = 0x40, OpAnd = 0x50, OpRsh = 0x70, OpMov = 0xb0, OpJeq = 0x10, OpJgt = 0x20, OpJne = 0x50,
         OpCall = 0x80, OpExit = 0x90;
     private const byte PseudoMapFd = 1;
 
@@ -58,6 +58,8 @@ internal sealed class BpfEmitter
     public void JumpAlways(string label) => Jump(ClassJmp, 0, 0, 0, label); // BPF_JA
     public void JumpIfEqual(int dst, int src, string label) => Jump(ClassJmp | OpJeq | SourceX, dst, src, 0, label);
     public void JumpIfNotEqual(int dst, int src, string label) => Jump(ClassJmp | OpJne | SourceX, dst, src, 0, label);
+    /// <summary>Jumps when dst &gt; src (unsigned): the bounds check of direct packet access.</summary>
+    public void JumpIfGreater(int dst, int src, string label) => Jump(ClassJmp | OpJgt | SourceX, dst, src, 0, label);
     public void JumpIfNotEqualImm(int dst, int imm, string label) => Jump(ClassJmp | OpJne | SourceK, dst, 0, imm, label);
     public void JumpIfEqualImm(int dst, int imm, string label) => Jump(ClassJmp | OpJeq | SourceK, dst, 0, imm, label);
 

@@ -26,6 +26,9 @@ public sealed class DatagramTranslations : IDisposable
 
     internal DatagramTranslations(int mapFd) => _mapFd = mapFd;
 
+    /// <summary>The map itself, for programs that write client entries in the kernel (ClientAddress's datagram marker).</summary>
+    internal int MapFd => _mapFd;
+
     /// <summary>The kernel's cookie of a socket (what bpf_get_socket_cookie gives its programs); 0 when unknown.</summary>
     internal static ulong CookieOf(int socketFd)
     {

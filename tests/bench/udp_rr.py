@@ -31,6 +31,11 @@ UDP = {"vip": "198.18.0.13", "port": 7001}
 class UdpCluster(Cluster):
     """Two node namespaces and their agents (datapath's), with only the UDP echo server on n2."""
 
+    agent_flags = ()  # more `ax daemon` flags for both agents (--agent-flag)
+
+    def start_agent(self, node, *extra):
+        return super().start_agent(node, *self.agent_flags, *extra)
+
     def start_servers(self):
         self.netbench = self.work / "netbench"
         run("gcc", "-O2", "-Wall", "-pthread", "-o", self.netbench, ROOT / "tests" / "bench" / "netbench.c")
@@ -95,6 +100,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="runs, the mode order rotated per run")
     parser.add_argument("--repeats", type=int, default=3, help="clients per mode and workload in a run (median)")
     parser.add_argument("--count", type=int, default=20000, help="round trips per client")
+    parser.add_argument("--agent-flag", action="append", default=[],
+                        help="another `ax daemon` flag for both agents, e.g. --agent-flag=--preserve-client-ip=false")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
     args = parser.parse_args()
     if not AX.exists():
@@ -107,6 +114,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="axt-", dir="/tmp"))
     (work / "owner.pid").write_text(str(os.getpid()))
     cluster = UdpCluster(work, MODES)
+    cluster.agent_flags = tuple(args.agent_flag)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         cluster.up()

@@ -11,10 +11,10 @@ namespace AppSwitch.Tests.Integration;
 /// </summary>
 public sealed class DatagramClientAddressTests(ITestOutputHelper output)
 {
-    private const string Port = "5300";
+    internal const string Port = "5300";
 
     /// <summary>Prints each datagram's source (recvfrom, then recvmsg, alternately) and answers it there, upper-cased.</summary>
-    private const string Server = """
+    internal const string Server = """
         import socket, sys
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("0.0.0.0", int(sys.argv[1])))
@@ -34,7 +34,7 @@ public sealed class DatagramClientAddressTests(ITestOutputHelper output)
     /// A fresh socket (connected first with a third argument `connect`): two datagrams, each answer printed with its
     /// source, and the port it sent from.
     /// </summary>
-    private const string Client = """
+    internal const string Client = """
         import socket, sys
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(5)
@@ -85,7 +85,7 @@ public sealed class DatagramClientAddressTests(ITestOutputHelper output)
     }
 
     /// <summary>Runs the client under ax; asserts both answers came back from <paramref name="answersFrom"/>; the client's port.</summary>
-    private static async Task<string> ExchangeAsync(NodeShell shell, string[] axOptions, string host, string answersFrom,
+    internal static async Task<string> ExchangeAsync(NodeShell shell, string[] axOptions, string host, string answersFrom,
         RunningProcess server, Func<string> diagnostics, params string[] mode)
     {
         var client = await shell.RunUnderAxAsync(axOptions, ["python3", "-c", Client, host, Port, .. mode]);
@@ -96,7 +96,7 @@ public sealed class DatagramClientAddressTests(ITestOutputHelper output)
     }
 
     /// <summary>Both datagrams from <paramref name="expected"/>'s port were seen (recvfrom and recvmsg) as from <paramref name="expected"/>.</summary>
-    private static async Task ExpectSeenAsync(RunningProcess server, string expected, Func<string> diagnostics)
+    internal static async Task ExpectSeenAsync(RunningProcess server, string expected, Func<string> diagnostics)
     {
         var port = expected[(expected.LastIndexOf(':') + 1)..];
         string[] Mine() => server.StdOut.Split('\n').Where(l => l.EndsWith(":" + port)).ToArray();
