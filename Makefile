@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 60
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli fuzz install uninstall clean
+.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli bench-ctlload fuzz install uninstall clean
 
 all: build
 
@@ -118,6 +118,11 @@ bench-cli: build
 	python3 tests/bench/cli_startup.py --build aot=$(OUT)/bin/ax --build r2r=$(CLI_R2R)/bin/ax
 
 # xDS: push → applied by 3 agents (p50/p99 over 100 pushes); connect CPU with 1 000 xDS services vs none (A/A band).
+# Control-plane load (issue 20 point 5): 1 000 REST calls/s and 1 000 half-open launcher clients for a minute while
+# apps connect; connect rate against the quiet A/A band, `ax get apps` p99, the agent's fds/threads/RSS (out/bench/ctlload.md).
+bench-ctlload: build
+	python3 tests/bench/ctlload.py
+
 bench-xds: build
 	python3 tests/bench/xds_bench.py push --pushes 100
 	python3 tests/bench/xds_bench.py services --services 1000

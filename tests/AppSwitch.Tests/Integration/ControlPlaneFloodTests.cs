@@ -171,9 +171,9 @@ public sealed partial class ControlPlaneFloodTests(ITestOutputHelper output)
 
         var (trickleResult, idleResult) = (await trickle, await idle);
         Assert.True(trickleResult.ExitCode == 0, trickleResult.Describe() + "\n" + node.Diagnostics());
-        Assert.Matches("^closed after [0-9]+ bytes sent, answer: HTTP/1.1 408 Request Timeout$", trickleResult.StdOut);
+        Assert.Matches("^closed after [0-9]+ bytes sent, answer: HTTP/1.1 408 Request Timeout$", trickleResult.StdOut.Trim());
         Assert.True(idleResult.ExitCode == 0, idleResult.Describe() + "\n" + node.Diagnostics());
-        Assert.Equal("closed after 0 bytes sent, answer: none", idleResult.StdOut);
+        Assert.Equal("closed after 0 bytes sent, answer: none", idleResult.StdOut.Trim());
         await AssertRealClientsServedAsync(node);
     }
 }
