@@ -13,7 +13,7 @@ every connect:
                         reopened as soon as the agent closes it;
              sampler    the n1 agent's fds, threads and RSS every second.
   quiet    again. The A/A band is the spread of the quiet samples (before and after) around their median.
-Output: a table on stdout and out/bench/ctlload.md. Run as root:  make bench-ctlload  (~4 min)
+Output: a table on stdout and out/bench/ctlload.md. Run as root:  make bench-ctlload  (~5 min)
 """
 import argparse
 import http.client
