@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli bench-scale bench-memory soak fuzz install uninstall clean
+.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli bench-ctlload bench-scale bench-memory soak fuzz install uninstall clean
 
 all: build
 
@@ -127,6 +127,11 @@ bench-memory: build
 SOAK_MINUTES ?= 30
 soak: build
 	python3 tests/bench/memory/soak.py --minutes $(SOAK_MINUTES)
+
+# Control-plane load (issue 20 point 5): 1 000 REST calls/s and 1 000 half-open launcher clients for a minute while
+# apps connect; connect rate against the quiet A/A band, `ax get apps` p99, the agent's fds/threads/RSS (out/bench/ctlload.md).
+bench-ctlload: build
+	python3 tests/bench/ctlload.py
 
 # xDS: push → applied by 3 agents (p50/p99 over 100 pushes); connect CPU with 1 000 xDS services vs none (A/A band).
 bench-xds: build

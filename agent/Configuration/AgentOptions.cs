@@ -64,5 +64,10 @@ public sealed record AgentOptions
     public Routing.EgressPolicy Egress { get; init; } = Routing.EgressPolicy.AllowAll;
     /// <summary>How long a connection through the HTTP relay may make no progress either way (--http-relay-idle-timeout); zero: no limit.</summary>
     public TimeSpan HttpRelayIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// How long a launcher may take to send each frame of its handshake and a REST client its request head, and how long
+    /// a REST connection may sit idle (--handshake-timeout): half-open clients are closed after it.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }

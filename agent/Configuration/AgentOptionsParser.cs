@@ -173,6 +173,11 @@ public sealed class AgentOptionsParser
                 ValueName = "DURATION", EnvironmentVariable = "AX_HTTP_RELAY_IDLE_TIMEOUT", DefaultValue = "60s", Validate = OptionValues.CheckDuration,
                 Help = "close a connection through the HTTP relay that moves nothing either way this long (408/504 if no answer began); 0: never",
             },
+            new("handshake-timeout")
+            {
+                ValueName = "DURATION", EnvironmentVariable = "AX_HANDSHAKE_TIMEOUT", DefaultValue = "10s", Validate = CheckPositiveDuration,
+                Help = "close a launcher that has not sent a whole frame, or a REST client that has not sent its request head or sat idle, after this long",
+            },
             new("log-level")
             {
                 ValueName = "LEVEL", EnvironmentVariable = "AX_LOG_LEVEL", DefaultValue = "info",
@@ -246,8 +251,12 @@ public sealed class AgentOptionsParser
             PreserveClientIp = parsed.GetBool("preserve-client-ip"),
             Egress = ParseEgress(parsed.GetString("egress")!, parsed.GetString("egress-allow")),
             HttpRelayIdleTimeout = OptionValues.ParseDuration(parsed.GetString("http-relay-idle-timeout")!),
+            HandshakeTimeout = OptionValues.ParseDuration(parsed.GetString("handshake-timeout")!),
         };
     }
+
+    private static string? CheckPositiveDuration(string value) =>
+        OptionValues.CheckDuration(value) ?? (OptionValues.ParseDuration(value) > TimeSpan.Zero ? null : "must be longer than zero");
 
     private static IReadOnlyList<string> SplitList(string? csv) =>
         csv is null ? [] : csv.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

@@ -117,15 +117,23 @@ public static class AgentHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // A client that sends no request head in time, or sits idle between requests, is closed (a slowloris).
+            kestrel.Limits.RequestHeadersTimeout = options.HandshakeTimeout;
+            kestrel.Limits.KeepAliveTimeout = options.HandshakeTimeout;
             // The node address only: other interfaces (a pod network, a management LAN) have no business here.
             // Bound before api.sock (Kestrel binds in this order): an answer on api.sock means the REST port is up too.
             if (options.RestPort > 0)
                 kestrel.Listen(options.NodeAddress, options.RestPort, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1;
+                    LimitConnections(listen);
                     if (tls is not null) listen.UseHttps(tls.Options());
                 });
-            kestrel.ListenUnixSocket(apiSocket, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.ListenUnixSocket(apiSocket, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                LimitConnections(listen);
+            });
         });
         builder.Services.AddRoutingCore();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
@@ -136,6 +144,7 @@ public static class AgentHost
         builder.Services.AddSingleton<AgentMetrics>();
         builder.Services.AddSingleton<MetricsCollector>();
         builder.Services.AddSingleton<AgentGauges>();
+        builder.Services.AddSingleton<ApiConnectionLimiter>();
         builder.Services.AddSingleton(new NodeIdentity(options.NodeName, options.Cluster, options.NodeAddress));
         builder.Services.AddSingleton(sp => new ServiceTable(sp.GetRequiredService<NodeIdentity>()) { Egress = options.Egress.ToString() });
         // Until the first gossip exchange, a connect to an unknown, unreachable address waits (a restarted agent's apps).
@@ -225,6 +234,10 @@ public static class AgentHost
         app.MapMetricsEndpoint();
         return app;
     }
+
+    /// <summary>Per-peer connection limits ahead of everything else on the listener (before TLS: a refused peer costs no handshake).</summary>
+    private static void LimitConnections(ListenOptions listen) =>
+        listen.Use(next => listen.ApplicationServices.GetRequiredService<ApiConnectionLimiter>().Wrap(next));
 
     private static RuleBook RuleBookFor(string nodeName, ServiceTable table) =>
         new(nodeName, () => table.Revisions.Publish(TableChange.Rules));

@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using AppSwitch.Agent.Admission;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
 using AppSwitch.Agent.Kubernetes.Adapter;
 using AppSwitch.Agent.Kubernetes.PodIdentity;
+using AppSwitch.Agent.Metrics;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.CommandLine;
@@ -17,12 +19,17 @@ namespace AppSwitch.Agent.Launcher;
 /// <summary>
 /// Serves `ax run` launchers on &lt;socket-dir&gt;/ax.sock: parses their arguments into a plan, takes the seccomp
 /// listener they hand over, registers the app and starts supervising it (docs/launcher-protocol.md).
+/// A connection waits for its RUN frame without a thread, in a bounded waiting room (a flood of half-open clients
+/// pushes out its own oldest, never a launcher that speaks); each frame must arrive within --handshake-timeout; the
+/// rest of a handshake holds a thread, bounded per uid (<see cref="AdmissionLimits"/>).
 /// </summary>
 public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, Kubernetes.KubernetesRegistry kubernetes, Supervisor supervisor,
-    NameService.DnsServer dns, ILogger<LauncherEndpoint> logger) : BackgroundService
+    NameService.DnsServer dns, AgentMetrics metrics, ILogger<LauncherEndpoint> logger) : BackgroundService
 {
-    private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(10);
     private Socket? _listener;
+    private readonly WaitingRoom<uint, CancellationTokenSource> _waiting = new(AdmissionLimits.LauncherWaitingPerUid, AdmissionLimits.LauncherWaiting);
+    private readonly PeerSlots<uint> _handshakes = new(AdmissionLimits.LauncherHandshakesPerUid, AdmissionLimits.LauncherHandshakes);
+    private readonly AdmissionRefusals _refusals = new("launcher", metrics, logger);
     private readonly HashSet<IPAddress> _reserved = [];
     // Kubernetes mode only: the pod a launcher runs as is derived from its cgroup, not taken on its word.
     private readonly PodIdentityVerifier? _pods = options.DiscoveryAdapter == KubernetesAdapter.Name
@@ -57,9 +64,73 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, K
                 logger.LogWarning("Accept on {Path} failed: {Error}", SocketPath, e.Message);
                 continue;
             }
-            // Each launcher is served on its own thread with blocking calls: the exchange is short and fd passing is easier.
-            _ = Task.Factory.StartNew(() => Serve(peer), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            if (!FdPassing.TryGetPeerCredentials((int)peer.Handle, out var cred))
+            {
+                logger.LogWarning("Launcher connection on {Path} closed: cannot read its credentials", SocketPath);
+                peer.Dispose();
+                continue;
+            }
+            _ = WelcomeAsync(peer, cred, stoppingToken);
         }
+    }
+
+    /// <summary>Waits (threadless, bounded, timed) for the RUN frame, then hands the launcher to a thread of its own.</summary>
+    private async Task WelcomeAsync(Socket peer, Libc.UCred cred, CancellationToken stopping)
+    {
+        (FrameType Type, byte[] Payload) first;
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+        {
+            var seat = _waiting.Enter(cred.Uid, wait, out var pushedOut);
+            if (pushedOut is not null) CancelQuietly(pushedOut);
+            wait.CancelAfter(options.HandshakeTimeout);
+            try
+            {
+                first = await FirstFrameReader.ReadAsync(peer, wait.Token);
+                _waiting.Leave(seat);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or LauncherProtocolException or ObjectDisposedException)
+            {
+                var evicted = !_waiting.Leave(seat);
+                if (e is LauncherProtocolException protocol)
+                {
+                    logger.LogWarning("Launcher (pid {Pid}) rejected: {Reason}", cred.Pid, protocol.Message);
+                    TrySendError(new LauncherConnection(peer), 1, protocol.Message);
+                }
+                else if (!stopping.IsCancellationRequested && e is OperationCanceledException)
+                {
+                    _refusals.Record(evicted ? AdmissionRefusal.Evicted : AdmissionRefusal.Timeout, $"uid {cred.Uid} (pid {cred.Pid})", evicted
+                        ? $"no RUN frame yet and newer connections need the room (at most {_waiting.PerPeer} waiting per uid, {_waiting.Total} in all)"
+                        : $"no complete RUN frame within {options.HandshakeTimeout.TotalSeconds:0.###} s");
+                    TrySendError(new LauncherConnection(peer), 1, evicted
+                        ? "closed before a RUN frame came: newer connections needed the room"
+                        : "timed out waiting for the launcher");
+                }
+                peer.Dispose();
+                return;
+            }
+        }
+        if (_handshakes.TryTake(cred.Uid) is { } refusal)
+        {
+            var why = refusal == AdmissionRefusal.PeerLimit
+                ? $"uid {cred.Uid} already has {_handshakes.PerPeer} launchers in their handshake"
+                : $"{_handshakes.Total} launchers are already in their handshake";
+            _refusals.Record(refusal, $"uid {cred.Uid} (pid {cred.Pid})", why);
+            TrySendError(new LauncherConnection(peer), 1, $"the agent is busy: {why}; try again");
+            peer.Dispose();
+            return;
+        }
+        // The rest of the handshake runs on its own thread with blocking calls: it is short and fd passing is easier.
+        _ = Task.Factory.StartNew(() =>
+        {
+            try { Serve(peer, cred, first); }
+            finally { _handshakes.Release(cred.Uid); }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    private static void CancelQuietly(CancellationTokenSource wait)
+    {
+        try { wait.Cancel(); }
+        catch (ObjectDisposedException) { } // it spoke (or closed) just now
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -69,20 +140,16 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, K
         await base.StopAsync(cancellationToken);
     }
 
-    private void Serve(Socket peer)
+    private void Serve(Socket peer, Libc.UCred cred, (FrameType Type, byte[] Payload) first)
     {
         using var _ = peer;
         peer.Blocking = true;
-        peer.ReceiveTimeout = (int)PeerTimeout.TotalMilliseconds;
-        peer.SendTimeout = (int)PeerTimeout.TotalMilliseconds;
-        var connection = new LauncherConnection(peer);
-        var pid = 0;
+        peer.SendTimeout = (int)options.HandshakeTimeout.TotalMilliseconds;
+        var connection = new LauncherConnection(peer, options.HandshakeTimeout);
+        var pid = cred.Pid;
         try
         {
-            if (!FdPassing.TryGetPeerCredentials((int)peer.Handle, out var cred))
-                throw new LauncherProtocolException("cannot read the launcher's credentials");
-            pid = cred.Pid;
-            Handshake(connection, cred, (int)peer.Handle);
+            Handshake(connection, cred, (int)peer.Handle, first);
         }
         catch (LauncherProtocolException e)
         {
@@ -99,9 +166,9 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, K
         }
     }
 
-    private void Handshake(LauncherConnection connection, Libc.UCred cred, int socketFd)
+    private void Handshake(LauncherConnection connection, Libc.UCred cred, int socketFd, (FrameType Type, byte[] Payload) first)
     {
-        var (type, payload) = connection.ReadFrame();
+        var (type, payload) = first;
         if (type != FrameType.Run) throw new LauncherProtocolException($"expected a RUN frame, got type {(byte)type}");
         var request = RunRequest.Decode(payload);
 

@@ -33,6 +33,9 @@ public sealed class AgentMetrics : IDisposable
         SocketsFollowed = Meter.CreateCounter<long>("appswitch_sockets_followed_total", null,
             "Apps' connections whose instance left, by transport and what the agent did (repointed: a connected UDP socket moved " +
             "to another instance; kept: none other, it keeps its peer; reset: a TCP connection to a dead node aborted)");
+        ControlRefusals = Meter.CreateCounter<long>("appswitch_control_refusals_total", null,
+            "Connections to the launcher socket or the REST API the agent closed unserved, by endpoint (launcher, api) and reason " +
+            "(timeout: no complete frame in time; evicted: pushed out by newer half-open ones; peer_limit, total_limit: too many at once)");
     }
 
     public Meter Meter { get; }
@@ -42,6 +45,7 @@ public sealed class AgentMetrics : IDisposable
     public Counter<long> HttpRelayResponses { get; }
     public Counter<long> StateWrites { get; }
     public Counter<long> SocketsFollowed { get; }
+    public Counter<long> ControlRefusals { get; }
 
     public void Dispose() => Meter.Dispose();
 }

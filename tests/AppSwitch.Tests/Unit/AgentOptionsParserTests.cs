@@ -101,6 +101,15 @@ public class AgentOptionsParserTests
     }
 
     [Fact]
+    public void TheHandshakeTimeoutIsTenSecondsUnlessSetAndNeverZero()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(10), Parse([]).HandshakeTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), Parse(["--handshake-timeout", "2500ms"]).HandshakeTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3), Parse([], new Dictionary<string, string> { ["AX_HANDSHAKE_TIMEOUT"] = "3s" }).HandshakeTimeout);
+        Assert.Equal("invalid value \"0\" for --handshake-timeout: must be longer than zero", Error(["--handshake-timeout", "0"]));
+    }
+
+    [Fact]
     public void AxOptsAddsOptionsThatTheCommandLineOverrides()
     {
         var env = new Dictionary<string, string> { ["AX_OPTS"] = "  --cluster  from-opts\t--rest-port 9000 " };
