@@ -14,7 +14,7 @@ namespace AppSwitch.Tests.Integration;
 /// (2) The reply gate: once a client VIP:port is known at a node, only a socket that heard from that client may send
 /// to it; another app's socket sending there gets EPERM (it cannot use the reverse mapping to reach the client).
 /// </summary>
-public sealed class ForgedDatagramClientAddressTests(ITestOutputHelper output)
+public sealed class ForgedDatagramClientAddressTests
 {
     /// <summary>Sends one datagram carrying the forged option from a fixed port; prints the answer and its source.</summary>
     private const string Forger = """
