@@ -25,13 +25,8 @@ public sealed class XdsExternalDestinationTests(ITestOutputHelper output)
     {
         using var sockets = new TempDirectory();
         await using var pilot = await StandInPilot.StartAsync(Path.Combine(sockets.Path, "istiod.sock"));
-        File.SetUnixFileMode(sockets.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         await using var network = TestNetwork.Create(2);
-        var outside = network.Nodes[1];
-        await OutsideHost.ServeHttpAsync(network, outside, 8080, 8081);
-        // The node's 127.0.0.1:15010 (istiod's plaintext port) → the stand-in, for both agents below.
-        network.Own(RunningProcess.Start("ip", network.Nodes[0].Exec("socat", $"TCP-LISTEN:{PilotNode.XdsPort},bind=127.0.0.1,fork,reuseaddr",
-            $"UNIX-CONNECT:{pilot.UnixSocket}")));
+        var outside = await StartOutsideHostAndPilotForwardAsync(sockets, pilot, network);
         var entry = ServiceEntryCluster(Api, 8080, DiscoveryType.Eds);
         pilot.Set(XdsTypeUrls.Cluster, entry, BlackHoleCluster());
         pilot.Set(XdsTypeUrls.Endpoint, Assignment(entry.Name, new IPEndPoint(IPAddress.Parse(outside.Address), 8080)));
@@ -72,12 +67,8 @@ public sealed class XdsExternalDestinationTests(ITestOutputHelper output)
     {
         using var sockets = new TempDirectory();
         await using var pilot = await StandInPilot.StartAsync(Path.Combine(sockets.Path, "istiod.sock"));
-        File.SetUnixFileMode(sockets.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         await using var network = TestNetwork.Create(2);
-        var outside = network.Nodes[1];
-        await OutsideHost.ServeHttpAsync(network, outside, 8080, 8081);
-        network.Own(RunningProcess.Start("ip", network.Nodes[0].Exec("socat", $"TCP-LISTEN:{PilotNode.XdsPort},bind=127.0.0.1,fork,reuseaddr",
-            $"UNIX-CONNECT:{pilot.UnixSocket}")));
+        var outside = await StartOutsideHostAndPilotForwardAsync(sockets, pilot, network);
         // What istiod's sidecar generator sends for one ServiceEntry: both specials whatever the mode; the mode is in
         // the virtualOutbound listener's catch-all chain and the route configuration's catch-all virtual host.
         var entry = ServiceEntryCluster(Api, 8080, DiscoveryType.Eds);
@@ -116,6 +107,18 @@ public sealed class XdsExternalDestinationTests(ITestOutputHelper output)
             last = result.Describe();
             return result.ExitCode == 0 && result.StdOut.Split('\n').Contains(line);
         }, PilotNode.Wait, $"`ax get xds` shows \"{line}\"", () => last);
+    }
+
+    /// <summary>Node 1 as the outside host (http on 8080 and 8081); node 0's 127.0.0.1:15010 (istiod's plaintext
+    /// port) → the stand-in, for every agent the test starts there.</summary>
+    private static async Task<TestNode> StartOutsideHostAndPilotForwardAsync(TempDirectory sockets, StandInPilot pilot, TestNetwork network)
+    {
+        File.SetUnixFileMode(sockets.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var outside = network.Nodes[1];
+        await OutsideHost.ServeHttpAsync(network, outside, 8080, 8081);
+        network.Own(RunningProcess.Start("ip", network.Nodes[0].Exec("socat", $"TCP-LISTEN:{PilotNode.XdsPort},bind=127.0.0.1,fork,reuseaddr",
+            $"UNIX-CONNECT:{pilot.UnixSocket}")));
+        return outside;
     }
 
     private async Task<AgentProcess> StartAgentAsync(TestNetwork network, StandInPilot pilot, string[] flags)
