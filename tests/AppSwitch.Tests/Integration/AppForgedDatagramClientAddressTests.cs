@@ -20,8 +20,9 @@ public sealed class AppForgedDatagramClientAddressTests(ITestOutputHelper output
 {
     /// <summary>
     /// Under ax with its own VIP argv[3]: a first datagram (marked by the agent), then the option with the claimed VIP
-    /// argv[4] via setsockopt and via a cmsg on a connected socket, each followed by one with its own VIP again; every
-    /// send's outcome printed. Last, a raw socket's SYN to the server's node address argv[5] (its namespace has no route).
+    /// argv[4] via setsockopt, via an IP_RETOPTS cmsg with the address (sendmsg) and via one on a connected socket,
+    /// each followed by one with its own VIP; every send's outcome printed. (The connected socket's cmsg send is
+    /// refused before the guard too: see NOTES "rawforge".) Last, a raw socket's SYN to the server's node address argv[5] (its namespace has no route).
     /// </summary>
     private const string Forger = """
         import socket, struct, sys
@@ -30,8 +31,10 @@ public sealed class AppForgedDatagramClientAddressTests(ITestOutputHelper output
         def mark(vip): return struct.pack("!BBH", 30, 8, 0xA5C1) + socket.inet_aton(vip)
         def send(s, word, cmsg=None):
             try:
-                if cmsg is not None: s.sendmsg([word.encode()], cmsg)
-                elif word.startswith("c-"): s.send(word.encode())
+                if word.startswith("c-"):
+                    if cmsg is None: s.send(word.encode())
+                    else: s.sendmsg([word.encode()], cmsg)
+                elif cmsg is not None: s.sendmsg([word.encode()], cmsg, 0, to)
                 else: s.sendto(word.encode(), to)
             except OSError as e:
                 print(word, "refused", e.errno, flush=True)
@@ -45,6 +48,8 @@ public sealed class AppForgedDatagramClientAddressTests(ITestOutputHelper output
         send(s, "forged")
         s.setsockopt(socket.IPPROTO_IP, IP_OPTIONS, mark(own))
         send(s, "after")
+        send(s, "m-forged", [(socket.IPPROTO_IP, IP_RETOPTS, mark(claimed))])
+        send(s, "m-own", [(socket.IPPROTO_IP, IP_RETOPTS, mark(own))])
         c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         c.settimeout(10)
         c.connect(to)
@@ -81,12 +86,14 @@ public sealed class AppForgedDatagramClientAddressTests(ITestOutputHelper output
         Assert.True(attack.ExitCode == 0, attack.Describe() + server.Describe() + cluster.Logs());
         var lines = attack.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["own answered OWN", "forged refused 1", "after answered AFTER",
+            "m-forged refused 1", "m-own answered M-OWN",
             "c-own answered C-OWN", "c-forged refused 1", "c-after answered C-AFTER", "raw refused 101"], lines[..^1]);
         var ports = lines[^1].Split(' ');
         await Eventually.UntilAsync(() => Task.FromResult(server.StdOut.Contains("c-after from")), TimeSpan.FromSeconds(10),
             "the server to print the attacker's last datagram", () => server.Describe() + cluster.Logs());
         var seen = server.StdOut.Split('\n').Where(l => l.EndsWith($":{ports[1]}") || l.EndsWith($":{ports[2]}")).ToArray();
         Assert.True(seen.SequenceEqual([$"own from {VirtualIps.Other}:{ports[1]}", $"after from {VirtualIps.Other}:{ports[1]}",
+            $"m-own from {VirtualIps.Other}:{ports[1]}",
             $"c-own from {VirtualIps.Other}:{ports[2]}", $"c-after from {VirtualIps.Other}:{ports[2]}"]),
             $"the server saw:\n{string.Join('\n', seen)}\n{server.Describe()}");
         Assert.DoesNotContain("forged", server.StdOut);
