@@ -58,7 +58,8 @@ public static class AgentHost
         // Before any socket exists: node sockets carry the cgroup of the agent that made them.
         var socketLock = options.SocketLock ? SocketLockInstaller.Engage(options.SocketLockCgroup, options.AdminSocketDir) : null;
         string? clientAddressDetail = null;
-        var clientAddresses = options.PreserveClientIp ? ClientAddressInstaller.Engage(options.SocketLockCgroup, socketLock?.Translations, out clientAddressDetail) : null;
+        var clientAddresses = options.PreserveClientIp ? ClientAddressInstaller.Engage(options.SocketLockCgroup, options.AdminSocketDir,
+            socketLock?.Translations, out clientAddressDetail) : null;
         if (!options.PreserveClientIp && options.SocketLock) ClientAddressInstaller.Disengage(options.SocketLockCgroup);
         await using var app = Build(options, apiSocket, tls, socketLock?.Translations, clientAddresses);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentHost).FullName!);

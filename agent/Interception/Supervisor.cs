@@ -53,9 +53,10 @@ public sealed class Supervisor : IHostedService, IDisposable
         _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
         _held = new HeldConnects(readiness, journal, loggers.CreateLogger<HeldConnects>());
-        var datagramClients = new DatagramClientMarker(table, translations, options.NodeAddress, options.PreserveClientIp);
+        clients ??= new ClientMarker(table, null);
+        var datagramClients = new DatagramClientMarker(table, translations, options.NodeAddress, options.PreserveClientIp, clients.Maps);
         _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, translations,
-            clients ?? new ClientMarker(table, null), datagramClients, loggers.CreateLogger<ConnectHandler>());
+            clients, datagramClients, loggers.CreateLogger<ConnectHandler>());
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), loggers.CreateLogger<BindHandler>());
         _listen = new ListenHandler(table, loggers.CreateLogger<ListenHandler>());
         _names = new SocketNameHandler(table);
