@@ -19,8 +19,6 @@ public sealed class KeeperRecoveryTests(ITestOutputHelper output)
         var web = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], ["python3", "-c", FdClosingServer, "80"]);
         await web.WaitForOutputAsync(o => o.Contains("closed"), TimeSpan.FromSeconds(30), "the server to close its inherited fds");
         await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: web);
-        var keeper = await KeeperPidAsync(node.Agent);
-        Assert.True(IsAlive(keeper), $"the keeper (pid {keeper}) runs while the app does");
 
         await node.Agent.KillAsync();
         var restarted = await node.Agent.RestartAsync(node.Network);
@@ -34,6 +32,8 @@ public sealed class KeeperRecoveryTests(ITestOutputHelper output)
         }, TimeSpan.FromSeconds(20), "the fd-closing server through the restarted agent",
             () => fetched?.Describe() + web.Describe() + restarted.Output);
         Assert.Contains("Restored 1 of 1 apps", restarted.Output);
+        var keeper = await KeeperPidAsync(restarted);
+        Assert.True(IsAlive(keeper), $"the keeper (pid {keeper}) runs while the app does");
 
         // The keeper waits for its listener's POLLHUP: every task of the app gone.
         await web.StopAsync(TimeSpan.FromSeconds(2));
@@ -58,6 +58,42 @@ public sealed class KeeperRecoveryTests(ITestOutputHelper output)
         // dumpable and the app has no CAP_SYS_PTRACE, so pidfd_getfd is refused.
         var attack = await node.Shell.RunUnderAxAsync([], ["python3", "-c", PidfdGetfdAttack, keeper.ToString(), reclaimFd.ToString()]);
         Assert.True(attack.ExitCode == 0 && attack.StdOut.Trim() == "errno 1", attack.Describe());
+    }
+
+    [Fact]
+    public async Task A_launcher_naming_another_apps_keeper_as_its_own_is_not_believed()
+    {
+        await using var node = await SingleNode.StartAsync(output);
+        var victim = node.Shell.StartUnderAx(["--ip", VirtualIps.Server], ["python3", "-c", FdClosingServer, "80"]);
+        await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: victim);
+        var victimsKeeper = await KeeperPidAsync(node.Agent);
+        var reclaimFd = await ReclaimFdAsync(node.Agent);
+
+        // A launcher of its own making (any member of the socket's group can speak the protocol) hands over a listener
+        // of its own and names the victim's keeper as its keeper: after a restart the agent would take the victim's
+        // listener for it (once the forger closed its own copy) if it believed the pid.
+        var forger = node.Shell.Start("python3", "-c", ForgingLauncher, node.Agent.LauncherSocket, reclaimFd.ToString(), victimsKeeper.ToString());
+        await forger.WaitForOutputAsync(o => o.Contains("ready"), TimeSpan.FromSeconds(30), "the forging launcher's READY");
+        await Eventually.UntilAsync(() => node.Agent.Output.Contains($"pid {victimsKeeper}, named as its keeper, does not hold its listener at fd {reclaimFd}; ignored"),
+            TimeSpan.FromSeconds(10), "the agent's warning about the forged keeper", () => node.Agent.Output);
+        await Eventually.UntilAsync(() => SavedKeeperPids(node.Agent).Count == 2, TimeSpan.FromSeconds(10), "both apps in state.json",
+            () => File.ReadAllText(Path.Combine(node.Agent.AdminDir, "state.json")));
+        Assert.Equal([victimsKeeper], SavedKeeperPids(node.Agent).Where(p => p > 0));
+    }
+
+    /// <summary>keeperPid of each app in state.json (0: none).</summary>
+    private static List<int> SavedKeeperPids(AgentProcess agent)
+    {
+        try
+        {
+            using var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(agent.AdminDir, "state.json")));
+            return state.RootElement.GetProperty("apps").EnumerateArray()
+                .Select(a => a.TryGetProperty("keeperPid", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : 0).ToList();
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return [];
+        }
     }
 
     private static async Task<int> KeeperPidAsync(AgentProcess agent) => await SavedAppFieldAsync(agent, "keeperPid");
@@ -114,6 +150,37 @@ public sealed class KeeperRecoveryTests(ITestOutputHelper output)
             c.recv(4096)
             c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nkept")
             c.close()
+        """;
+
+    /// <summary>Speaks the launcher protocol itself: a seccomp listener of its own (a filter that allows everything)
+    /// at the victim's reclaim fd number, and the victim's keeper pid in the LISTENER payload.</summary>
+    private const string ForgingLauncher = """
+        import ctypes, os, socket, struct, sys, time
+        path, reclaim, keeper = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+        libc = ctypes.CDLL(None, use_errno=True)
+        class Insn(ctypes.Structure): _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+        class Prog(ctypes.Structure): _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Insn))]
+        allow = (Insn * 1)(Insn(0x06, 0, 0, 0x7fff0000))
+        assert libc.prctl(38, 1, 0, 0, 0) == 0  # no_new_privs
+        listener = libc.syscall(317, 1, 8, ctypes.byref(Prog(1, allow)))  # SECCOMP_SET_MODE_FILTER, NEW_LISTENER
+        assert listener >= 0, ctypes.get_errno()
+        os.dup2(listener, reclaim)
+        def frame(kind, payload): return struct.pack("<IB", 1 + len(payload), kind) + payload
+        def text(s): return struct.pack("<I", len(s)) + s.encode()
+        args = ["--ip", "198.18.0.3", "--", "sleep", "600"]
+        run = bytes([1]) + struct.pack("<I", len(args)) + b"".join(text(a) for a in args) + struct.pack("<I", 0)
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        s.sendall(frame(1, run))
+        def read_frame():
+            n = struct.unpack("<I", s.recv(4, socket.MSG_WAITALL))[0]
+            body = s.recv(n, socket.MSG_WAITALL)
+            return body[0], body[1:]
+        kind, _ = read_frame(); assert kind == 2, kind
+        s.sendmsg([frame(3, struct.pack("<III", reclaim, 0, keeper))], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", listener))])
+        kind, _ = read_frame(); assert kind == 4, kind
+        print("ready", flush=True)
+        time.sleep(600)
         """;
 
     private const string PidfdGetfdAttack = """

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
 using Xunit;
@@ -23,7 +24,11 @@ public class SavedAppKeeperTests
     {
         var saved = StateFile.ToSaved(new AppEntry { Id = "a1", Pid = 100 });
         Assert.Equal((null, null), (saved.KeeperPid, saved.KeeperStarted));
-        var older = StateFile.ToEntry(JsonSerializer.Deserialize("""{"id":"a1","pid":100,"reclaimFd":1020}""", SavedStateJsonContext.Default.SavedApp)!);
+        // An older agent's entry: the same fields without the keeper's.
+        var entry = JsonNode.Parse(JsonSerializer.Serialize(saved, SavedStateJsonContext.Default.SavedApp))!.AsObject();
+        entry.Remove("keeperPid");
+        entry.Remove("keeperStarted");
+        var older = StateFile.ToEntry(JsonSerializer.Deserialize(entry.ToJsonString(), SavedStateJsonContext.Default.SavedApp)!);
         Assert.Equal((0, 0ul), (older.KeeperPid, older.KeeperStarted));
     }
 }
