@@ -3,6 +3,7 @@
 #include "capabilities.h"
 #include "dns.h"
 #include "filter.h"
+#include "keeper.h"
 #include "netns.h"
 #include "privileges.h"
 #include "protocol.h"
@@ -272,6 +273,10 @@ int ax_run(int nargs, char **args)
     if (switch_user)
         ax_lookup_user(plan.user, &user);
 
+    /* (5b) The keeper, forked before any namespace and before the filter (see keeper.h). */
+    struct ax_keeper keeper;
+    ax_keeper_start(&keeper, switch_user ? &user : NULL);
+
     /* (6) The application's own network namespace. */
     if (plan.new_netns) {
         if (ax_enter_new_netns() != 0)
@@ -300,8 +305,10 @@ int ax_run(int nargs, char **args)
     /* (8) Hand the listener to the agent. A copy stays in the application at a high fd
      * number (inherited across exec and fork) so that a restarted agent can take it back
      * with pidfd_getfd; its number travels in the LISTENER payload. The DNS sockets, if
-     * any, follow the listener in the same message (their count after the reclaim fd). */
+     * any, follow the listener in the same message (their count after the reclaim fd), then
+     * the keeper's pid. */
     int reclaim_fd = keep_reclaim_copy(listener);
+    int copies[3] = { reclaim_fd, -1, -1 };
     struct ax_buf reclaim = {0};
     ax_buf_u32(&reclaim, reclaim_fd < 0 ? UINT32_MAX : (uint32_t)reclaim_fd);
     int fds[3] = { listener, dns_fds[0], dns_fds[1] };
@@ -309,11 +316,17 @@ int ax_run(int nargs, char **args)
     if (dns_fds[0] >= 0) {
         ax_buf_u32(&reclaim, 2);
         for (int i = 0; i < 2; i++) {
-            int copy = keep_reclaim_copy(dns_fds[i]);
-            ax_buf_u32(&reclaim, copy < 0 ? UINT32_MAX : (uint32_t)copy);
+            copies[1 + i] = keep_reclaim_copy(dns_fds[i]);
+            ax_buf_u32(&reclaim, copies[1 + i] < 0 ? UINT32_MAX : (uint32_t)copies[1 + i]);
         }
         nfds = 3;
+    } else {
+        ax_buf_u32(&reclaim, 0);
     }
+    /* The keeper holds the same copies at the same numbers, so an app that closes them loses nothing; its pid
+     * ends the payload (0: no keeper). The copies in the app stay too: a killed keeper only loses its copy. */
+    ax_keeper_hand(&keeper, fds, copies, nfds);
+    ax_buf_u32(&reclaim, (uint32_t)keeper.pid);
     int sent = ax_send_frame_fds(sock, AX_MSG_LISTENER, &reclaim, fds, nfds);
     ax_buf_free(&reclaim);
     close(listener);

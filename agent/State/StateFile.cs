@@ -61,7 +61,8 @@ public sealed class StateFile(string socketDir)
     public static SavedApp ToSaved(AppEntry a) => new()
     {
         Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid, Protocol = a.Protocol,
-        KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd, DnsReclaimFds = a.DnsReclaimFds.Udp < 0 ? null : [a.DnsReclaimFds.Udp, a.DnsReclaimFds.Tcp], Command = a.Command.ToList(), Started = a.Started,
+        KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd,
+        KeeperPid = a.KeeperPid > 0 ? a.KeeperPid : null, KeeperStarted = a.KeeperPid > 0 ? a.KeeperStarted : null, DnsReclaimFds = a.DnsReclaimFds.Udp < 0 ? null : [a.DnsReclaimFds.Udp, a.DnsReclaimFds.Tcp], Command = a.Command.ToList(), Started = a.Started,
         Expose = a.Expose.Select(m => m.ToString()).ToList(), KubernetesPod = a.KubernetesPod,
         KubernetesPodUid = a.KubernetesPodUid,
     };
@@ -94,6 +95,7 @@ public sealed class StateFile(string socketDir)
         {
             Id = saved.Id, Name = saved.Name, VirtualIp = saved.Ip is null ? null : IPAddress.Parse(saved.Ip),
             Labels = saved.Labels, Pid = saved.Pid, ReclaimFd = saved.ReclaimFd,
+            KeeperPid = saved.KeeperPid ?? 0, KeeperStarted = saved.KeeperStarted ?? 0,
             Protocol = Launcher.AppProtocol.IsKnown(saved.Protocol) ? saved.Protocol!.ToLowerInvariant() : Launcher.AppProtocol.Default,
             DnsReclaimFds = saved.DnsReclaimFds is [var udp, var tcp] ? (udp, tcp) : (-1, -1), Command = saved.Command, Started = saved.Started,
             Expose = saved.Expose.Count > 0 && Launcher.ExposeMapping.TryParseList(string.Join(',', saved.Expose), out var expose, out _) ? expose : [],
