@@ -36,6 +36,7 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly ListenHandler _listen;
     private readonly SocketNameHandler _names;
     private readonly SendToHandler _sendTo;
+    private readonly SendMsgHandler _sendMsg;
     private readonly AgentMetrics _metrics;
     private volatile bool _stopping;
 
@@ -60,7 +61,9 @@ public sealed class Supervisor : IHostedService, IDisposable
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), loggers.CreateLogger<BindHandler>());
         _listen = new ListenHandler(table, loggers.CreateLogger<ListenHandler>());
         _names = new SocketNameHandler(table);
-        _sendTo = new SendToHandler(router, sockets, translations, datagramClients, loggers.CreateLogger<SendToHandler>());
+        var sends = new AddressedSend(router, sockets, translations, datagramClients, loggers.CreateLogger<AddressedSend>());
+        _sendTo = new SendToHandler(sends);
+        _sendMsg = new SendMsgHandler(sends);
     }
 
     public int SessionCount => _sessions.Count;
@@ -180,6 +183,8 @@ public sealed class Supervisor : IHostedService, IDisposable
         else if (call.Nr == SyscallNumbers.GetSockName) _names.Handle(call, peer: false);
         else if (call.Nr == SyscallNumbers.GetPeerName) _names.Handle(call, peer: true);
         else if (call.Nr == SyscallNumbers.SendTo) _sendTo.Handle(call);
+        else if (call.Nr == SyscallNumbers.SendMsg) _sendMsg.Handle(call, vector: false); // only under --trap-sendmsg
+        else if (call.Nr == SyscallNumbers.SendMmsg) _sendMsg.Handle(call, vector: true);
         else call.Continue(); // a filter from a newer launcher may trap more than we know
     }
 

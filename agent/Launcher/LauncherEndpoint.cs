@@ -223,6 +223,8 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, K
             writer.String(appId);
             writer.Bool(dnsSockets);
             writer.String(dnsSockets && plan.DnsOverride ? DnsSettings.AppResolvConf(options.DnsDomain) : "");
+            // Only when asked for: a launcher that predates the field refuses the PLAN rather than run the app without the trap.
+            if (plan.TrapSendmsg) writer.Bool(true);
             connection.WriteFrame(FrameType.Plan, writer.ToArray());
 
             (type, payload) = connection.ReadFrame();
