@@ -401,6 +401,12 @@ public sealed class ServiceTable(NodeIdentity node)
         lock (_lock) return _vservicesByIp.GetValueOrDefault(IpAddresses.Normalize(address));
     }
 
+    /// <summary>This node's own vservice of that name, or null.</summary>
+    public VServiceEntry? FindOwnVService(string name)
+    {
+        lock (_lock) return _vservices.GetValueOrDefault(name);
+    }
+
     /// <summary>This node's own vservices (what it publishes and saves).</summary>
     public IReadOnlyList<VServiceEntry> VServices()
     {
