@@ -66,7 +66,10 @@ def markdown(results):
     if b:
         lines += ["## Burst", "", f"{b['apps']} apps × {b['connects_per_app']} connects at once: **{b['answered']} of "
                   f"{b['apps'] * b['connects_per_app']} answered** (errors: {b['errors'] or 'none'}); from the start signal "
-                  f"p50 {b['p50_ms']} ms, p99 {b['p99_ms']} ms, **last answer {b['last_ms']} ms**.", ""]
+                  f"p50 {b['p50_ms']} ms, p99 {b['p99_ms']} ms, **last answer {b['last_ms']} ms**. The agent spent "
+                  f"{b.get('agent_cpu_ms', 'n/a')} ms of CPU on it, the machine kept {b.get('machine_busy_cpus', 'n/a')} of "
+                  f"{b.get('cpus', 'n/a')} CPUs busy meanwhile; its own time per connect p50 {b.get('agent_p50_us', 'n/a')} µs, "
+                  f"p99 {b.get('agent_p99_us', 'n/a')} µs.", ""]
     gossip = results.get("gossip", [])
     if gossip:
         lines += ["## Gossip (members in one process for ours, one process per agent for Serf; 127.0.0.1; started 10 ms apart / "
