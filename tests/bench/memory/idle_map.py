@@ -7,7 +7,7 @@ Each build (a tree with its own out/bin/ax) gets datapath.py's two-node cluster 
 --settle seconds, then reads n1's agent: VmRSS and /proc/PID/smaps_rollup-like sums from /proc/PID/smaps split into
 file pages (mapped files: code, assemblies), the runtime's W^X double mapping (/memfd:doublemapper), and anonymous
 memory (heap, stacks, GC). The last round's per-file Rss is printed (the --top largest) so that a change shows which
-mapping moved; `--maps-only` lists the assemblies mapped (a test of what an idle agent loads uses the same split).
+mapping moved. Idle RSS barely depends on the machine's load (unlike CPU numbers): one or two rounds suffice.
 """
 import argparse
 import statistics
