@@ -17,7 +17,8 @@ namespace AppSwitch.Agent.L7;
 internal sealed class RequestRouter(IRoutingSnapshotSource routing, ILogger<RequestRouter> logger)
 {
     private static readonly TimeSpan RegexBudget = TimeSpan.FromMilliseconds(50);
-    private readonly ConcurrentDictionary<string, Regex?> _regexes = new(StringComparer.Ordinal);
+    /// <summary>Made on the first header regex: an agent without such rules never loads the regex engine (idle RSS).</summary>
+    private ConcurrentDictionary<string, Regex?>? _regexes;
 
     public RequestPlan Plan(HttpRelayHandoff handoff, HttpHead request)
     {
@@ -89,7 +90,7 @@ internal sealed class RequestRouter(IRoutingSnapshotSource routing, ILogger<Requ
         return true;
     }
 
-    private Regex? Compiled(string pattern) => _regexes.GetOrAdd(pattern, p =>
+    private Regex? Compiled(string pattern) => Regexes().GetOrAdd(pattern, p =>
     {
         try { return new Regex(p, RegexOptions.CultureInvariant, RegexBudget); }
         catch (ArgumentException e)
@@ -98,6 +99,9 @@ internal sealed class RequestRouter(IRoutingSnapshotSource routing, ILogger<Requ
             return null;
         }
     });
+
+    private ConcurrentDictionary<string, Regex?> Regexes() =>
+        LazyInitializer.EnsureInitialized(ref _regexes, () => new ConcurrentDictionary<string, Regex?>(StringComparer.Ordinal));
 
     private static string PathOf(string target)
     {
