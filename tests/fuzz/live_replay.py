@@ -279,7 +279,7 @@ class LiveNode(Cluster):
 class Health:
     """The checks between batches, and the agent's resources against their values before the first batch."""
 
-    LOG_FAILURE = re.compile(r" crit: |Unhandled exception", re.IGNORECASE)
+    LOG_FAILURE = re.compile(r" crit: |unhandled (exception|error)", re.IGNORECASE)
 
     def __init__(self, node, args):
         self.node = node
