@@ -12,7 +12,7 @@ DOTNET ?= dotnet
 RID := linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v:q -p:UseAppHost=true -p:PublishReadyToRun=true -r $(RID) --self-contained false
 
-.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli bench-ctlload bench-scale bench-memory soak fuzz install uninstall clean
+.PHONY: all deps build native cli agent image format check-format test test-slow demo demo-istio bench bench-udp bench-xds bench-single bench-relay bench-http-relay bench-deps bench-cluster bench-promises bench-cli bench-ctlload bench-scale bench-memory soak fuzz fuzz-live install uninstall clean
 
 all: build
 
@@ -78,6 +78,12 @@ bench: build bench-deps
 # some. Prints executions, crashes, hangs, out-of-memory inputs (out/fuzz/summary.md). Not part of `make test`.
 fuzz:
 	FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_EXECS="$(FUZZ_EXECS)" FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/fuzz.sh
+
+# The fuzz corpora (out/fuzz/corpus after `make fuzz`, the seeds, tests/fuzz/Regressions) fed to a running agent's real
+# endpoints, with health checks between batches (tests/fuzz/live_replay.py; FUZZ_LIVE_ARGS="--per-endpoint 200" for a
+# slice). Not part of CI: ~2 min (2 255 inputs from session 11's corpus in 90 s at load ~50).
+fuzz-live: build
+	python3 tests/fuzz/live_replay.py $(FUZZ_LIVE_ARGS)
 
 # Only the UDP request/response part of `make bench` (~3 min).
 bench-udp: build

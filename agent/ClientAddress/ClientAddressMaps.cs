@@ -1,4 +1,3 @@
-using System.Globalization;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.SocketLock;
 
@@ -17,7 +16,7 @@ internal sealed class ClientAddressMaps : IDisposable
 {
     public const string FileName = "client-address-maps";
     private const int ClientsCapacity = 65536, PeersCapacity = 65536, NodesCapacity = 4096, SenderVipsCapacity = 65536;
-    private const string SenderVipsName = "ax_cip_udp_vips";
+    private const string SenderVipsName = "ax_cip_udp_vips", SenderVipsKey = "sender-vips";
 
     public int ClientsFd { get; }
     public int PeersFd { get; }
@@ -37,10 +36,12 @@ internal sealed class ClientAddressMaps : IDisposable
             made.Add(Make(Bpf.MapTypeLruHash, ClientAddressPrograms.PeerKeySize, ClientAddressPrograms.VipSize, PeersCapacity, "ax_cip_peers"));
             made.Add(Make(Bpf.MapTypeHash, ClientAddressPrograms.NodeKeySize, ClientAddressPrograms.NodeValueSize, NodesCapacity, "ax_cip_nodes"));
             var path = Path.Join(stateDir, FileName);
-            var senderVips = SocketLockMaps.Find(ReadSenderVipsId(path), SenderVipsName, ClientAddressPrograms.ClientKeySize, ClientAddressPrograms.VipSize);
+            var senderVips = RecordedMapIds.Find(RecordedMapIds.Read(path).GetValueOrDefault(SenderVipsKey), SenderVipsName,
+                ClientAddressPrograms.ClientKeySize, ClientAddressPrograms.VipSize);
             made.Add(senderVips >= 0 ? senderVips
                 : Make(Bpf.MapTypeHash, ClientAddressPrograms.ClientKeySize, ClientAddressPrograms.VipSize, SenderVipsCapacity, SenderVipsName));
-            WriteSenderVipsId(path, Bpf.InfoOfMap(made[3])?.Id ?? 0);
+            // A failure to record only costs the next agent the marks of this one's sockets (their datagrams are dropped).
+            RecordedMapIds.Write(path, (SenderVipsKey, Bpf.InfoOfMap(made[3])?.Id ?? 0));
             return new ClientAddressMaps(made[0], made[1], made[2], made[3]);
         }
         catch
@@ -63,28 +64,5 @@ internal sealed class ClientAddressMaps : IDisposable
         var created = Bpf.CreateMap(type, keySize, valueSize, capacity, name);
         if (created.IsError) throw new ClientAddressUnavailableException($"cannot create the BPF map {name}: {created.Error}");
         return created.Fd;
-    }
-
-    private static uint ReadSenderVipsId(string path)
-    {
-        try
-        {
-            var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("sender-vips ", StringComparison.Ordinal));
-            return line is not null && uint.TryParse(line["sender-vips ".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : 0;
-        }
-        catch (IOException) { return 0; } // none yet
-    }
-
-    /// <summary>Records the id; a failure only costs the next agent the marks of this one's sockets (their datagrams are dropped).</summary>
-    private static void WriteSenderVipsId(string path, uint id)
-    {
-        try
-        {
-            var temporary = path + ".tmp";
-            File.WriteAllText(temporary, $"sender-vips {id}\n");
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

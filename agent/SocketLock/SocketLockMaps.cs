@@ -1,4 +1,3 @@
-using System.Globalization;
 using AppSwitch.Agent.Native;
 
 namespace AppSwitch.Agent.SocketLock;
@@ -48,9 +47,10 @@ internal sealed class SocketLockMaps : IDisposable
     public static SocketLockMaps OpenOrCreate(string stateDir, ulong agentCgroupId)
     {
         var path = Path.Join(stateDir, FileName);
-        var recorded = Read(path);
-        var agents = Find(recorded.Agents, AgentsName, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize);
-        var peers = agents < 0 ? -1 : Find(recorded.Peers, PeersName, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize);
+        var recorded = RecordedMapIds.Read(path);
+        var agents = RecordedMapIds.Find(recorded.GetValueOrDefault("agents"), AgentsName, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize);
+        var peers = agents < 0 ? -1
+            : RecordedMapIds.Find(recorded.GetValueOrDefault("peers"), PeersName, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize);
         var inherited = agents >= 0 && peers >= 0;
         if (!inherited)
         {
@@ -59,7 +59,9 @@ internal sealed class SocketLockMaps : IDisposable
             peers = Create(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize, PeersCapacity, PeersName);
         }
         // An agent older than the translations left none: a new map (its sockets keep their node-address answers).
-        var translations = inherited ? Find(recorded.Translations, TranslationsName, DatagramTranslations.KeySize, DatagramTranslations.ValueSize) : -1;
+        var translations = inherited
+            ? RecordedMapIds.Find(recorded.GetValueOrDefault("translations"), TranslationsName, DatagramTranslations.KeySize, DatagramTranslations.ValueSize)
+            : -1;
         if (translations < 0)
             translations = Create(Bpf.MapTypeLruHash, DatagramTranslations.KeySize, DatagramTranslations.ValueSize, TranslationsCapacity, TranslationsName);
         var maps = new SocketLockMaps(agents, peers, translations, inherited);
@@ -67,7 +69,8 @@ internal sealed class SocketLockMaps : IDisposable
         {
             var r = Bpf.UpdateElement(agents, BitConverter.GetBytes(agentCgroupId), BitConverter.GetBytes(1));
             if (r.IsError) throw new SocketLockUnavailableException($"cannot add the agent's cgroup to the BPF agents map: {r.Error}");
-            Write(path, Bpf.InfoOfMap(agents)?.Id ?? 0, Bpf.InfoOfMap(peers)?.Id ?? 0, Bpf.InfoOfMap(translations)?.Id ?? 0);
+            RecordedMapIds.Write(path, ("agents", Bpf.InfoOfMap(agents)?.Id ?? 0), ("peers", Bpf.InfoOfMap(peers)?.Id ?? 0),
+                ("translations", Bpf.InfoOfMap(translations)?.Id ?? 0));
             return maps;
         }
         catch
@@ -82,46 +85,5 @@ internal sealed class SocketLockMaps : IDisposable
         var created = Bpf.CreateMap(type, keySize, valueSize, capacity, name);
         if (created.IsError) throw new SocketLockUnavailableException($"cannot create the BPF map {name}: {created.Error}");
         return created.Fd;
-    }
-
-    /// <summary>An fd of the live map with this id if it is the one we made (name and shape; ids restart at boot).</summary>
-    internal static int Find(uint id, string name, int keySize, int valueSize)
-    {
-        if (id == 0) return -1;
-        using var map = OwnedFd.From(Bpf.MapFdById(id), out _);
-        if (map is null) return -1;
-        if (Bpf.InfoOfMap(map.Fd) is { } info && info.Name == name && info.KeySize == keySize && info.ValueSize == valueSize) return map.Release();
-        return -1;
-    }
-
-    private static (uint Agents, uint Peers, uint Translations) Read(string path)
-    {
-        try
-        {
-            uint agents = 0, peers = 0, translations = 0;
-            foreach (var line in File.ReadLines(path))
-            {
-                var parts = line.Split(' ', 2);
-                if (parts.Length != 2 || !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id)) continue;
-                if (parts[0] == "agents") agents = id;
-                else if (parts[0] == "peers") peers = id;
-                else if (parts[0] == "translations") translations = id;
-            }
-            return (agents, peers, translations);
-        }
-        catch (IOException) { return (0, 0, 0); } // none yet (FileNotFoundException and DirectoryNotFoundException are IOExceptions)
-    }
-
-    /// <summary>Records the ids; a failure only costs the next agent its inheritance (it makes new maps).</summary>
-    private static void Write(string path, uint agents, uint peers, uint translations)
-    {
-        try
-        {
-            var temporary = path + ".tmp";
-            File.WriteAllText(temporary, $"agents {agents}\npeers {peers}\ntranslations {translations}\n");
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

@@ -18,6 +18,7 @@ each new-connection measurement starts with no TIME_WAIT sockets left by the one
 stays inside namespaces the script creates, which it removes on exit, pass or fail.
 """
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -87,6 +88,34 @@ class BenchError(Exception):
 
 class ProcessDied(BenchError):
     """Raised inside a wait: ends it at once (other BenchErrors there mean "not yet")."""
+
+
+@contextlib.contextmanager
+def cluster_run(make_cluster, program="bench"):
+    """A work folder under /tmp and the cluster `make_cluster(work)` builds there, brought up; torn down afterwards, pass
+    or fail (the folder kept with KEEP=1). A BenchError ends the script: the agents' last log lines and one line."""
+    work = Path(tempfile.mkdtemp(prefix="axt-", dir="/tmp"))
+    (work / "owner.pid").write_text(str(os.getpid()))
+    cluster = make_cluster(work)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        cluster.up()
+        yield cluster
+    except BenchError as error:
+        print_agent_logs(work)
+        sys.exit(f"{program}: {error}")
+    finally:
+        cluster.down()
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def write_report(out, name, results, report):
+    """out/NAME.json (the raw results) and out/NAME.md (the report), and the report on stdout."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=1))
+    (out / f"{name}.md").write_text(report + "\n")
+    print(report)
 
 
 def run(*cmd, check=True, capture=True, timeout=300, env=None):

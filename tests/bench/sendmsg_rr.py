@@ -17,14 +17,11 @@ against the reference mode (tcp: ax; udp: ax-sendto). Everything stays in namesp
 import argparse
 import json
 import os
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
-from datapath import AX, ROOT, BenchError, print_agent_logs, run, wait_until
+from datapath import AX, ROOT, cluster_run, run, wait_until, write_report
 from udp_rr import UDP, UdpCluster
 
 TCP = {"vip": "198.18.0.14", "port": 7002}
@@ -66,12 +63,7 @@ def main():
     if os.geteuid() != 0:
         sys.exit("bench: needs root (network namespaces)")
 
-    work = Path(tempfile.mkdtemp(prefix="axt-", dir="/tmp"))
-    (work / "owner.pid").write_text(str(os.getpid()))
-    cluster = SendmsgCluster(work, ["ax"])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        cluster.up()
+    with cluster_run(lambda work: SendmsgCluster(work, ["ax"])) as cluster:
         for workload, modes in WORKLOADS.items():
             for mode in modes:
                 client(cluster, workload, mode, min(args.count, 2000))  # warm-up, not measured
@@ -98,18 +90,7 @@ def main():
                 extra = [1e6 / r[workload][mode]["per_second"] - 1e6 / r[workload][reference]["per_second"] for r in runs]
                 lines.append(f"| {workload} | {mode} | {rate:.0f} | {p99:.0f} | "
                              f"{statistics.median(extra):+.1f} ({min(extra):+.1f}–{max(extra):+.1f}) |")
-        report = "\n".join(lines)
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "sendmsg_rr.json").write_text(json.dumps(runs, indent=1))
-        (args.out / "sendmsg_rr.md").write_text(report + "\n")
-        print(report)
-    except BenchError as error:
-        print_agent_logs(work)
-        sys.exit(f"bench: {error}")
-    finally:
-        cluster.down()
-        if not os.environ.get("KEEP"):
-            shutil.rmtree(work, ignore_errors=True)
+        write_report(args.out, "sendmsg_rr", runs, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -14,14 +14,12 @@ Everything stays inside namespaces the script creates, which it removes on exit,
 import argparse
 import json
 import os
-import signal
 import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
-from datapath import AX, NODE_IP, ROOT, BenchError, Cluster, Meter, print_agent_logs, run, wait_until
+from datapath import AX, NODE_IP, ROOT, Cluster, Meter, cluster_run, run, wait_until, write_report
 
 MODES = ["direct", "direct2", "ax"]
 WORKLOADS = ["connected", "unconnected"]
@@ -111,13 +109,12 @@ def main():
     if not shutil.which("gcc"):
         sys.exit("bench: missing gcc (make bench-deps installs it)")
 
-    work = Path(tempfile.mkdtemp(prefix="axt-", dir="/tmp"))
-    (work / "owner.pid").write_text(str(os.getpid()))
-    cluster = UdpCluster(work, MODES)
-    cluster.agent_flags = tuple(args.agent_flag)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        cluster.up()
+    def make_cluster(work):
+        cluster = UdpCluster(work, MODES)
+        cluster.agent_flags = tuple(args.agent_flag)
+        return cluster
+
+    with cluster_run(make_cluster) as cluster:
         print("warm-up: one short client per mode and socket (not measured)", file=sys.stderr, flush=True)
         for workload in WORKLOADS:
             for mode in MODES:
@@ -133,18 +130,7 @@ def main():
                 f"{m} {result[m]['connected']['per_second']:.0f}/{result[m]['unconnected']['per_second']:.0f} dgram/s"
                 for m in MODES) + " (connected/unconnected)", file=sys.stderr, flush=True)
             results.append(result)
-        report = render(results, args)
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "udp_rr.json").write_text(json.dumps(results, indent=1))
-        (args.out / "udp_rr.md").write_text(report + "\n")
-        print(report)
-    except BenchError as error:
-        print_agent_logs(work)
-        sys.exit(f"bench: {error}")
-    finally:
-        cluster.down()
-        if not os.environ.get("KEEP"):
-            shutil.rmtree(work, ignore_errors=True)
+        write_report(args.out, "udp_rr", results, render(results, args))
 
 
 if __name__ == "__main__":

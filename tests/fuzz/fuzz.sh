@@ -6,7 +6,8 @@
 # agent's encoders) and runs libFuzzer on each target, one after the other, until FUZZ_SECONDS have passed or
 # FUZZ_EXECS inputs have run (whichever comes first; 60 s when neither is given). Prints executions, execs/s,
 # corpus size, crashes, hangs and out-of-memory inputs (also out/fuzz/summary.md). The corpus of each target stays
-# in out/fuzz/corpus/TARGET (a second run goes on from it); findings in out/fuzz/findings/TARGET/{crash,timeout,oom}-*.
+# in out/fuzz/corpus/TARGET (a second run goes on from it; tests/fuzz/Regressions/TARGET, inputs that once crashed, are
+# added to it); findings in out/fuzz/findings/TARGET/{crash,timeout,oom}-*.
 # Exit 1 when any target saved a finding.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -58,6 +59,8 @@ for target in $targets; do
     findings=$OUT/findings/$target corpus=$OUT/corpus/$target
     mkdir -p "$findings" "$corpus"
     cp -n "$OUT/seeds/$target"/* "$corpus/"
+    # Inputs that once crashed a decoder (fixed since): each run starts from them too.
+    [ ! -d "$ROOT/tests/fuzz/Regressions/$target" ] || cp -n "$ROOT/tests/fuzz/Regressions/$target"/* "$corpus/"
     # JSON syntax and the documents' field names for the targets whose parser is not instrumented (System.Text.Json).
     dict=()
     case $target in gossip-state|rest-json|rules-json|kube-watch) dict=("-dict=$ROOT/tests/fuzz/Dictionaries/json.dict") ;; esac

@@ -2,6 +2,7 @@ using System.Net;
 using AppSwitch.Agent.ClientAddress;
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.SocketLock;
+using AppSwitch.Tests.Infrastructure;
 using Xunit;
 
 namespace AppSwitch.Tests.Unit;
@@ -19,19 +20,9 @@ public sealed class DatagramMarkTests
     [Fact]
     public void The_verifier_accepts_the_ingress_program()
     {
-        var nodes = Bpf.CreateMap(Bpf.MapTypeHash, ClientAddressPrograms.NodeKeySize, ClientAddressPrograms.NodeValueSize, 4, "ax_test_nodes").Fd;
-        var translations = Bpf.CreateMap(Bpf.MapTypeLruHash, DatagramTranslations.KeySize, DatagramTranslations.ValueSize, 16, "ax_test_xlate").Fd;
-        try
-        {
-            var fd = Bpf.LoadProgram(DatagramMark.ProgTypeCgroupSkb, DatagramMark.AttachInetIngress,
-                DatagramMark.Ingress(nodes, translations), "ax_test", out var log);
-            Assert.True(!fd.IsError, $"{fd.Error}\n{log}");
-            Libc.Close(fd.Fd);
-        }
-        finally
-        {
-            Libc.Close(nodes);
-            Libc.Close(translations);
-        }
+        using var maps = new ScratchBpfMaps();
+        var nodes = maps.Create(Bpf.MapTypeHash, ClientAddressPrograms.NodeKeySize, ClientAddressPrograms.NodeValueSize, 4, "ax_test_nodes");
+        var translations = maps.Create(Bpf.MapTypeLruHash, DatagramTranslations.KeySize, DatagramTranslations.ValueSize, 16, "ax_test_xlate");
+        ScratchBpfMaps.AssertVerifierAccepts(DatagramMark.ProgTypeCgroupSkb, DatagramMark.AttachInetIngress, DatagramMark.Ingress(nodes, translations), "ax_test");
     }
 }

@@ -1,5 +1,6 @@
 using AppSwitch.Agent.Native;
 using AppSwitch.Agent.SocketLock;
+using AppSwitch.Tests.Infrastructure;
 using Xunit;
 
 namespace AppSwitch.Tests.Unit;
@@ -34,33 +35,20 @@ public sealed class SocketLockProgramTests
     [Fact]
     public void The_verifier_accepts_every_program_for_its_hook()
     {
-        var map = Bpf.CreateMap(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize, 16, "ax_test_peers").Fd;
-        var agents = Bpf.CreateMap(Bpf.MapTypeHash, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize, 4, "ax_test_agents").Fd;
-        var translations = Bpf.CreateMap(Bpf.MapTypeLruHash, DatagramTranslations.KeySize, DatagramTranslations.ValueSize, 16, "ax_test_xlate").Fd;
-        try
-        {
-            (byte[] Program, int Hook)[] programs =
-            [
-                (SocketLockPrograms.OwnerOnly(agents), Bpf.AttachInet4Connect),
-                (SocketLockPrograms.OwnerOnly(agents), Bpf.AttachInet6Bind),
-                (SocketLockPrograms.SendGuard(false, agents, map, translations), Bpf.AttachUdp4Sendmsg),
-                (SocketLockPrograms.SendGuard(true, agents, map, translations), Bpf.AttachUdp6Sendmsg),
-                (SocketLockPrograms.PeerRecorder(false, map, translations), Bpf.AttachUdp4Recvmsg),
-                (SocketLockPrograms.PeerRecorder(true, map, translations), Bpf.AttachUdp6Recvmsg),
-            ];
-            foreach (var (program, hook) in programs)
-            {
-                var fd = Bpf.LoadProgram(Bpf.ProgTypeCgroupSockAddr, hook, program, "ax_test", out var log);
-                Assert.True(!fd.IsError, $"hook {hook}: {fd.Error}\n{log}");
-                Libc.Close(fd.Fd);
-            }
-        }
-        finally
-        {
-            Libc.Close(map);
-            Libc.Close(agents);
-            Libc.Close(translations);
-        }
+        using var maps = new ScratchBpfMaps();
+        var map = maps.Create(Bpf.MapTypeLruHash, SocketLockPrograms.PeerKeySize, SocketLockPrograms.PeerValueSize, 16, "ax_test_peers");
+        var agents = maps.Create(Bpf.MapTypeHash, SocketLockPrograms.AgentKeySize, SocketLockPrograms.AgentValueSize, 4, "ax_test_agents");
+        var translations = maps.Create(Bpf.MapTypeLruHash, DatagramTranslations.KeySize, DatagramTranslations.ValueSize, 16, "ax_test_xlate");
+        (byte[] Program, int Hook)[] programs =
+        [
+            (SocketLockPrograms.OwnerOnly(agents), Bpf.AttachInet4Connect),
+            (SocketLockPrograms.OwnerOnly(agents), Bpf.AttachInet6Bind),
+            (SocketLockPrograms.SendGuard(false, agents, map, translations), Bpf.AttachUdp4Sendmsg),
+            (SocketLockPrograms.SendGuard(true, agents, map, translations), Bpf.AttachUdp6Sendmsg),
+            (SocketLockPrograms.PeerRecorder(false, map, translations), Bpf.AttachUdp4Recvmsg),
+            (SocketLockPrograms.PeerRecorder(true, map, translations), Bpf.AttachUdp6Recvmsg),
+        ];
+        foreach (var (program, hook) in programs) ScratchBpfMaps.AssertVerifierAccepts(Bpf.ProgTypeCgroupSockAddr, hook, program, "ax_test");
     }
 
     [Fact]

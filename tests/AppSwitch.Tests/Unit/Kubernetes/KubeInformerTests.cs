@@ -147,6 +147,67 @@ public sealed class KubeInformerTests : IAsyncLifetime
         Assert.False(_running.IsFaulted);
     }
 
+    private KubeInformer<V1Service, V1ServiceList> StartServiceInformer()
+    {
+        var informer = new KubeInformer<V1Service, V1ServiceList>(_client, KubeResources.Services, null,
+            new InformerOptions { InitialBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(400) }, NullLogger.Instance);
+        _running = informer.RunAsync(_stop.Token);
+        return informer;
+    }
+
+    /// <summary>A Service whose targetPort is this JSON (neither a number nor a name) instead of 80.</summary>
+    private static string ServiceWithTargetPort(string name, string targetPort)
+    {
+        var service = KubeObjects.Service(name, "10.96.0.66", ("http", "TCP", 80)).Replace("\"targetPort\":80", $"\"targetPort\":{targetPort}");
+        Assert.Contains(targetPort, service);
+        return service;
+    }
+
+    // KubernetesClient's int-or-string converter throws NotSupportedException on any other JSON type. kube-watch found it
+    // (session 11, 52 149 executions: an array); tests/fuzz/Regressions/kube-watch/service-targetport-array.
+    [Theory]
+    [InlineData("[\"10.96.0.20\"]")]
+    [InlineData("{\"port\":8080}")]
+    [InlineData("true")]
+    public async Task A_listed_Service_whose_targetPort_is_neither_a_number_nor_a_name_is_retried_until_it_is_fixed(string targetPort)
+    {
+        // In a list the converter's exception comes out of the client call itself: it used to end the informer for good.
+        _server.Put(KubeObjects.Services, ServiceWithTargetPort("bad", targetPort));
+        _server.Put(KubeObjects.Services, KubeObjects.Service("web", "10.96.0.67", ("http", "TCP", 80)));
+        var informer = StartServiceInformer();
+        await Eventually.UntilAsync(() => informer.LastError is not null || _running.IsCompleted, Wait, "the failed list to be reported");
+        Assert.False(_running.IsFaulted, _running.Exception?.ToString());
+        Assert.False(informer.HasSynced);
+        var lists = _server.Requests("list", KubeObjects.Services);
+        await Eventually.UntilAsync(() => _server.Requests("list", KubeObjects.Services) > lists, Wait, "a retry");
+
+        _server.Put(KubeObjects.Services, KubeObjects.Service("bad", "10.96.0.66", ("http", "TCP", 80)));
+        await informer.WaitForSyncAsync(new CancellationTokenSource(Wait).Token);
+        Assert.Equal(["bad", "web"], informer.Snapshot().Select(s => s.Metadata.Name).Order());
+        Assert.Null(informer.LastError);
+    }
+
+    [Theory]
+    [InlineData("[\"10.96.0.20\"]")]
+    [InlineData("{\"port\":8080}")]
+    [InlineData("true")]
+    public async Task A_watched_Service_whose_targetPort_is_neither_a_number_nor_a_name_ends_that_watch_and_the_next_one_goes_on(string targetPort)
+    {
+        // In a watch the library hands the converter's exception to onError (the informer's IOException): a guard.
+        var informer = StartServiceInformer();
+        await informer.WaitForSyncAsync(new CancellationTokenSource(Wait).Token);
+        await Eventually.UntilAsync(() => _server.OpenWatches(KubeObjects.Services) == 1, Wait, "the watch to open");
+
+        _server.SendRawLine(KubeObjects.Services, $$"""{"type":"ADDED","object":{{ServiceWithTargetPort("bad", targetPort)}}}""");
+        _server.Put(KubeObjects.Services, KubeObjects.Service("after", "10.96.0.67", ("http", "TCP", 80)));
+
+        using var timeout = new CancellationTokenSource(Wait);
+        var added = await informer.Events.ReadAsync(timeout.Token);
+        Assert.Equal((InformerEventType.Added, "after"), (added.Type, added.Object.Metadata.Name));
+        Assert.Equal(["after"], informer.Snapshot().Select(s => s.Metadata.Name));
+        Assert.False(_running.IsFaulted);
+    }
+
     [Fact]
     public async Task A_bookmark_moves_the_resume_point_so_a_reconnect_needs_no_relist()
     {
