@@ -1,5 +1,6 @@
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Model;
+using AppSwitch.Common.Net;
 
 namespace AppSwitch.Agent.Api;
 
@@ -60,9 +61,9 @@ public static class TableProjections
     /// <summary>One vservice as the API shows it (a create or delete answers with its own alone, not a listing).</summary>
     public static VServiceRecord ToRecord(this VServiceEntry vservice, string node, string cluster) => new()
     {
-        Name = vservice.Name, Type = vservice.External ? "External" : "Internal", Ip = vservice.VirtualIp.ToString(),
+        Name = vservice.Name, Type = vservice.External ? "External" : "Internal", Ip = IpAddresses.Text(vservice.VirtualIp),
         Ports = vservice.Ports.Select(p => new VServicePort(p.Key, p.Value)).ToList(),
         Backends = vservice.Backends.Select(b => b.ToString()).ToList(), LbType = vservice.LbType.ToString(),
-        SourceIp = vservice.SourceIp?.ToString() ?? "", NodeId = node, Cluster = cluster,
+        SourceIp = vservice.SourceIp is null ? "" : IpAddresses.Text(vservice.SourceIp), NodeId = node, Cluster = cluster,
     };
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using AppSwitch.Agent.Table;
 using AppSwitch.Common.Json;
 using AppSwitch.Common.Model;
+using AppSwitch.Common.Net;
 
 namespace AppSwitch.Agent.Api;
 
@@ -52,7 +53,7 @@ internal static partial class VServiceEndpoints
             await JsonResponses.WriteErrorAsync(context, StatusCodes.Status409Conflict, conflict!);
             return;
         }
-        LogCreated(Logger(context), vservice.Name, vservice.VirtualIp.ToString(), string.Join(",", vservice.Backends),
+        LogCreated(Logger(context), vservice.Name, IpAddresses.Text(vservice.VirtualIp), string.Join(",", vservice.Backends),
             vservice.LbType.ToString());
         // This one alone: a listing of every vservice of the cluster per create made N creates O(N·M).
         var record = vservice.ToRecord(table.Node.Name, table.Node.Cluster);

@@ -95,6 +95,9 @@ public sealed class GossipNode : IAsyncDisposable
     private bool SelfAware => _options.AwarenessMaxMultiplier > 1;
     public ulong LocalStateVersion => _membership.LocalStateVersion;
 
+    /// <summary>This node's application state as last set (empty before any).</summary>
+    public ReadOnlyMemory<byte> LocalState => _membership.LocalState;
+
     /// <summary>Every member this node knows, itself included, with dead and departed ones for a while.</summary>
     public IReadOnlyList<MemberInfo> Members() => _membership.Snapshot();
 
@@ -261,12 +264,15 @@ public sealed class GossipNode : IAsyncDisposable
         catch (TimeoutException) { _logger.LogDebug("Gossip: leave not fully propagated within {Timeout}", timeout); }
     }
 
-    /// <summary>Replaces this node's application state (a new version); others learn it quickly.</summary>
-    public void SetLocalState(ReadOnlyMemory<byte> state)
+    /// <summary>
+    /// Replaces this node's application state (a new version); others learn it quickly. The array is kept as it is,
+    /// not copied (a state is megabytes at 100 000 table instances): the caller must not change it afterwards.
+    /// </summary>
+    public void SetLocalState(byte[] state)
     {
         if (state.Length > _options.MaxStateSize)
             throw new ArgumentException($"state of {state.Length} bytes exceeds the limit of {_options.MaxStateSize}");
-        _membership.SetLocalState(state.ToArray());
+        _membership.SetLocalState(state);
     }
 
     private bool IsSelf(IPEndPoint endPoint)

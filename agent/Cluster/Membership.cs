@@ -57,6 +57,9 @@ internal sealed class Membership
     public ulong LocalIncarnation { get { lock (_lock) return _self.Incarnation; } }
     public ulong LocalStateVersion { get { lock (_lock) return _self.HeldVersion; } }
 
+    /// <summary>This node's state as last set (empty before any); the array held, not a copy: read only.</summary>
+    public ReadOnlyMemory<byte> LocalState { get { lock (_lock) return _self.State; } }
+
     public bool HasOtherLiveMembers { get { lock (_lock) return _members.Values.Any(m => m != _self && m.IsLive); } }
 
     // ---- inbound membership messages ------------------------------------------------------------------------

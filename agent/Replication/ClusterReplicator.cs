@@ -25,7 +25,6 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
 
     private readonly ILogger _logger = loggers.CreateLogger<ClusterReplicator>();
     private readonly CancellationTokenSource _stopping = new();
-    private byte[] _published = [];
     private readonly Lock _applyLock = new();
     private readonly Dictionary<string, ulong> _applied = new();
     private GossipNode? _gossip;
@@ -101,14 +100,14 @@ public sealed class ClusterReplicator(AgentOptions options, ServiceTable table, 
 
     /// <summary>
     /// A new gossip version when this node's own entries differ from the last published: revisions also follow
-    /// replica applies, and republishing those unchanged would bounce versions between nodes forever.
+    /// replica applies, and republishing those unchanged would bounce versions between nodes forever. The last
+    /// published is the gossip node's own copy (one copy of the encoded state, not two).
     /// </summary>
     private void Publish()
     {
         if (_gossip is null) return;
         var bytes = NodeStateCodec.Encode(table.Apps(), table.Servers(), table.VServices(), rules.Own(), table.Egress);
-        if (bytes.AsSpan().SequenceEqual(_published)) return;
-        _published = bytes;
+        if (bytes.AsSpan().SequenceEqual(_gossip.LocalState.Span)) return;
         _gossip.SetLocalState(bytes);
     }
 

@@ -7,7 +7,8 @@ namespace AppSwitch.Agent.Routing;
 
 /// <summary>
 /// Chooses a vservice's backend for one connection: RoundRobin takes them in turn (one counter per vservice on
-/// this node, so exact rotation however replicas are refreshed), Random uniformly.
+/// this node, so exact rotation however replicas are refreshed), Random uniformly. The entry holds backends as 4-byte
+/// values; the chosen one becomes an address here (one small allocation per connect, beside its endpoint).
 /// </summary>
 internal sealed class BackendPicker
 {
@@ -17,10 +18,10 @@ internal sealed class BackendPicker
     public IPAddress Pick(VServiceEntry vservice)
     {
         var backends = vservice.Backends;
-        if (backends.Count == 1) return backends[0];
-        if (vservice.LbType == LbType.Random) return backends[Random.Shared.Next(backends.Count)];
+        if (backends.Length == 1) return backends[0].ToAddress();
+        if (vservice.LbType == LbType.Random) return backends[Random.Shared.Next(backends.Length)].ToAddress();
         var turn = _turns.GetOrAdd((vservice.RemoteNode?.Name ?? "", vservice.Name), static _ => new StrongBox<long>(-1));
         var n = Interlocked.Increment(ref turn.Value);
-        return backends[(int)(n % backends.Count)];
+        return backends[(int)(n % backends.Length)].ToAddress();
     }
 }

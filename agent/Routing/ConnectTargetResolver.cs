@@ -95,7 +95,7 @@ internal sealed class ConnectTargetResolver(BackendPicker picker, ILogger logger
         if (IPAddress.IsLoopback(address) && destination.Port == DnsPort && dnsRedirect?.Invoke(transport) is { } dns) return dns.Equals(target);
         if (snapshot.FindVService(address) is { } vservice)
             return vservice.Ports.TryGetValue(destination.Port, out var aport)
-                   && vservice.Backends.Any(b => DirectLeadsTo(snapshot, client, new IPEndPoint(b, aport), transport, target));
+                   && vservice.Backends.Any(b => DirectLeadsTo(snapshot, client, new IPEndPoint(b.ToAddress(), aport), transport, target));
         if (snapshot.Kubernetes.ClusterIps.Contains(address)) return true;
         return DirectLeadsTo(snapshot, client, new IPEndPoint(address, destination.Port), transport, target);
     }

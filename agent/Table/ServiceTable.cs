@@ -22,7 +22,7 @@ public sealed class ServiceTable(NodeIdentity node)
     // the addresses of _serversByVirtual's keys, the other nodes' own addresses, and which nodes hold a vservice name.
     private readonly UseCount<IPAddress> _serverAddressUse = new();
     private readonly UseCount<IPAddress> _remoteNodeAddressUse = new();
-    private readonly Dictionary<string, List<string>> _remoteVServiceOwners = new();
+    private readonly NameOwners _remoteVServiceOwners = new();
     private long _relayRevision;
     // Replicas of the other nodes' own entries, as they published them.
     private readonly Dictionary<string, (IPAddress Address, IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers)> _remote = new();
@@ -148,7 +148,7 @@ public sealed class ServiceTable(NodeIdentity node)
             foreach (var vservice in vservices ?? [])
             {
                 _vservicesByIp.TryAdd(vservice.VirtualIp, vservice);
-                IndexRemoteVServiceNameLocked(vservice.Name, remoteNode.Name);
+                _remoteVServiceOwners.Add(vservice.Name, remoteNode.Name);
             }
         }
         OnRoutingChanged();
@@ -190,27 +190,13 @@ public sealed class ServiceTable(NodeIdentity node)
             foreach (var vservice in vservices)
             {
                 UnindexVServiceLocked(vservice);
-                UnindexRemoteVServiceNameLocked(vservice.Name, nodeName);
+                _remoteVServiceOwners.Remove(vservice.Name, nodeName);
             }
         return true;
     }
 
-    private void IndexRemoteVServiceNameLocked(string name, string owner)
-    {
-        if (!_remoteVServiceOwners.TryGetValue(name, out var owners)) _remoteVServiceOwners[name] = owners = [];
-        owners.Add(owner);
-    }
-
-    private void UnindexRemoteVServiceNameLocked(string name, string owner)
-    {
-        if (!_remoteVServiceOwners.TryGetValue(name, out var owners)) return;
-        owners.Remove(owner);
-        if (owners.Count == 0) _remoteVServiceOwners.Remove(name);
-    }
-
     /// <summary>A node that holds a replica vservice of this name, or null.</summary>
-    private string? RemoteVServiceOwnerLocked(string name) =>
-        _remoteVServiceOwners.TryGetValue(name, out var owners) ? owners[0] : null;
+    private string? RemoteVServiceOwnerLocked(string name) => _remoteVServiceOwners.FirstOwner(name);
 
     /// <summary>The replica of each other node, by node name.</summary>
     public IReadOnlyList<NodeReplica> Replicas()

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 using AppSwitch.Common.Model;
 using AppSwitch.Common.Net;
@@ -7,15 +8,16 @@ namespace AppSwitch.Agent.Table;
 
 /// <summary>
 /// A virtual service (on this node, or a replica of another node's): connects to <see cref="VirtualIp"/> on a
-/// vport go to one of the backends on the matching aport.
+/// vport go to one of the backends on the matching aport. Kept compact (a table holds them by the ten thousand):
+/// backends are 4-byte <see cref="Ipv4"/> values in one array, the ports one small sorted array.
 /// </summary>
 public sealed class VServiceEntry
 {
     public required string Name { get; init; }
     public required IPAddress VirtualIp { get; init; }
     /// <summary>vport → aport.</summary>
-    public required IReadOnlyDictionary<int, int> Ports { get; init; }
-    public required IReadOnlyList<IPAddress> Backends { get; init; }
+    public required PortMap Ports { get; init; }
+    public required ImmutableArray<Ipv4> Backends { get; init; }
     public LbType LbType { get; init; }
     public bool External { get; init; }
     public IPAddress? SourceIp { get; init; }
@@ -30,8 +32,8 @@ public sealed class VServiceEntry
         return new VServiceEntry
         {
             Name = spec.Name!, VirtualIp = Parse(spec.Ip!),
-            Ports = spec.Ports!.ToDictionary(p => p.VPort, p => p.APort),
-            Backends = spec.Backends!.Select(Parse).ToList(),
+            Ports = PortMap.Of(spec.Ports!.Select(p => KeyValuePair.Create(p.VPort, p.APort))),
+            Backends = spec.Backends!.Select(ParseBackend).ToImmutableArray(),
             LbType = VServiceSyntax.CanonicalLbType(spec.LbType) == VServiceSyntax.RoundRobin ? LbType.RoundRobin : LbType.Random,
             External = spec.External, SourceIp = spec.SourceIp is null ? null : Parse(spec.SourceIp), RemoteNode = owner,
         };
@@ -39,10 +41,12 @@ public sealed class VServiceEntry
 
     public VServiceSpec ToSpec() => new()
     {
-        Name = Name, Ip = VirtualIp.ToString(), Backends = Backends.Select(b => b.ToString()).ToList(),
+        Name = Name, Ip = IpAddresses.Text(VirtualIp), Backends = Backends.Select(b => b.ToString()).ToList(),
         Ports = Ports.Select(p => new VServicePort(p.Key, p.Value)).ToList(), LbType = LbType.ToString(),
-        External = External, SourceIp = SourceIp?.ToString(),
+        External = External, SourceIp = SourceIp is null ? null : IpAddresses.Text(SourceIp),
     };
 
     private static IPAddress Parse(string text) => Ipv4Literal.TryParse(text, out var address) ? address : throw new FormatException(text);
+
+    private static Ipv4 ParseBackend(string text) => Ipv4.TryParse(text, out var address) ? address : throw new FormatException(text);
 }

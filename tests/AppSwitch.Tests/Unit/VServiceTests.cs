@@ -147,6 +147,20 @@ public class VServiceTests
     }
 
     [Fact]
+    public void CompactBackendsAndPortsComeBackAsDefinedThroughThePublication()
+    {
+        var spec = Spec(backends: ["198.18.1.9", "1.0.0.0", "223.255.255.255", "198.18.1.10"]) with
+        {
+            Ports = [new VServicePort(9080, 8080), new VServicePort(80, 8080), new VServicePort(65535, 1)],
+        };
+        NodeStateCodec.Decode(NodeStateCodec.Encode([], [], [Entry(spec)]), NodeB, out var vservices);
+        var back = Assert.Single(vservices).ToSpec();
+        Assert.Equal(spec.Backends, back.Backends); // the order is the definition's (round robin follows it)
+        Assert.Equal(["80:8080", "9080:8080", "65535:1"], back.Ports!.Select(p => p.ToString()));
+        Assert.Equal(spec.Ip, back.Ip);
+    }
+
+    [Fact]
     public void PublicationsWithoutVServicesStillDecode()
     {
         var older = Encoding.UTF8.GetBytes("""{"v":1,"apps":[],"servers":[]}""");

@@ -6,6 +6,7 @@ using AppSwitch.Agent.Rules;
 using AppSwitch.Agent.Table;
 using AppSwitch.Agent.Xds;
 using AppSwitch.Agent.Xds.Translation;
+using AppSwitch.Common.Net;
 using AppSwitch.Common.Rules;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -61,8 +62,8 @@ public sealed class ConnectTargetResolverTests
     {
         var vservice = new VServiceEntry
         {
-            Name = name, VirtualIp = IPAddress.Parse(vip), Ports = new Dictionary<int, int> { [vport] = aport },
-            Backends = [IPAddress.Parse(backend)], External = external,
+            Name = name, VirtualIp = IPAddress.Parse(vip), Ports = PortMap.Of([KeyValuePair.Create(vport, aport)]),
+            Backends = [Ipv4.From(IPAddress.Parse(backend))], External = external,
         };
         _vservices.Add(vservice);
         return vservice;

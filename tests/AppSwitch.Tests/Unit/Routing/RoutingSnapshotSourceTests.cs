@@ -1,6 +1,7 @@
 using System.Net;
 using AppSwitch.Agent.Routing;
 using AppSwitch.Agent.Table;
+using AppSwitch.Common.Net;
 using Xunit;
 
 namespace AppSwitch.Tests.Unit.Routing;
@@ -117,8 +118,8 @@ public sealed class RoutingSnapshotSourceTests
 
         var vservice = new VServiceEntry
         {
-            Name = "db", VirtualIp = IPAddress.Parse("198.18.3.1"), Ports = new Dictionary<int, int> { [80] = 8080 },
-            Backends = [IPAddress.Parse("198.18.3.2")]
+            Name = "db", VirtualIp = IPAddress.Parse("198.18.3.1"), Ports = PortMap.Of([KeyValuePair.Create(80, 8080)]),
+            Backends = [Ipv4.From(IPAddress.Parse("198.18.3.2"))]
         };
         Assert.True(_table.AddVService(vservice, out _));
         Assert.Same(vservice, source.Current.FindVService(IPAddress.Parse("198.18.3.1")));

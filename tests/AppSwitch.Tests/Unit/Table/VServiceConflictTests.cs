@@ -91,6 +91,23 @@ public sealed class VServiceConflictTests
         Assert.Equal(readsAfterReplicating, replicas.Reads);
     }
 
+    [Fact]
+    public void A_name_two_nodes_hold_stays_taken_until_both_let_it_go()
+    {
+        var nodeC = new RemoteNodeRef("node-c", IPAddress.Parse("10.77.0.13"));
+        Replicate(vservices: [VService("db", "198.18.9.3", NodeB)]);
+        _table.ReplaceRemote(nodeC, [], [], [VService("db", "198.18.9.4", nodeC)]); // a race between two creations
+        Assert.Equal("vservice 'db' already exists (on node node-b)", Add("db", "198.18.9.9"));
+
+        _table.RemoveRemote(NodeB.Name);
+        Assert.Equal("vservice 'db' already exists (on node node-c)", Add("db", "198.18.9.9"));
+        Replicate(vservices: [VService("db", "198.18.9.3", NodeB)]);
+        _table.RemoveRemote(nodeC.Name);
+        Assert.Equal("vservice 'db' already exists (on node node-b)", Add("db", "198.18.9.9"));
+        _table.RemoveRemote(NodeB.Name);
+        Assert.Null(Add("db", "198.18.9.9"));
+    }
+
     private string? Add(string name, string ip)
     {
         _table.AddVService(VService(name, ip, owner: null), out var conflict);
