@@ -40,6 +40,17 @@ internal sealed class PortAllocator(PortRanges ports, IPAddress nodeAddress)
         return bound;
     }
 
+    /// <summary>Forgets an exited app's ports: app ids are never reused, so its entries could only wait for the bound
+    /// (the soak saw one per server started, kept until 16 384).</summary>
+    public void Forget(string appId)
+    {
+        foreach (var key in _previousPorts.Keys)
+            if (key.AppId == appId) _previousPorts.TryRemove(key, out _);
+    }
+
+    /// <summary>How many (app, type, port) entries are remembered.</summary>
+    internal int Remembered => _previousPorts.Count;
+
     private IPEndPoint? BindInRange(int fd, int family, out Errno errno)
     {
         var attempts = Math.Min(ports.Count, MaxAttempts);

@@ -33,6 +33,7 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly InflightJournal _journal;
     private readonly ConnectHandler _connect;
     private readonly BindHandler _bind;
+    private readonly PortAllocator _ports;
     private readonly ListenHandler _listen;
     private readonly SocketNameHandler _names;
     private readonly SendToHandler _sendTo;
@@ -58,7 +59,8 @@ public sealed class Supervisor : IHostedService, IDisposable
         var datagramClients = new DatagramClientMarker(table, translations, options.NodeAddress, options.PreserveClientIp, clients.Maps);
         _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, translations,
             clients, datagramClients, loggers.CreateLogger<ConnectHandler>());
-        _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), loggers.CreateLogger<BindHandler>());
+        _ports = new PortAllocator(options.Ports, options.NodeAddress);
+        _bind = new BindHandler(table, sockets, _ports, loggers.CreateLogger<BindHandler>());
         _listen = new ListenHandler(table, loggers.CreateLogger<ListenHandler>());
         _names = new SocketNameHandler(table);
         var sends = new AddressedSend(router, sockets, translations, datagramClients, loggers.CreateLogger<AddressedSend>());
@@ -196,6 +198,7 @@ public sealed class Supervisor : IHostedService, IDisposable
         session.ReleaseHandles();
         Libc.Close(session.ListenerFd);
         _table.RemoveApp(session.App.Id);
+        _ports.Forget(session.App.Id);
         _logger.LogInformation("App {AppId} exited ({Calls} calls handled); its entries are removed", session.App.Id, session.Calls);
     }
 

@@ -98,9 +98,9 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, K
                 }
                 else if (!stopping.IsCancellationRequested && e is OperationCanceledException)
                 {
-                    _refusals.Record(evicted ? AdmissionRefusal.Evicted : AdmissionRefusal.Timeout, $"uid {cred.Uid} (pid {cred.Pid})", evicted
+                    _refusals.Record(evicted ? AdmissionRefusal.Evicted : AdmissionRefusal.Timeout, $"uid {cred.Uid}", evicted
                         ? $"no RUN frame yet and newer connections need the room (at most {_waiting.PerPeer} waiting per uid, {_waiting.Total} in all)"
-                        : $"no complete RUN frame within {options.HandshakeTimeout.TotalSeconds:0.###} s");
+                        : $"no complete RUN frame within {options.HandshakeTimeout.TotalSeconds:0.###} s", $"pid {cred.Pid}");
                     TrySendError(new LauncherConnection(peer), 1, evicted
                         ? "closed before a RUN frame came: newer connections needed the room"
                         : "timed out waiting for the launcher");
@@ -114,7 +114,7 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, K
             var why = refusal == AdmissionRefusal.PeerLimit
                 ? $"uid {cred.Uid} already has {_handshakes.PerPeer} launchers in their handshake"
                 : $"{_handshakes.Total} launchers are already in their handshake";
-            _refusals.Record(refusal, $"uid {cred.Uid} (pid {cred.Pid})", why);
+            _refusals.Record(refusal, $"uid {cred.Uid}", why, $"pid {cred.Pid}");
             TrySendError(new LauncherConnection(peer), 1, $"the agent is busy: {why}; try again");
             peer.Dispose();
             return;

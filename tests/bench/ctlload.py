@@ -46,6 +46,17 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def percentile(values, p):
     if not values:
         return float("nan")
@@ -53,8 +64,9 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def rest_worker(api_sock, rate, seconds, worker):
-    """Paced calls (a schedule, not back to back): GET apps, GET services, POST then DELETE a vservice."""
+def rest_connection(api_sock, rate, seconds, worker, result):
+    """One keep-alive connection, paced (a schedule, not back to back): GET apps, GET services, POST then DELETE a
+    vservice. Results go into `result` (a dict)."""
     conn = UnixHTTPConnection(api_sock)
     latencies, errors, calls = [], {}, 0
     start = time.monotonic()
@@ -95,8 +107,28 @@ def rest_worker(api_sock, rate, seconds, worker):
         if status not in (200, 201):
             errors[str(status)] = errors.get(str(status), 0) + 1
         n += 1
-    print(json.dumps({"calls": calls, "seconds": time.monotonic() - start, "errors": errors,
-                      "p50_ms": percentile(latencies, 50) * 1e3, "p99_ms": percentile(latencies, 99) * 1e3,
+    result.update(calls=calls, seconds=time.monotonic() - start, errors=errors, latencies=latencies)
+
+
+def rest_worker(api_sock, rate, seconds, worker, connections):
+    """`connections` keep-alive connections (a thread each: a call waiting on the agent does not hold up the next
+    one's schedule), `rate` calls/s among them."""
+    results = [{} for _ in range(connections)]
+    threads = [threading.Thread(target=rest_connection, args=(api_sock, rate / connections, seconds,
+                                                              worker * connections + i, results[i]))
+               for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies = sorted(v for r in results for v in r["latencies"])
+    errors = {}
+    for r in results:
+        for k, v in r["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    print(json.dumps({"calls": sum(r["calls"] for r in results), "seconds": max(r["seconds"] for r in results),
+                      "cpu": own_cpu_seconds(),
+                      "errors": errors, "p50_ms": percentile(latencies, 50) * 1e3, "p99_ms": percentile(latencies, 99) * 1e3,
                       "max_ms": max(latencies) * 1e3 if latencies else 0}))
 
 
@@ -136,7 +168,7 @@ def flood_worker(ax_sock, count, seconds):
     for c in clients:
         if c is not None:
             c.close()
-    print(json.dumps({"opened": opened, "closed_by_agent": closed_by_agent, "held_at_end": held}))
+    print(json.dumps({"opened": opened, "closed_by_agent": closed_by_agent, "held_at_end": held, "cpu": own_cpu_seconds()}))
 
 
 class Sampler(threading.Thread):
@@ -155,20 +187,33 @@ class Sampler(threading.Thread):
 
 
 class CliProbe(threading.Thread):
-    """`ax get apps` every 100 ms on n1, timed from process start to exit."""
+    """`ax get apps` every 100 ms on n1, timed from process start to exit; and after each, the same GET on a new
+    connection from here (no process start): what the agent itself takes, apart from starting the CLI."""
 
     def __init__(self, cluster):
         super().__init__(daemon=True)
-        self.cluster, self.latencies, self.failures, self.stop = cluster, [], 0, threading.Event()
+        self.cluster, self.latencies, self.api_latencies, self.failures = cluster, [], [], 0
+        self.stop = threading.Event()
 
     def run(self):
         argv = self.cluster.on("n1", self.cluster.ax, "get", "apps")
+        api = str(self.cluster.work / "n1" / "admin" / "api.sock")
         while not self.stop.wait(0.1):
             t0 = time.monotonic()
             result = subprocess.run(argv, capture_output=True, text=True, timeout=30)
             self.latencies.append(time.monotonic() - t0)
             if result.returncode != 0:
                 self.failures += 1
+            t0 = time.monotonic()
+            conn = UnixHTTPConnection(api)
+            try:
+                conn.request("GET", "/api/v1/apps")
+                if conn.getresponse().read() is not None:
+                    self.api_latencies.append(time.monotonic() - t0)
+            except (OSError, http.client.HTTPException):
+                self.failures += 1
+            finally:
+                conn.close()
 
 
 def cycles(cluster, connects):
@@ -192,6 +237,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=60, help="length of the loaded window")
     parser.add_argument("--rate", type=int, default=1000, help="REST calls per second in total")
     parser.add_argument("--workers", type=int, default=4, help="REST load processes")
+    parser.add_argument("--connections", type=int, default=4, help="keep-alive connections per REST process")
     parser.add_argument("--flood", type=int, default=1000, help="half-open launcher clients")
     parser.add_argument("--connects", type=int, default=3000, help="connects per netbench cycles client")
     parser.add_argument("--quiet-samples", type=int, default=3, help="quiet clients before and after the load")
@@ -200,7 +246,7 @@ def main():
     parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "rest":
-        return rest_worker(args.socket, args.rate, args.seconds, args.index)
+        return rest_worker(args.socket, args.rate, args.seconds, args.index, args.connections)
     if args.worker == "flood":
         return flood_worker(args.socket, args.flood, args.seconds)
 
@@ -214,21 +260,29 @@ def main():
         quiet = [cycles(cluster, args.connects) for _ in range(args.quiet_samples)]
         idle = (len(os.listdir(f"/proc/{agent}/fd")), len(os.listdir(f"/proc/{agent}/task")), process_rss_mib(agent))
 
+        quiet_cli = []  # `ax get apps` without the load: the process start's own share of the loaded latency
+        for _ in range(20):
+            t0 = time.monotonic()
+            run(*cluster.on("n1", cluster.ax, "get", "apps"))
+            quiet_cli.append(time.monotonic() - t0)
         me = [sys.executable, str(Path(__file__).resolve())]
         api, ax_sock = str(work / "n1" / "admin" / "api.sock"), str(work / "n1" / "sock" / "ax.sock")
         sampler, probe = Sampler(agent), CliProbe(cluster)
         workers = [subprocess.Popen(me + ["--worker", "rest", "--socket", api, "--rate", str(args.rate // args.workers),
-                                          "--seconds", str(args.seconds), "--index", str(i)], stdout=subprocess.PIPE, text=True)
+                                          "--seconds", str(args.seconds), "--index", str(i),
+                                          "--connections", str(args.connections)], stdout=subprocess.PIPE, text=True)
                    for i in range(args.workers)]
         flood = subprocess.Popen(me + ["--worker", "flood", "--socket", ax_sock, "--flood", str(args.flood),
                                        "--seconds", str(args.seconds)], stdout=subprocess.PIPE, text=True)
         sampler.start()
         probe.start()
         started, loaded = time.monotonic(), []
+        agent_cpu = cpu_seconds(agent)
         while time.monotonic() - started < args.seconds - 5:
             loaded.append(cycles(cluster, args.connects))
         rest = [json.loads(w.communicate(timeout=args.seconds + 120)[0]) for w in workers]
         flooded = json.loads(flood.communicate(timeout=args.seconds + 120)[0])
+        agent_cpu, window = cpu_seconds(agent) - agent_cpu, time.monotonic() - started
         probe.stop.set()
         sampler.stop.set()
         probe.join()
@@ -270,9 +324,16 @@ def main():
         f"{max(r['max_ms'] for r in rest):.1f} ms |",
         f"| `ax get apps` (new process each) p50 / p99 / max, failures | {percentile(cli, 50) * 1e3:.1f} / {percentile(cli, 99) * 1e3:.1f} / "
         f"{max(cli) * 1e3:.1f} ms ({len(cli)} calls), {probe.failures} |",
+        f"| `ax get apps` without the load (20 calls) p50 / p99 | {percentile(quiet_cli, 50) * 1e3:.1f} / "
+        f"{percentile(quiet_cli, 99) * 1e3:.1f} ms |",
+        f"| the same GET /api/v1/apps on a new connection from the script, p50 / p99 / max | "
+        f"{percentile(probe.api_latencies, 50) * 1e3:.1f} / {percentile(probe.api_latencies, 99) * 1e3:.1f} / "
+        f"{max(probe.api_latencies, default=0) * 1e3:.1f} ms |",
         f"| launcher flood | {args.flood} held at once; {flooded['opened']} opened, {flooded['closed_by_agent']} closed by the agent, "
         f"{flooded['held_at_end']} open at the end |",
         f"| refusals counted by the agent | {', '.join(f'{k}: {v}' for k, v in counted.items()) or 'none'} |",
+        f"| CPU in the loaded window (% of one core): n1 agent / REST generator / flood generator | "
+        f"{agent_cpu / window * 100:.0f} / {sum(r['cpu'] for r in rest) / window * 100:.0f} / {flooded['cpu'] / window * 100:.0f} |",
         f"| n1 agent fds, idle → peak | {idle[0]} → {fds} |",
         f"| n1 agent threads, idle → peak | {idle[1]} → {threads} |",
         f"| n1 agent RSS, idle → peak | {idle[2]:.0f} → {rss:.0f} MiB |",

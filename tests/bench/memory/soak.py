@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Memory soak (issue 20 point 2; `make soak`, not CI): nothing in the agent grows without bound under churn.
 
-  sudo tests/bench/memory/soak.py [--minutes 30] [--warm-up 5] [--tree DIR]
+  sudo tests/bench/memory/soak.py [--minutes 30] [--warm-up 5] [--rounds-per-minute 40] [--tree DIR]
 
 Two node namespaces with an agent each (datapath.py's cluster). For --minutes, round after round:
   - apps start and stop: short clients under `ax run` on n1 (netbench cycles: 20 connects each) to a stable
@@ -10,17 +10,22 @@ Two node namespaces with an agent each (datapath.py's cluster). For --minutes, r
     a new one started every round (virtual IPs and versions rotate);
   - rules change: a route rule for soak-churn created on n1 and the oldest deleted, every round;
   - vservices change: one created on n1 and the oldest deleted, every round.
-Every minute both agents' RSS (VmRSS), threads and open fds are sampled and printed. At the end the samples after
---warm-up minutes are fitted with a line: the run is flat when the fitted growth over them stays under
---max-growth MiB for RSS and under 5 threads/fds (exit 1 otherwise, with the table). Client failures are counted
-and printed (a stopped server refuses its last connects; the stable one should never fail). Everything runs in
-namespaces the script creates and removes, pass or fail.
+The rounds are paced: --rounds-per-minute, spread evenly (a round that finishes late starts the next at once but
+never a burst to catch up), so the allocation rate stays constant whatever the machine's load; RSS follows the
+allocation rate, and an unpaced run reads a faster minute as growth. Every minute both agents' RSS (VmRSS),
+anonymous memory (smaps_rollup), threads and open fds, the entries of n1's app and server tables and the rounds
+done in that minute are printed. At the end the samples after --warm-up minutes are fitted with a line: the run is
+flat when the fitted growth over them stays under --max-growth MiB for RSS and under 5 threads/fds (exit 1
+otherwise, with the table). A minute with fewer rounds than asked is marked: the machine did not keep up. Client
+failures are counted and printed (a stopped server refuses its last connects; the stable one should never fail).
+Everything runs in namespaces the script creates and removes, pass or fail.
 """
 import argparse
 import itertools
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -54,6 +59,14 @@ def open_fds(pid):
 
 def threads(pid):
     return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def anonymous_mib(pid):
+    """Anonymous resident memory (GC heap, malloc, stacks): where a leak shows; RSS also holds mapped code."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Anonymous:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 class SoakCluster(Cluster):
@@ -129,7 +142,8 @@ class SoakCluster(Cluster):
         row = {}
         for node in ("n1", "n2"):
             pid = self.agents[node].pid
-            row[node] = (process_rss_mib(pid), threads(pid), open_fds(pid))
+            row[node] = (process_rss_mib(pid), threads(pid), open_fds(pid), anonymous_mib(pid))
+        row["tables"] = (len(self.n1.get("/api/v1/apps")), len(self.n1.get("/api/v1/servers")))
         return row
 
 
@@ -143,31 +157,47 @@ def main():
     parser.add_argument("--minutes", type=float, default=30, help="length of the churn")
     parser.add_argument("--warm-up", type=float, default=5, help="minutes not judged (tiering, pools filling)")
     parser.add_argument("--max-growth", type=float, default=4.0, help="MiB of fitted RSS growth after warm-up allowed")
+    parser.add_argument("--rounds-per-minute", type=float, default=40,
+                        help="churn rounds per minute, evenly spaced (a loaded 2-core machine keeps up with 40)")
     parser.add_argument("--tree", default=str(datapath.ROOT), help="a source tree with a built out/bin/ax")
     args = parser.parse_args()
     if args.warm_up >= args.minutes:
         sys.exit("soak: --warm-up must be shorter than --minutes")
+    if args.rounds_per_minute <= 0:
+        sys.exit("soak: --rounds-per-minute must be positive")
     ax, work = cluster_work("soak", args.tree)
     cluster = SoakCluster(work, ["ax"], ax=ax)
-    samples, rounds = [], 0
+    samples, rounds, rounds_at_sample = [], 0, 0
+    interval = 60 / args.rounds_per_minute
     try:
         cluster.up()
         start = time.monotonic()
-        next_sample = start
-        print("minute | n1 RSS MiB threads fds | n2 RSS MiB threads fds | rounds clients", flush=True)
+        next_sample, next_round = start, start
+        print("minute | n1 RSS anon MiB threads fds | n2 RSS anon MiB threads fds | n1 apps servers | rounds/min "
+              f"(asked {args.rounds_per_minute:g}) | clients", flush=True)
         while True:
             now = time.monotonic()
             if now >= next_sample:
                 minute = (now - start) / 60
                 row = cluster.sample()
+                row["rounds"] = rounds - rounds_at_sample
+                rounds_at_sample = rounds
                 samples.append((minute, row))
-                print(f"{minute:6.1f} | {row['n1'][0]:6.1f} {row['n1'][1]:4d} {row['n1'][2]:4d} | "
-                      f"{row['n2'][0]:6.1f} {row['n2'][1]:4d} {row['n2'][2]:4d} | {rounds} {cluster.clients}", flush=True)
+                n1, n2 = row["n1"], row["n2"]
+                short = " short" if minute >= 0.5 and row["rounds"] < args.rounds_per_minute * 0.95 else ""
+                print(f"{minute:6.1f} | {n1[0]:6.1f} {n1[3]:5.1f} {n1[1]:4d} {n1[2]:4d} | {n2[0]:6.1f} {n2[3]:5.1f} "
+                      f"{n2[1]:4d} {n2[2]:4d} | {row['tables'][0]:4d} {row['tables'][1]:4d} | {row['rounds']:4d}{short} | "
+                      f"{cluster.clients}", flush=True)
                 next_sample += 60
                 if minute >= args.minutes:
                     break
+            if now < next_round:
+                time.sleep(min(next_round, next_sample) - now)
+                continue
             cluster.round()
             rounds += 1
+            # Late (the machine is loaded): go on from now, no burst of rounds to catch up.
+            next_round = max(next_round + interval, time.monotonic())
     except (BenchError, ApiError) as error:
         sys.exit(f"soak: {error}")
     finally:
@@ -179,11 +209,21 @@ def main():
         for index, what, limit in ((0, "RSS MiB", args.max_growth), (1, "threads", 5), (2, "fds", 5)):
             growth = fitted_growth([(m, row[node][index]) for m, row in judged])
             verdicts.append((f"{node} {what}", growth, limit, growth <= limit))
-    print(f"\n{rounds} rounds, {cluster.clients} clients; failed clients: {cluster.failures['stable']} to the stable "
+    paced = [row["rounds"] for m, row in samples[1:]]
+    print(f"\nrounds per minute asked {args.rounds_per_minute:g}, done {min(paced)}-{max(paced)} (median "
+          f"{statistics.median(paced):g})")
+    print(f"{rounds} rounds, {cluster.clients} clients; failed clients: {cluster.failures['stable']} to the stable "
           f"server, {cluster.failures['vservice']} through vservices")
     print(f"fitted growth over minutes {args.warm_up:g}-{samples[-1][0]:.0f}:")
+    span = samples[-1][0] - args.warm_up
+    judged_rounds = sum(row["rounds"] for _, row in judged[1:]) or 1
     for what, growth, limit, ok in verdicts:
-        print(f"  {what}: {growth:+.2f} (allowed {limit:g}) {'flat' if ok else 'GROWS'}")
+        per_round = f", {growth * 1024 / judged_rounds:+.2f} KiB per round" if "RSS" in what else ""
+        print(f"  {what}: {growth:+.2f} ({growth / span * 10:+.2f} per 10 min{per_round}; allowed {limit:g}) "
+              f"{'flat' if ok else 'GROWS'}")
+    for node in ("n1", "n2"):
+        growth = fitted_growth([(m, row[node][3]) for m, row in judged])
+        print(f"  {node} anonymous MiB: {growth:+.2f} (not judged: where RSS growth would be)")
     if not all(ok for *_, ok in verdicts) or cluster.failures["stable"]:
         sys.exit(1)
 
