@@ -5,7 +5,7 @@ namespace AppSwitch.Agent.Cluster;
 /// member replaces the older one); each is sent a limited number of times, least-sent first, and the queue is
 /// bounded (the most-sent entries go first when full).
 /// </summary>
-internal sealed class BroadcastQueue(int maxItems)
+internal sealed class BroadcastQueue(int maxItems, GossipCounters? counters = null)
 {
     private sealed class Item
     {
@@ -29,11 +29,13 @@ internal sealed class BroadcastQueue(int maxItems)
         {
             if (_items.Remove(key, out var old)) old.Done?.TrySetResult();
             _items[key] = new Item { Key = key, Message = message, Id = ++_nextId, Done = done };
+            counters?.BroadcastQueued();
             if (_items.Count > maxItems)
             {
                 var worst = _items.Values.OrderByDescending(i => i.Transmits).ThenBy(i => i.Id).First();
                 _items.Remove(worst.Key);
                 worst.Done?.TrySetResult();
+                counters?.BroadcastDropped();
             }
         }
     }

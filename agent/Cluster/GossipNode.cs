@@ -54,14 +54,14 @@ public sealed class GossipNode : IAsyncDisposable
         _gate = new MessageGate(envelope, Counters, logger);
         _udp = new UdpTransport(udp, _gate, Counters, options.DropPacket, logger);
         _tcp = new StreamTransport(listener, _gate, Counters, options, logger);
-        _broadcasts = new BroadcastQueue(options.MaxBroadcastQueue);
+        _broadcasts = new BroadcastQueue(options.MaxBroadcastQueue, Counters);
         _inbox = new MessageInbox(options.HandoffQueueDepth, Counters);
         _events = Channel.CreateBounded<MemberEvent>(
             new BoundedChannelOptions(options.EventCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = false },
             _ => Counters.EventDropped());
         _health = new LocalHealth(options.AwarenessMaxMultiplier);
         _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger,
-            refuted: () => ChangeHealth(1, "refuted a suspicion of this node"), scaleByLocalHealth: _health.Scale);
+            refuted: () => ChangeHealth(1, "refuted a suspicion of this node"), scaleByLocalHealth: _health.Scale, counters: Counters);
         _localAddresses = LocalAddresses(options.BindAddress, advertised.Address);
         if (options.Protocol.Current > ProtocolVersions.Supported.Max)
             _nextReleaseMessage = MessageCodec.Encode(new UnknownMessage((byte)(MessageTypes.Newest + 1), "protocol"u8.ToArray()));
@@ -361,6 +361,7 @@ public sealed class GossipNode : IAsyncDisposable
         {
             case PushPull { Phase: PushPullPhase.Request } request:
             {
+                Counters.PushPull();
                 // A protocol-1 peer sends no range and must get the reply in its format (no range either).
                 var ours = request.Versions is null ? (ProtocolRange?)null : _options.Protocol;
                 if (request.Sender != Name && !AcceptPeerProtocol(request.Sender, request.Versions, connection.Remote))
@@ -671,6 +672,7 @@ public sealed class GossipNode : IAsyncDisposable
     private async Task<string?> PushPullAsync(IPEndPoint peer, bool join, ProtocolRange? versions, CancellationToken cancel)
     {
         using var connection = await _tcp.ConnectAsync(peer, cancel).ConfigureAwait(false);
+        Counters.PushPull();
         await connection.WriteAsync(new PushPull(PushPullPhase.Request, join, Name, _membership.Digest(), [], versions), cancel).ConfigureAwait(false);
         var answer = await connection.ReadAsync(cancel).ConfigureAwait(false);
         if (answer is not PushPull { Phase: PushPullPhase.Reply } reply)

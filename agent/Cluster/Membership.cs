@@ -32,11 +32,13 @@ internal sealed class Membership
     // Lifeguard: a node whose own health is poor (it is starved: acks and refutations reach it late) waits longer
     // before a suspicion expires, as it waits longer before probing; × (score + 1), ×1 when healthy or unaware.
     private readonly Func<TimeSpan, TimeSpan> _scaleByLocalHealth;
+    private readonly GossipCounters? _counters;
 
     public Membership(string name, IPEndPoint address, GossipOptions options, BroadcastQueue broadcasts,
         Action<MemberEvent> publish, ILogger logger, Func<long>? clock = null, Action? refuted = null,
-        Func<TimeSpan, TimeSpan>? scaleByLocalHealth = null)
+        Func<TimeSpan, TimeSpan>? scaleByLocalHealth = null, GossipCounters? counters = null)
     {
+        _counters = counters;
         _refuted = refuted;
         _scaleByLocalHealth = scaleByLocalHealth ?? (t => t);
         _options = options;
@@ -63,6 +65,7 @@ internal sealed class Membership
 
     public void Handle(GossipMessage message)
     {
+        _counters?.MembershipMessage();
         using (Locked())
         {
             switch (message)
@@ -185,6 +188,7 @@ internal sealed class Membership
         var min = _scaleByLocalHealth(ClusterTiming.SuspicionTimeout(_options.SuspicionMultiplier, n, _options.ProbeInterval));
         var max = min * _options.SuspicionMaxTimeoutMultiplier;
         m.Suspicion = new Suspicion(s.From, k, min, max, now);
+        _counters?.SuspicionRaised();
         Broadcast(s);
         Log(LogLevel.Information, "Gossip: member {Member} is suspect (by {From}, incarnation {Incarnation}, timeout {Min}..{Max} ms)",
             m.Name, s.From, s.Incarnation, (long)min.TotalMilliseconds, (long)(k < 1 ? min : max).TotalMilliseconds);
@@ -220,6 +224,7 @@ internal sealed class Membership
     private void RefuteLocked(ulong incarnation)
     {
         if (_refuted is not null) Defer(_refuted);
+        _counters?.Refuted();
         _self.Incarnation = Math.Max(_self.Incarnation, incarnation) + 1;
         Broadcast(SelfAlive());
     }
