@@ -236,13 +236,38 @@ public sealed class GossipNode : IAsyncDisposable
                     }
                 }
             }
-            if (answered > 0) return answered;
+            if (answered > 0)
+            {
+                _ = PullAfterJoinAsync(_stop.Token);
+                return answered;
+            }
             if (others == 0) return 0;
             if (_membership.HasOtherLiveMembers) return 0;
             _logger.LogInformation("Gossip: no neighbor answered ({Neighbors}); retrying in {Delay} ms",
                 string.Join(",", list), (long)delay.TotalMilliseconds);
             await Task.Delay(delay, token).ConfigureAwait(false);
             delay = delay * 2 < _options.JoinRetryMax ? delay * 2 : _options.JoinRetryMax;
+        }
+    }
+
+    /// <summary>
+    /// One more push/pull, with a random member, once the broadcasts under way at the join have been sent their share
+    /// of times (gossip interval × retransmit limit). A member that joined the seed just after this node's push/pull
+    /// was gossiped to members that did not know this node yet, so this node may have missed it; the joiner does not
+    /// pass on the whole cluster it learned (see <see cref="Membership.Merge"/>), so without this pull only the next
+    /// periodic push/pull (minutes at a few hundred members) would tell it.
+    /// </summary>
+    private async Task PullAfterJoinAsync(CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(_options.GossipInterval * RetransmitLimit, stop).ConfigureAwait(false);
+            var peer = _membership.RandomPeers(1, PeerChoice.Alive).FirstOrDefault();
+            if (peer is not null) await PushPullAsync(peer.Address, join: false, stop, peer.Name).ConfigureAwait(false);
+        }
+        catch (Exception e) when (stop.IsCancellationRequested || IsExchangeFailure(e))
+        {
+            _logger.LogDebug("Gossip: the push/pull after the join failed: {Reason}", e.Message);
         }
     }
 
