@@ -51,6 +51,20 @@ GossipOptions Options(int i)
     return o;
 }
 
+// The thread pool during the join: work items waiting (the process is CPU-bound when they pile up) and threads.
+long poolQueueMax = 0;
+int poolThreadsMax = 0;
+using var poolSampling = new CancellationTokenSource();
+var poolSampler = Task.Run(async () =>
+{
+    while (!poolSampling.IsCancellationRequested)
+    {
+        poolQueueMax = Math.Max(poolQueueMax, ThreadPool.PendingWorkItemCount);
+        poolThreadsMax = Math.Max(poolThreadsMax, ThreadPool.ThreadCount);
+        try { await Task.Delay(50, poolSampling.Token); } catch (OperationCanceledException) { }
+    }
+});
+
 var members = new GossipNode[nodes];
 var readers = new List<Task>();
 var joins = new List<Task>();
@@ -158,12 +172,15 @@ if (converged)
 // Where the join's work went: CPU of this process against wall time (2 cores = 2 s per s), and per member what
 // the gossip handled and queued (sums over the members / N).
 {
+    await poolSampling.CancelAsync();
+    await poolSampler;
     double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds, wall = Now() / 1000;
     double Per(Func<GossipCounters, long> counter) => members.Sum(m => counter(m.Counters)) / (double)nodes;
     Console.WriteLine($"join phase: {cpu:F1} s CPU in {wall:F1} s ({cpu / wall:F2} cores); per member: datagrams/frames received {Per(c => c.MessagesReceived):F0}, " +
                       $"membership messages handled {Per(c => c.MembershipHandled):F0}, broadcasts queued {Per(c => c.BroadcastsQueued):F0} " +
                       $"(dropped by a full queue {Per(c => c.BroadcastsDropped):F1}), push/pulls {Per(c => c.PushPulls):F1}, suspicions {Per(c => c.SuspicionsRaised):F2}, " +
-                      $"refutations {Per(c => c.Refutations):F2}, inbox drops {Per(c => c.InboxDropped):F1}; UDP receive-buffer drops (all) {UdpReceiveDrops() - udpDropsAtStart}");
+                      $"refutations {Per(c => c.Refutations):F2}, inbox drops {Per(c => c.InboxDropped):F1}; UDP receive-buffer drops (all) {UdpReceiveDrops() - udpDropsAtStart}; " +
+                      $"thread pool: up to {poolQueueMax} work items waiting, up to {poolThreadsMax} threads");
     Result("join_cpu_s", cpu);
     Result("join_membership_messages_per_member", Per(c => c.MembershipHandled));
 }
