@@ -8,6 +8,7 @@ public sealed class GossipCounters
 {
     private long _messagesSent, _bytesSent, _messagesReceived, _bytesReceived;
     private long _decodeFailures, _authFailures, _wrongCluster, _droppedByFilter, _eventsDropped, _unknownMessages, _inboxDropped, _nacksReceived;
+    private long _membershipHandled, _broadcastsQueued, _broadcastsDropped, _pushPulls, _suspicionsRaised, _refutations;
 
     public long MessagesSent => Volatile.Read(ref _messagesSent);
     public long BytesSent => Volatile.Read(ref _bytesSent);
@@ -30,6 +31,19 @@ public sealed class GossipCounters
     /// <summary>Lifeguard nacks: helpers of this node's indirect probes that did not reach the target either.</summary>
     public long NacksReceived => Volatile.Read(ref _nacksReceived);
 
+    /// <summary>Alive, suspect, dead and state notices handled by the membership (news or not).</summary>
+    public long MembershipHandled => Volatile.Read(ref _membershipHandled);
+    /// <summary>Messages queued for gossip (news this node passes on, its own included).</summary>
+    public long BroadcastsQueued => Volatile.Read(ref _broadcastsQueued);
+    /// <summary>Queued broadcasts pushed out of a full queue before their last transmission.</summary>
+    public long BroadcastsDropped => Volatile.Read(ref _broadcastsDropped);
+    /// <summary>Push/pull exchanges this node started or answered (joins included).</summary>
+    public long PushPulls => Volatile.Read(ref _pushPulls);
+    /// <summary>Members this node started to suspect (its own probes or others' suspect messages).</summary>
+    public long SuspicionsRaised => Volatile.Read(ref _suspicionsRaised);
+    /// <summary>Suspicions or deaths of this node that it refuted.</summary>
+    public long Refutations => Volatile.Read(ref _refutations);
+
     internal void Sent(int bytes) { Interlocked.Increment(ref _messagesSent); Interlocked.Add(ref _bytesSent, bytes); }
     internal void Received(int bytes) { Interlocked.Increment(ref _messagesReceived); Interlocked.Add(ref _bytesReceived, bytes); }
     internal void DecodeFailure() => Interlocked.Increment(ref _decodeFailures);
@@ -40,9 +54,17 @@ public sealed class GossipCounters
     internal void UnknownMessage() => Interlocked.Increment(ref _unknownMessages);
     internal void InboxDrop() => Interlocked.Increment(ref _inboxDropped);
     internal void NackReceived() => Interlocked.Increment(ref _nacksReceived);
+    internal void MembershipMessage() => Interlocked.Increment(ref _membershipHandled);
+    internal void BroadcastQueued() => Interlocked.Increment(ref _broadcastsQueued);
+    internal void BroadcastDropped() => Interlocked.Increment(ref _broadcastsDropped);
+    internal void PushPull() => Interlocked.Increment(ref _pushPulls);
+    internal void SuspicionRaised() => Interlocked.Increment(ref _suspicionsRaised);
+    internal void Refuted() => Interlocked.Increment(ref _refutations);
 
     public override string ToString() =>
         $"sent {MessagesSent} msgs/{BytesSent} B, received {MessagesReceived} msgs/{BytesReceived} B, " +
         $"decode failures {DecodeFailures}, auth failures {AuthFailures}, wrong cluster {WrongCluster}, " +
-        $"filtered {DroppedByFilter}, events dropped {EventsDropped}, unknown messages {UnknownMessages}, inbox dropped {InboxDropped}, nacks received {NacksReceived}";
+        $"filtered {DroppedByFilter}, events dropped {EventsDropped}, unknown messages {UnknownMessages}, inbox dropped {InboxDropped}, nacks received {NacksReceived}, " +
+        $"membership messages {MembershipHandled}, broadcasts queued {BroadcastsQueued}/dropped {BroadcastsDropped}, push/pulls {PushPulls}, " +
+        $"suspicions {SuspicionsRaised}, refutations {Refutations}";
 }

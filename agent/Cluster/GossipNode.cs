@@ -54,14 +54,14 @@ public sealed class GossipNode : IAsyncDisposable
         _gate = new MessageGate(envelope, Counters, logger);
         _udp = new UdpTransport(udp, _gate, Counters, options.DropPacket, logger);
         _tcp = new StreamTransport(listener, _gate, Counters, options, logger);
-        _broadcasts = new BroadcastQueue(options.MaxBroadcastQueue);
+        _broadcasts = new BroadcastQueue(options.MaxBroadcastQueue, Counters);
         _inbox = new MessageInbox(options.HandoffQueueDepth, Counters);
         _events = Channel.CreateBounded<MemberEvent>(
             new BoundedChannelOptions(options.EventCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = false },
             _ => Counters.EventDropped());
         _health = new LocalHealth(options.AwarenessMaxMultiplier);
         _membership = new Membership(options.NodeName, advertised, options, _broadcasts, e => _events.Writer.TryWrite(e), logger,
-            refuted: () => ChangeHealth(1, "refuted a suspicion of this node"), scaleByLocalHealth: _health.Scale);
+            refuted: () => ChangeHealth(1, "refuted a suspicion of this node"), scaleByLocalHealth: _health.Scale, counters: Counters);
         _localAddresses = LocalAddresses(options.BindAddress, advertised.Address);
         if (options.Protocol.Current > ProtocolVersions.Supported.Max)
             _nextReleaseMessage = MessageCodec.Encode(new UnknownMessage((byte)(MessageTypes.Newest + 1), "protocol"u8.ToArray()));
@@ -239,13 +239,38 @@ public sealed class GossipNode : IAsyncDisposable
                     }
                 }
             }
-            if (answered > 0) return answered;
+            if (answered > 0)
+            {
+                _ = PullAfterJoinAsync(_stop.Token);
+                return answered;
+            }
             if (others == 0) return 0;
             if (_membership.HasOtherLiveMembers) return 0;
             _logger.LogInformation("Gossip: no neighbor answered ({Neighbors}); retrying in {Delay} ms",
                 string.Join(",", list), (long)delay.TotalMilliseconds);
             await Task.Delay(delay, token).ConfigureAwait(false);
             delay = delay * 2 < _options.JoinRetryMax ? delay * 2 : _options.JoinRetryMax;
+        }
+    }
+
+    /// <summary>
+    /// One more push/pull, with a random member, once the broadcasts under way at the join have been sent their share
+    /// of times (gossip interval × retransmit limit). A member that joined the seed just after this node's push/pull
+    /// was gossiped to members that did not know this node yet, so this node may have missed it; the joiner does not
+    /// pass on the whole cluster it learned (see <see cref="Membership.Merge"/>), so without this pull only the next
+    /// periodic push/pull (minutes at a few hundred members) would tell it.
+    /// </summary>
+    private async Task PullAfterJoinAsync(CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(_options.GossipInterval * RetransmitLimit, stop).ConfigureAwait(false);
+            var peer = _membership.RandomPeers(1, PeerChoice.Alive).FirstOrDefault();
+            if (peer is not null) await PushPullAsync(peer.Address, join: false, stop, peer.Name).ConfigureAwait(false);
+        }
+        catch (Exception e) when (stop.IsCancellationRequested || IsExchangeFailure(e))
+        {
+            _logger.LogDebug("Gossip: the push/pull after the join failed: {Reason}", e.Message);
         }
     }
 
@@ -367,6 +392,7 @@ public sealed class GossipNode : IAsyncDisposable
         {
             case PushPull { Phase: PushPullPhase.Request } request:
             {
+                Counters.PushPull();
                 // A protocol-1 peer sends no range and must get the reply in its format (no range either).
                 var ours = request.Versions is null ? (ProtocolRange?)null : _options.Protocol;
                 if (request.Sender != Name && !AcceptPeerProtocol(request.Sender, request.Versions, connection.Remote))
@@ -677,6 +703,7 @@ public sealed class GossipNode : IAsyncDisposable
     private async Task<string?> PushPullAsync(IPEndPoint peer, bool join, ProtocolRange? versions, CancellationToken cancel)
     {
         using var connection = await _tcp.ConnectAsync(peer, cancel).ConfigureAwait(false);
+        Counters.PushPull();
         await connection.WriteAsync(new PushPull(PushPullPhase.Request, join, Name, _membership.Digest(), [], versions), cancel).ConfigureAwait(false);
         var answer = await connection.ReadAsync(cancel).ConfigureAwait(false);
         if (answer is not PushPull { Phase: PushPullPhase.Reply } reply)

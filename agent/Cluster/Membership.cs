@@ -25,6 +25,8 @@ internal sealed class Membership
     /// <summary>Called (after the lock) when this node refutes a suspicion or death of itself: local health.</summary>
     private readonly Action? _refuted;
     private readonly List<string> _probeOrder = [];
+    /// <summary>The values of <see cref="_members"/> in a list, for random picks by index.</summary>
+    private readonly List<MemberState> _all = [];
     private int _probeIndex;
     private bool _leaving;
     private TaskCompletionSource? _leaveSent;
@@ -32,11 +34,13 @@ internal sealed class Membership
     // Lifeguard: a node whose own health is poor (it is starved: acks and refutations reach it late) waits longer
     // before a suspicion expires, as it waits longer before probing; × (score + 1), ×1 when healthy or unaware.
     private readonly Func<TimeSpan, TimeSpan> _scaleByLocalHealth;
+    private readonly GossipCounters? _counters;
 
     public Membership(string name, IPEndPoint address, GossipOptions options, BroadcastQueue broadcasts,
         Action<MemberEvent> publish, ILogger logger, Func<long>? clock = null, Action? refuted = null,
-        Func<TimeSpan, TimeSpan>? scaleByLocalHealth = null)
+        Func<TimeSpan, TimeSpan>? scaleByLocalHealth = null, GossipCounters? counters = null)
     {
+        _counters = counters;
         _refuted = refuted;
         _scaleByLocalHealth = scaleByLocalHealth ?? (t => t);
         _options = options;
@@ -46,6 +50,7 @@ internal sealed class Membership
         _clock = clock ?? (() => Environment.TickCount64);
         _self = new MemberState(name, address) { Incarnation = 1, Status = MemberStatus.Alive, StatusSinceMs = _clock(), Protocol = options.Protocol };
         _members.Add(name, _self);
+        _all.Add(_self);
         Broadcast(SelfAlive());
     }
 
@@ -66,6 +71,7 @@ internal sealed class Membership
 
     public void Handle(GossipMessage message)
     {
+        _counters?.MembershipMessage();
         using (Locked())
         {
             switch (message)
@@ -84,7 +90,8 @@ internal sealed class Membership
         using (Locked()) SuspectLocked(new Suspect(name, incarnation, _self.Name));
     }
 
-    private void AliveLocked(Alive a)
+    /// <param name="passOn">Queue the news for gossip (false: the cluster knows it already, see <see cref="Merge"/>).</param>
+    private void AliveLocked(Alive a, bool passOn = true)
     {
         long now = _clock();
         if (a.Node == _self.Name) { AliveAboutSelfLocked(a); return; }
@@ -95,8 +102,9 @@ internal sealed class Membership
                 Incarnation = a.Incarnation, Status = MemberStatus.Alive, StatusSinceMs = now, KnownVersion = a.StateVersion,
             };
             _members.Add(a.Node, m);
-            Recount();
-            Broadcast(a);
+            _all.Add(m);
+            ChangeLiveCount(+1);
+            if (passOn) Broadcast(a);
             Log(LogLevel.Information, "Gossip: member {Member} joined at {Address}", m.Name, m.Address);
             Publish(MemberEventKind.Joined, m);
             return;
@@ -120,10 +128,10 @@ internal sealed class Membership
             m.StatusSinceMs = now;
             m.FetchAttempts = 0;
             m.NextFetchMs = 0;
-            Recount();
+            if (was != MemberStatus.Suspect) ChangeLiveCount(+1);
         }
         NoteVersion(m, a.StateVersion);
-        Broadcast(a);
+        if (passOn) Broadcast(a);
         switch (was)
         {
             case MemberStatus.Dead or MemberStatus.Left:
@@ -160,7 +168,7 @@ internal sealed class Membership
         RefuteLocked(a.Incarnation);
     }
 
-    private void SuspectLocked(Suspect s)
+    private void SuspectLocked(Suspect s, bool passOn = true)
     {
         if (!_members.TryGetValue(s.Node, out var m)) return;
         long now = _clock();
@@ -175,7 +183,7 @@ internal sealed class Membership
         if (s.Incarnation < m.Incarnation) return;
         if (m.Status == MemberStatus.Suspect)
         {
-            if (m.Suspicion!.Confirm(s.From, now)) Broadcast(s);
+            if (m.Suspicion!.Confirm(s.From, now) && passOn) Broadcast(s);
             return;
         }
         if (!m.IsLive) return;
@@ -188,13 +196,14 @@ internal sealed class Membership
         var min = _scaleByLocalHealth(ClusterTiming.SuspicionTimeout(_options.SuspicionMultiplier, n, _options.ProbeInterval));
         var max = min * _options.SuspicionMaxTimeoutMultiplier;
         m.Suspicion = new Suspicion(s.From, k, min, max, now);
-        Broadcast(s);
+        _counters?.SuspicionRaised();
+        if (passOn) Broadcast(s);
         Log(LogLevel.Information, "Gossip: member {Member} is suspect (by {From}, incarnation {Incarnation}, timeout {Min}..{Max} ms)",
             m.Name, s.From, s.Incarnation, (long)min.TotalMilliseconds, (long)(k < 1 ? min : max).TotalMilliseconds);
         Publish(MemberEventKind.Suspect, m);
     }
 
-    private void DeadLocked(Dead d)
+    private void DeadLocked(Dead d, bool passOn = true)
     {
         if (!_members.TryGetValue(d.Node, out var m)) return;
         if (d.Incarnation < m.Incarnation) return;
@@ -213,8 +222,8 @@ internal sealed class Membership
         m.Suspicion = null;
         m.State = [];
         m.HeldVersion = 0;
-        Recount();
-        Broadcast(d);
+        ChangeLiveCount(-1);
+        if (passOn) Broadcast(d);
         if (d.IsLeave) Log(LogLevel.Information, "Gossip: member {Member} left", m.Name);
         else Log(LogLevel.Information, "Gossip: member {Member} is dead (declared by {From})", m.Name, d.From);
         Publish(d.IsLeave ? MemberEventKind.Left : MemberEventKind.Dead, m);
@@ -223,6 +232,7 @@ internal sealed class Membership
     private void RefuteLocked(ulong incarnation)
     {
         if (_refuted is not null) Defer(_refuted);
+        _counters?.Refuted();
         _self.Incarnation = Math.Max(_self.Incarnation, incarnation) + 1;
         Broadcast(SelfAlive());
     }
@@ -393,13 +403,17 @@ internal sealed class Membership
     {
         using (Locked())
         {
+            // A node that knew no one (it is joining) learns the cluster's own view: passing each member on would be
+            // old news to everyone else, N messages × the retransmit limit from every joiner (N² while N join). What
+            // this node learns then still reaches those who lack it by their push/pulls; it passes on its own alive.
+            bool passOn = _liveCount > 1;
             foreach (var e in members)
             {
                 switch (e.Status)
                 {
-                    case MemberStatus.Alive: AliveLocked(new Alive(e.Name, e.Address, e.Incarnation, e.KnownVersion)); break;
-                    case MemberStatus.Left: DeadLocked(new Dead(e.Name, e.Incarnation, e.Name)); break;
-                    default: SuspectLocked(new Suspect(e.Name, e.Incarnation, sender)); break;
+                    case MemberStatus.Alive: AliveLocked(new Alive(e.Name, e.Address, e.Incarnation, e.KnownVersion), passOn); break;
+                    case MemberStatus.Left: DeadLocked(new Dead(e.Name, e.Incarnation, e.Name), passOn); break;
+                    default: SuspectLocked(new Suspect(e.Name, e.Incarnation, sender), passOn); break;
                 }
                 if (e.Name == _self.Name)
                 {
@@ -433,7 +447,7 @@ internal sealed class Membership
             _leaving = true;
             _self.Status = MemberStatus.Left;
             _self.StatusSinceMs = _clock();
-            Recount();
+            ChangeLiveCount(-1);
             _leaveSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Broadcast(new Dead(_self.Name, _self.Incarnation, _self.Name), _leaveSent);
             return _leaveSent.Task;
@@ -465,7 +479,8 @@ internal sealed class Membership
                     DeadLocked(new Dead(m.Name, m.Incarnation, _self.Name));
                 }
             if (forgotten is not null)
-                foreach (var name in forgotten) _members.Remove(name);
+                foreach (var name in forgotten)
+                    if (_members.Remove(name, out var gone)) _all.Remove(gone);
         }
     }
 
@@ -508,36 +523,52 @@ internal sealed class Membership
         }
     }
 
+    /// <summary>
+    /// Up to <paramref name="count"/> distinct random members of the kind asked. Random picks by index first (memberlist's
+    /// kRandomNodes: O(count) when most members qualify, and this runs every gossip round and probe); a scan of all
+    /// members only when the picks found too few (few qualify, as dead members for a reconnect).
+    /// </summary>
     public List<Peer> RandomPeers(int count, PeerChoice choice, string? exclude = null)
     {
         long now = _clock();
-        var candidates = new List<Peer>();
+        var chosen = new List<Peer>(count);
+        if (count <= 0) return chosen;
         lock (_lock)
         {
-            foreach (var m in _members.Values)
+            int tries = 4 * count + 8;
+            for (int i = 0; i < tries && chosen.Count < count && _all.Count > 1; i++)
             {
-                if (m == _self || m.Name == exclude) continue;
-                bool ok = choice switch
-                {
-                    PeerChoice.Alive => m.Status == MemberStatus.Alive,
-                    PeerChoice.GossipTargets => m.IsLive ||
-                        (m.Status == MemberStatus.Dead && now - m.StatusSinceMs < (long)_options.GossipToTheDeadTime.TotalMilliseconds),
-                    PeerChoice.Dead => m.Status == MemberStatus.Dead,
-                    _ => false,
-                };
-                if (ok) candidates.Add(new Peer(m.Name, m.Address));
+                var m = _all[Random.Shared.Next(_all.Count)];
+                if (Qualifies(m, choice, exclude, now) && !chosen.Exists(p => p.Name == m.Name)) chosen.Add(new Peer(m.Name, m.Address));
             }
+            if (chosen.Count == count) return chosen;
+            chosen.Clear();
+            foreach (var m in _all)
+                if (Qualifies(m, choice, exclude, now)) chosen.Add(new Peer(m.Name, m.Address));
         }
-        if (candidates.Count > count)
+        if (chosen.Count > count)
         {
             for (int i = 0; i < count; i++)
             {
-                int j = Random.Shared.Next(i, candidates.Count);
-                (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
+                int j = Random.Shared.Next(i, chosen.Count);
+                (chosen[i], chosen[j]) = (chosen[j], chosen[i]);
             }
-            candidates.RemoveRange(count, candidates.Count - count);
+            chosen.RemoveRange(count, chosen.Count - count);
         }
-        return candidates;
+        return chosen;
+    }
+
+    private bool Qualifies(MemberState m, PeerChoice choice, string? exclude, long now)
+    {
+        if (m == _self || m.Name == exclude) return false;
+        return choice switch
+        {
+            PeerChoice.Alive => m.Status == MemberStatus.Alive,
+            PeerChoice.GossipTargets => m.IsLive ||
+                (m.Status == MemberStatus.Dead && now - m.StatusSinceMs < (long)_options.GossipToTheDeadTime.TotalMilliseconds),
+            PeerChoice.Dead => m.Status == MemberStatus.Dead,
+            _ => false,
+        };
     }
 
     public List<MemberInfo> Snapshot()
@@ -552,7 +583,8 @@ internal sealed class Membership
 
     // ---- helpers -----------------------------------------------------------------------------------------
 
-    private void Recount() => _liveCount = _members.Values.Count(m => m.IsLive);
+    /// <summary>Under the lock, at each change into or out of alive/suspect (a count, not a scan: N changes while N join).</summary>
+    private void ChangeLiveCount(int delta) => _liveCount += delta;
 
     private void Publish(MemberEventKind kind, MemberState m)
     {

@@ -10,7 +10,7 @@ using System.Net;
 using AppSwitch.Agent.Cluster;
 
 int nodes = 100, lossPercent = 0, quietSeconds = 10, staggerMs = -1;
-bool fast = false;
+bool fast = false, joinOnly = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -20,11 +20,14 @@ for (int i = 0; i < args.Length; i++)
         case "--quiet-seconds": quietSeconds = int.Parse(args[++i]); break;
         case "--fast": fast = true; break;
         case "--stagger-ms": staggerMs = int.Parse(args[++i]); break;
-        default: Console.Error.WriteLine("usage: gossip-bench [--nodes N] [--loss PERCENT] [--quiet-seconds S] [--stagger-ms G] [--fast]"); return 2;
+        case "--join-only": joinOnly = true; break;
+        default: Console.Error.WriteLine("usage: gossip-bench [--nodes N] [--loss PERCENT] [--quiet-seconds S] [--stagger-ms G] [--fast] [--join-only]"); return 2;
     }
 }
 
 var clock = Stopwatch.StartNew();
+var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+long udpDropsAtStart = UdpReceiveDrops();
 double Now() => clock.Elapsed.TotalMilliseconds;
 var joinedSeen = new int[nodes];
 var allSeenAt = new double[nodes];
@@ -47,6 +50,20 @@ GossipOptions Options(int i)
     if (lossPercent > 0) o.DropPacket = (_, _) => Random.Shared.Next(100) < lossPercent;
     return o;
 }
+
+// The thread pool during the join: work items waiting (the process is CPU-bound when they pile up) and threads.
+long poolQueueMax = 0;
+int poolThreadsMax = 0;
+using var poolSampling = new CancellationTokenSource();
+var poolSampler = Task.Run(async () =>
+{
+    while (!poolSampling.IsCancellationRequested)
+    {
+        poolQueueMax = Math.Max(poolQueueMax, ThreadPool.PendingWorkItemCount);
+        poolThreadsMax = Math.Max(poolThreadsMax, ThreadPool.ThreadCount);
+        try { await Task.Delay(50, poolSampling.Token); } catch (OperationCanceledException) { }
+    }
+});
 
 var members = new GossipNode[nodes];
 var readers = new List<Task>();
@@ -112,6 +129,15 @@ static (long Bytes, long Packets) LoTx()
     return (0, 0);
 }
 
+// Datagrams the kernel dropped because a socket's receive buffer was full (this namespace: this process).
+static long UdpReceiveDrops()
+{
+    var lines = File.ReadLines("/proc/net/snmp").Where(l => l.StartsWith("Udp:", StringComparison.Ordinal)).ToList();
+    if (lines.Count < 2) return 0;
+    int column = Array.IndexOf(lines[0].Split(' '), "RcvbufErrors");
+    return column < 0 ? 0 : long.Parse(lines[1].Split(' ')[column]);
+}
+
 async Task<bool> WaitAsync(Func<bool> done, TimeSpan timeout)
 {
     var until = Now() + timeout.TotalMilliseconds;
@@ -142,6 +168,26 @@ if (converged)
 {
     Result("join_ms", allSeenAt.Max() - joinStart);
     ResultPercentiles("join", allSeenAt.Select(t => t - joinStart));
+}
+// Where the join's work went: CPU of this process against wall time (2 cores = 2 s per s), and per member what
+// the gossip handled and queued (sums over the members / N).
+{
+    await poolSampling.CancelAsync();
+    await poolSampler;
+    double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds, wall = Now() / 1000;
+    double Per(Func<GossipCounters, long> counter) => members.Sum(m => counter(m.Counters)) / (double)nodes;
+    Console.WriteLine($"join phase: {cpu:F1} s CPU in {wall:F1} s ({cpu / wall:F2} cores); per member: datagrams/frames received {Per(c => c.MessagesReceived):F0}, " +
+                      $"membership messages handled {Per(c => c.MembershipHandled):F0}, broadcasts queued {Per(c => c.BroadcastsQueued):F0} " +
+                      $"(dropped by a full queue {Per(c => c.BroadcastsDropped):F1}), push/pulls {Per(c => c.PushPulls):F1}, suspicions {Per(c => c.SuspicionsRaised):F2}, " +
+                      $"refutations {Per(c => c.Refutations):F2}, inbox drops {Per(c => c.InboxDropped):F1}; UDP receive-buffer drops (all) {UdpReceiveDrops() - udpDropsAtStart}; " +
+                      $"thread pool: up to {poolQueueMax} work items waiting, up to {poolThreadsMax} threads");
+    Result("join_cpu_s", cpu);
+    Result("join_membership_messages_per_member", Per(c => c.MembershipHandled));
+}
+if (joinOnly)
+{
+    await Task.WhenAll(members.Select(m => m.DisposeAsync().AsTask()));
+    return converged ? 0 : 1;
 }
 
 // Bandwidth in a quiet period.
