@@ -268,6 +268,11 @@ int ax_decode_plan(const struct ax_frame *f, struct ax_plan *plan)
         plan->dns_sockets = ax_read_bool(&r);
         plan->resolv_conf = ax_read_str(&r);
     }
+    /* Sent only when true (--trap-sendmsg): a launcher older than it rejects the PLAN instead of silently
+     * running the app without the trap. */
+    plan->trap_sendmsg = 0;
+    if (r.left > 0 && !r.bad)
+        plan->trap_sendmsg = ax_read_bool(&r);
     if (!plan->resolv_conf)
         plan->resolv_conf = ax_strdup("");
     return ax_reader_done(&r) ? 0 : -1;

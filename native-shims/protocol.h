@@ -74,6 +74,8 @@ struct ax_plan {
     int dns_sockets;
     /* "" or the content of the app's /etc/resolv.conf (bind-mounted in a private mount namespace). */
     char *resolv_conf;
+    /* Trap sendmsg and sendmmsg too (ax run --trap-sendmsg; optional, after resolv_conf). */
+    int trap_sendmsg;
 };
 
 /* Decoded ERROR (type 255); message is sanitised to a single line. */

@@ -3,6 +3,8 @@
 #include "capabilities.h"
 #include "dns.h"
 #include "filter.h"
+#include "handoff.h"
+#include "keeper.h"
 #include "netns.h"
 #include "privileges.h"
 #include "protocol.h"
@@ -40,6 +42,8 @@ static const char usage[] =
     "  --user NAME|UID      run the application as that user\n"
     "  --new-netns[=BOOL]   run in a new network namespace (default true)\n"
     "  --dns-override[=BOOL]  point the resolver at the built-in DNS (default true)\n"
+    "  --trap-sendmsg[=BOOL]  let the agent see sendmsg/sendmmsg too (UDP sockets whose first\n"
+    "                       send is a sendmsg to a virtual IP; every sendmsg traps; default false)\n"
     "  --interface NAME     create a dummy interface NAME in the new namespace\n"
     "  --socket-dir DIR     the agent's socket directory (default $AX_SOCKET_DIR,\n"
     "                       else " DEFAULT_SOCKET_DIR ")\n"
@@ -52,6 +56,7 @@ static int is_boolean_option(const char *a)
     if (strncmp(a, "--", 2) == 0 && strchr(a, '='))
         return 1;
     return strcmp(a, "--new-netns") == 0 || strcmp(a, "--dns-override") == 0 ||
+           strcmp(a, "--trap-sendmsg") == 0 ||
            strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
@@ -272,6 +277,10 @@ int ax_run(int nargs, char **args)
     if (switch_user)
         ax_lookup_user(plan.user, &user);
 
+    /* (5b) The keeper, forked before any namespace and before the filter (see keeper.h). */
+    struct ax_keeper keeper;
+    ax_keeper_start(&keeper, switch_user ? &user : NULL);
+
     /* (6) The application's own network namespace. */
     if (plan.new_netns) {
         if (ax_enter_new_netns() != 0)
@@ -288,8 +297,11 @@ int ax_run(int nargs, char **args)
     if (plan.new_netns && plan.resolv_conf[0] != '\0' && ax_override_resolv_conf(plan.resolv_conf) != 0)
         return 1;
 
-    /* (7) The filter. From here on we make no trapped calls ourselves. */
-    int listener = ax_install_filter();
+    /* (7) The filter. From here on we make no trapped calls ourselves (with --trap-sendmsg a thread made before
+     * it sends the LISTENER frame). */
+    if (plan.trap_sendmsg && ax_handoff_start() != 0)
+        ax_die(1, "cannot start the thread that hands the listener over: %s", strerror(errno));
+    int listener = ax_install_filter(plan.trap_sendmsg);
     if (listener < 0)
         ax_die(1, "cannot install the seccomp filter: %s", strerror(errno));
     /* (7b) After the filter (installing it without no_new_privs needs CAP_SYS_ADMIN, and setuid programs
@@ -300,8 +312,10 @@ int ax_run(int nargs, char **args)
     /* (8) Hand the listener to the agent. A copy stays in the application at a high fd
      * number (inherited across exec and fork) so that a restarted agent can take it back
      * with pidfd_getfd; its number travels in the LISTENER payload. The DNS sockets, if
-     * any, follow the listener in the same message (their count after the reclaim fd). */
+     * any, follow the listener in the same message (their count after the reclaim fd), then
+     * the keeper's pid. */
     int reclaim_fd = keep_reclaim_copy(listener);
+    int copies[3] = { reclaim_fd, -1, -1 };
     struct ax_buf reclaim = {0};
     ax_buf_u32(&reclaim, reclaim_fd < 0 ? UINT32_MAX : (uint32_t)reclaim_fd);
     int fds[3] = { listener, dns_fds[0], dns_fds[1] };
@@ -309,12 +323,28 @@ int ax_run(int nargs, char **args)
     if (dns_fds[0] >= 0) {
         ax_buf_u32(&reclaim, 2);
         for (int i = 0; i < 2; i++) {
-            int copy = keep_reclaim_copy(dns_fds[i]);
-            ax_buf_u32(&reclaim, copy < 0 ? UINT32_MAX : (uint32_t)copy);
+            copies[1 + i] = keep_reclaim_copy(dns_fds[i]);
+            ax_buf_u32(&reclaim, copies[1 + i] < 0 ? UINT32_MAX : (uint32_t)copies[1 + i]);
         }
         nfds = 3;
+    } else {
+        ax_buf_u32(&reclaim, 0);
     }
-    int sent = ax_send_frame_fds(sock, AX_MSG_LISTENER, &reclaim, fds, nfds);
+    /* The keeper holds the same copies at the same numbers, so an app that closes them loses nothing; its pid
+     * ends the payload (0: no keeper). The copies in the app stay too: a killed keeper only loses its copy.
+     * Under --trap-sendmsg this thread's sendmsg to the keeper would trap before the agent holds the listener:
+     * no keeper then (closing our end makes it exit). */
+    if (plan.trap_sendmsg) {
+        if (keeper.sock >= 0)
+            close(keeper.sock);
+        keeper.sock = -1;
+        keeper.pid = 0;
+    } else {
+        ax_keeper_hand(&keeper, fds, copies, nfds);
+    }
+    ax_buf_u32(&reclaim, (uint32_t)keeper.pid);
+    int sent = plan.trap_sendmsg ? ax_handoff_send(sock, AX_MSG_LISTENER, &reclaim, fds, nfds)
+                                 : ax_send_frame_fds(sock, AX_MSG_LISTENER, &reclaim, fds, nfds);
     ax_buf_free(&reclaim);
     close(listener);
     if (dns_fds[0] >= 0) {

@@ -54,12 +54,15 @@ public static class TableProjections
         var node = table.Node;
         return table.VServices().OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => (Node: node.Name, VService: v))
             .Concat(table.Replicas().SelectMany(r => r.VServices.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => (Node: r.Name, VService: v))))
-            .Select(x => new VServiceRecord
-            {
-                Name = x.VService.Name, Type = x.VService.External ? "External" : "Internal", Ip = x.VService.VirtualIp.ToString(),
-                Ports = x.VService.Ports.Select(p => new VServicePort(p.Key, p.Value)).ToList(),
-                Backends = x.VService.Backends.Select(b => b.ToString()).ToList(), LbType = x.VService.LbType.ToString(),
-                SourceIp = x.VService.SourceIp?.ToString() ?? "", NodeId = x.Node, Cluster = node.Cluster,
-            }).ToList();
+            .Select(x => x.VService.ToRecord(x.Node, node.Cluster)).ToList();
     }
+
+    /// <summary>One vservice as the API shows it (a create or delete answers with its own alone, not a listing).</summary>
+    public static VServiceRecord ToRecord(this VServiceEntry vservice, string node, string cluster) => new()
+    {
+        Name = vservice.Name, Type = vservice.External ? "External" : "Internal", Ip = vservice.VirtualIp.ToString(),
+        Ports = vservice.Ports.Select(p => new VServicePort(p.Key, p.Value)).ToList(),
+        Backends = vservice.Backends.Select(b => b.ToString()).ToList(), LbType = vservice.LbType.ToString(),
+        SourceIp = vservice.SourceIp?.ToString() ?? "", NodeId = node, Cluster = cluster,
+    };
 }

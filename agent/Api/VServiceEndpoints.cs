@@ -54,7 +54,8 @@ internal static partial class VServiceEndpoints
         }
         LogCreated(Logger(context), vservice.Name, vservice.VirtualIp.ToString(), string.Join(",", vservice.Backends),
             vservice.LbType.ToString());
-        var record = table.VServiceRecords().First(r => r.Name == vservice.Name && r.NodeId == table.Node.Name);
+        // This one alone: a listing of every vservice of the cluster per create made N creates O(N·M).
+        var record = vservice.ToRecord(table.Node.Name, table.Node.Cluster);
         await JsonResponses.WriteAsync(context, StatusCodes.Status201Created, record, ApiJsonContext.Default.VServiceRecord);
     }
 
@@ -62,7 +63,7 @@ internal static partial class VServiceEndpoints
     {
         var name = (string)context.Request.RouteValues["name"]!;
         var table = Table(context);
-        var record = table.VServiceRecords().FirstOrDefault(r => r.Name == name && r.NodeId == table.Node.Name);
+        var record = table.FindOwnVService(name)?.ToRecord(table.Node.Name, table.Node.Cluster);
         switch (table.RemoveVService(name, out var owner))
         {
             case VServiceRemoval.Removed:

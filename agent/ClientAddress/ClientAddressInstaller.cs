@@ -5,7 +5,8 @@ namespace AppSwitch.Agent.ClientAddress;
 
 /// <summary>
 /// Puts the client-address programs (<see cref="ClientAddressPrograms"/>) on the agent's cgroup: sock_ops and
-/// getpeername4/6, and with the socket lock's translations map the UDP marker's ingress program
+/// getpeername4/6, the UDP marker's egress guard (<see cref="DatagramSenderGuard"/>) and sock_release cleanup
+/// (<see cref="SocketRelease"/>), and with the socket lock's translations map the marker's ingress program
 /// (<see cref="DatagramMark"/>). Runs before the agent makes any socket (node sockets carry the cgroup they were made in). Attached
 /// without a link like the socket lock's: they stay while the agent restarts and the next agent's replace them in
 /// place. Off (--preserve-client-ip=false), the agent detaches whatever an earlier agent left there.
@@ -14,16 +15,17 @@ internal static class ClientAddressInstaller
 {
     private static readonly int[] AttachTypes =
         [ClientAddressPrograms.AttachSockOps, ClientAddressPrograms.AttachInet4GetPeerName, ClientAddressPrograms.AttachInet6GetPeerName,
-            DatagramMark.AttachInetIngress];
+            DatagramMark.AttachInetIngress, DatagramMark.AttachInetEgress, SocketRelease.AttachInetSockRelease];
 
     /// <summary>The maps (the agent writes marks and trusted nodes in them), or null with the reason in <paramref name="detail"/>.</summary>
     /// <param name="translations">The socket lock's map, where UDP clients of other nodes are recorded; null: TCP only.</param>
-    public static ClientAddressMaps? Engage(string cgroupName, DatagramTranslations? translations, out string detail)
+    /// <param name="stateDir">The admin directory: where the sender VIPs map is recorded for the next agent.</param>
+    public static ClientAddressMaps? Engage(string cgroupName, string stateDir, DatagramTranslations? translations, out string detail)
     {
         try
         {
             using var cgroup = AgentCgroup.Enter(cgroupName);
-            var maps = ClientAddressMaps.Create();
+            var maps = ClientAddressMaps.Create(stateDir);
             try
             {
                 Attach(cgroup, maps, translations);
@@ -66,6 +68,10 @@ internal static class ClientAddressInstaller
                 ClientAddressPrograms.GetPeerName(false, maps.PeersFd), "ax_cip_peer4"), ClientAddressPrograms.AttachInet4GetPeerName));
             programs.Add((Load(Bpf.ProgTypeCgroupSockAddr, ClientAddressPrograms.AttachInet6GetPeerName,
                 ClientAddressPrograms.GetPeerName(true, maps.PeersFd), "ax_cip_peer6"), ClientAddressPrograms.AttachInet6GetPeerName));
+            programs.Add((Load(DatagramMark.ProgTypeCgroupSkb, DatagramMark.AttachInetEgress,
+                DatagramSenderGuard.Egress(maps.SenderVipsFd), "ax_cip_udp_out"), DatagramMark.AttachInetEgress));
+            programs.Add((Load(SocketRelease.ProgTypeCgroupSock, SocketRelease.AttachInetSockRelease,
+                SocketRelease.Program(maps.SenderVipsFd, maps.ClientsFd), "ax_cip_release"), SocketRelease.AttachInetSockRelease));
             if (translations is not null)
                 programs.Add((Load(DatagramMark.ProgTypeCgroupSkb, DatagramMark.AttachInetIngress,
                     DatagramMark.Ingress(maps.NodesFd, translations.MapFd), "ax_cip_udp_in"), DatagramMark.AttachInetIngress));

@@ -15,6 +15,9 @@ internal sealed class ClientMarker(ServiceTable table, ClientAddressMaps? maps)
 {
     public bool Enabled => maps is not null;
 
+    /// <summary>The maps (null without them), shared with the UDP marker.</summary>
+    public ClientAddressMaps? Maps => maps;
+
     public void Mark(int nodeFd, SocketCalls.Kind kind, AppEntry app, ConnectTarget target)
     {
         if (maps is null || kind.Type != SOCK.STREAM || target.Relay is not null) return;

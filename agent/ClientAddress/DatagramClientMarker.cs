@@ -12,11 +12,14 @@ namespace AppSwitch.Agent.ClientAddress;
 /// (<see cref="DatagramTranslations.RecordClient"/>), so the socket lock's recvmsg programs show servers of this
 /// node that VIP in recvfrom/recvmsg, and its sendmsg programs take their answers to the VIP back to the socket.
 /// For a server on another node the socket carries the VIP on every datagram instead (<see cref="DatagramMark"/>):
-/// that node's kernel records the same entries. Once per (socket, destination decided), never per datagram: a bind
-/// (only for a socket the kernel would autobind at its first send), a getsockname, two map updates and, across
-/// nodes, one setsockopt.
+/// that node's kernel records the same entries; the VIP is first recorded for the socket in the sender VIPs map, the
+/// only VIP this node's egress guard (<see cref="DatagramSenderGuard"/>) lets out with the option. Once per
+/// (socket, destination decided), never per datagram: a bind (only for a socket the kernel would autobind at its
+/// first send), a getsockname, two map updates; across nodes, a getsockopt (the cookie), a map update, a setsockopt.
 /// </summary>
-internal sealed class DatagramClientMarker(ServiceTable table, DatagramTranslations? translations, IPAddress nodeAddress, bool enabled)
+/// <param name="senderVips">The client-address maps; null: no guard here, so no VIP is carried to other nodes.</param>
+internal sealed class DatagramClientMarker(ServiceTable table, DatagramTranslations? translations, IPAddress nodeAddress, bool enabled,
+    ClientAddressMaps? senderVips)
 {
     public void Mark(int nodeFd, SocketCalls.Kind kind, AppEntry app, IPEndPoint target)
     {
@@ -25,7 +28,10 @@ internal sealed class DatagramClientMarker(ServiceTable table, DatagramTranslati
         if (table.ServerAtNode(target.Address, target.Port) is null) return; // outside addresses never see the VIP
         if (!IsThisNode(target.Address))
         {
-            // A failed setsockopt (an IPv6-only socket) only costs this socket its VIP at the server.
+            // The record first: the guard drops a marked datagram of a socket without one. A full map or a failed
+            // setsockopt (an IPv6-only socket) only costs this socket its VIP at the server.
+            if (senderVips is null || SocketCookie.Of(nodeFd) is not { } cookie) return;
+            if (Bpf.UpdateElement(senderVips.SenderVipsFd, BitConverter.GetBytes(cookie), vip.GetAddressBytes()).IsError) return;
             SocketCalls.SetRaw(nodeFd, IPPROTO.IP, DatagramMark.IpOptions, DatagramMark.Option(vip));
             return;
         }

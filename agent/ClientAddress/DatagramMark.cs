@@ -18,7 +18,7 @@ namespace AppSwitch.Agent.ClientAddress;
 /// </summary>
 internal static class DatagramMark
 {
-    public const int ProgTypeCgroupSkb = 8, AttachInetIngress = 0;
+    public const int ProgTypeCgroupSkb = 8, AttachInetIngress = 0, AttachInetEgress = 1;
     public const int IpOptions = 4; // IP_OPTIONS (SOL_IP)
     public const byte OptionType = 30, OptionLength = 8;
 
@@ -26,7 +26,9 @@ internal static class DatagramMark
     private const short SkbData = 76, SkbDataEnd = 80;
     // IPv4 header with exactly this option (IHL 7), then UDP.
     private const int MarkedVersionIhl = 0x47, ProtocolUdp = 17, MarkedLength = 36;
-    private const short IpProtocolAt = 9, IpSourceAt = 12, OptionAt = 20, OptionVipAt = 24, UdpSourcePortAt = 28;
+    private const short IpProtocolAt = 9, IpSourceAt = 12, OptionAt = 20, UdpSourcePortAt = 28;
+    /// <summary>Where the option's VIP is in a marked datagram (after <see cref="JumpUnlessMarked"/>, from r2).</summary>
+    internal const short OptionVipAt = 24;
 
     // Stack: reverse key (32) and value (20), forward key (32) and value (20), the nodes map key (4).
     private const short ReverseKeyAt = -32, ReverseValueAt = -56, ForwardKeyAt = -96, ForwardValueAt = -120, NodeKeyAt = -128;
@@ -48,18 +50,7 @@ internal static class DatagramMark
     {
         var e = new BpfEmitter();
         e.MovReg(R6, R1);
-        e.Load(Size.Word, R2, R6, SkbData);
-        e.Load(Size.Word, R3, R6, SkbDataEnd);
-        e.MovReg(R4, R2);
-        e.AddImm(R4, MarkedLength);
-        e.JumpIfGreater(R4, R3, "done"); // shorter than a marked datagram (or not linear that far)
-        e.Load(Size.Byte, R4, R2, 0);
-        e.JumpIfNotEqualImm(R4, MarkedVersionIhl, "done");
-        e.Load(Size.Byte, R4, R2, IpProtocolAt);
-        e.JumpIfNotEqualImm(R4, ProtocolUdp, "done");
-        e.Load(Size.Word, R4, R2, OptionAt);
-        e.LoadImm64(R5, (uint)OptionHead); // a 64-bit compare: the loaded word is zero-extended
-        e.JumpIfNotEqual(R4, R5, "done");
+        JumpUnlessMarked(e, "done");
 
         // Every packet byte needed, onto the stack before any helper call clobbers r2.
         WriteKeyHead(e, ReverseKeyAt, DatagramTranslations.Reverse);
@@ -106,6 +97,28 @@ internal static class DatagramMark
         e.Label("done");
         e.Return(1);
         return e.ToBytes();
+    }
+
+    /// <summary>
+    /// The predicate the ingress and egress programs share (r6 = the __sk_buff): jumps to <paramref name="unmarked"/>
+    /// unless the linear packet is an IPv4 header with exactly the marker option (IHL 7) and UDP; else falls through
+    /// with r2 = the packet start, bounds-checked for <see cref="MarkedLength"/> bytes. Any other form of the option
+    /// (another IHL, another place) is ignored by both sides alike.
+    /// </summary>
+    internal static void JumpUnlessMarked(BpfEmitter e, string unmarked)
+    {
+        e.Load(Size.Word, R2, R6, SkbData);
+        e.Load(Size.Word, R3, R6, SkbDataEnd);
+        e.MovReg(R4, R2);
+        e.AddImm(R4, MarkedLength);
+        e.JumpIfGreater(R4, R3, unmarked); // shorter than a marked datagram (or not linear that far)
+        e.Load(Size.Byte, R4, R2, 0);
+        e.JumpIfNotEqualImm(R4, MarkedVersionIhl, unmarked);
+        e.Load(Size.Byte, R4, R2, IpProtocolAt);
+        e.JumpIfNotEqualImm(R4, ProtocolUdp, unmarked);
+        e.Load(Size.Word, R4, R2, OptionAt);
+        e.LoadImm64(R5, (uint)OptionHead); // a 64-bit compare: the loaded word is zero-extended
+        e.JumpIfNotEqual(R4, R5, unmarked);
     }
 
     /// <summary>The option's first four bytes (type, length, magic) as a little-endian word loaded from the packet.</summary>

@@ -58,7 +58,8 @@ public static class AgentHost
         // Before any socket exists: node sockets carry the cgroup of the agent that made them.
         var socketLock = options.SocketLock ? SocketLockInstaller.Engage(options.SocketLockCgroup, options.AdminSocketDir) : null;
         string? clientAddressDetail = null;
-        var clientAddresses = options.PreserveClientIp ? ClientAddressInstaller.Engage(options.SocketLockCgroup, socketLock?.Translations, out clientAddressDetail) : null;
+        var clientAddresses = options.PreserveClientIp ? ClientAddressInstaller.Engage(options.SocketLockCgroup, options.AdminSocketDir,
+            socketLock?.Translations, out clientAddressDetail) : null;
         if (!options.PreserveClientIp && options.SocketLock) ClientAddressInstaller.Disengage(options.SocketLockCgroup);
         await using var app = Build(options, apiSocket, tls, socketLock?.Translations, clientAddresses);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentHost).FullName!);
@@ -189,7 +190,7 @@ public static class AgentHost
             builder.Services.AddHostedService(sp => new TrustedNodeSync(sp.GetRequiredService<ServiceTable>(), clientAddresses,
                 sp.GetRequiredService<ILogger<TrustedNodeSync>>()));
         // Hosted services start in this order: the previous agent's apps are back before new ones arrive.
-        builder.Services.AddSingleton(sp => new StateWriteAheadLog(options.AdminSocketDir, sp.GetRequiredService<RuleBook>(), sp.GetRequiredService<ILogger<StateWriteAheadLog>>()));
+        builder.Services.AddSingleton(sp => new StateWriteAheadLog(options.AdminSocketDir, sp.GetRequiredService<ILogger<StateWriteAheadLog>>()));
         builder.Services.AddSingleton(sp => new StateWriter(sp.GetRequiredService<ServiceTable>(), sp.GetRequiredService<RuleBook>(),
             sp.GetRequiredService<StateFile>(), sp.GetRequiredService<StateWriteAheadLog>(), sp.GetRequiredService<ILogger<StateWriter>>(),
             sp.GetRequiredService<AgentMetrics>()));
@@ -239,8 +240,10 @@ public static class AgentHost
     private static void LimitConnections(ListenOptions listen) =>
         listen.Use(next => listen.ApplicationServices.GetRequiredService<ApiConnectionLimiter>().Wrap(next));
 
-    private static RuleBook RuleBookFor(string nodeName, ServiceTable table) =>
-        new(nodeName, () => table.Revisions.Publish(TableChange.Rules));
+    /// <summary>The rule book whose changes of this node's rules are table changes (written ahead: the batch alone).</summary>
+    internal static RuleBook RuleBookFor(string nodeName, ServiceTable table) =>
+        new(nodeName, change => table.Revisions.Publish(change.Removed.Count > 0
+            ? TableChange.RulesRemoved(change.Removed) : TableChange.RulesPut(change.Put)));
 
     /// <summary>Creates a directory of the agent (socket or admin) when missing; returns a one-line problem or null.</summary>
     private static string? PrepareDirectory(string dir)

@@ -38,6 +38,7 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly ListenHandler _listen;
     private readonly SocketNameHandler _names;
     private readonly SendToHandler _sendTo;
+    private readonly SendMsgHandler _sendMsg;
     private readonly AgentMetrics _metrics;
     private readonly SessionParking _parking;
     private readonly int _parkDelayMs;
@@ -57,13 +58,16 @@ public sealed class Supervisor : IHostedService, IDisposable
         _stopFd = FileCalls.CreateEventFd().Fd; // fails only without fds or memory: the agent cannot start then
         var sockets = new NodeSocketFactory();
         _held = new HeldConnects(readiness, journal, loggers.CreateLogger<HeldConnects>());
-        var datagramClients = new DatagramClientMarker(table, translations, options.NodeAddress, options.PreserveClientIp);
+        clients ??= new ClientMarker(table, null);
+        var datagramClients = new DatagramClientMarker(table, translations, options.NodeAddress, options.PreserveClientIp, clients.Maps);
         _connect = new ConnectHandler(table, router, sockets, httpRelay, _pending, _held, translations,
-            clients ?? new ClientMarker(table, null), datagramClients, loggers.CreateLogger<ConnectHandler>());
+            clients, datagramClients, loggers.CreateLogger<ConnectHandler>());
         _bind = new BindHandler(table, sockets, new PortAllocator(options.Ports, options.NodeAddress), loggers.CreateLogger<BindHandler>());
         _listen = new ListenHandler(table, loggers.CreateLogger<ListenHandler>());
         _names = new SocketNameHandler(table);
-        _sendTo = new SendToHandler(router, sockets, translations, datagramClients, loggers.CreateLogger<SendToHandler>());
+        var sends = new AddressedSend(router, sockets, translations, datagramClients, loggers.CreateLogger<AddressedSend>());
+        _sendTo = new SendToHandler(sends);
+        _sendMsg = new SendMsgHandler(sends);
         _parkDelayMs = (int)Math.Clamp(options.SessionParkDelay.TotalMilliseconds, 1, int.MaxValue);
         _parking = new SessionParking(_stopFd, Unpark);
         metrics.Meter.CreateObservableGauge("appswitch_app_sessions", ObserveSessions, null,
@@ -230,6 +234,8 @@ public sealed class Supervisor : IHostedService, IDisposable
         else if (call.Nr == SyscallNumbers.GetSockName) _names.Handle(call, peer: false);
         else if (call.Nr == SyscallNumbers.GetPeerName) _names.Handle(call, peer: true);
         else if (call.Nr == SyscallNumbers.SendTo) _sendTo.Handle(call);
+        else if (call.Nr == SyscallNumbers.SendMsg) _sendMsg.Handle(call, vector: false); // only under --trap-sendmsg
+        else if (call.Nr == SyscallNumbers.SendMmsg) _sendMsg.Handle(call, vector: true);
         else call.Continue(); // a filter from a newer launcher may trap more than we know
     }
 

@@ -23,6 +23,8 @@ internal static class TrappedCallLabels
         : nr == SyscallNumbers.GetSockName ? "getsockname"
         : nr == SyscallNumbers.GetPeerName ? "getpeername"
         : nr == SyscallNumbers.SendTo ? "sendto"
+        : nr == SyscallNumbers.SendMsg ? "sendmsg"
+        : nr == SyscallNumbers.SendMmsg ? "sendmmsg"
         : "other";
 
     public static string Failure(Errno errno) => (int)errno is >= 0 and < 256 ? ErrnoNames[(int)errno] : "errno-other";

@@ -222,11 +222,13 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, K
             writer.String(appId);
             writer.Bool(dnsSockets);
             writer.String(dnsSockets && plan.DnsOverride ? DnsSettings.AppResolvConf(options.DnsDomain) : "");
+            // Only when asked for: a launcher that predates the field refuses the PLAN rather than run the app without the trap.
+            if (plan.TrapSendmsg) writer.Bool(true);
             connection.WriteFrame(FrameType.Plan, writer.ToArray());
 
             (type, payload) = connection.ReadFrame();
             if (type != FrameType.Listener) throw new LauncherProtocolException($"expected a LISTENER frame, got type {(byte)type}");
-            var (reclaimFd, dnsFdCount, dnsReclaimFds) = DecodeListenerPayload(payload);
+            var (reclaimFd, dnsFdCount, dnsReclaimFds, keeperPid, hasKeeperField) = ListenerPayload.Decode(payload);
             if (dnsFdCount is not (0 or 2) || (dnsFdCount == 2 && !dnsSockets))
                 throw new LauncherProtocolException($"the LISTENER frame announces {dnsFdCount} DNS sockets (expected {(dnsSockets ? "2" : "none")})");
             if (connection.ReceivedFds.Count != 1 + dnsFdCount || !FdPassing.IsSeccompListener(connection.ReceivedFds[0]))
@@ -235,12 +237,13 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, K
             if (dnsFdCount == 2 && !(IsSocket(connection.ReceivedFds[1], SOCK.DGRAM) && IsSocket(connection.ReceivedFds[2], SOCK.STREAM)))
                 throw new LauncherProtocolException("the DNS sockets of a LISTENER frame must be a UDP and a TCP socket, in that order");
             var listener = connection.ReceivedFds[0];
+            var keeper = CheckKeeper(appId, keeperPid, hasKeeperField, reclaimFd, listener);
 
             var app = new AppEntry
             {
                 Id = appId, Name = plan.Name, VirtualIp = virtualIp, Labels = plan.Labels, Protocol = plan.Protocol, Pid = cred.Pid,
                 Command = request.Args.Skip(plan.CommandIndex).ToArray(), ReclaimFd = reclaimFd, Expose = plan.Expose,
-                DnsReclaimFds = dnsReclaimFds, KubernetesPod = pod.PodName, KubernetesPodUid = pod.PodUid,
+                DnsReclaimFds = dnsReclaimFds, KeeperPid = keeper.Pid, KeeperStarted = keeper.Started, KubernetesPod = pod.PodName, KubernetesPodUid = pod.PodUid,
             };
             table.AddApp(app);
             supervisor.Attach(app, listener);
@@ -256,22 +259,30 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, K
     }
 
     /// <summary>
-    /// The LISTENER payload: empty, or the fd number of the listener copy left in the app (u32; all ones: none),
-    /// optionally followed by the number of DNS sockets that came after the listener (u32: 0 or 2) and, when 2,
-    /// the fd numbers of their copies left in the app.
+    /// The keeper the launcher named, trusted only if that process holds this app's listener at the reclaim fd (a
+    /// forged pid would otherwise make a restarted agent take another app's listener); (0, 0) when there is none.
+    /// Its start time guards a restarted agent against the pid's reuse.
     /// </summary>
-    private static (int ReclaimFd, uint DnsFds, (int Udp, int Tcp) DnsReclaimFds) DecodeListenerPayload(byte[] payload)
+    private (int Pid, ulong Started) CheckKeeper(string appId, int keeperPid, bool hasKeeperField, int reclaimFd, int listener)
     {
-        if (payload.Length == 0) return (-1, 0, (-1, -1));
-        var reader = new PayloadReader(payload);
-        var fd = FdNumber(reader.UInt32());
-        var dnsFds = payload.Length > 4 ? reader.UInt32() : 0;
-        var dnsCopies = dnsFds == 2 ? (FdNumber(reader.UInt32()), FdNumber(reader.UInt32())) : (-1, -1);
-        reader.End();
-        return (fd, dnsFds, dnsCopies);
+        if (!hasKeeperField)
+        {
+            logger.LogInformation("App {AppId}: the launcher names no keeper (an ax older than the agent); if the app closes its inherited fds it is lost after an agent restart", appId);
+            return (0, 0);
+        }
+        if (keeperPid == 0)
+        {
+            logger.LogWarning("App {AppId}: the launcher could not start its keeper; if the app closes its inherited fds it is lost after an agent restart", appId);
+            return (0, 0);
+        }
+        var started = ProcessIdentity.StartTime(keeperPid);
+        if (started is null || !ProcessIdentity.HoldsSameFile(keeperPid, reclaimFd, listener) || ProcessIdentity.StartTime(keeperPid) != started)
+        {
+            logger.LogWarning("App {AppId}: pid {KeeperPid}, named as its keeper, does not hold its listener at fd {ReclaimFd}; ignored", appId, keeperPid, reclaimFd);
+            return (0, 0);
+        }
+        return (keeperPid, started.Value);
     }
-
-    private static int FdNumber(uint fd) => fd > int.MaxValue ? -1 : (int)fd;
 
     private static bool IsSocket(int fd, int type) =>
         SocketCalls.TryGetKind(fd, out var kind) && kind.Type == type && kind.Domain == AF.INET;

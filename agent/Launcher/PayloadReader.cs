@@ -41,6 +41,9 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> payload)
         return (int)count;
     }
 
+    /// <summary>Bytes not read yet (optional trailing fields of older and newer launchers).</summary>
+    public readonly int Remaining => _rest.Length;
+
     public readonly void End()
     {
         if (_rest.Length != 0) throw new LauncherProtocolException($"{_rest.Length} unexpected bytes at the end of the frame");

@@ -17,6 +17,8 @@ public sealed record RunPlan
     public string Interface { get; init; } = "";
     /// <summary>Point the app's resolv.conf at the agent's DNS (new netns only; --dns-override).</summary>
     public bool DnsOverride { get; init; } = true;
+    /// <summary>`--trap-sendmsg`: the launcher's filter hands sendmsg and sendmmsg to the agent too.</summary>
+    public bool TrapSendmsg { get; init; }
     public IReadOnlyList<ExposeMapping> Expose { get; init; } = [];
     /// <summary>`--kubernetes-pod-name` or POD_NAME / KUBERNETES_POD_NAME: the pod whose identity the app has.</summary>
     public string? KubernetesPod { get; init; }

@@ -45,6 +45,12 @@ public static class RunPlanParser
             DefaultValue = "true",
             Help = "in a new network namespace, give the app a resolv.conf pointing at the agent's DNS; false keeps the node's",
         },
+        new("trap-sendmsg", OptionKind.Bool)
+        {
+            DefaultValue = "false",
+            Help = "trap sendmsg and sendmmsg too, so that a UDP socket whose first send is a sendmsg to a virtual IP "
+                + "reaches it (Node.js dgram, QUIC); every sendmsg of the app then traps, TCP's too",
+        },
         new("interface")
         {
             ValueName = "NAME", Validate = ExplainInterfaceName,
@@ -93,6 +99,7 @@ public static class RunPlanParser
             NewNetns = newNetns,
             Interface = interfaceName,
             DnsOverride = parsed.GetBool("dns-override"),
+            TrapSendmsg = parsed.GetBool("trap-sendmsg"),
             KubernetesPod = parsed.GetString("kubernetes-pod-name") ?? NonEmpty(environment.GetValueOrDefault("KUBERNETES_POD_NAME")),
             Expose = parsed.GetString("expose") is { } expose && ExposeMapping.TryParseList(expose, out var mappings, out _) ? mappings : [],
         };

@@ -20,7 +20,7 @@ internal static unsafe partial class Bpf
     public const int AttachInet4Bind = 8, AttachInet6Bind = 9, AttachInet4Connect = 10, AttachInet6Connect = 11,
         AttachUdp4Sendmsg = 14, AttachUdp6Sendmsg = 15, AttachUdp4Recvmsg = 19, AttachUdp6Recvmsg = 20;
     /// <summary>Helper function ids (enum bpf_func_id).</summary>
-    public const int HelperMapLookup = 1, HelperMapUpdate = 2, HelperSocketCookie = 46, HelperCurrentCgroupId = 80;
+    public const int HelperMapLookup = 1, HelperMapUpdate = 2, HelperMapDelete = 3, HelperSocketCookie = 46, HelperCurrentCgroupId = 80;
 
     /// <summary>Creates a map: its fd.</summary>
     public static SysResult CreateMap(int type, int keySize, int valueSize, int maxEntries, string name)

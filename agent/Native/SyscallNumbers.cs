@@ -13,6 +13,8 @@ internal static class SyscallNumbers
     public static readonly int GetSockName = IsArm64 ? 204 : 51;
     public static readonly int GetPeerName = IsArm64 ? 205 : 52;
     public static readonly int SendTo = IsArm64 ? 206 : 44;
+    public static readonly int SendMsg = IsArm64 ? 211 : 46;
+    public static readonly int SendMmsg = IsArm64 ? 269 : 307;
 
     public static readonly long Kcmp = IsArm64 ? 272 : 312;
     public static readonly long Seccomp = IsArm64 ? 277 : 317;

@@ -9,7 +9,8 @@ namespace AppSwitch.Agent.Relay;
 
 /// <summary>
 /// Keeps this node's relays in line with the table: at each new table revision (this node's changes and other nodes'
-/// alike) it asks <see cref="RelayPlanner"/>, opens new relays and closes those no longer wanted. A failed listener
+/// alike) that changed what relays are planned from (<see cref="ServiceTable.RelayRevision"/>) it asks
+/// <see cref="RelayPlanner"/>, opens new relays and closes those no longer wanted. A failed listener
 /// is logged once, shown by `ax get proxies`, retried every few seconds while it fails, and never stops the agent.
 /// </summary>
 public sealed class RelayManager : BackgroundService
@@ -41,9 +42,16 @@ public sealed class RelayManager : BackgroundService
         try
         {
             Task<bool>? revised = null;
+            long? planned = null;
             while (!stoppingToken.IsCancellationRequested)
             {
-                Reconcile();
+                // A plan reads every vservice of the cluster: not again for a change that cannot alter it.
+                var relayRevision = _table.RelayRevision;
+                if (relayRevision != planned || HasFailedListener())
+                {
+                    planned = relayRevision; // read before planning: a change meanwhile plans again
+                    Reconcile();
+                }
                 revised ??= revisions.WaitToReadAsync(stoppingToken).AsTask();
                 // A listener whose port was taken is retried on a timer only while one fails; else a revision wakes us.
                 if (HasFailedListener()) await Task.WhenAny(revised, Task.Delay(RetryInterval, stoppingToken));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Text.Json;
 using AppSwitch.Agent.Launcher;
@@ -20,8 +21,18 @@ public static class NodeStateCodec
     public const int MaxBytes = 4 << 20;
 
     public static byte[] Encode(IEnumerable<AppEntry> apps, IEnumerable<ServerEntry> servers, IEnumerable<VServiceEntry>? vservices = null,
-        IReadOnlyList<Rule>? rules = null, string? egress = null) =>
-        JsonSerializer.SerializeToUtf8Bytes(new PublishedState
+        IReadOnlyList<Rule>? rules = null, string? egress = null)
+    {
+        // Written into a buffer of our own (garbage once copied out), not SerializeToUtf8Bytes: its pooled buffers grow
+        // to the state's size and ArrayPool.Shared keeps them (per thread and core) after each publication.
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(buffer)) JsonSerializer.Serialize(writer, Published(apps, servers, vservices, rules, egress), PublishedStateJsonContext.Default.PublishedState);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static PublishedState Published(IEnumerable<AppEntry> apps, IEnumerable<ServerEntry> servers, IEnumerable<VServiceEntry>? vservices,
+        IReadOnlyList<Rule>? rules, string? egress) =>
+        new()
         {
             Apps = apps.Select(a => new PublishedApp
             {
@@ -37,7 +48,7 @@ public static class NodeStateCodec
             }).ToList(),
             VServices = vservices?.Select(v => v.ToSpec()).ToList(),
             Rules = rules is { Count: > 0 } ? rules.ToList() : null,
-        }, PublishedStateJsonContext.Default.PublishedState);
+        };
 
     /// <summary>Replica entries of <paramref name="from"/>'s publication; FormatException when it is not one.</summary>
     public static (IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers) Decode(ReadOnlySpan<byte> bytes, RemoteNodeRef from) =>

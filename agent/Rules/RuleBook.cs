@@ -7,9 +7,10 @@ namespace AppSwitch.Agent.Rules;
 /// state.json and published with its gossip state) and replicas of every other node's, replaced as a whole by each
 /// newer publication and dropped when that node dies or leaves. Every node therefore ends with the same set.
 /// Ids are unique cluster-wide; if two nodes race to create one id, the owner whose name sorts first wins
-/// everywhere (<see cref="Effective"/>). Changes of this node's rules are all-or-nothing per batch.
+/// everywhere (<see cref="Effective"/>). Changes of this node's rules are all-or-nothing per batch; each batch is
+/// reported to <c>changed</c> (the write-ahead log records the batch, not the whole list).
 /// </summary>
-public sealed class RuleBook(string nodeName, Action changed)
+public sealed class RuleBook(string nodeName, Action<OwnRuleChange> changed)
 {
     /// <summary>A node's rules ride in its gossip state (at most 4 MiB): a few KB per rule leaves room for everything else.</summary>
     public const int MaxOwnRules = 1000;
@@ -75,21 +76,21 @@ public sealed class RuleBook(string nodeName, Action changed)
             ChangedLocked();
         }
         problem = null;
-        changed();
+        changed(OwnRuleChange.Of(withIds));
         return RuleStoreOutcome.Done;
     }
 
     /// <summary>Replaces rules of this node by id (PUT); all must exist here, else nothing changes.</summary>
     public RuleStoreOutcome Update(IReadOnlyList<Rule> rules, out string? problem) =>
         ChangeOwn(rules.Select((r, i) => (r.Id, $"rules[{i}].id: rule")).ToList(),
-            () => { foreach (var rule in rules) _own[_own.FindIndex(r => r.Id == rule.Id)] = rule; }, out problem);
+            () => { foreach (var rule in rules) _own[_own.FindIndex(r => r.Id == rule.Id)] = rule; }, OwnRuleChange.Of(rules.ToList()), out problem);
 
     /// <summary>Deletes rules of this node by id; all must exist here, else nothing changes.</summary>
     public RuleStoreOutcome Delete(IReadOnlyList<string> ids, out string? problem) =>
-        ChangeOwn(ids.Select(id => (id, "rule")).ToList(), () => _own.RemoveAll(r => ids.Contains(r.Id)), out problem);
+        ChangeOwn(ids.Select(id => (id, "rule")).ToList(), () => _own.RemoveAll(r => ids.Contains(r.Id)), OwnRuleChange.Deleted(ids.ToList()), out problem);
 
     /// <summary>Checks that every id is one of this node's rules, then applies the change under the lock.</summary>
-    private RuleStoreOutcome ChangeOwn(IReadOnlyList<(string Id, string What)> ids, Action change, out string? problem)
+    private RuleStoreOutcome ChangeOwn(IReadOnlyList<(string Id, string What)> ids, Action change, OwnRuleChange reported, out string? problem)
     {
         lock (_lock)
         {
@@ -100,7 +101,7 @@ public sealed class RuleBook(string nodeName, Action changed)
             ChangedLocked();
         }
         problem = null;
-        changed();
+        changed(reported);
         return RuleStoreOutcome.Done;
     }
 

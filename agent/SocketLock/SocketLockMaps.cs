@@ -85,7 +85,7 @@ internal sealed class SocketLockMaps : IDisposable
     }
 
     /// <summary>An fd of the live map with this id if it is the one we made (name and shape; ids restart at boot).</summary>
-    private static int Find(uint id, string name, int keySize, int valueSize)
+    internal static int Find(uint id, string name, int keySize, int valueSize)
     {
         if (id == 0) return -1;
         using var map = OwnedFd.From(Bpf.MapFdById(id), out _);

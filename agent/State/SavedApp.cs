@@ -16,6 +16,9 @@ public sealed record SavedApp
     public int ReclaimFd { get; init; } = -1;
     /// <summary>Fd numbers of the DNS socket copies in the app, UDP then TCP (absent in files of older agents).</summary>
     public List<int>? DnsReclaimFds { get; init; }
+    /// <summary>The keeper's pid and start time (absent when none, and in files of older agents).</summary>
+    public int? KeeperPid { get; init; }
+    public ulong? KeeperStarted { get; init; }
     public List<string> Command { get; init; } = [];
     public DateTimeOffset Started { get; init; }
     /// <summary>`--expose` mappings as the user wrote them (absent in files of older agents).</summary>

@@ -17,13 +17,14 @@ public sealed class StateFile(string socketDir)
     public void Save(ServiceTable table, Rules.RuleBook rules)
     {
         var state = Snapshot(table, rules);
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(state, SavedStateJsonContext.Default.SavedState);
         lock (_writeLock)
         {
             var temporary = Path + ".tmp";
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                stream.Write(bytes);
+                // Into the file as it is made: a byte[] of the whole state grew pooled buffers to its size (1 MiB
+                // ones at 2 000 vservices) that ArrayPool.Shared then kept, per thread and core.
+                JsonSerializer.Serialize(stream, state, SavedStateJsonContext.Default.SavedState);
                 stream.Flush(flushToDisk: false); // surviving an agent crash needs the page cache, not the disk
             }
             File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -61,7 +62,8 @@ public sealed class StateFile(string socketDir)
     public static SavedApp ToSaved(AppEntry a) => new()
     {
         Id = a.Id, Name = a.Name, Ip = a.VirtualIp?.ToString(), Labels = new(a.Labels), Pid = a.Pid, Protocol = a.Protocol,
-        KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd, DnsReclaimFds = a.DnsReclaimFds.Udp < 0 ? null : [a.DnsReclaimFds.Udp, a.DnsReclaimFds.Tcp], Command = a.Command.ToList(), Started = a.Started,
+        KnownPids = KnownPidsOf(a), ReclaimFd = a.ReclaimFd,
+        KeeperPid = a.KeeperPid > 0 ? a.KeeperPid : null, KeeperStarted = a.KeeperPid > 0 ? a.KeeperStarted : null, DnsReclaimFds = a.DnsReclaimFds.Udp < 0 ? null : [a.DnsReclaimFds.Udp, a.DnsReclaimFds.Tcp], Command = a.Command.ToList(), Started = a.Started,
         Expose = a.Expose.Select(m => m.ToString()).ToList(), KubernetesPod = a.KubernetesPod,
         KubernetesPodUid = a.KubernetesPodUid,
     };
@@ -94,6 +96,7 @@ public sealed class StateFile(string socketDir)
         {
             Id = saved.Id, Name = saved.Name, VirtualIp = saved.Ip is null ? null : IPAddress.Parse(saved.Ip),
             Labels = saved.Labels, Pid = saved.Pid, ReclaimFd = saved.ReclaimFd,
+            KeeperPid = saved.KeeperPid ?? 0, KeeperStarted = saved.KeeperStarted ?? 0,
             Protocol = Launcher.AppProtocol.IsKnown(saved.Protocol) ? saved.Protocol!.ToLowerInvariant() : Launcher.AppProtocol.Default,
             DnsReclaimFds = saved.DnsReclaimFds is [var udp, var tcp] ? (udp, tcp) : (-1, -1), Command = saved.Command, Started = saved.Started,
             Expose = saved.Expose.Count > 0 && Launcher.ExposeMapping.TryParseList(string.Join(',', saved.Expose), out var expose, out _) ? expose : [],

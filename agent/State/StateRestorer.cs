@@ -168,7 +168,21 @@ internal sealed class StateRestorer(AgentOptions options, ServiceTable table, Ru
             using var fd = OwnedFd.From(ProcessAccess.GetFd(pidfd.Fd, fdNumber), out _);
             if (fd is not null && accept(fd.Fd)) return fd.Release();
         }
-        return -1;
+        return TakeFromKeeper(app, fdNumber, accept);
+    }
+
+    /// <summary>
+    /// The same from the app's keeper, which holds its copies at the same numbers outside the app (what is left when
+    /// the app closed every fd it inherited) — only while that pid is still the keeper: its start time is compared
+    /// after the pidfd pins the process, so a reused pid is never asked.
+    /// </summary>
+    private static int TakeFromKeeper(SavedApp app, int fdNumber, Func<int, bool> accept)
+    {
+        if (app.KeeperPid is not > 0 || app.KeeperStarted is null) return -1;
+        using var pidfd = OwnedFd.From(ProcessAccess.OpenProcessPidfd(app.KeeperPid.Value), out _);
+        if (pidfd is null || ProcessIdentity.StartTime(app.KeeperPid.Value) != app.KeeperStarted) return -1;
+        using var fd = OwnedFd.From(ProcessAccess.GetFd(pidfd.Fd, fdNumber), out _);
+        return fd is not null && accept(fd.Fd) ? fd.Release() : -1;
     }
 
     /// <summary>The app's listener, taken from the copy in one of its processes; -1 when none is left.</summary>

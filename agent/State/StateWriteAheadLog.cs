@@ -12,7 +12,7 @@ namespace AppSwitch.Agent.State;
 /// log (state.wal → state.wal.old) before it takes its snapshot and deletes the rotated log once the snapshot landed:
 /// every change is in the snapshot, or in a log the next start replays, at every moment.
 /// </summary>
-internal sealed class StateWriteAheadLog(string adminDir, Rules.RuleBook rules, ILogger logger) : ITableWriteAhead, IDisposable
+internal sealed class StateWriteAheadLog(string adminDir, ILogger logger) : ITableWriteAhead, IDisposable
 {
     private readonly Lock _lock = new();
     private FileStream? _stream;
@@ -89,6 +89,7 @@ internal sealed class StateWriteAheadLog(string adminDir, Rules.RuleBook rules, 
     /// <summary>Applies the logged changes, oldest first, to what state.json held; returns how many.</summary>
     public int ReplayOnto(SavedState state)
     {
+        var replay = new StateReplay(state);
         var replayed = 0;
         foreach (var path in new[] { RotatedPath, Path })
         {
@@ -98,7 +99,7 @@ internal sealed class StateWriteAheadLog(string adminDir, Rules.RuleBook rules, 
                 SavedChange? change;
                 try { change = JsonSerializer.Deserialize(line, SavedChangeJsonContext.Default.SavedChange); }
                 catch (JsonException) { change = null; }
-                if (change is null || !Apply(state, change))
+                if (change is null || !replay.Apply(change))
                 {
                     logger.LogWarning("Skipping a damaged line of {Path}", path);
                     continue;
@@ -106,48 +107,11 @@ internal sealed class StateWriteAheadLog(string adminDir, Rules.RuleBook rules, 
                 replayed++;
             }
         }
+        replay.Finish();
         return replayed;
     }
 
-    private static bool Apply(SavedState state, SavedChange change)
-    {
-        switch (change.Op)
-        {
-            case SavedChange.App when change.SavedApp is { } app:
-                state.Apps.RemoveAll(a => a.Id == app.Id);
-                state.Apps.Add(app);
-                return true;
-            case SavedChange.AppRemoved when change.AppId is { } id:
-                state.Apps.RemoveAll(a => a.Id == id);
-                state.Sockets.RemoveAll(s => s.AppId == id);
-                return true;
-            case SavedChange.Socket when change.SavedSocket is { } socket:
-                state.Sockets.RemoveAll(s => s.Inode == socket.Inode);
-                state.Sockets.Add(socket);
-                return true;
-            case SavedChange.SocketRemoved:
-                state.Sockets.RemoveAll(s => s.Inode == change.Inode);
-                return true;
-            case SavedChange.VService when change.SavedVService is { Name: { } name } vservice:
-                state.VServices ??= [];
-                state.VServices.RemoveAll(v => v.Name == name);
-                state.VServices.Add(vservice);
-                return true;
-            case SavedChange.VServiceRemoved when change.VServiceName is { } name:
-                state.VServices?.RemoveAll(v => v.Name == name);
-                return true;
-            case SavedChange.VServices when change.SavedVServices is { } vservices:
-                state.VServices = vservices;
-                return true;
-            case SavedChange.Rules when change.SavedRules is { } rules:
-                state.Rules = rules;
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    private SavedChange? ToSaved(in TableChange change) => change.Kind switch
+    private static SavedChange? ToSaved(in TableChange change) => change.Kind switch
     {
         TableChangeKind.App => new SavedChange { Op = SavedChange.App, SavedApp = StateFile.ToSaved(change.App!) },
         TableChangeKind.AppRemoved => new SavedChange { Op = SavedChange.AppRemoved, AppId = change.AppId },
@@ -156,7 +120,9 @@ internal sealed class StateWriteAheadLog(string adminDir, Rules.RuleBook rules, 
         // One vservice per record, not the whole list: restoring or creating N vservices writes O(N) bytes, not O(N²).
         TableChangeKind.VService => new SavedChange { Op = SavedChange.VService, SavedVService = change.VService!.ToSpec() },
         TableChangeKind.VServiceRemoved => new SavedChange { Op = SavedChange.VServiceRemoved, VServiceName = change.VServiceName },
-        TableChangeKind.Rules => new SavedChange { Op = SavedChange.Rules, SavedRules = rules.Own().ToList() },
+        // The batch alone, not all of this node's rules: creating R rules one by one writes O(R) bytes, not O(R²).
+        TableChangeKind.RulesPut => new SavedChange { Op = SavedChange.RulesPut, SavedRules = change.Rules!.ToList() },
+        TableChangeKind.RulesRemoved => new SavedChange { Op = SavedChange.RulesRemoved, RuleIds = change.RuleIds!.ToList() },
         _ => null,
     };
 

@@ -29,6 +29,15 @@ public sealed class AppEntry
     /// <summary>Like <see cref="ReclaimFd"/>, for the copies of the app's DNS sockets (UDP, TCP); -1: none.</summary>
     public (int Udp, int Tcp) DnsReclaimFds { get; init; } = (-1, -1);
 
+    /// <summary>
+    /// The pid of the app's keeper (native-shims/keeper.c), which holds the same copies at the same fd numbers
+    /// outside the app, checked to hold the listener when the app started; 0: none.
+    /// </summary>
+    public int KeeperPid { get; init; }
+
+    /// <summary>The keeper's start time (clock ticks since boot), so that a reused pid is never taken for it.</summary>
+    public ulong KeeperStarted { get; init; }
+
     /// <summary>The node that runs the app when it is a replica of another node's entry; null for this node's apps.</summary>
     public RemoteNodeRef? RemoteNode { get; init; }
 

@@ -18,6 +18,12 @@ public sealed class ServiceTable(NodeIdentity node)
     private readonly Dictionary<(IPAddress, int), ServerEntry> _serversByNode = new();
     private readonly Dictionary<ulong, SocketEntry> _sockets = new();
     private readonly Dictionary<IPAddress, int> _virtualIpUse = new();
+    // Indexes of what a vservice add checks for conflicts (O(1) each, not a scan of every replica and server):
+    // the addresses of _serversByVirtual's keys, the other nodes' own addresses, and which nodes hold a vservice name.
+    private readonly UseCount<IPAddress> _serverAddressUse = new();
+    private readonly UseCount<IPAddress> _remoteNodeAddressUse = new();
+    private readonly Dictionary<string, List<string>> _remoteVServiceOwners = new();
+    private long _relayRevision;
     // Replicas of the other nodes' own entries, as they published them.
     private readonly Dictionary<string, (IPAddress Address, IReadOnlyList<AppEntry> Apps, IReadOnlyList<ServerEntry> Servers)> _remote = new();
     // Virtual services: this node's own by name, the other nodes' replicas, and every one of them by virtual IP.
@@ -45,6 +51,20 @@ public sealed class ServiceTable(NodeIdentity node)
 
     private void OnRoutingChanged() => RoutingChanged?.Invoke();
 
+    /// <summary>
+    /// Raised by changes of what the relays are planned from (apps exposing a port, external vservices; of any
+    /// node): the relay manager plans again only then, not at every revision (a plan reads every vservice).
+    /// </summary>
+    public long RelayRevision => Interlocked.Read(ref _relayRevision);
+
+    private void RelayInputChangedIf(bool changed)
+    {
+        if (changed) Interlocked.Increment(ref _relayRevision);
+    }
+
+    private static bool HasRelayInputs(IReadOnlyList<AppEntry> apps, IReadOnlyList<VServiceEntry> vservices) =>
+        apps.Any(a => a.Expose.Count > 0) || vservices.Any(v => v.External);
+
     /// <summary>Everything routing decisions read, copied under one lock (see <see cref="TableImage"/>).</summary>
     public TableImage Image()
     {
@@ -70,11 +90,14 @@ public sealed class ServiceTable(NodeIdentity node)
 
     public void AddApp(AppEntry app)
     {
+        bool exposes;
         lock (_lock)
         {
+            exposes = app.Expose.Count > 0 || _apps.GetValueOrDefault(app.Id)?.Expose.Count > 0;
             _apps[app.Id] = app;
             UseVirtualIpLocked(app, +1);
         }
+        RelayInputChangedIf(exposes);
         OnRoutingChanged();
         Revisions.Publish(new TableChange(TableChangeKind.App, App: app));
     }
@@ -91,6 +114,7 @@ public sealed class ServiceTable(NodeIdentity node)
             foreach (var socket in _sockets.Values.Where(s => s.App == app).ToList()) _sockets.Remove(socket.Inode);
         }
         Peers.ForgetApp(app);
+        RelayInputChangedIf(app.Expose.Count > 0);
         OnRoutingChanged();
         Revisions.Publish(new TableChange(TableChangeKind.AppRemoved, AppId: appId));
         return true;
@@ -112,13 +136,20 @@ public sealed class ServiceTable(NodeIdentity node)
     {
         lock (_lock)
         {
+            RelayInputChangedIf(HasRelayInputs(apps, vservices ?? []) || HasRelayInputsLocked(remoteNode.Name));
             RemoveRemoteLocked(remoteNode.Name);
-            _remote[remoteNode.Name] = (IpAddresses.Normalize(remoteNode.Address), apps, servers);
+            var address = IpAddresses.Normalize(remoteNode.Address);
+            _remote[remoteNode.Name] = (address, apps, servers);
+            _remoteNodeAddressUse.Add(address);
             foreach (var app in apps) UseVirtualIpLocked(app, +1);
             foreach (var server in servers) IndexServerLocked(server);
             _remoteVServices[remoteNode.Name] = vservices ?? [];
             // A VIP claimed on two nodes at once (a race between creations) keeps the entry indexed first.
-            foreach (var vservice in vservices ?? []) _vservicesByIp.TryAdd(vservice.VirtualIp, vservice);
+            foreach (var vservice in vservices ?? [])
+            {
+                _vservicesByIp.TryAdd(vservice.VirtualIp, vservice);
+                IndexRemoteVServiceNameLocked(vservice.Name, remoteNode.Name);
+            }
         }
         OnRoutingChanged();
         Revisions.Publish(TableChange.Derived);
@@ -137,6 +168,7 @@ public sealed class ServiceTable(NodeIdentity node)
         lock (_lock)
         {
             address = _remote.TryGetValue(nodeName, out var replica) ? replica.Address : null;
+            RelayInputChangedIf(HasRelayInputsLocked(nodeName));
             if (!RemoveRemoteLocked(nodeName)) return false;
         }
         OnRoutingChanged();
@@ -145,15 +177,40 @@ public sealed class ServiceTable(NodeIdentity node)
         return true;
     }
 
+    private bool HasRelayInputsLocked(string nodeName) =>
+        _remote.TryGetValue(nodeName, out var replica) && HasRelayInputs(replica.Apps, _remoteVServices.GetValueOrDefault(nodeName) ?? []);
+
     private bool RemoveRemoteLocked(string nodeName)
     {
         if (!_remote.Remove(nodeName, out var replica)) return false;
+        _remoteNodeAddressUse.Remove(replica.Address);
         foreach (var app in replica.Apps) UseVirtualIpLocked(app, -1);
         foreach (var server in replica.Servers) UnindexServerLocked(server);
         if (_remoteVServices.Remove(nodeName, out var vservices))
-            foreach (var vservice in vservices) UnindexVServiceLocked(vservice);
+            foreach (var vservice in vservices)
+            {
+                UnindexVServiceLocked(vservice);
+                UnindexRemoteVServiceNameLocked(vservice.Name, nodeName);
+            }
         return true;
     }
+
+    private void IndexRemoteVServiceNameLocked(string name, string owner)
+    {
+        if (!_remoteVServiceOwners.TryGetValue(name, out var owners)) _remoteVServiceOwners[name] = owners = [];
+        owners.Add(owner);
+    }
+
+    private void UnindexRemoteVServiceNameLocked(string name, string owner)
+    {
+        if (!_remoteVServiceOwners.TryGetValue(name, out var owners)) return;
+        owners.Remove(owner);
+        if (owners.Count == 0) _remoteVServiceOwners.Remove(name);
+    }
+
+    /// <summary>A node that holds a replica vservice of this name, or null.</summary>
+    private string? RemoteVServiceOwnerLocked(string name) =>
+        _remoteVServiceOwners.TryGetValue(name, out var owners) ? owners[0] : null;
 
     /// <summary>The replica of each other node, by node name.</summary>
     public IReadOnlyList<NodeReplica> Replicas()
@@ -214,7 +271,11 @@ public sealed class ServiceTable(NodeIdentity node)
     private void IndexServerLocked(ServerEntry server)
     {
         var key = (IpAddresses.Normalize(server.Virtual.Address), server.Virtual.Port, server.Transport);
-        if (!_serversByVirtual.TryGetValue(key, out var list)) _serversByVirtual[key] = list = [];
+        if (!_serversByVirtual.TryGetValue(key, out var list))
+        {
+            _serversByVirtual[key] = list = [];
+            _serverAddressUse.Add(key.Item1);
+        }
         list.Add(server);
         _serversByNode[(IpAddresses.Normalize(server.Node.Address), server.Node.Port)] = server;
     }
@@ -225,7 +286,11 @@ public sealed class ServiceTable(NodeIdentity node)
         if (_serversByVirtual.TryGetValue(key, out var list))
         {
             list.Remove(server);
-            if (list.Count == 0) _serversByVirtual.Remove(key);
+            if (list.Count == 0)
+            {
+                _serversByVirtual.Remove(key);
+                _serverAddressUse.Remove(key.Item1);
+            }
         }
         var nodeKey = (IpAddresses.Normalize(server.Node.Address), server.Node.Port);
         if (_serversByNode.TryGetValue(nodeKey, out var byNode) && byNode == server) _serversByNode.Remove(nodeKey);
@@ -241,12 +306,8 @@ public sealed class ServiceTable(NodeIdentity node)
         if (address.Equals(node.Address)) return false;
         lock (_lock)
         {
-            foreach (var replica in _remote.Values)
-                if (replica.Address.Equals(address)) return false; // another node's own address
-            if (_virtualIpUse.ContainsKey(address) || _vservicesByIp.ContainsKey(address)) return true;
-            foreach (var key in _serversByVirtual.Keys)
-                if (key.Item1.Equals(address)) return true;
-            return false;
+            if (_remoteNodeAddressUse.Contains(address)) return false; // another node's own address
+            return _virtualIpUse.ContainsKey(address) || _vservicesByIp.ContainsKey(address) || _serverAddressUse.Contains(address);
         }
     }
 
@@ -275,7 +336,7 @@ public sealed class ServiceTable(NodeIdentity node)
         address = IpAddresses.Normalize(address);
         if (address.Equals(node.Address)) return true;
         lock (_lock)
-            if (_remote.Values.Any(r => r.Address.Equals(address))) return true;
+            if (_remoteNodeAddressUse.Contains(address)) return true;
         return IsVirtual(address);
     }
 
@@ -292,6 +353,7 @@ public sealed class ServiceTable(NodeIdentity node)
             _vservices[vservice.Name] = vservice;
             _vservicesByIp[vservice.VirtualIp] = vservice;
         }
+        RelayInputChangedIf(vservice.External);
         OnRoutingChanged();
         Revisions.Publish(new TableChange(TableChangeKind.VService, VService: vservice));
         return true;
@@ -301,12 +363,10 @@ public sealed class ServiceTable(NodeIdentity node)
     {
         var ip = vservice.VirtualIp;
         if (_vservices.ContainsKey(vservice.Name)) return $"vservice '{vservice.Name}' already exists";
-        foreach (var (owner, replicas) in _remoteVServices)
-            if (replicas.Any(r => r.Name == vservice.Name)) return $"vservice '{vservice.Name}' already exists (on node {owner})";
+        if (RemoteVServiceOwnerLocked(vservice.Name) is { } owner) return $"vservice '{vservice.Name}' already exists (on node {owner})";
         if (_vservicesByIp.TryGetValue(ip, out var other)) return $"ip {ip} is already used by vservice '{other.Name}'";
-        if (_virtualIpUse.ContainsKey(ip) || _serversByVirtual.Keys.Any(k => k.Item1.Equals(ip)))
-            return $"ip {ip} is already used by an app";
-        if (ip.Equals(node.Address) || _remote.Values.Any(r => r.Address.Equals(ip))) return $"ip {ip} is a node address";
+        if (_virtualIpUse.ContainsKey(ip) || _serverAddressUse.Contains(ip)) return $"ip {ip} is already used by an app";
+        if (ip.Equals(node.Address) || _remoteNodeAddressUse.Contains(ip)) return $"ip {ip} is a node address";
         return null;
     }
 
@@ -318,10 +378,11 @@ public sealed class ServiceTable(NodeIdentity node)
         {
             if (!_vservices.Remove(name, out var vservice))
             {
-                owner = _remoteVServices.FirstOrDefault(r => r.Value.Any(v => v.Name == name)).Key;
+                owner = RemoteVServiceOwnerLocked(name);
                 return owner is null ? VServiceRemoval.NotFound : VServiceRemoval.OwnedElsewhere;
             }
             UnindexVServiceLocked(vservice);
+            RelayInputChangedIf(vservice.External);
         }
         OnRoutingChanged();
         Revisions.Publish(new TableChange(TableChangeKind.VServiceRemoved, VServiceName: name));
@@ -338,6 +399,12 @@ public sealed class ServiceTable(NodeIdentity node)
     public VServiceEntry? FindVService(IPAddress address)
     {
         lock (_lock) return _vservicesByIp.GetValueOrDefault(IpAddresses.Normalize(address));
+    }
+
+    /// <summary>This node's own vservice of that name, or null.</summary>
+    public VServiceEntry? FindOwnVService(string name)
+    {
+        lock (_lock) return _vservices.GetValueOrDefault(name);
     }
 
     /// <summary>This node's own vservices (what it publishes and saves).</summary>

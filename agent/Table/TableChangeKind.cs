@@ -15,8 +15,10 @@ public enum TableChangeKind
     VService,
     /// <summary>A vservice of this node was deleted (<see cref="TableChange.VServiceName"/>).</summary>
     VServiceRemoved,
-    /// <summary>This node's own rules changed.</summary>
-    Rules,
+    /// <summary>Rules of this node were created or replaced (<see cref="TableChange.Rules"/>: those alone).</summary>
+    RulesPut,
+    /// <summary>Rules of this node were deleted (<see cref="TableChange.RuleIds"/>).</summary>
+    RulesRemoved,
     /// <summary>Nothing this node saves: a replica of another node, a derived index (servers follow their sockets).</summary>
     Derived,
 }

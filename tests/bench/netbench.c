@@ -6,9 +6,12 @@
  *   netbench cycles HOST PORT COUNT      COUNT x (connect, "GET 64", read 64, close)
  *   netbench bulk HOST PORT BYTES        one connection, read BYTES as fast as possible
  *   netbench udp-server PORT             answer every datagram with itself (recvfrom, sendto)
- *   netbench udp-rr HOST PORT COUNT [unconnected]
+ *   netbench udp-rr HOST PORT COUNT [unconnected|sendmsg]
  *                                        COUNT x (send 64 bytes, receive the answer) on one UDP socket,
- *                                        connected (send/recv) or not (sendto/recvfrom)
+ *                                        connected (send/recv) or not (sendto/recvfrom, or sendmsg/recvmsg)
+ *   netbench tcp-rr HOST PORT COUNT [sendmsg]
+ *                                        one connection to a `server`, COUNT x ("GET 64" with send or
+ *                                        sendmsg, read 64): the price of a TCP sendmsg
  *
  * Protocol: the client sends lines "GET n\n"; the server answers each with
  * n bytes and keeps reading requests until EOF.
@@ -401,9 +404,9 @@ static int run_udp_server(int argc, char **argv)
 
 static int run_udp_rr(int argc, char **argv)
 {
-    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "unconnected") == 0))
-        die("usage: netbench udp-rr HOST PORT COUNT [unconnected]");
-    int connected = argc == 3;
+    if (argc != 3 && !(argc == 4 && (strcmp(argv[3], "unconnected") == 0 || strcmp(argv[3], "sendmsg") == 0)))
+        die("usage: netbench udp-rr HOST PORT COUNT [unconnected|sendmsg]");
+    int connected = argc == 3, use_sendmsg = argc == 4 && strcmp(argv[3], "sendmsg") == 0;
     uint64_t count = parse_count("COUNT", argv[2], 0);
     if (count == 0 || count > 100000000)
         die("COUNT must be between 1 and 100000000");
@@ -424,12 +427,19 @@ static int run_udp_rr(int argc, char **argv)
     for (uint64_t i = 0; i < count; i++) {
         double t0 = now_seconds();
         memcpy(out, &i, sizeof i); /* each answer must be this request's */
+        struct iovec iov = { .iov_base = out, .iov_len = sizeof out };
+        struct msghdr msg = { .msg_name = ai->ai_addr, .msg_namelen = ai->ai_addrlen, .msg_iov = &iov, .msg_iovlen = 1 };
         ssize_t sent = connected ? send(fd, out, sizeof out, 0)
-                                 : sendto(fd, out, sizeof out, 0, ai->ai_addr, ai->ai_addrlen);
+                       : use_sendmsg ? sendmsg(fd, &msg, 0)
+                                     : sendto(fd, out, sizeof out, 0, ai->ai_addr, ai->ai_addrlen);
         if (sent != (ssize_t)sizeof out)
             die("send: %s", sent < 0 ? strerror(errno) : "short");
         for (;;) {
-            ssize_t got = connected ? recv(fd, in, sizeof in, 0) : recvfrom(fd, in, sizeof in, 0, NULL, NULL);
+            struct iovec rio = { .iov_base = in, .iov_len = sizeof in };
+            struct msghdr rmsg = { .msg_iov = &rio, .msg_iovlen = 1 };
+            ssize_t got = connected ? recv(fd, in, sizeof in, 0)
+                          : use_sendmsg ? recvmsg(fd, &rmsg, 0)
+                                        : recvfrom(fd, in, sizeof in, 0, NULL, NULL);
             if (got < 0 && errno == EINTR)
                 continue;
             if (got < 0)
@@ -442,9 +452,49 @@ static int run_udp_rr(int argc, char **argv)
     double seconds = now_seconds() - start;
 
     qsort(lat, count, sizeof lat[0], cmp_double);
-    printf("{\"mode\":\"udp-rr\",\"connected\":%s,\"count\":%" PRIu64 ",\"seconds\":%.6f,\"per_second\":%.1f,"
+    printf("{\"mode\":\"udp-rr\",\"sendmsg\":%s,\"connected\":%s,\"count\":%" PRIu64 ",\"seconds\":%.6f,\"per_second\":%.1f,"
            "\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
-           connected ? "true" : "false", count, seconds, (double)count / seconds, percentile(lat, count, 50),
+           use_sendmsg ? "true" : "false", connected ? "true" : "false", count, seconds, (double)count / seconds, percentile(lat, count, 50),
+           percentile(lat, count, 99));
+    free(lat);
+    close(fd);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+/* One connection, COUNT requests of 64 bytes, one in flight: each request written with send or sendmsg (no
+ * destination: what every TCP sendmsg of an app under --trap-sendmsg pays for the trap). */
+static int run_tcp_rr(int argc, char **argv)
+{
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "sendmsg") == 0))
+        die("usage: netbench tcp-rr HOST PORT COUNT [sendmsg]");
+    int use_sendmsg = argc == 4;
+    uint64_t count = parse_count("COUNT", argv[2], 0);
+    if (count == 0 || count > 100000000)
+        die("COUNT must be between 1 and 100000000");
+    struct addrinfo *ai = resolve(argv[0], argv[1]);
+    int fd = connect_to(ai, argv[0], argv[1]);
+    double *lat = malloc(sizeof(double) * count);
+    if (!lat)
+        die("out of memory");
+    static const char request[] = "GET 64\n";
+    char in[64];
+    double start = now_seconds();
+    for (uint64_t i = 0; i < count; i++) {
+        double t0 = now_seconds();
+        struct iovec iov = { .iov_base = (void *)request, .iov_len = sizeof request - 1 };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+        ssize_t sent = use_sendmsg ? sendmsg(fd, &msg, 0) : send(fd, request, sizeof request - 1, 0);
+        if (sent != (ssize_t)(sizeof request - 1))
+            die("send: %s", sent < 0 ? strerror(errno) : "short");
+        read_exact(fd, in, sizeof in, sizeof in);
+        lat[i] = (now_seconds() - t0) * 1e6;
+    }
+    double seconds = now_seconds() - start;
+    qsort(lat, count, sizeof lat[0], cmp_double);
+    printf("{\"mode\":\"tcp-rr\",\"sendmsg\":%s,\"count\":%" PRIu64 ",\"seconds\":%.6f,\"per_second\":%.1f,"
+           "\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
+           use_sendmsg ? "true" : "false", count, seconds, (double)count / seconds, percentile(lat, count, 50),
            percentile(lat, count, 99));
     free(lat);
     close(fd);
@@ -468,6 +518,8 @@ int main(int argc, char **argv)
         return run_udp_server(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "udp-rr") == 0)
         return run_udp_rr(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "tcp-rr") == 0)
+        return run_tcp_rr(argc - 2, argv + 2);
     die("usage: netbench server PORT [--bind ADDR] | cycles HOST PORT COUNT | bulk HOST PORT BYTES"
-        " | udp-server PORT | udp-rr HOST PORT COUNT [unconnected]");
+        " | udp-server PORT | udp-rr HOST PORT COUNT [unconnected|sendmsg] | tcp-rr HOST PORT COUNT [sendmsg]");
 }

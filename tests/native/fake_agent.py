@@ -204,10 +204,17 @@ def handle(conn, opts, log):
             target = os.readlink(f"/proc/self/fd/{fds[0]}")
             record["listener_target"] = target
         held.extend(fds)
-        # The payload is empty or names the listener copy left in the app (u32; all ones: none).
-        if len(payload) == 4:
-            record["reclaim_fd"] = struct.unpack("<I", payload)[0]
-        if t != LISTENER or len(payload) not in (0, 4) or len(fds) != 1:
+        # The payload is empty, or names the listener copy left in the app (u32; all ones: none), then the DNS
+        # socket copies (u32 count, u32 each) and the keeper's pid (u32; 0: no keeper), as the launcher sends it now.
+        well_formed = len(payload) in (0, 4)
+        if len(payload) >= 4:
+            record["reclaim_fd"] = struct.unpack_from("<I", payload)[0]
+        if len(payload) >= 12:
+            dns_count = struct.unpack_from("<I", payload, 4)[0]
+            if dns_count <= 2 and len(payload) == 12 + 4 * dns_count:
+                record["keeper_pid"] = struct.unpack_from("<I", payload, 8 + 4 * dns_count)[0]
+                well_formed = True
+        if t != LISTENER or not well_formed or len(fds) != 1:
             conn.sendall(error_frame(1, "bad LISTENER frame"))
             return
         if opts.close_at == "ready":

@@ -84,8 +84,9 @@ public sealed class KubeInformer<T, TList>
                 _logger.LogInformation("Kubernetes {Resource}: resourceVersion {Version} expired, listing again", _resource.RbacName, ResourceVersion);
                 mustList = true;
             }
+            // NotSupportedException: KubernetesClient's int-or-string converter on a value of another JSON type (fuzz, kube-watch).
             catch (Exception e) when (e is KubeApiException or HttpRequestException or IOException or System.Text.Json.JsonException
-                                           or KubernetesException or OperationCanceledException)
+                                           or NotSupportedException or KubernetesException or OperationCanceledException)
             {
                 // A dropped stream resumes from the last version seen (ResourceVersion), not from the list's.
                 LastError = e.Message;

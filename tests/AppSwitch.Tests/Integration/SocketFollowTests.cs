@@ -10,8 +10,9 @@ namespace AppSwitch.Tests.Integration;
 /// <summary>
 /// Issue 19 point 3: apps' connections follow their service across nodes. A python client's connected UDP socket
 /// keeps working when its server moves from n1 to n2 (killed there, started here, same virtual IP); a python client's
-/// TCP connection to a node that dies (link cut, agent and server killed) fails with ECONNABORTED as soon as its
-/// node's agent declares that node dead, while its connection to a live node's server is never touched.
+/// TCP connection to a node that dies (link cut, agent and server killed) fails with ECONNRESET (an RST the agent
+/// injects as from the dead peer) as soon as its node's agent declares that node dead, while its connection to a live
+/// node's server is never touched.
 /// Times come from the client's own clock lines (`time.time()`), compared with the moment the test saw the agent's view.
 /// </summary>
 public sealed class SocketFollowTests(ITestOutputHelper output)
@@ -121,7 +122,7 @@ public sealed class SocketFollowTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_tcp_connection_to_a_dead_node_is_aborted_and_one_to_a_live_node_is_untouched()
+    public async Task A_tcp_connection_to_a_dead_node_is_reset_and_one_to_a_live_node_is_untouched()
     {
         await using var cluster = await ThreeNodeCluster.StartAsync(output);
         await cluster.AwaitAllAliveAsync();
@@ -143,18 +144,23 @@ public sealed class SocketFollowTests(ITestOutputHelper output)
         var dead = UnixNow();
         await client.WaitForOutputAsync(o => o.Contains("A "), TimeSpan.FromSeconds(10), "connection A to end");
         var ended = Regex.Match(client.StdOut, @"A (\S+) (\S+) (\S+)");
-        Assert.True(ended.Success && ended.Groups[1].Value == "error" && ended.Groups[2].Value == "ECONNABORTED",
-            $"connection A should have been aborted\n{client.Describe()}");
+        // ECONNABORTED here is the fallback (SOCK_DESTROY): the agent's line below says why no RST was injected.
+        Assert.True(ended.Success && ended.Groups[1].Value == "error" && ended.Groups[2].Value == "ECONNRESET",
+            $"connection A should have been reset\n{client.Describe()}\n{cluster.Agents[2].Output}");
         var at = double.Parse(ended.Groups[3].Value, CultureInfo.InvariantCulture);
-        output.WriteLine($"n1 seen dead on n3 {dead - killed:F2} s after the kill; A aborted {at - killed:F2} s after the kill, {at - dead:F2} s after dead was seen");
-        Assert.True(at - dead <= 2.0, $"A was aborted {at - dead:F2} s after n3 listed n1 dead\n{client.Describe()}");
+        output.WriteLine($"n1 seen dead on n3 {dead - killed:F2} s after the kill; A reset {at - killed:F2} s after the kill, {at - dead:F2} s after dead was seen");
+        var deadLine = Regex.Match(cluster.Agents[2].Output, @"^(\S+Z) .*Member n1: Dead", RegexOptions.Multiline);
+        if (deadLine.Success)
+            output.WriteLine($"A reset {(at - DateTimeOffset.Parse(deadLine.Groups[1].Value, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds() / 1000.0) * 1000:F0} ms after n3's `Member n1: Dead` line");
+        Assert.True(at - dead <= 2.0, $"A was reset {at - dead:F2} s after n3 listed n1 dead\n{client.Describe()}");
 
         // B, to a live node, goes on echoing after A's end.
         await client.WaitForOutputAsync(o => o.Split('\n').Count(l => l.StartsWith("B ok ") && ParseTime(l) > at) >= 3, AntiHang,
             "three more echoes on B after A ended");
         Assert.DoesNotContain("B bad", client.StdOut);
         Assert.False(client.HasExited, client.Describe());
-        Assert.Contains($"TCP connection to {Vip}:7000 reset: its instance {cluster.Network.Nodes[0].Address}:", cluster.Agents[2].Output);
+        Assert.Contains($"TCP connection to {Vip}:7000 reset by an injected RST (the app sees ECONNRESET): its instance {cluster.Network.Nodes[0].Address}:",
+            cluster.Agents[2].Output);
         var metrics = await MetricsAsync(cluster, 2);
         Assert.Contains("appswitch_sockets_followed_total{outcome=\"reset\",transport=\"tcp\"} 1", metrics);
     }

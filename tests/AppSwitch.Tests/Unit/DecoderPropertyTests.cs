@@ -309,7 +309,7 @@ public class DecoderPropertyTests
     public void Run_plans_throw_only_usage_errors_and_point_at_the_command()
     {
         var args = Arguments("--ip", "--name", "--labels", "--user", "--new-netns", "--interface", "--socket-dir", "--dns-override",
-            "198.18.0.1", "web", "a=b,c=d", "nobody", "false", "ax0", "curl", "true");
+            "--trap-sendmsg", "198.18.0.1", "web", "a=b,c=d", "nobody", "false", "ax0", "curl", "true");
         var env = Gen.Elements("", "false", "true", "maybe").Select(v => new Dictionary<string, string> { ["AX_NEW_NETNS"] = v });
         Holds(Gen.Zip(args, env), i => OnlyThrows<UsageException>(() =>
         {

@@ -48,6 +48,18 @@ public class RunPlanParserTests
         Assert.Null(plan.Ip);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true, "--trap-sendmsg")]
+    [InlineData(true, "--trap-sendmsg=true")]
+    [InlineData(false, "--trap-sendmsg=false")]
+    public void Trap_sendmsg_is_a_boolean_off_by_default(bool expected, params string[] options) =>
+        Assert.Equal(expected, Parse([.. options, "node", "client.js"]).TrapSendmsg);
+
+    [Fact]
+    public void Trap_sendmsg_takes_only_a_boolean() =>
+        Assert.Contains("--trap-sendmsg", Error("--trap-sendmsg=maybe", "node"));
+
     [Fact]
     public void EveryOptionIsRead()
     {

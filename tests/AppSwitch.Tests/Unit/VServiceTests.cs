@@ -167,7 +167,7 @@ public class VServiceTests
             Assert.Null(file.Load()!.VServices);
 
             _table.AddVService(Entry(Spec()), out _);
-            file.Save(_table, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }));
+            file.Save(_table, new AppSwitch.Agent.Rules.RuleBook("node-a", _ => { }));
             var saved = Assert.Single(file.Load()!.VServices!);
             Assert.Equal(Spec().Name, saved.Name);
             Assert.NotNull(VServiceEntry.FromSpec(saved, null, out _));

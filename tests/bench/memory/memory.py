@@ -182,6 +182,7 @@ def main():
     parser.add_argument("--settle", type=float, default=30.0, help="quiet seconds before each reading (the agent trims its heap 10-20 s after a burst)")
     parser.add_argument("--tree", default=str(datapath.ROOT), help="a source tree with a built out/bin/ax")
     parser.add_argument("--no-check", action="store_true", help="exit 0 even when over the budget")
+    parser.add_argument("--out", help="where memory.md/json go (default: the tree's out/bench; set it when --tree is not yours)")
     args = parser.parse_args()
     ax, work = cluster_work("memory", args.tree)
     cluster = MemoryCluster(work, ["ax"], ax=ax)
@@ -195,7 +196,7 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     table, holds = render(report)
     print(table)
-    out = Path(args.tree).resolve() / "out" / "bench"
+    out = Path(args.out) if args.out else Path(args.tree).resolve() / "out" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "memory.md").write_text(table + "\n")
     (out / "memory.json").write_text(json.dumps(report, indent=1) + "\n")

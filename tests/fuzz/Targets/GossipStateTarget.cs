@@ -51,7 +51,7 @@ internal sealed class GossipStateTarget : IFuzzTarget
             var (apps, servers) = NodeStateCodec.Decode(input, From, out var vservices, out var rules);
             var table = new ServiceTable(new NodeIdentity("node-a", "appswitch", IPAddress.Parse("10.77.0.11")));
             table.ReplaceRemote(From, apps, servers, vservices);
-            new RuleBook("node-a", () => { }).ReplaceRemote(From.Name, rules);
+            new RuleBook("node-a", _ => { }).ReplaceRemote(From.Name, rules);
             // What routing reads of the replica: every server's lookups, the records `ax get` shows.
             foreach (var server in servers) table.ServersFor(server.Virtual.Address, server.Virtual.Port, server.Transport);
             _ = table.ServerRecords().Count + table.AppRecords().Count + table.VServiceRecords().Count;

@@ -67,7 +67,8 @@ internal sealed class KubeWatchTarget : IFuzzTarget
                 if (e?.Object is { Metadata.Name.Length: > 0 } item && e.Type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
                     objects.Add(item);
             }
-            catch (Exception e) when (e is JsonException or FormatException or ArgumentException or InvalidOperationException or OverflowException)
+            catch (Exception e) when (e is JsonException or FormatException or ArgumentException or InvalidOperationException or OverflowException
+                                           or NotSupportedException)
             {
                 // KubernetesJson's converters (RFC 3339 dates, quantities, int-or-string) throw these on bad values.
             }

@@ -23,7 +23,7 @@ public sealed class ApiServerReplicaTests
     private readonly RecordingLogger<ApiServerReplica> _log = new();
     private readonly ApiServerReplica _replica;
 
-    public ApiServerReplicaTests() => _replica = new ApiServerReplica("n1", _table, new RuleBook("n1", () => { }), _log);
+    public ApiServerReplicaTests() => _replica = new ApiServerReplica("n1", _table, new RuleBook("n1", _ => { }), _log);
 
     [Fact]
     public void A_node_s_server_is_held_while_its_lease_is_renewed_and_dropped_as_dead_once_it_expires()

@@ -34,7 +34,7 @@ public sealed class KubernetesAdapterUnitTests
     private static Sources TableWith(KubernetesRegistryView view, params string[] ruleJson)
     {
         var table = new ServiceTable(new NodeIdentity("node-a", "appswitch", IPAddress.Parse("10.77.0.11")));
-        var sources = new Sources(table, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }), new KubernetesRegistry());
+        var sources = new Sources(table, new AppSwitch.Agent.Rules.RuleBook("node-a", _ => { }), new KubernetesRegistry());
         sources.Kubernetes.Replace(view);
         var rules = ruleJson.Select(json => RuleReader.Read(json, out var problems) is [var rule] && problems.Count == 0
             ? rule : throw new ArgumentException(string.Join("; ", problems))).ToList();
@@ -163,7 +163,7 @@ public sealed class KubernetesAdapterUnitTests
             table.AddApp(new AppEntry { Id = "a1", KubernetesPod = V1Pod, KubernetesPodUid = "5f2c1a6e-8b3d-4c7a-9e10-2b4d6f8a0c1e" });
             table.AddApp(new AppEntry { Id = "a2" });
             var file = new AppSwitch.Agent.State.StateFile(dir.FullName);
-            file.Save(table, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }));
+            file.Save(table, new AppSwitch.Agent.Rules.RuleBook("node-a", _ => { }));
 
             var apps = file.Load()!.Apps.Select(AppSwitch.Agent.State.StateFile.ToEntry).OrderBy(a => a.Id).ToList();
             Assert.Equal([V1Pod, null], apps.Select(a => a.KubernetesPod));

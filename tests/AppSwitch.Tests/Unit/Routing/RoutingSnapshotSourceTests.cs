@@ -13,7 +13,7 @@ public sealed class RoutingSnapshotSourceTests
 {
     private static readonly IPAddress Node2 = IPAddress.Parse("10.77.0.2");
     private readonly ServiceTable _table = new(new NodeIdentity("n1", "appswitch", IPAddress.Parse("10.77.0.1")));
-    private readonly AppSwitch.Agent.Rules.RuleBook _rules = new("n1", () => { });
+    private readonly AppSwitch.Agent.Rules.RuleBook _rules = new("n1", _ => { });
 
     /// <summary>Generation <paramref name="g"/> of node n2: <paramref name="count"/> apps, each with a server on port 1000+g.</summary>
     private void PublishGeneration(int g, int count)

@@ -12,7 +12,7 @@ namespace AppSwitch.Tests.Unit.Rules;
 public sealed class RouteRulePickerTests
 {
     private readonly ServiceTable _table = new(new NodeIdentity("n1", "appswitch", IPAddress.Parse("10.77.0.11")));
-    private readonly RuleBook _rules = new("n1", () => { });
+    private readonly RuleBook _rules = new("n1", _ => { });
     private readonly RoutingSnapshotSource _snapshots;
     private int _inode;
 

@@ -14,7 +14,7 @@ public sealed class RuleBookTests
     private int _changes;
     private readonly RuleBook _book;
 
-    public RuleBookTests() => _book = new RuleBook("n1", () => _changes++);
+    public RuleBookTests() => _book = new RuleBook("n1", _ => _changes++);
 
     private static Rule Route(string id, string destination = "web", int priority = 0) => new()
     {

@@ -1,6 +1,10 @@
 using System.Net;
+using System.Text.Json;
+using AppSwitch.Agent.Hosting;
+using AppSwitch.Agent.Rules;
 using AppSwitch.Agent.State;
 using AppSwitch.Agent.Table;
+using AppSwitch.Common.Rules;
 using AppSwitch.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -19,7 +23,7 @@ public sealed class StateWriteAheadLogTests : IDisposable
 
     public StateWriteAheadLogTests()
     {
-        _log = new StateWriteAheadLog(_dir.Path, new AppSwitch.Agent.Rules.RuleBook("node-a", () => { }), NullLogger.Instance);
+        _log = new StateWriteAheadLog(_dir.Path, NullLogger.Instance);
         _table.Revisions.WriteAhead = _log;
     }
 
@@ -99,6 +103,64 @@ public sealed class StateWriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public void Each_rule_change_writes_that_rule_alone()
+    {
+        // All of this node's rules per change made creating R rules one by one write O(R²) bytes.
+        var book = AgentHost.RuleBookFor("node-a", _table);
+        for (var i = 1; i <= 30; i++) Assert.Equal(RuleStoreOutcome.Done, book.Create([Route($"r{i}")], out _, out _));
+        Assert.Equal(RuleStoreOutcome.Done, book.Update([Route("r7", priority: 5)], out _));
+        Assert.Equal(RuleStoreOutcome.Done, book.Delete(["r3"], out _));
+
+        var records = File.ReadAllLines(_log.Path).Select(line => JsonSerializer.Deserialize(line, SavedChangeJsonContext.Default.SavedChange)!).ToList();
+        Assert.Equal(32, records.Count);
+        Assert.All(records.Take(31), r => Assert.Single(r.SavedRules!));
+        Assert.Equal(["r1", "r7"], records.Where((_, i) => i is 0 or 30).Select(r => r.SavedRules![0].Id));
+        Assert.Equal(["r3"], records[31].RuleIds!);
+    }
+
+    [Fact]
+    public void Rules_are_replayed_as_created_replaced_and_deleted_in_the_books_order()
+    {
+        var book = AgentHost.RuleBookFor("node-a", _table);
+        book.Create([Route("a"), Route("b")], out _, out _);
+        book.Create([Route("c")], out _, out _);
+        book.Update([Route("b", priority: 9)], out _); // in place, as the book keeps it
+        book.Delete(["a"], out _);
+        book.Create([Route("a")], out _, out _); // back, at the end
+
+        var replayed = Replayed().Rules!;
+        Assert.Equal(JsonSerializer.Serialize(book.Own()), JsonSerializer.Serialize(replayed)); // records hold lists: compare as JSON
+        Assert.Equal([("b", 9), ("c", 0), ("a", 0)], replayed.Select(r => (r.Id, r.Priority)));
+    }
+
+    [Fact]
+    public void A_whole_rule_list_written_by_an_older_agent_still_replays()
+    {
+        File.WriteAllText(_log.Path, "{\"op\":\"rules\",\"savedRules\":[{\"id\":\"old\",\"destination\":\"web\"," +
+                                     "\"route\":{\"backends\":[{\"tags\":[\"v1\"]}]}}]}\n");
+        AgentHost.RuleBookFor("node-a", _table).Create([Route("new")], out _, out _);
+        Assert.Equal(["old", "new"], Replayed().Rules!.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void Replay_keeps_the_lists_order_and_an_inode_another_app_took_over()
+    {
+        var saved = new SavedState
+        {
+            Apps = [new SavedApp { Id = "a1" }, new SavedApp { Id = "a2" }, new SavedApp { Id = "a3" }],
+            Sockets = [SavedSocketOf("a1", 1), SavedSocketOf("a1", 2), SavedSocketOf("a2", 3)],
+        };
+        var a1 = App("a1");
+        _table.AddApp(a1); // changed in place: moves to the end, as RemoveAll + Add did
+        _table.AddSocket(Socket(App("a2"), 2, 82)); // inode 2 closed by a1 and reused by a2 (no socket-removed seen)
+        _table.RemoveApp("a1");
+        _log.ReplayOnto(saved);
+
+        Assert.Equal(["a2", "a3"], saved.Apps.Select(a => a.Id));
+        Assert.Equal([(3UL, "a2"), (2UL, "a2")], saved.Sockets.Select(s => (s.Inode, s.AppId)));
+    }
+
+    [Fact]
     public void Replica_changes_are_not_written_ahead()
     {
         _table.ReplaceRemote(new RemoteNodeRef("node-b", IPAddress.Parse("10.77.0.12")), [App("b1")], []);
@@ -111,6 +173,17 @@ public sealed class StateWriteAheadLogTests : IDisposable
         _log.ReplayOnto(state);
         return state;
     }
+
+    private static Rule Route(string id, int priority = 0) => new()
+    {
+        Id = id, Destination = "web", Priority = priority, Route = new RuleRoute { Backends = [new RuleBackend { Tags = ["v1"] }] },
+    };
+
+    private static SavedSocket SavedSocketOf(string appId, ulong inode) => new()
+    {
+        AppId = appId, Inode = inode, Transport = "Tcp", VirtualLocal = "0.0.0.0:80", Service = "198.18.0.1:80", NodeLocal = "10.77.0.11:40080",
+        State = "Bound",
+    };
 
     private static AppEntry App(string id) => new() { Id = id, Name = id, VirtualIp = IPAddress.Parse("198.18.0.1"), Pid = 4242 };
 
