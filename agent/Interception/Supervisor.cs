@@ -25,7 +25,12 @@ namespace AppSwitch.Agent.Interception;
 /// </summary>
 public sealed class Supervisor : IHostedService, IDisposable
 {
-    private const int SessionStackSize = 256 * 1024;
+    /// <summary>
+    /// Large on purpose, though a session touches a few pages of it: glibc keeps the stacks of exited threads for reuse
+    /// up to 40 MiB in all, ~17 KiB of each resident. Parking ends session threads all the time, so at 256 KiB up to 157
+    /// cached stacks (2.6 MiB) grew with the number of apps started at once; at 2 MiB at most 20 are kept (NOTES "appmem").
+    /// </summary>
+    private const int SessionStackSize = 2 * 1024 * 1024;
     private readonly ServiceTable _table;
     private readonly ILogger<Supervisor> _logger;
     private readonly int _stopFd;
