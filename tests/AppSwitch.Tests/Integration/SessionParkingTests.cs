@@ -96,10 +96,34 @@ public sealed partial class SessionParkingTests(ITestOutputHelper output)
         Assert.True(fetched.ExitCode == 0 && fetched.StdOut == "200", fetched.Describe() + restarted.Output);
     }
 
+    [Fact]
+    public async Task Two_hundred_idle_apps_leave_the_agent_with_no_thread_of_their_own()
+    {
+        const int Apps = 200;
+        await using var node = await SingleNode.StartAsync(output, ShortDelay);
+        var threadsBefore = Directory.GetDirectories($"/proc/{node.Agent.Pid}/task").Length;
+        // Every app blocks opening a FIFO for reading until the test opens it for writing: one shell process each, no poll.
+        var release = Path.Combine(node.Network.Temp.Path, "release");
+        CommandRunner.Run("mkfifo", release).EnsureSuccess();
+        for (var i = 0; i < Apps; i++)
+            node.Shell.StartUnderAx(["--ip", $"198.18.{10 + i / 250}.{1 + i % 250}"], ["sh", "-c", $"read line < {release}"]);
+        await Eventually.UntilAsync(async () => (await node.Shell.GetAsync<AppRecord>()).Count == Apps,
+            TimeSpan.FromMinutes(5), $"{Apps} apps in `ax get apps`", () => node.Agent.Output);
+        await AwaitAllParkedAsync(node.Agent, Apps, TimeSpan.FromMinutes(2));
+
+        // Parked sessions hold no thread; what may grow is the runtime's own pool (workers, the parking thread).
+        var threadsAfter = Directory.GetDirectories($"/proc/{node.Agent.Pid}/task").Length;
+        Assert.True(threadsAfter <= threadsBefore + 16, $"{threadsBefore} agent threads before {Apps} idle apps, {threadsAfter} after");
+
+        using (File.OpenWrite(release)) { } // every reader sees end of file: the apps exit
+        await Eventually.UntilAsync(async () => (await node.Shell.GetAsync<AppRecord>()).Count == 0,
+            TimeSpan.FromMinutes(2), "the apps to leave `ax get apps`", () => node.Agent.Output);
+    }
+
     private static Task AwaitAllParkedAsync(SingleNode node, int count) => AwaitAllParkedAsync(node.Agent, count);
 
     /// <summary>Waits until <paramref name="count"/> sessions are parked, none serves, and no app-* thread is left.</summary>
-    private static async Task AwaitAllParkedAsync(AgentProcess agent, int count)
+    private static async Task AwaitAllParkedAsync(AgentProcess agent, int count, TimeSpan? wait = null)
     {
         (int Serving, int Parked) sessions = default;
         var threads = -1;
@@ -108,7 +132,7 @@ public sealed partial class SessionParkingTests(ITestOutputHelper output)
             sessions = await SessionsAsync(agent);
             threads = SessionThreads(agent.Pid);
             return sessions == (0, count) && threads == 0;
-        }, Wait, $"{count} parked sessions and no session thread",
+        }, wait ?? Wait, $"{count} parked sessions and no session thread",
             () => $"sessions (serving, parked) {sessions}, app-* threads {threads}\n{agent.Output}");
     }
 
