@@ -20,10 +20,17 @@ namespace AppSwitch.Agent.Interception;
 /// and its session thread hand over on one CPU, which halves the cost of a trapped call compared with a
 /// shared epoll loop. Blocking connects complete on the shared completion thread, never in a session.
 /// An application whose listener hangs up (its whole process tree exited) is removed with all it owned.
+/// A session thread whose app made no trapped call for --session-park-delay parks the session
+/// (<see cref="SessionParking"/>) and exits; its first call after that starts a session thread again.
 /// </summary>
 public sealed class Supervisor : IHostedService, IDisposable
 {
-    private const int SessionStackSize = 256 * 1024;
+    /// <summary>
+    /// Large on purpose, though a session touches a few pages of it: glibc keeps the stacks of exited threads for reuse
+    /// up to 40 MiB in all, ~17 KiB of each resident. Parking ends session threads all the time, so at 256 KiB up to 157
+    /// cached stacks (2.6 MiB) grew with the number of apps started at once; at 2 MiB at most 20 are kept (NOTES "appmem").
+    /// </summary>
+    private const int SessionStackSize = 2 * 1024 * 1024;
     private readonly ServiceTable _table;
     private readonly ILogger<Supervisor> _logger;
     private readonly int _stopFd;
@@ -39,6 +46,8 @@ public sealed class Supervisor : IHostedService, IDisposable
     private readonly SendToHandler _sendTo;
     private readonly SendMsgHandler _sendMsg;
     private readonly AgentMetrics _metrics;
+    private readonly SessionParking _parking;
+    private readonly int _parkDelayMs;
     private volatile bool _stopping;
 
     /// <param name="router">Where connects go; shared with the relays so that RoundRobin counts every connection once.</param>
@@ -66,9 +75,23 @@ public sealed class Supervisor : IHostedService, IDisposable
         var sends = new AddressedSend(router, sockets, translations, datagramClients, loggers.CreateLogger<AddressedSend>());
         _sendTo = new SendToHandler(sends);
         _sendMsg = new SendMsgHandler(sends);
+        _parkDelayMs = (int)Math.Clamp(options.SessionParkDelay.TotalMilliseconds, 1, int.MaxValue);
+        _parking = new SessionParking(_stopFd, Unpark);
+        metrics.Meter.CreateObservableGauge("appswitch_app_sessions", ObserveSessions, null,
+            "Sessions of this node's apps, by state (serving: with a thread of their own; parked: idle, waiting without one)");
     }
 
     public int SessionCount => _sessions.Count;
+
+    /// <summary>Sessions parked now (no thread of their own).</summary>
+    public int ParkedCount => _parking.Count;
+
+    private IEnumerable<System.Diagnostics.Metrics.Measurement<int>> ObserveSessions()
+    {
+        var parked = _parking.Count;
+        yield return new(_sessions.Count - parked, new KeyValuePair<string, object?>("state", "serving"));
+        yield return new(parked, new KeyValuePair<string, object?>("state", "parked"));
+    }
 
     /// <summary>
     /// Starts serving an application's listener (thread-safe). <paramref name="unanswered"/> are calls a
@@ -79,8 +102,33 @@ public sealed class Supervisor : IHostedService, IDisposable
         Seccomp.TrySetSyncWakeUp(listenerFd);
         var session = new AppSession(app, listenerFd) { JournalSlot = _journal.Acquire() };
         _sessions[listenerFd] = session;
-        new Thread(() => Serve(session, unanswered ?? []), SessionStackSize) { Name = $"app-{app.Id}", IsBackground = true }.Start();
+        StartThread(session, unanswered ?? []);
         _logger.LogInformation("App {AppId} attached (pid {Pid}, ip {Ip}, name {Name})", app.Id, app.Pid, app.VirtualIp, app.Name);
+    }
+
+    private void StartThread(AppSession session, IReadOnlyList<Seccomp.Notification> unanswered) =>
+        new Thread(() => Serve(session, unanswered), SessionStackSize) { Name = $"app-{session.App.Id}", IsBackground = true }.Start();
+
+    /// <summary>On the parking thread: the parked session's listener has a call pending or hung up.</summary>
+    private void Unpark(AppSession session)
+    {
+        if (_stopping) return;
+        _logger.LogDebug("App {AppId}: session unparked", session.App.Id);
+        StartThread(session, []);
+    }
+
+    /// <summary>
+    /// Hands an idle session to the parking thread. True: parked, the calling session thread must end without touching
+    /// the session again. Its thread handles and spare socket are released first (the next call opens them anew, ~6 µs
+    /// each once): a parked session holds no fds but its listener, and the parking thread needs no pidfd watch.
+    /// </summary>
+    private bool TryPark(AppSession session)
+    {
+        if (_stopping) return false;
+        session.ReleaseHandles();
+        _logger.LogDebug("App {AppId}: session parked after {DelayMs} ms without a trapped call ({Calls} calls so far)",
+            session.App.Id, _parkDelayMs, session.Calls);
+        return _parking.Park(session);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -111,11 +159,19 @@ public sealed class Supervisor : IHostedService, IDisposable
             var count = Fixed + session.Handles.PollFds(new Span<Libc.PollFd>(fds + Fixed, ThreadHandles.MaxThreads));
             // Not a blocking RECV without poll (1.4 µs less): stop could not wake the thread, and a call received during
             // shutdown and not yet journalled would hang its caller (NOTES, "Data-path benchmark and the connect path's cost").
-            if (FileCalls.Poll(fds, count, -1) is { IsError: true } failed)
+            // The timeout costs a sleeping poll ~1 µs of hrtimer set-up per trapped call (C-measured): inside the noise
+            // of a connect (NOTES "park"), and what lets an idle app give its thread back.
+            var polled = FileCalls.Poll(fds, count, _parkDelayMs);
+            if (polled.IsError)
             {
-                if (failed.Error == Errno.EINTR) continue;
-                _logger.LogError("App {AppId}: poll on its listener failed: {Errno}", session.App.Id, failed.Error);
+                if (polled.Error == Errno.EINTR) continue;
+                _logger.LogError("App {AppId}: poll on its listener failed: {Errno}", session.App.Id, polled.Error);
                 break;
+            }
+            if (polled.Value == 0)
+            {
+                if (TryPark(session)) return; // the parking thread owns the session now
+                continue;
             }
             if ((fds[0].REvents & POLL.IN) != 0) ServeOne(session);
             else if ((fds[0].REvents & (POLL.HUP | POLL.ERR | POLL.NVAL)) != 0) break;
@@ -204,6 +260,7 @@ public sealed class Supervisor : IHostedService, IDisposable
 
     public void Dispose()
     {
+        _parking.Dispose();
         _pending.Dispose();
         _held.Dispose();
         Libc.Close(_stopFd);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using AppSwitch.Agent.Admission;
 using AppSwitch.Agent.Configuration;
 using AppSwitch.Agent.Interception;
@@ -302,11 +301,17 @@ public sealed class LauncherEndpoint(AgentOptions options, ServiceTable table, K
         }
     }
 
+    /// <summary>
+    /// A fresh app id: a name, not a secret (the API's callers are authorized, not the ids). Guid.NewGuid's bytes come
+    /// from the kernel's getrandom like RandomNumberGenerator's, without mapping libcrypto (~4 MiB) at the first app.
+    /// </summary>
     private string NewAppId()
     {
+        Span<byte> bytes = stackalloc byte[16];
         while (true)
         {
-            var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+            Guid.NewGuid().TryWriteBytes(bytes);
+            var id = Convert.ToHexString(bytes[..4]).ToLowerInvariant();
             if (table.FindApp(id) is null) return id;
         }
     }

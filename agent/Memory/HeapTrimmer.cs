@@ -20,18 +20,17 @@ public sealed partial class HeapTrimmer(ILogger<HeapTrimmer> logger) : Backgroun
     {
         using var timer = new PeriodicTimer(Interval);
         var allocated = GC.GetTotalAllocatedBytes();
-        var collectionsAfterTrim = -1;
+        var allocatedAtTrim = 0L;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 var now = GC.GetTotalAllocatedBytes();
                 var info = GC.GetGCMemoryInfo();
-                var collectedSinceTrim = GC.CollectionCount(0) != collectionsAfterTrim;
-                if (_policy.ShouldTrim(info.TotalCommittedBytes, info.HeapSizeBytes, now - allocated, collectedSinceTrim))
+                if (_policy.ShouldTrim(info.TotalCommittedBytes, info.HeapSizeBytes, now - allocated, now - allocatedAtTrim))
                 {
                     GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-                    collectionsAfterTrim = GC.CollectionCount(0);
+                    allocatedAtTrim = GC.GetTotalAllocatedBytes();
                     LogTrimmed(logger, info.TotalCommittedBytes >> 20, GC.GetGCMemoryInfo().TotalCommittedBytes >> 20);
                 }
                 allocated = GC.GetTotalAllocatedBytes();
