@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ import datapath  # noqa: E402
 import table_state  # noqa: E402
 from admin_api import AdminApi  # noqa: E402
 from datapath import BenchError, Cluster, process_rss_mib, run, wait_until  # noqa: E402
-from memory import cluster_work, counts  # noqa: E402
+from memory import cluster_work, counts, settled_rss_mib  # noqa: E402
 
 GCDUMP = Path.home() / ".dotnet" / "tools" / "dotnet-gcdump"
 
@@ -86,12 +85,7 @@ class TableCluster(Cluster):
         return True
 
     def rss_mib(self, node, settle):
-        time.sleep(settle)
-        samples = []
-        for _ in range(5):
-            samples.append(process_rss_mib(self.agents[node].pid))
-            time.sleep(1)
-        return statistics.median(samples)
+        return settled_rss_mib(self.agents[node].pid, settle)
 
     def gcdump(self, node, out):
         """A heap dump of the node's agent and its per-type report (dotnet-gcdump; the dump runs a full GC)."""

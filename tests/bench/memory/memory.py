@@ -51,6 +51,16 @@ def vservice_vip(i):
     return f"198.18.{64 + i // 250}.{1 + i % 250}"
 
 
+
+def settled_rss_mib(pid, settle):
+    """The median of five VmRSS samples a second apart, after `settle` seconds of quiet."""
+    time.sleep(settle)
+    samples = []
+    for _ in range(5):
+        samples.append(process_rss_mib(pid))
+        time.sleep(1)
+    return statistics.median(samples)
+
 class MemoryCluster(Cluster):
     """datapath's two nodes with nothing running; apps and vservices are added step by step."""
 
@@ -64,13 +74,7 @@ class MemoryCluster(Cluster):
         return AdminApi(self.work / node / "admin" / "api.sock")
 
     def rss_mib(self, node, settle):
-        """The median of five VmRSS samples a second apart, after `settle` seconds of quiet."""
-        time.sleep(settle)
-        samples = []
-        for _ in range(5):
-            samples.append(process_rss_mib(self.agents[node].pid))
-            time.sleep(1)
-        return statistics.median(samples)
+        return settled_rss_mib(self.agents[node].pid, settle)
 
     def add_apps(self, count):
         """Apps under `ax run` on n1 until there are `count`; returns once n1 lists them all and n2 their servers."""
