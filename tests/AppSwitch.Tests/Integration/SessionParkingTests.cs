@@ -27,7 +27,8 @@ public sealed partial class SessionParkingTests(ITestOutputHelper output)
         await node.Shell.WaitForServerAsync($"{VirtualIps.Server}:80", server: server);
         var go1 = Path.Combine(node.Network.Temp.Path, "go1");
         var go2 = Path.Combine(node.Network.Temp.Path, "go2");
-        var client = node.Shell.StartUnderAx(["--ip", VirtualIps.Client], ["python3", "-c", IdleClient, VirtualIps.Server, "80", go1, go2]);
+        var done = Path.Combine(node.Network.Temp.Path, "done");
+        var client = node.Shell.StartUnderAx(["--ip", VirtualIps.Client], ["python3", "-c", IdleClient, VirtualIps.Server, "80", go1, go2, done]);
         await client.WaitForOutputAsync(o => o.Contains("ready"), Wait, "the client to start");
 
         await AwaitAllParkedAsync(node, 2);
@@ -39,6 +40,7 @@ public sealed partial class SessionParkingTests(ITestOutputHelper output)
         await AwaitAllParkedAsync(node, 2);
         File.WriteAllText(go2, "");
         await node.Shell.WaitForServerAsync($"{VirtualIps.Client}:9000", Wait, client);
+        File.WriteAllText(done, "");
         var result = await client.WaitForExitAsync(Wait);
         Assert.True(result.ExitCode == 0 && result.StdOut.Contains($"second {VirtualIps.Server} 80 HTTP/1.0 200 OK"),
             result.Describe() + node.Agent.Output);
@@ -161,7 +163,7 @@ public sealed partial class SessionParkingTests(ITestOutputHelper output)
     /// <summary>Waits for a file, then one request (connect, getpeername); waits for another, then again plus a bind and listen.</summary>
     private const string IdleClient = """
         import os, socket, sys, time
-        host, port, go1, go2 = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+        host, port, go1, go2, done = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
         def wait(path):
             while not os.path.exists(path): time.sleep(0.05)
         def once(tag):
@@ -180,6 +182,7 @@ public sealed partial class SessionParkingTests(ITestOutputHelper output)
         wait(go2)
         listener = socket.socket(); listener.bind(("0.0.0.0", 9000)); listener.listen()
         once("second")
+        wait(done)  # the listener stays until the test has seen it listed
         """;
 
     /// <summary>Listens on a port, then does nothing until a file appears.</summary>
